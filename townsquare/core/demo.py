@@ -1,0 +1,64 @@
+"""The demo workspace: teams and one person per role. Loading it twice changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from townsquare.core.roles import Role
+
+DEMO_PASSWORD = "townsquare-demo"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: str
+    team: str
+    is_lead: bool = False
+
+
+TEAMS = [
+    ("DevRel", "devrel", "Developer relations: advocates and community managers."),
+    ("Engineering", "engineering", "Builds the product."),
+    ("Product", "product", "Decides what gets built."),
+    ("Support", "support", "Answers customers."),
+    ("Sales", "sales", "Sells to companies."),
+    ("Marketing", "marketing", "Campaigns, content and events."),
+    ("Customer Success", "customer_success", "Keeps customers successful."),
+    ("Executive", "executive", "The leadership team and DevRel's executive sponsor."),
+]
+
+USERS = [
+    DemoUser("admin", "Alex Admin", Role.ADMIN, "DevRel"),
+    DemoUser("dana", "Dana Okafor", Role.DEVREL_LEAD, "DevRel", is_lead=True),
+    DemoUser("ari", "Ari Lindqvist", Role.DEVREL_MEMBER, "DevRel"),
+    DemoUser("mia", "Mia Chen", Role.STAKEHOLDER_MEMBER, "Marketing"),
+    DemoUser("marco", "Marco Rossi", Role.STAKEHOLDER_LEAD, "Marketing", is_lead=True),
+    DemoUser("sam", "Sam Patel", Role.STAKEHOLDER_MEMBER, "Support"),
+    DemoUser("priya", "Priya Nair", Role.STAKEHOLDER_LEAD, "Product", is_lead=True),
+    DemoUser("eli", "Eli Novak", Role.STAKEHOLDER_MEMBER, "Engineering"),
+    DemoUser("sofia", "Sofia Alvarez", Role.STAKEHOLDER_MEMBER, "Sales"),
+    DemoUser("erin", "Erin Walsh", Role.EXECUTIVE, "Executive"),
+]
+
+
+@transaction.atomic
+def demo_load() -> dict[str, int]:
+    from townsquare.people.services import roles_ensure, team_ensure, user_ensure
+
+    roles_ensure()
+    teams = {name: team_ensure(name=name, kind=kind, description=description) for name, kind, description in TEAMS}
+    for person in USERS:
+        user_ensure(
+            username=person.username,
+            email=f"{person.username}@example.com",
+            full_name=person.full_name,
+            role=person.role,
+            team=teams[person.team],
+            is_lead=person.is_lead,
+            password=DEMO_PASSWORD,
+        )
+    return {"teams": len(teams), "users": len(USERS)}

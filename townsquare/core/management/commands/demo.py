@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django_rich.management import RichCommand
+from rich.table import Table
+
+from townsquare.core.demo import DEMO_PASSWORD, USERS, demo_load
+
+
+class Command(RichCommand):
+    help = "Load the demo workspace (idempotent); with --serve also start a worker and the web server."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--serve", action="store_true", help="Then serve on --bind with a background worker.")
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.MODE == "production":
+            raise CommandError("the demo has well-known passwords: refusing to load it with TOWNSQUARE_MODE=production")
+        call_command("init", verbosity=options["verbosity"])
+        counts = demo_load()
+        self.console.print(f"Demo workspace: {counts['teams']} teams, {counts['users']} people.")
+        table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+        table.add_column("username")
+        table.add_column("name")
+        table.add_column("role")
+        table.add_column("team")
+        for person in USERS:
+            table.add_row(person.username, person.full_name, str(person.role.label), person.team)
+        self.console.print(table)
+        if options["serve"]:
+            self.console.print(f"Open [bold]http://{options['bind']}/[/bold] and log in as dana (DevRel lead).")
+            call_command("serve", bind=options["bind"], with_worker=True)

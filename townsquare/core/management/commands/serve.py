@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.core.management.base import CommandError
+from django_rich.management import RichCommand
+from gunicorn.app.base import BaseApplication
+
+
+class TownsquareServer(BaseApplication):
+    """Gunicorn (a production WSGI server) configured from code, so no config file is needed."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from townsquare.wsgi import application
+
+        return application
+
+
+class Command(RichCommand):
+    help = "Serve the web UI and API with gunicorn; --with-worker also runs a background worker."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--bind", default=os.environ.get("TOWNSQUARE_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("TOWNSQUARE_WEB_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--with-worker", action="store_true", help="Start `townsquare worker` beside the server.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
+        worker = None
+        if options["with_worker"]:
+            worker = subprocess.Popen([sys.executable, "-m", "townsquare.cli", "worker"])
+        self.console.print(f"Serving on [bold]http://{options['bind']}[/bold] (Ctrl+C to stop)")
+        try:
+            TownsquareServer(
+                {
+                    "bind": options["bind"],
+                    "workers": options["workers"],
+                    "threads": options["threads"],
+                    "worker_class": "gthread",
+                    "accesslog": "-",
+                    "timeout": 60,
+                }
+            ).run()
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)

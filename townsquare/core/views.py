@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from drf_spectacular.utils import extend_schema
+
+from townsquare.core import roles
+from townsquare.core.api import MeOutput
+from townsquare.core.selectors import dashboard_summary
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/dashboard.html", {"summary": dashboard_summary(user=request.user)})
+
+
+def account(request: HttpRequest) -> HttpResponse:
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "core/account.html", {"has_token": token is not None, "new_token": None})
+
+
+@require_POST
+def account_token(request: HttpRequest) -> HttpResponse:
+    """Issue a new API token; it is shown once and never again."""
+    Token.objects.filter(user=request.user).delete()
+    token = Token.objects.create(user=request.user)
+    return render(request, "core/account.html", {"has_token": True, "new_token": token.key})
+
+
+@login_not_required
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers: says whether the database answers, nothing else."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+def root_redirect(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard")
+
+
+@extend_schema(responses=MeOutput, summary="The authenticated user, with roles and teams")
+@api_view(["GET"])
+def api_me(request: Request) -> Response:
+    user = request.user
+    data = {
+        "id": user.pk,
+        "username": user.get_username(),
+        "email": user.email,
+        "full_name": user.get_full_name(),
+        "roles": sorted(roles.roles_of(user)),
+        "teams": list(user.teams.values_list("slug", flat=True)),
+    }
+    return Response(MeOutput(data).data)

@@ -1,0 +1,230 @@
+"""Townsquare settings: every value comes from a ``TOWNSQUARE_*`` environment variable.
+
+See ``docs/settings.md`` for the full list. Bad values are collected and reported
+together, one line per variable, before anything starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from townsquare.core.env import Env, stored_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Env()
+
+MODE = env.choice("MODE", "local", ("local", "production"))
+DEBUG = env.bool("DEBUG", False)
+DATA_DIR = env.directory("DATA_DIR", BASE_DIR / "var")
+
+# Secrets. In local mode they are generated once and kept in the data directory;
+# production must provide them explicitly, so a lost volume can't silently rotate keys.
+SECRET_KEY = env.secret("SECRET_KEY")
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", [])
+if not SECRET_KEY:
+    if MODE == "production":
+        env.problem("SECRET_KEY", "is required when TOWNSQUARE_MODE=production (or set TOWNSQUARE_SECRET_KEY_FILE)")
+    elif not env.problems:
+        SECRET_KEY = stored_secret(DATA_DIR / "secret_key")
+if not ENCRYPTION_KEYS:
+    if MODE == "production":
+        env.problem("ENCRYPTION_KEYS", "is required when TOWNSQUARE_MODE=production: comma-separated Fernet keys, newest first")
+    elif not env.problems:
+        ENCRYPTION_KEYS = [stored_secret(DATA_DIR / "encryption_key", nbytes=32)]
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+BASE_URL = env.url("BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/")
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
+FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", 1, minimum=1)
+if FISCAL_YEAR_START_MONTH > 12:
+    env.problem("FISCAL_YEAR_START_MONTH", f"must be 1 to 12, got {FISCAL_YEAR_START_MONTH}")
+    FISCAL_YEAR_START_MONTH = 1
+
+# Database: SQLite in the data directory unless a URL says otherwise.
+_database_url = env.str("DATABASE_URL", "")
+if _database_url:
+    try:
+        _db = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+    except (ValueError, KeyError) as exc:
+        env.problem("DATABASE_URL", f"cannot parse it ({exc}); use sqlite:///path or postgres://user@host:5432/name")
+        _db = {}
+    if _db and _db.get("ENGINE") not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+        env.problem("DATABASE_URL", "only sqlite:// and postgres:// databases are supported")
+        _db = {}
+else:
+    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "townsquare.sqlite3")}
+if not _db:
+    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        # WAL lets the web server read while a worker writes; IMMEDIATE avoids
+        # lock-upgrade deadlocks between two writers.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    _test_name = env.str("TEST_SQLITE_PATH", "")
+    if _test_name:
+        # A file (not :memory:) so worker subprocesses started by tests see the test data.
+        _db["TEST"] = {"NAME": _test_name}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (django-tasks, the backport of Django 6's django.tasks).
+TASKS_BACKEND = env.choice("TASKS_BACKEND", "database", ("database", "rq", "immediate"))
+REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
+_TASK_QUEUES = ["default", "notify", "ingest", "feedback"]
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": _TASK_QUEUES}}
+elif TASKS_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": _TASK_QUEUES}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": _TASK_QUEUES}}
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in _TASK_QUEUES}
+SCHEDULER_ENABLED = env.bool("SCHEDULER", True)
+
+# Email, sent through Apprise: a mailto URL such as mailtos://user:pass@smtp.example.com:587?from=devrel@example.com
+EMAIL_URL = env.url("EMAIL_URL", "", ("mailto", "mailtos"))
+EMAIL_FROM = env.str("EMAIL_FROM", "townsquare@localhost")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+NOTIFY_BACKOFF_SECONDS = env.int("NOTIFY_BACKOFF_SECONDS", 30, minimum=1)
+NOTIFY_TIMEOUT_SECONDS = env.int("NOTIFY_TIMEOUT_SECONDS", 15, minimum=1)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "template_partials",
+    "django_rich",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "townsquare.core",
+    "townsquare.people",
+    "townsquare.sources",
+    "townsquare.feedback",
+    "townsquare.intake",
+    "townsquare.board",
+    "townsquare.notify",
+    "townsquare.updates",
+    "townsquare.metrics",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "townsquare.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "townsquare.urls"
+WSGI_APPLICATION = "townsquare.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "townsquare.core.context_processors.navigation",
+            ],
+            # partials as a builtin: the same {% partialdef %} syntax Django 6 has built in.
+            "builtins": ["townsquare.core.templatetags.townsquare", "template_partials.templatetags.partials"],
+        },
+    }
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(DATA_DIR / "media")}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if BASE_URL.startswith("https://"):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "townsquare.core.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Townsquare API",
+    "DESCRIPTION": "The DevRel hub: community channels, feedback themes, requests, the board and value reports.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI assets come from the sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Apprise logs full service URLs (with tokens) at debug level: keep it quiet.
+        "apprise": {"level": "WARNING"},
+    },
+}
+
+env.raise_if_problems()

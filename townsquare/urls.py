@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from townsquare.core import views as core_views
+
+api_v1 = [
+    path("me/", core_views.api_me, name="me"),
+    path("notify/", include("townsquare.notify.api_urls")),
+]
+
+urlpatterns = [
+    path("", core_views.root_redirect, name="root"),
+    path("home/", core_views.dashboard, name="dashboard"),
+    path("account/", core_views.account, name="account"),
+    path("account/token/", core_views.account_token, name="account-token"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("listen/", include("townsquare.sources.urls")),
+    path("feedback/", include("townsquare.feedback.urls")),
+    path("requests/", include("townsquare.intake.urls")),
+    path("board/", include("townsquare.board.urls")),
+    path("value/", include("townsquare.metrics.urls")),
+    path("updates/", include("townsquare.updates.urls")),
+    path("people/", include("townsquare.people.urls")),
+    path("notifications/", include("townsquare.notify.urls")),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
