@@ -49,3 +49,166 @@ class TeamMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}{' (lead)' if self.is_lead else ''}"
+
+
+class Organization(models.Model):
+    """A company or project the community's people belong to, recognised by its email domains."""
+
+    name = models.CharField(max_length=200, unique=True)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationDomain(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=255, unique=True, help_text="Lower-case email domain, e.g. acme.com")
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Account(models.Model):
+    """A paying customer, imported from a CRM export; linked to an organisation."""
+
+    class Tier(models.TextChoices):
+        ENTERPRISE = "enterprise", "Enterprise"
+        BUSINESS = "business", "Business"
+        TEAM = "team", "Team"
+        STARTUP = "startup", "Startup"
+        FREE = "free", "Free / trial"
+
+    crm_id = models.CharField(max_length=100, unique=True, help_text="The account's id in the CRM export.")
+    name = models.CharField(max_length=200)
+    organization = models.OneToOneField(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="account")
+    tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.TEAM)
+    annual_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    owner = models.CharField(max_length=200, blank=True, help_text="Account owner in sales (name or email).")
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Member(models.Model):
+    """One person of the community, possibly seen through several identities on several channels."""
+
+    display_name = models.CharField(max_length=200)
+    primary_email = models.EmailField(blank=True)
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="community_members",
+                             help_text="Set when this person is company staff.")
+    is_staff = models.BooleanField(default=False, help_text="Company staff: kept, but excluded from feedback counts.")
+    is_bot = models.BooleanField(default=False)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        indexes = [
+            # Serves the people directory search and sort by name.
+            models.Index(fields=["display_name"], name="member_name_idx"),
+            # Serves "recently active" ordering in the directory and health metrics.
+            models.Index(fields=["-last_seen"], name="member_last_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:member", args=[self.pk])
+
+
+class Identity(models.Model):
+    """One account of a person on one platform, keyed by (realm, external id).
+
+    ``realm`` names the namespace where the external id is unique: "github",
+    "slack:T024BE7LD", "discourse:forum.example.com", "irc:libera.chat", "email"...
+    """
+
+    realm = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=255)
+    handle = models.CharField(max_length=255, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(blank=True)
+    email_verified = models.BooleanField(default=False, help_text="The platform vouches for this address.")
+    is_bot = models.BooleanField(default=False)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="identities")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["realm", "external_id"], name="identity_unique_per_realm")]
+        indexes = [
+            # Serves merge-by-email and merge suggestions by handle.
+            models.Index(fields=["email"], name="identity_email_idx"),
+            models.Index(fields=["handle"], name="identity_handle_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handle or self.display_name or self.external_id} ({self.realm})"
+
+
+class MergeRecord(models.Model):
+    """An explicit, reversible merge or split of members, with who did it and why."""
+
+    class Action(models.TextChoices):
+        MERGE = "merge", "Merge"
+        SPLIT = "split", "Split"
+
+    class Reason(models.TextChoices):
+        SAME_EMAIL = "same_email", "Same verified email"
+        SAME_HANDLE = "same_handle", "Same handle (accepted suggestion)"
+        MANUAL = "manual", "Manual"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    source_member_id = models.BigIntegerField(help_text="The member whose identities moved (kept as id: it may be gone).")
+    target = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="merges_in")
+    identity_ids = models.JSONField(default=list)
+    snapshot = models.JSONField(default=dict, help_text="The source member's fields, to restore on undo.")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.source_member_id} → {self.target_id}"
+
+
+class MergeSuggestion(models.Model):
+    """Two members who may be one person (e.g. the same handle on two channels); a curator decides."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    member_a = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    member_b = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["member_a", "member_b"], name="merge_suggestion_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.member_a_id} ~ {self.member_b_id}: {self.reason}"

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+
+from townsquare.core.crypto import EncryptedTextField
+
+
+class Source(models.Model):
+    """A connected community channel (an API, or an uploaded archive) that is synced into messages."""
+
+    class Kind(models.TextChoices):
+        GITHUB = "github", "GitHub (API)"
+        GITHUB_ARCHIVE = "github_archive", "GitHub issues archive (github-metadata-backup)"
+        GITHUB_DISCUSSIONS = "github_discussions", "GitHub Discussions (GraphQL JSON)"
+        GITLAB = "gitlab", "GitLab (API)"
+        DISCOURSE = "discourse", "Discourse (API)"
+        DISCOURSE_ARCHIVE = "discourse_archive", "Discourse topic JSON archive"
+        STACKEXCHANGE = "stackexchange", "Stack Exchange (API)"
+        STACKEXCHANGE_DUMP = "stackexchange_dump", "Stack Exchange data dump"
+        MBOX = "mbox", "Mailing list (mbox)"
+        PIPERMAIL = "pipermail", "Mailing list (Pipermail)"
+        HYPERKITTY = "hyperkitty", "Mailing list (HyperKitty)"
+        GROUPSIO = "groupsio", "Mailing list (groups.io)"
+        NNTP = "nntp", "Newsgroup (NNTP)"
+        SLACK = "slack", "Slack (API)"
+        SLACK_EXPORT = "slack_export", "Slack workspace export (zip)"
+        DISCORD_EXPORT = "discord_export", "Discord export (DiscordChatExporter JSON/HTML or API JSON)"
+        MATRIX_EXPORT = "matrix_export", "Matrix room export (Element JSON)"
+        ZULIP_EXPORT = "zulip_export", "Zulip export"
+        GITTER = "gitter", "Gitter (API)"
+        MATTERMOST = "mattermost", "Mattermost (API)"
+        SUPYBOT = "supybot", "IRC logs (Supybot / Limnoria)"
+        IRC_LOG = "irc_log", "IRC logs (irclogs.ubuntu.com, irssi, WeeChat, ZNC)"
+        RSS = "rss", "RSS / Atom feed"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    config = models.JSONField(default=dict, blank=True, help_text="Non-secret settings: URLs, owner/repo, paths...")
+    secrets = EncryptedTextField(blank=True, help_text="JSON object of secrets (API tokens), stored encrypted.")
+    schedule = models.CharField(max_length=100, blank=True, help_text="Cron expression for scheduled syncs; empty = manual.")
+    cursor = models.JSONField(default=dict, blank=True, help_text="Where the last sync stopped; a re-run resumes here.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("sources:source", args=[self.pk])
+
+
+class SyncRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Finished with rejected records"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
+    cursor_before = models.JSONField(default=dict, blank=True)
+    cursor_after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source} run {self.pk} ({self.status})"
+
+
+class SyncError(models.Model):
+    """One rejected record: which record, and why."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="errors")
+    record = models.CharField(max_length=500, help_text="External id, file and line, or page of the bad record.")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.reason}"
+
+
+class Channel(models.Model):
+    """A room, repository, forum category, list or tag within a source."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="channels")
+    external_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255)
+    url = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="channel_unique_per_source")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Message(models.Model):
+    """One piece of community talk, normalised. Upserted on (source, external_id)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", "Issue"
+        PULL_REQUEST = "pull_request", "Pull request"
+        COMMENT = "comment", "Comment"
+        POST = "post", "Post"
+        REPLY = "reply", "Reply"
+        CHAT = "chat", "Chat message"
+        EMAIL = "email", "Email"
+        QUESTION = "question", "Question"
+        ANSWER = "answer", "Answer"
+        ARTICLE = "article", "Article"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    external_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    author = models.ForeignKey("people.Identity", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(null=True, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    body = models.TextField(blank=True, help_text="Plain text.")
+    body_html = models.TextField(blank=True, help_text="Sanitised HTML, where the channel has rich text.")
+    url = models.URLField(max_length=1000, blank=True, help_text="Link back to the original.")
+    thread_external_id = models.CharField(max_length=255, blank=True, help_text="External id of the thread's first message.")
+    parent_external_id = models.CharField(max_length=255, blank=True)
+    language = models.CharField(max_length=12, blank=True)
+    content_hash = models.CharField(max_length=64, help_text="Hash of the normalised content: unchanged re-imports are skipped.")
+    version = models.PositiveIntegerField(default=1, help_text="Bumped when the content changes (embeddings key on it).")
+    ingested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="message_unique_per_source")]
+        indexes = [
+            # Serves a member's page (messages of their identities, newest first).
+            models.Index(fields=["author", "-created_at"], name="message_author_idx"),
+            # Serves channel timelines and per-channel health metrics.
+            models.Index(fields=["channel", "-created_at"], name="message_channel_idx"),
+            # Serves thread views and duplicate-thread lists.
+            models.Index(fields=["source", "thread_external_id"], name="message_thread_idx"),
+            # Serves time-window scans (weekly report, re-clustering window).
+            models.Index(fields=["-created_at"], name="message_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.body[:60]
