@@ -298,3 +298,31 @@ def _plain_static_storage(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# ---------------------------------------------------------------- worker subprocesses
+
+def database_url_for_subprocess() -> str:
+    """A TOWNSQUARE_DATABASE_URL pointing a child process at the current test database."""
+    from django.db import connection
+
+    info = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{info['NAME']}"
+    user = info.get("USER") or "postgres"
+    password = f":{info['PASSWORD']}" if info.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{info.get('HOST') or '127.0.0.1'}:{info.get('PORT') or 5432}/{info['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["TOWNSQUARE_DATABASE_URL"] = database_url_for_subprocess()
+    env.pop("TOWNSQUARE_TEST_SQLITE_PATH", None)
+    env.update(extra)
+    return env
+
+
+def townsquare_command(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "townsquare.cli", *args]
