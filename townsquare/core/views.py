@@ -16,16 +16,19 @@ from townsquare.core.api import MeOutput
 from townsquare.core.selectors import dashboard_summary
 
 
+@roles.role_required(roles.ALL)
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "core/dashboard.html", {"summary": dashboard_summary(user=request.user)})
 
 
+@roles.role_required(roles.ALL)
 def account(request: HttpRequest) -> HttpResponse:
     token = Token.objects.filter(user=request.user).first()
     return render(request, "core/account.html", {"has_token": token is not None, "new_token": None})
 
 
 @require_POST
+@roles.role_required(roles.ALL)
 def account_token(request: HttpRequest) -> HttpResponse:
     """Issue a new API token; it is shown once and never again."""
     Token.objects.filter(user=request.user).delete()
@@ -49,6 +52,7 @@ def root_redirect(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
+@login_not_required  # API clients authenticate with a token; DRF's IsAuthenticated guards it
 @extend_schema(responses=MeOutput, summary="The authenticated user, with roles and teams")
 @api_view(["GET"])
 def api_me(request: Request) -> Response:
