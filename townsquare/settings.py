@@ -223,6 +223,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # One line per task run is noise at info level (the outbox sweep runs every minute).
+        "django_tasks": {"level": "WARNING"},
         # Apprise logs full service URLs (with tokens) at debug level: keep it quiet.
         "apprise": {"level": "WARNING"},
     },
