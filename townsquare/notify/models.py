@@ -19,6 +19,16 @@ class Purpose(models.TextChoices):
     ALERTS = "alerts", "Operational alerts"
 
 
+# Apprise services Townsquare supports and documents, with the name people know them by.
+SERVICE_LABELS = {
+    "slack": "Slack", "mmost": "Mattermost", "mmosts": "Mattermost", "discord": "Discord",
+    "matrix": "Matrix", "matrixs": "Matrix", "msteams": "Microsoft Teams", "workflows": "Microsoft Teams (Workflows)",
+    "zulip": "Zulip", "rocket": "Rocket.Chat", "rockets": "Rocket.Chat",
+    "mailto": "Email", "mailtos": "Email", "json": "JSON webhook", "jsons": "JSON webhook",
+    "form": "Form webhook", "forms": "Form webhook", "xml": "XML webhook", "xmls": "XML webhook",
+}
+
+
 class Destination(models.Model):
     """A chat room, webhook or mailbox, addressed by an Apprise URL that is stored encrypted."""
 
@@ -41,6 +51,15 @@ class Destination(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("notify:destination", args=[self.pk])
+
+    @property
+    def service_label(self) -> str:
+        return SERVICE_LABELS.get(self.service, self.service)
+
+    @property
+    def purpose_labels(self) -> list[str]:
+        labels = dict(Purpose.choices)
+        return [labels.get(p, p) for p in self.purposes]
 
     @staticmethod
     def scheme_of(url: str) -> str:

@@ -23,18 +23,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
-from townsquare.notify.models import Destination, Notification
+from townsquare.notify.models import SERVICE_LABELS, Destination, Notification
 
 logger = logging.getLogger(__name__)
 
-# Apprise services Townsquare supports and documents; others may work but are not offered in the UI.
-SUPPORTED_SCHEMES = {
-    "slack": "Slack", "mmost": "Mattermost", "mmosts": "Mattermost", "discord": "Discord",
-    "matrix": "Matrix", "matrixs": "Matrix", "msteams": "Microsoft Teams", "workflows": "Microsoft Teams (Workflows)",
-    "zulip": "Zulip", "rocket": "Rocket.Chat", "rockets": "Rocket.Chat",
-    "mailto": "Email", "mailtos": "Email", "json": "JSON webhook", "jsons": "JSON webhook",
-    "form": "Form webhook", "forms": "Form webhook", "xml": "XML webhook", "xmls": "XML webhook",
-}
 MAX_ERROR_CHARS = 2000
 
 
@@ -51,9 +43,9 @@ def destination_validate_url(url: str) -> str:
     scheme = Destination.scheme_of(url)
     if not scheme:
         raise TownsquareError("not a URL: it should look like slack://… or json://host/path", record="url")
-    if scheme not in SUPPORTED_SCHEMES:
+    if scheme not in SERVICE_LABELS:
         raise TownsquareError(
-            f"the {scheme}:// service is not supported; use one of {', '.join(sorted(set(SUPPORTED_SCHEMES)))}",
+            f"the {scheme}:// service is not supported; use one of {', '.join(sorted(set(SERVICE_LABELS)))}",
             record="url",
         )
     if apprise.Apprise.instantiate(url) is None:
