@@ -212,3 +212,21 @@ class MergeSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_a_id} ~ {self.member_b_id}: {self.reason}"
+
+
+class ErasureRecord(models.Model):
+    """The audit trace of a GDPR erasure: counts, who, when and why; never the person's data."""
+
+    member_id = models.BigIntegerField(help_text="Id of the erased member (the row is gone).")
+    identity_count = models.PositiveIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+    merge_record_count = models.PositiveIntegerField(default=0, help_text="Merge history entries removed with it.")
+    reason = models.CharField(max_length=500, help_text="Why (e.g. a ticket reference); must not contain personal data.")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"erasure of member {self.member_id}"

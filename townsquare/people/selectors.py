@@ -1,8 +1,22 @@
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
-from townsquare.people.models import Team, TeamMembership
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from townsquare.people.models import (
+    Account,
+    Identity,
+    MergeRecord,
+    MergeSuggestion,
+    Member,
+    Organization,
+    Team,
+    TeamMembership,
+)
+from townsquare.sources.models import Message
 
 
 def teams_with_counts() -> QuerySet[Team]:
@@ -12,3 +26,131 @@ def teams_with_counts() -> QuerySet[Team]:
 def team_with_members(*, slug: str) -> Team:
     memberships = TeamMembership.objects.select_related("user").order_by("-is_lead", "user__first_name")
     return Team.objects.prefetch_related(Prefetch("memberships", queryset=memberships)).get(slug=slug)
+
+
+# ---------------------------------------------------------------- the people directory
+
+DIRECTORY_PAGE_SIZE = 50
+MESSAGES_PAGE_SIZE = 30
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    organization: int | None = None
+    tier: str = ""
+    staff: str = ""  # "", "staff", "community"
+    channel: str = ""  # a realm kind: "github", "slack", ...
+
+
+def realm_kind(realm: str) -> str:
+    """``slack:T024BE7LD`` -> ``slack``: the channel kind a realm belongs to."""
+    return realm.split(":", 1)[0]
+
+
+def member_directory(*, filters: DirectoryFilters) -> QuerySet[Member]:
+    """Members matching the directory's search and filters, by name. Callers paginate, then call
+    :func:`member_directory_page_details` for the page's rows (a fixed number of queries)."""
+    rows = Member.objects.select_related("organization__account", "team")
+    q = filters.q.strip()
+    if q:
+        by_identity = Identity.objects.filter(
+            Q(handle__icontains=q) | Q(email__icontains=q) | Q(display_name__icontains=q)
+        ).values("member_id")
+        rows = rows.filter(
+            Q(display_name__icontains=q) | Q(primary_email__icontains=q) | Q(organization__name__icontains=q)
+            | Q(pk__in=by_identity)
+        )
+    if filters.organization:
+        rows = rows.filter(organization_id=filters.organization)
+    if filters.tier == "customer":
+        rows = rows.filter(organization__account__isnull=False)
+    elif filters.tier:
+        rows = rows.filter(organization__account__tier=filters.tier)
+    if filters.staff == "staff":
+        rows = rows.filter(is_staff=True)
+    elif filters.staff == "community":
+        rows = rows.filter(is_staff=False)
+    if filters.channel:
+        in_realm = Identity.objects.filter(Q(realm=filters.channel) | Q(realm__startswith=filters.channel + ":"))
+        rows = rows.filter(pk__in=in_realm.values("member_id"))
+    return rows.order_by("display_name", "pk")
+
+
+def member_directory_page_details(members: list[Member]) -> list[Member]:
+    """Attach identities (``.identity_list``, ``.channels``) and ``.message_count`` to a page of members."""
+    ids = [m.pk for m in members]
+    identities: dict[int, list[Identity]] = defaultdict(list)
+    for identity in Identity.objects.filter(member_id__in=ids).order_by("realm", "handle"):
+        identities[identity.member_id].append(identity)
+    counts = dict(
+        Message.objects.filter(author__member_id__in=ids).order_by().values("author__member_id")
+        .annotate(n=Count("pk")).values_list("author__member_id", "n")
+    )
+    for member in members:
+        member.identity_list = identities.get(member.pk, [])  # type: ignore[attr-defined]
+        member.channels = sorted({realm_kind(i.realm) for i in member.identity_list})  # type: ignore[attr-defined]
+        member.message_count = counts.get(member.pk, 0)  # type: ignore[attr-defined]
+    return members
+
+
+def channel_kinds() -> list[str]:
+    """The channel kinds people are seen on, for the directory filter."""
+    realms = Identity.objects.order_by("realm").values_list("realm", flat=True).distinct()
+    return sorted({realm_kind(r) for r in realms})
+
+
+def member_with_identities(*, pk: int) -> Member:
+    identities = Identity.objects.order_by("realm", "handle")
+    return (
+        Member.objects.select_related("organization__account", "team")
+        .prefetch_related(Prefetch("identities", queryset=identities))
+        .get(pk=pk)
+    )
+
+
+def member_messages(*, member: Member) -> QuerySet[Message]:
+    """The member's messages across channels, newest first (served by the message author index)."""
+    identity_ids = [i.pk for i in member.identities.all()]
+    return (
+        Message.objects.filter(author_id__in=identity_ids)
+        .select_related("source", "channel", "author")
+        .order_by("-created_at", "-id")
+    )
+
+
+def member_channel_counts(*, member: Member) -> list[dict[str, Any]]:
+    identity_ids = [i.pk for i in member.identities.all()]
+    return list(
+        Message.objects.filter(author_id__in=identity_ids).values("source__name", "source__kind")
+        .annotate(n=Count("pk")).order_by("-n")
+    )
+
+
+def member_history(*, member: Member) -> QuerySet[MergeRecord]:
+    return MergeRecord.objects.filter(Q(target=member) | Q(source_member_id=member.pk)).select_related("by", "undone_by")
+
+
+def open_suggestions() -> QuerySet[MergeSuggestion]:
+    return (
+        MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN)
+        .select_related("member_a__organization", "member_b__organization")
+        .prefetch_related("member_a__identities", "member_b__identities")
+        .order_by("-created_at", "-id")
+    )
+
+
+def organizations_with_counts(*, q: str = "") -> QuerySet[Organization]:
+    rows = Organization.objects.select_related("account").annotate(
+        member_count=Count("members", distinct=True)
+    ).prefetch_related("domains")
+    if q.strip():
+        rows = rows.filter(Q(name__icontains=q.strip()) | Q(domains__domain__icontains=q.strip())).distinct()
+    return rows.order_by("name")
+
+
+def accounts_list(*, tier: str = "") -> QuerySet[Account]:
+    rows = Account.objects.select_related("organization").annotate(member_count=Count("organization__members"))
+    if tier:
+        rows = rows.filter(tier=tier)
+    return rows.order_by("-annual_revenue", "name")
