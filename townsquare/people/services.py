@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,7 @@ class IdentityRef:
     email: str = ""
     email_verified: bool = False
     is_bot: bool = False
+    seen_at: datetime | None = None  # when the author was seen: a new member's first/last seen
 
     @property
     def key(self) -> tuple[str, str]:
@@ -108,6 +109,7 @@ class IdentityRef:
             email=email,
             email_verified=bool(self.email_verified and email),
             is_bot=bool(self.is_bot),
+            seen_at=self.seen_at,
         )
 
 
@@ -167,6 +169,9 @@ def identities_resolve(*, refs: Iterable[IdentityRef]) -> dict[tuple[str, str], 
         clean = ref.normalised()
         if not clean.realm or not clean.external_id:
             raise TownsquareError("an identity needs a realm and an external id", record=ref)
+        earlier = wanted.get(clean.key)
+        if earlier is not None and earlier.seen_at and clean.seen_at and earlier.seen_at < clean.seen_at:
+            clean = replace(clean, seen_at=earlier.seen_at)  # keep the first sighting in the batch
         wanted[clean.key] = clean
     resolved: dict[tuple[str, str], Identity] = {}
     items = list(wanted.values())
@@ -241,6 +246,7 @@ def _resolve_chunk(
             members.append(Member(
                 display_name=(ref.display_name or ref.handle or ref.external_id)[:200], primary_email=ref.email,
                 organization=organization, is_staff=is_staff, team_id=team_id, is_bot=ref.is_bot,
+                first_seen=ref.seen_at, last_seen=ref.seen_at,
             ))
         Member.objects.bulk_create(members)
         created = [

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from townsquare.core import roles
+from townsquare.people import views
+from townsquare.people.models import Account, ErasureRecord, MergeRecord, MergeSuggestion, Member
+from townsquare.people.services import member_for_new_identity, member_merge
+from townsquare.people.tests.factories import (
+    AccountFactory,
+    IdentityFactory,
+    MemberFactory,
+    MessageFactory,
+    OrganizationFactory,
+    SourceFactory,
+)
+from townsquare.sources.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+def populate(count: int) -> list[Member]:
+    org = AccountFactory(tier="enterprise").organization
+    members = []
+    for n in range(count):
+        identity = IdentityFactory(realm="github" if n % 2 else "slack:T1", member__organization=org if n % 3 == 0 else None)
+        IdentityFactory(member=identity.member, realm="irc:libera.chat")
+        MessageFactory.create_batch(2, author=identity)
+        members.append(identity.member)
+    return members
+
+
+def test_the_directory_lists_people_in_a_fixed_number_of_queries(client_for: Any,
+                                                                 django_assert_max_num_queries: Any) -> None:
+    client = client_for("devrel_member")
+    populate(5)
+    with django_assert_max_num_queries(12) as small:
+        client.get(reverse("people:directory"))
+    populate(30)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(reverse("people:directory"))
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 35
+    assert b"Enterprise" in response.content
+
+
+@pytest.mark.parametrize("query", ["Ada Quill", "adaq", "ada@quillmoor", "Quillmoor Analytics"])
+def test_the_directory_searches_names_handles_emails_and_organisations(client_for: Any, query: str) -> None:
+    client = client_for("devrel_member")
+    org = OrganizationFactory(name="Quillmoor Analytics")
+    IdentityFactory(handle="adaq", email="ada@quillmoor.com", member__display_name="Ada Quill", member__organization=org)
+    IdentityFactory(handle="zed", member__display_name="Zed")
+    response = client.get(reverse("people:directory"), {"q": query})
+    assert [m.display_name for m in response.context["page"].object_list] == ["Ada Quill"]
+
+
+def test_the_directory_filters_by_tier_staff_channel_and_organisation(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    account = AccountFactory(tier="startup")
+    customer = IdentityFactory(realm="discourse:forum.example.org", member__organization=account.organization).member
+    staff = IdentityFactory(realm="slack:T1", member__is_staff=True).member
+    IdentityFactory(realm="github")
+
+    def names(**params: Any) -> list[int]:
+        return [m.pk for m in client.get(reverse("people:directory"), params).context["page"].object_list]
+
+    assert names(tier="startup") == [customer.pk] == names(tier="customer")
+    assert names(tier="enterprise") == []
+    assert names(staff="staff") == [staff.pk]
+    assert len(names(staff="community")) == 2
+    assert names(channel="slack") == [staff.pk]
+    assert names(organization=account.organization_id) == [customer.pk]
+
+
+def test_the_directory_answers_htmx_with_the_rows_only(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    IdentityFactory(member__display_name="Ada")
+    response = client.get(reverse("people:directory"), {"q": "Ada"}, HTTP_HX_REQUEST="true")
+    assert b"<table" in response.content and b"<html" not in response.content
+
+
+def test_the_member_page_shows_messages_across_channels_newest_first(client_for: Any,
+                                                                     django_assert_max_num_queries: Any) -> None:
+    client = client_for("devrel_member")
+    member = MemberFactory(display_name="Ana", organization=AccountFactory(tier="business").organization)
+    for n, kind in enumerate(["github", "slack", "discourse"]):
+        identity = IdentityFactory(member=member, realm=kind)
+        MessageFactory(author=identity, source=SourceFactory(name=f"Our {kind}"), url=f"https://{kind}.example/{n}")
+    with django_assert_max_num_queries(14):
+        response = client.get(member.get_absolute_url())
+    page = response.context["page"].object_list
+    assert [m.created_at for m in page] == sorted((m.created_at for m in page), reverse=True)
+    for kind in ("github", "slack", "discourse"):
+        assert f'href="https://{kind}.example/' in response.content.decode()
+    assert b"Business" in response.content
+
+
+def test_the_member_page_escapes_community_text_and_sanitises_html(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    identity = IdentityFactory(handle="<script>alert(1)</script>", member__display_name="<img src=x onerror=alert(2)>")
+    MessageFactory(author=identity, title="<b>t</b>", body="<script>alert(3)</script>")
+    MessageFactory(author=identity, body_html='<p>ok</p><script>alert(4)</script><a href="javascript:alert(5)">x</a>')
+    html = client.get(identity.member.get_absolute_url()).content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html and "javascript:" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<p>ok</p>" in html
+
+
+def test_it_merges_and_undoes_through_the_pages(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    target = IdentityFactory(realm="github", member__display_name="Ana").member
+    source = IdentityFactory(realm="slack:T1", handle="anab", member__display_name="ana.b").member
+    found = client.get(reverse("people:member-merge", args=[target.pk]), {"q": "anab"}, HTTP_HX_REQUEST="true")
+    assert [m.pk for m in found.context["candidates"]] == [source.pk]
+    response = client.post(reverse("people:member-merge", args=[target.pk]), {"other": source.pk})
+    assert response.status_code == 302 and target.identities.count() == 2
+    record = MergeRecord.objects.get()
+    assert client.get(reverse("people:merges")).status_code == 200
+    response = client.post(reverse("people:merge-undo", args=[record.pk]))
+    assert response["Location"] == reverse("people:member", args=[source.pk])
+    assert target.identities.count() == 1
+
+
+def test_it_splits_through_the_page(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    member = MemberFactory()
+    IdentityFactory(member=member)
+    other = IdentityFactory(member=member, realm="slack:T1")
+    response = client.post(reverse("people:member-split", args=[member.pk]), {"identities": [other.pk]})
+    new = MergeRecord.objects.get().target
+    assert response["Location"] == new.get_absolute_url()
+
+
+def test_curators_accept_and_reject_suggestions(client_for: Any, django_assert_max_num_queries: Any) -> None:
+    client = client_for("devrel_member")
+    for n in range(3):
+        member_for_new_identity(realm="github", external_id=str(n), handle=f"octavia{n}")
+        member_for_new_identity(realm="slack:T1", external_id=str(n), handle=f"octavia{n}")
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("people:suggestions"))
+    assert len(page.context["page"].object_list) == 3
+    first, second, _ = MergeSuggestion.objects.order_by("pk")
+    client.post(reverse("people:suggestion-accept", args=[first.pk]))
+    client.post(reverse("people:suggestion-reject", args=[second.pk]))
+    assert MergeRecord.objects.get().reason == "same_handle"
+    assert MergeSuggestion.objects.get(pk=second.pk).status == "rejected"
+
+
+def test_a_lead_erases_a_member_after_confirming(client_for: Any) -> None:
+    client = client_for("devrel_lead")
+    identity = IdentityFactory()
+    MessageFactory.create_batch(2, author=identity)
+    url = reverse("people:member-erase", args=[identity.member_id])
+    refused = client.post(url, {"reason": "ticket 9", "confirm": "yes"})
+    assert refused.status_code == 200 and Member.objects.exists()
+    response = client.post(url, {"reason": "ticket 9", "confirm": "ERASE"})
+    assert response["Location"] == reverse("people:erasures")
+    assert not Member.objects.exists() and not Message.objects.exists()
+    assert ErasureRecord.objects.get().message_count == 2
+
+
+def test_a_lead_downloads_a_members_export(client_for: Any) -> None:
+    client = client_for("devrel_lead")
+    identity = IdentityFactory(handle="ana")
+    MessageFactory(author=identity)
+    url = reverse("people:member-export", args=[identity.member_id])
+    assert b"Download JSON" in client.get(url).content
+    response = client.post(url)
+    assert response["Content-Disposition"] == f'attachment; filename="townsquare-member-{identity.member_id}.json"'
+    assert len(json.loads(response.content)["messages"]) == 1
+
+
+def test_devrel_members_cannot_erase_or_export(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    member = IdentityFactory().member
+    assert client.post(reverse("people:member-erase", args=[member.pk])).status_code == 403
+    assert client.post(reverse("people:member-export", args=[member.pk])).status_code == 403
+
+
+def test_it_imports_a_crm_csv_through_the_preview(client_for: Any) -> None:
+    client = client_for("devrel_lead")
+    csv_text = "Key,Org,Site,Level,Money\nK1,Acme Rockets,acmerockets.io,Enterprise,5M\nK2,Bad,bad.io,Gold,1\n"
+    upload = io.BytesIO(csv_text.encode())
+    upload.name = "export.csv"
+    preview = client.post(reverse("people:accounts-import"), {"file": upload})
+    assert preview.status_code == 200
+    token = preview.context["token"]
+    # "Key", "Org", "Level" and "Money" are not common header names: map them by hand.
+    form = {"token": token, "filename": "export.csv", "col_crm_id": "Key", "col_name": "Org", "col_domains": "Site",
+            "col_tier": "Level", "col_annual_revenue": "Money", "action": "preview"}
+    preview = client.post(reverse("people:accounts-import"), form)
+    report = preview.context["report"]
+    assert (report.created, [e.line for e in report.errors]) == (1, [3])
+    assert "unknown tier" in preview.content.decode() and not Account.objects.exists()
+    done = client.post(reverse("people:accounts-import"), {**form, "action": "import"})
+    assert done.context["done"] is True
+    assert Account.objects.get().annual_revenue == 5_000_000
+    assert client.get(reverse("people:accounts")).context["page"].object_list[0].crm_id == "K1"
+
+
+def test_organisations_and_accounts_are_readable_by_stakeholders(client_for: Any,
+                                                                 django_assert_max_num_queries: Any) -> None:
+    client = client_for("stakeholder_member")
+    account = AccountFactory()
+    for _ in range(3):
+        IdentityFactory(member__organization=account.organization)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("people:organizations")).status_code == 200
+    with django_assert_max_num_queries(12):
+        detail = client.get(reverse("people:organization", args=[account.organization_id]))
+    assert detail.context["page"].paginator.count == 3
+    assert b'href="/people/members/' not in detail.content  # names only, no member pages for stakeholders
+    assert client.get(reverse("people:accounts")).status_code == 200
+    assert client.get(reverse("people:directory")).status_code == 403
+
+
+def test_every_people_view_declares_its_roles() -> None:
+    expected = {
+        views.directory: roles.DEVREL, views.member: roles.DEVREL, views.member_merge: roles.DEVREL,
+        views.member_split: roles.DEVREL, views.merges: roles.DEVREL, views.merge_undo: roles.DEVREL,
+        views.suggestions: roles.DEVREL, views.suggestion_decide: roles.DEVREL, views.member_erase: roles.LEADS,
+        views.member_export: roles.LEADS, views.erasures: roles.LEADS, views.organizations: roles.READERS,
+        views.organization: roles.READERS, views.accounts: roles.READERS, views.accounts_import: roles.LEADS,
+    }
+    assert {view: view.allowed_roles for view in expected} == expected
