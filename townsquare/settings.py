@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "townsquare.people",
     "townsquare.sources",
     "townsquare.feedback",
+    "townsquare.reports",
     "townsquare.intake",
     "townsquare.board",
     "townsquare.notify",

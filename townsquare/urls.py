@@ -23,6 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("listen/", include("townsquare.sources.urls")),
     path("feedback/", include("townsquare.feedback.urls")),
+    path("reports/", include("townsquare.reports.urls")),
     path("requests/", include("townsquare.intake.urls")),
     path("board/", include("townsquare.board.urls")),
     path("value/", include("townsquare.metrics.urls")),

@@ -18,12 +18,17 @@ NAVIGATION = (
 )
 
 
+# Apps whose pages belong to another loop's section of the navigation.
+SECTION_OF = {"reports": "feedback", "people": "listen", "updates": "value"}
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_roles": frozenset()}
     user_roles = roles.roles_of(user)
     current = getattr(request.resolver_match, "app_name", "") or getattr(request.resolver_match, "url_name", "")
+    current = SECTION_OF.get(current, current)
     items = [
         {"key": key, "label": label, "url": reverse(url_name), "active": url_name.split(":")[0] == current or key == current}
         for key, label, url_name, allowed in NAVIGATION

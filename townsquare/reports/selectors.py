@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from townsquare.core import roles
+from townsquare.reports.models import Report, ReportItem
+
+
+def reports_visible_to(*, user: Any) -> QuerySet[Report]:
+    """Published reports for every reader; drafts only for DevRel."""
+    rows = Report.objects.select_related("department", "published_by", "superseded_by")
+    if roles.has_role(user, roles.DEVREL):
+        return rows
+    return rows.filter(status=Report.Status.PUBLISHED)
+
+
+def report_archive(*, user: Any, department: str = "", query: str = "") -> QuerySet[Report]:
+    rows = reports_visible_to(user=user)
+    if department == "all":
+        rows = rows.filter(department__isnull=True)
+    elif department:
+        rows = rows.filter(department__slug=department)
+    if query:
+        matching = ReportItem.objects.filter(
+            Q(title__icontains=query) | Q(note__icontains=query) | Q(summary__icontains=query)
+        ).values("report_id")
+        rows = rows.filter(Q(pk__in=matching) | Q(intro__icontains=query))
+    return rows.order_by("-week_start", "department__name", "-revision")
+
+
+def previous_published(*, report: Report) -> Report | None:
+    """Last week's (or the latest earlier) published report of the same department, newest revision."""
+    return (
+        Report.objects.filter(department=report.department, status=Report.Status.PUBLISHED, week_start__lt=report.week_start)
+        .order_by("-week_start", "-revision")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "new", "gone", "up", "down", "same"
+    title: str
+    people_now: int
+    people_before: int
+    item: ReportItem | None
+
+
+def report_changes(*, report: Report, previous: Report | None) -> list[Change]:
+    """What changed since the previous report, matching items by theme (or title when the theme is gone)."""
+    now_items = list(report.items.order_by("position"))
+    before_items = list(previous.items.order_by("position")) if previous else []
+
+    def key(item: ReportItem) -> Any:
+        return ("theme", item.theme_id) if item.theme_id is not None else ("title", item.title.lower())
+
+    before = {key(item): item for item in before_items}
+    changes = []
+    for item in now_items:
+        old = before.pop(key(item), None)
+        if old is None:
+            changes.append(Change("new", item.title, item.people_count, 0, item))
+        else:
+            kind = "up" if item.people_count > old.people_count else "down" if item.people_count < old.people_count else "same"
+            changes.append(Change(kind, item.title, item.people_count, old.people_count, item))
+    changes += [Change("gone", old.title, 0, old.people_count, None) for old in before.values()]
+    return changes

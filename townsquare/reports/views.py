@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.syndication.views import Feed
+from django.core import signing
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_POST
+
+from townsquare.core import roles
+from townsquare.core.errors import TownsquareError
+from townsquare.people.models import Team
+from townsquare.reports import selectors, services
+from townsquare.reports.models import Report, ReportItem, Subscription
+
+FEED_SALT = "townsquare.reports.feed"
+
+
+def report_get_for_user(request: HttpRequest, pk: int) -> Report:
+    try:
+        return selectors.reports_visible_to(user=request.user).get(pk=pk)
+    except Report.DoesNotExist:
+        raise Http404("no such report") from None
+
+
+def draft_get_for_user(request: HttpRequest, pk: int) -> Report:
+    report = report_get_for_user(request, pk)
+    if report.is_published:
+        raise Http404("not a draft")
+    return report
+
+
+@roles.role_required(roles.READERS)
+def archive(request: HttpRequest) -> HttpResponse:
+    department = request.GET.get("department", "")
+    query = request.GET.get("q", "").strip()
+    rows = selectors.report_archive(user=request.user, department=department, query=query)
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "department": department, "query": query,
+        "departments": Team.objects.exclude(kind=Team.Kind.DEVREL).order_by("name"),
+    }
+    return render(request, "reports/archive.html#results" if request.htmx else "reports/archive.html", context)
+
+
+@roles.role_required(roles.READERS)
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for_user(request, pk)
+    items = list(report.items.order_by("position"))
+    return render(request, "reports/report.html", {"report": report, "items": items, "printing": False})
+
+
+@roles.role_required(roles.READERS)
+def item_detail(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+    report = report_get_for_user(request, pk)
+    item = get_object_or_404(ReportItem, report=report, position=position)
+    return render(request, "reports/item.html", {"report": report, "item": item})
+
+
+@roles.role_required(roles.READERS)
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    from weasyprint import HTML
+
+    report = report_get_for_user(request, pk)
+    items = list(report.items.order_by("position"))
+    html = render_to_string("reports/report_print.html", {"report": report, "items": items}, request=request)
+    # No network fetches while rendering: every asset is inline, links stay links.
+    pdf = HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"townsquare-{report.department.slug if report.department_id else 'all'}-{report.iso_week}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"external resources are not fetched when rendering PDFs: {url}")
+
+
+@roles.role_required(roles.READERS)
+def report_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for_user(request, pk)
+    previous = selectors.previous_published(report=report)
+    changes = selectors.report_changes(report=report, previous=previous)
+    return render(request, "reports/changes.html", {"report": report, "previous": previous, "changes": changes})
+
+
+@roles.role_required(roles.DEVREL)
+def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    report = draft_get_for_user(request, pk)
+    if request.method == "POST":
+        try:
+            _apply_edit(request, report)
+        except (TownsquareError, ReportItem.DoesNotExist, ValueError) as exc:
+            messages.error(request, str(exc))
+        return redirect("reports:edit", pk=report.pk)
+    items = list(report.items.order_by("position"))
+    return render(request, "reports/edit.html", {"report": report, "items": items})
+
+
+def _apply_edit(request: HttpRequest, report: Report) -> None:
+    action = request.POST.get("action", "")
+    if action == "intro":
+        report.intro = request.POST.get("intro", "").strip()
+        report.save(update_fields=["intro"])
+        messages.success(request, "Saved the opening note.")
+        return
+    item = report.items.get(pk=int(request.POST.get("item", "0")))
+    if action == "note":
+        services.report_item_update(item=item, note=request.POST.get("note", ""), title=request.POST.get("title"))
+        messages.success(request, f"Saved “{item.title}”.")
+    elif action in ("up", "down"):
+        order = list(report.items.order_by("position").values_list("pk", flat=True))
+        index = order.index(item.pk)
+        swap = index - 1 if action == "up" else index + 1
+        if 0 <= swap < len(order):
+            order[index], order[swap] = order[swap], order[index]
+            services.report_items_reorder(report=report, item_ids=order)
+    elif action == "remove":
+        services.report_item_remove(item=item)
+        messages.success(request, f"Dropped “{item.title}” from this report.")
+    else:
+        raise TownsquareError(f"unknown action {action!r}", record="action")
+
+
+@require_POST
+@roles.role_required(roles.DEVREL)
+def draft_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for_user(request, pk)
+    try:
+        outcome = services.report_publish(report=report, by=request.user)
+    except TownsquareError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:edit", pk=pk)
+    if outcome.sent_now:
+        messages.success(request, f"Published. {len(outcome.notifications)} email and chat messages are on their way.")
+    else:
+        messages.info(request, "This report was already published; nothing was sent again.")
+    return redirect(report.get_absolute_url())
+
+
+@require_POST
+@roles.role_required(roles.DEVREL)
+def report_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    report = report_get_for_user(request, pk)
+    try:
+        revision = services.report_revise(report=report, by=request.user,
+                                          correction_note=request.POST.get("correction_note", ""))
+    except TownsquareError as exc:
+        messages.error(request, str(exc))
+        return redirect(report.get_absolute_url())
+    return redirect("reports:edit", pk=revision.pk)
+
+
+@roles.role_required(roles.ALL)
+def subscriptions(request: HttpRequest) -> HttpResponse:
+    departments = list(Team.objects.exclude(kind=Team.Kind.DEVREL).order_by("name"))
+    lead_of = list(Team.objects.filter(memberships__user=request.user, memberships__is_lead=True))
+    if request.method == "POST":
+        department_id = request.POST.get("department", "")
+        department = None if department_id == "all" else get_object_or_404(Team, pk=department_id)
+        team = None
+        if request.POST.get("team"):
+            team = get_object_or_404(Team, pk=request.POST["team"])
+            if team not in lead_of and not roles.has_role(request.user, roles.LEADS):
+                messages.error(request, f"Only a lead of {team.name} can subscribe the whole team.")
+                return redirect("reports:subscriptions")
+        services.subscription_toggle(user=request.user, department=department, team=team,
+                                     subscribe=request.POST.get("subscribe") == "1")
+        messages.success(request, "Subscriptions updated.")
+        return redirect("reports:subscriptions")
+    mine = set(Subscription.objects.filter(user=request.user).values_list("department_id", flat=True))
+    team_subs = set(Subscription.objects.filter(team__in=lead_of).values_list("team_id", "department_id"))
+    rows = [{"department": d, "key": d.pk, "subscribed": d.pk in mine,
+             "teams": [{"team": t, "subscribed": (t.pk, d.pk) in team_subs} for t in lead_of]} for d in departments]
+    rows.insert(0, {"department": None, "key": "all", "subscribed": None in mine,
+                    "teams": [{"team": t, "subscribed": (t.pk, None) in team_subs} for t in lead_of]})
+    feed_token = signing.dumps(request.user.pk, salt=FEED_SALT)
+    return render(request, "reports/subscriptions.html", {"rows": rows, "feed_token": feed_token})
+
+
+@login_not_required  # the link in every email works with one click; the signed token is the credential
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            department, email = services.unsubscribe_with_token(token=token)
+        except TownsquareError as exc:
+            return render(request, "reports/unsubscribe.html", {"error": str(exc)}, status=400)
+        return render(request, "reports/unsubscribe.html", {"done": True, "email": email,
+                                                            "department": department.name if department else "All departments"})
+    return render(request, "reports/unsubscribe.html", {"token": token})
+
+
+class DepartmentFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request: HttpRequest, slug: str) -> Team | None:
+        if slug == "all":
+            return None
+        return get_object_or_404(Team, slug=slug)
+
+    def title(self, obj: Team | None) -> str:
+        return f"Townsquare feedback reports: {obj.name if obj else 'all departments'}"
+
+    def link(self, obj: Team | None) -> str:
+        return reverse("reports:index") + f"?department={obj.slug if obj else 'all'}"
+
+    def subtitle(self, obj: Team | None) -> str:
+        return "The weekly curated feedback report, published every Monday."
+
+    def items(self, obj: Team | None) -> Any:
+        rows = Report.objects.filter(status=Report.Status.PUBLISHED).select_related("department")
+        rows = rows.filter(department=obj) if obj else rows.filter(department__isnull=True)
+        return rows.order_by("-week_start", "-revision")[:52]
+
+    def item_title(self, item: Report) -> str:
+        return str(item)
+
+    def item_description(self, item: Report) -> str:
+        # Syndication escapes this text; it is plain text built from the snapshot.
+        titles = [f"{i.position}. {i.title} ({i.people_count} people)" for i in item.items.order_by("position")[:10]]
+        return "\n".join(titles)
+
+    def item_pubdate(self, item: Report) -> Any:
+        return item.published_at
+
+    def item_updateddate(self, item: Report) -> Any:
+        return item.published_at
+
+
+@login_not_required  # feed readers can't log in: a signed per-user token in the URL stands in for the session
+def feed(request: HttpRequest, slug: str) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        try:
+            user_id = signing.loads(request.GET.get("token", ""), salt=FEED_SALT)
+        except signing.BadSignature:
+            return HttpResponse("A valid feed token is required: copy the feed link from your subscriptions page.",
+                                status=403, content_type="text/plain")
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not roles.has_role(user, roles.READERS):
+        return HttpResponse("This feed is not available to you.", status=403, content_type="text/plain")
+    return DepartmentFeed()(request, slug=slug)
+
+
+feed.allowed_roles = roles.READERS  # type: ignore[attr-defined]
