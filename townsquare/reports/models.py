@@ -66,6 +66,18 @@ class Report(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    def totals(self, items: list[ReportItem]) -> dict[str, int]:
+        """Headline figures over the given items (people may appear under several themes)."""
+        customers = {c.get("name") for item in items for c in item.customers}
+        enterprise = {c.get("name") for item in items for c in item.customers if c.get("tier") == "enterprise"}
+        return {
+            "themes": len(items),
+            "people": sum(item.people_count for item in items),
+            "customers": len(customers),
+            "enterprise": len(enterprise),
+            "rising": sum(1 for item in items if item.trend == ReportItem.Trend.RISING),
+        }
+
 
 class ReportItem(models.Model):
     """A snapshot of one theme at publication: later changes to the theme never alter it."""

@@ -55,7 +55,7 @@ def archive(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_get_for_user(request, pk)
     items = list(report.items.order_by("position"))
-    return render(request, "reports/report.html", {"report": report, "items": items, "printing": False})
+    return render(request, "reports/report.html", {"report": report, "items": items, "totals": report.totals(items)})
 
 
 @roles.role_required(roles.READERS)
