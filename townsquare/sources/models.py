@@ -56,6 +56,7 @@ class Source(models.Model):
 
 class SyncRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Finished with rejected records"
@@ -72,12 +73,29 @@ class SyncRun(models.Model):
     error = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
     cursor_before = models.JSONField(default=dict, blank=True)
     cursor_after = models.JSONField(default=dict, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last committed batch: a silent run is dead.")
+    progress_done = models.PositiveBigIntegerField(default=0, help_text="Connector-defined units (files, bytes, pages).")
+    progress_total = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.source} run {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.progress_total:
+            return None
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+    @property
+    def processed(self) -> int:
+        return self.new + self.updated + self.unchanged + self.rejected
 
 
 class SyncError(models.Model):

@@ -1,11 +1,158 @@
 from __future__ import annotations
 
+import json
+import uuid
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import get_valid_filename
+from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
+from townsquare.core.errors import TownsquareError
+from townsquare.sources import selectors, services
+from townsquare.sources.forms import MessageFilterForm, SourceForm, UploadForm
+from townsquare.sources.models import Message, Source, SyncRun
+from townsquare.sources.tasks import sync_source_task
 
 
 @roles.role_required(roles.DEVREL)
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "sources/index.html")
+    return render(request, "sources/index.html", {"sources": selectors.sources_with_health()})
+
+
+@roles.role_required(roles.DEVREL)
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    page = Paginator(source.runs.all(), 25).get_page(request.GET.get("page"))
+    context = {"source": source, "page": page, "message_count": source.messages.count(),
+               "channel_count": source.channels.count()}
+    return render(request, "sources/source.html", context)
+
+
+def _queue(source: Source, path: str | None = None) -> SyncRun:
+    run = services.run_start(source=source, status=SyncRun.Status.QUEUED)
+    transaction.on_commit(partial(sync_source_task.enqueue, source.pk, run.pk, path))
+    return run
+
+
+@require_POST
+@roles.role_required(roles.DEVREL)
+def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    try:
+        run = _queue(source)
+    except TownsquareError as exc:
+        messages.error(request, str(exc))
+        return redirect("sources:source", pk=pk)
+    messages.success(request, "Sync queued.")
+    return redirect("sources:run", pk=run.pk)
+
+
+@roles.role_required(roles.DEVREL)
+def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk) if pk else None
+    initial = {}
+    if source is not None:
+        initial = {"name": source.name, "kind": source.kind, "config": json.dumps(source.config, indent=2),
+                   "schedule": source.schedule, "enabled": source.enabled}
+    form = SourceForm(request.POST or None, initial=initial)
+    if source is not None:
+        form.fields["kind"].disabled = True
+    check_result = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        secrets = data["secrets"] or None
+        if "test" in request.POST:
+            probe = Source(name=data["name"], kind=source.kind if source else data["kind"], config=data["config"],
+                           secrets=secrets if secrets is not None else (source.secrets if source else ""))
+            probe.pk = source.pk if source else None
+            try:
+                check_result = services.source_check(source=probe)
+                messages.success(request, f"Connection test passed: {check_result}")
+            except TownsquareError as exc:
+                form.add_error(None, f"Connection test failed: {exc}")
+        else:
+            try:
+                if source is None:
+                    source = services.source_create(kind=data["kind"], name=data["name"], config=data["config"],
+                                                    secrets=secrets or "", schedule=data["schedule"], enabled=data["enabled"])
+                else:
+                    services.source_update(source=source, name=data["name"], config=data["config"],
+                                           schedule=data["schedule"], enabled=data["enabled"], secrets=secrets)
+                messages.success(request, "Source saved.")
+                return redirect("sources:source", pk=source.pk)
+            except TownsquareError as exc:
+                form.add_error(None, str(exc))
+    return render(request, "sources/source_form.html", {"form": form, "source": source, "check_result": check_result})
+
+
+@roles.role_required(roles.DEVREL)
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["archive"]
+        kind = form.cleaned_data["kind"]
+        name = form.cleaned_data["name"] or f"{kind}: {upload_file.name}"
+        folder = Path(settings.DATA_DIR) / "uploads" / uuid.uuid4().hex
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / get_valid_filename(upload_file.name or "archive")
+        with target.open("wb") as handle:
+            for chunk in upload_file.chunks():
+                handle.write(chunk)
+        try:
+            with transaction.atomic():
+                source, _ = services.source_get_or_create(kind=kind, name=name)
+                run = _queue(source, str(target))
+        except TownsquareError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Archive uploaded; the import runs in the background.")
+            return redirect("sources:run", pk=run.pk)
+    return render(request, "sources/upload.html", {"form": form})
+
+
+@roles.role_required(roles.DEVREL)
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(SyncRun.objects.select_related("source"), pk=pk)
+    if request.htmx and request.GET.get("part") == "progress":
+        return render(request, "sources/run.html#progress", {"run": run})
+    errors = Paginator(run.errors.all(), 100).get_page(request.GET.get("page"))
+    return render(request, "sources/run.html", {"run": run, "errors": errors})
+
+
+@roles.role_required(roles.DEVREL)
+def message_list(request: HttpRequest) -> HttpResponse:
+    form = MessageFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.messages_filtered(q=filters.get("q") or "", source=filters.get("source"), kind=filters.get("kind") or "",
+                                       channel_id=_int(request.GET.get("channel")))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "sources/messages.html#rows" if request.htmx else "sources/messages.html"
+    return render(request, template, context)
+
+
+@roles.role_required(roles.DEVREL)
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(Message.objects.select_related("source", "channel", "author__member"), pk=pk)
+    thread = []
+    if message.thread_external_id:
+        thread = list(Message.objects.filter(source=message.source_id, thread_external_id=message.thread_external_id)
+                      .exclude(pk=message.pk).select_related("author").order_by("created_at")[:50])
+    return render(request, "sources/message.html", {"message": message, "thread": thread})
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,78 @@
+"""Small helpers shared by the archive parsers."""
+
+from __future__ import annotations
+
+import gzip
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import nh3
+from markdown_it import MarkdownIt
+
+_SPACES = re.compile(r"[ \t]+\n")
+_md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table").enable("strikethrough")
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a file, transparently gunzipping ``*.gz``."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def read_text(path: Path) -> str:
+    with open_binary(path) as handle:
+        return decode(handle.read())
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM); anything else falls back to Windows-1252/Latin-1, never fails."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+
+
+def text_lines(path: Path) -> Iterator[str]:
+    with open_binary(path) as raw:
+        for line in raw:
+            yield decode(line).rstrip("\r\n")
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (tags dropped, entities decoded, blocks on their own lines)."""
+    if not fragment:
+        return ""
+    fragment = re.sub(r"(?i)<br\s*/?>|</(p|div|li|pre|h\d|tr|blockquote)>", "\n", fragment)
+    text = html.unescape(nh3.clean(fragment, tags=set(), strip_comments=True))
+    return _SPACES.sub("\n", text).strip()
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown (GitHub, Discourse raw, Zulip, Discord) to HTML; the service sanitises it."""
+    if not text:
+        return ""
+    return _md.render(text)
+
+
+def files_under(path: Path, *suffixes: str) -> list[Path]:
+    """``path`` itself if it is a file, else its files ending with one of ``suffixes``, sorted."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(suffixes))
+
+
+def get(data: Any, *keys: str, default: Any = None) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return default
+        data = data.get(key)
+    return default if data is None else data

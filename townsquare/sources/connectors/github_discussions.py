@@ -1,0 +1,93 @@
+"""GitHub Discussions saved from the GraphQL API: ``repository.discussions.nodes`` with comments and replies.
+
+A path is one JSON response or a directory of pages. Authors with a ``databaseId``
+share the identity of the GitHub issues connectors; others are keyed by login.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from townsquare.sources.connectors._util import decode, files_under, get, html_to_text, markdown_to_html, open_binary
+from townsquare.sources.connectors.base import (
+    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, parse_iso,
+)
+
+
+def _author(node: dict[str, Any] | None) -> AuthorRef | None:
+    if not node or not node.get("login"):
+        return None
+    bot = node.get("__typename") == "Bot" or node["login"].endswith("[bot]")
+    if node.get("databaseId"):
+        return AuthorRef(realm="github", external_id=str(node["databaseId"]), handle=node["login"],
+                         display_name=node.get("name") or node["login"], is_bot=bot)
+    return AuthorRef(realm="github:login", external_id=node["login"].lower(), handle=node["login"],
+                     display_name=node.get("name") or node["login"], is_bot=bot)
+
+
+class GitHubDiscussionsConnector(Connector):
+    kind = "github_discussions"
+    is_archive = True
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
+        files = files_under(self.require_path(), ".json", ".json.gz")
+        for number, file in enumerate(files, start=1):
+            self.progress = (number - 1, len(files))
+            try:
+                with open_binary(file) as handle:
+                    data = json.loads(decode(handle.read()))
+            except (json.JSONDecodeError, EOFError, OSError) as exc:
+                yield RecordError(record=file.name, reason=f"not valid JSON: {exc}")
+                continue
+            if isinstance(data, dict) and data.get("errors") and not data.get("data"):
+                yield RecordError(record=file.name, reason=f"GraphQL errors: {data['errors']}"[:500])
+                continue
+            repo = get(data, "data", "repository", default={})
+            nodes = get(repo, "discussions", "nodes", default=None)
+            if nodes is None:
+                yield RecordError(record=file.name, reason="no data.repository.discussions.nodes")
+                continue
+            full = repo.get("nameWithOwner") or self.config.get("repository") or ""
+            for discussion in nodes:
+                yield from self._discussion(discussion, full, file.name)
+        self.progress = (len(files), len(files))
+
+    def _discussion(self, node: dict[str, Any], repo: str, where: str) -> Iterator[Record]:
+        try:
+            category = get(node, "category", "name", default="General")
+            channel = ChannelRef(external_id=f"{repo}:{category}", name=f"{repo} · {category}" if repo else category,
+                                 url=f"https://github.com/{repo}/discussions" if repo else "")
+            thread = f"discussion:{node['id']}"
+            yield MessageRecord(
+                external_id=thread, kind="question" if get(node, "category", "isAnswerable") else "post",
+                created_at=parse_iso(node["createdAt"]), updated_at=parse_iso(node.get("updatedAt")), channel=channel,
+                author=_author(node.get("author")), title=f"#{node.get('number', '')} {node.get('title') or ''}".strip(),
+                body=node.get("body") or html_to_text(node.get("bodyHTML") or ""),
+                body_html=node.get("bodyHTML") or markdown_to_html(node.get("body") or ""), url=node.get("url") or "",
+                thread_external_id=thread,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            yield RecordError(record=f"{where} discussion {node.get('id', '?') if isinstance(node, dict) else '?'}",
+                              reason=f"unreadable discussion: {type(exc).__name__}: {exc}")
+            return
+        answer = get(node, "answer", "id", default="")
+        for comment in get(node, "comments", "nodes", default=[]):
+            yield from self._comment(comment, channel, thread, thread, answer, where)
+            for reply in get(comment, "replies", "nodes", default=[]):
+                yield from self._comment(reply, channel, thread, f"comment:{comment.get('id')}", answer, where)
+
+    def _comment(self, node: dict[str, Any], channel: ChannelRef, thread: str, parent: str, answer: str,
+                 where: str) -> Iterator[Record]:
+        try:
+            yield MessageRecord(
+                external_id=f"comment:{node['id']}", kind="answer" if node["id"] == answer else "comment",
+                created_at=parse_iso(node["createdAt"]), updated_at=parse_iso(node.get("updatedAt")), channel=channel,
+                author=_author(node.get("author")), body=node.get("body") or html_to_text(node.get("bodyHTML") or ""),
+                body_html=node.get("bodyHTML") or markdown_to_html(node.get("body") or ""), url=node.get("url") or "",
+                thread_external_id=thread, parent_external_id=parent,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            yield RecordError(record=f"{where} comment {node.get('id', '?') if isinstance(node, dict) else '?'}",
+                              reason=f"unreadable comment: {type(exc).__name__}: {exc}")

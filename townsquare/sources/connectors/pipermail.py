@@ -1,0 +1,129 @@
+"""Mailman 2 Pipermail text archives (``2025-April.txt``, ``2025q1.txt.gz``).
+
+Split on the strict mbox From_ line, not with :mod:`mailbox`: Pipermail does not
+escape body lines that begin with "From ", and ``mailbox.mbox`` over-splits there.
+Addresses are obfuscated ("x at y.org", or stat.ethz.ch's lossy scheme), so the
+identity key is the whole From header; the display name is the part in parentheses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from email.parser import HeaderParser
+from email.policy import compat32
+from pathlib import Path
+from typing import Any
+
+from townsquare.sources.connectors._util import decode, files_under, open_binary
+from townsquare.sources.connectors.base import AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError
+
+FROM_LINE = re.compile(rb"^From .+  [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$")
+_PAREN_NAME = re.compile(r"\(([^()]*)\)\s*$")
+_PLAIN_AT = re.compile(r"^\s*([\w.+-]+) at ([\w-]+(?:\.[\w-]+)+)\s*(?:\(|$)")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+
+
+def split_messages(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Yield (first line number, raw bytes) for each message, splitting on the strict From_ line."""
+    block: list[bytes] = []
+    start = 1
+    with open_binary(path) as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if FROM_LINE.match(line.rstrip(b"\r\n")) and block:
+                yield start, b"".join(block)
+                block = []
+                start = lineno
+            block.append(line)
+    if block:
+        yield start, b"".join(block)
+
+
+def _header(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return str(make_header(decode_header(value))).strip()
+    except (UnicodeDecodeError, LookupError, ValueError):
+        return value.strip()
+
+
+class PipermailConnector(Connector):
+    kind = "pipermail"
+    is_archive = True
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
+        root = self.require_path()
+        files = files_under(root, ".txt", ".txt.gz", ".mbox")
+        list_name = self.config.get("list") or (root.name if root.is_dir() else root.parent.name)
+        channel = ChannelRef(external_id=list_name, name=list_name, url=self.config.get("archive_url", ""))
+        parser = HeaderParser(policy=compat32)
+        total = sum(f.stat().st_size for f in files)
+        done = 0
+        for file in files:
+            for lineno, raw in split_messages(file):
+                where = f"{file.name}:{lineno}"
+                if not FROM_LINE.match(raw.split(b"\n", 1)[0].rstrip(b"\r")):
+                    if raw.strip():
+                        yield RecordError(record=where, reason="text before the first message (not an mbox From_ line)")
+                    continue
+                text = decode(raw)
+                head, _, body = text.partition("\n\n")
+                headers = parser.parsestr(head.split("\n", 1)[1] if "\n" in head else "")
+                message_id = _MSGID.search(headers.get("Message-ID", "") or "")
+                if message_id is None:
+                    yield RecordError(record=where, reason="no Message-ID header")
+                    continue
+                try:
+                    created = email.utils.parsedate_to_datetime(headers.get("Date", ""))
+                except (TypeError, ValueError, IndexError):
+                    created = None
+                if created is None:
+                    asctime = head.split("\n", 1)[0].split("  ", 1)[-1].strip()
+                    try:
+                        created = dt.datetime.strptime(asctime, "%a %b %d %H:%M:%S %Y").replace(tzinfo=dt.timezone.utc)
+                    except ValueError:
+                        yield RecordError(record=where, reason="unreadable Date header and From_ line")
+                        continue
+                if created.tzinfo is None:
+                    created = created.replace(tzinfo=dt.timezone.utc)
+                sender = _header(headers.get("From"))
+                references = _MSGID.findall(headers.get("References", "") or "")
+                reply_to = _MSGID.search(headers.get("In-Reply-To", "") or "")
+                parent = reply_to.group(1) if reply_to else (references[-1] if references else "")
+                yield MessageRecord(
+                    external_id=message_id.group(1), kind="email", created_at=created, channel=channel,
+                    author=_author(sender), title=_header(headers.get("Subject")), body=body.rstrip("\n"),
+                    url=self._url(file), thread_external_id=references[0] if references else (parent or message_id.group(1)),
+                    parent_external_id=parent,
+                )
+            done += file.stat().st_size
+            self.progress = (done, total)
+
+    def _url(self, file: Path) -> str:
+        base = (self.config.get("archive_url") or "").rstrip("/")
+        if not base:
+            return ""
+        return f"{base}/{file.name.split('.txt')[0]}/thread.html"
+
+
+def _author(sender: str) -> AuthorRef | None:
+    if not sender:
+        return None
+    name_match = _PAREN_NAME.search(sender)
+    name = name_match.group(1).strip() if name_match else ""
+    plain = _PLAIN_AT.match(sender)
+    if plain:
+        address = f"{plain.group(1)}@{plain.group(2)}".lower()
+        return AuthorRef(realm="email", external_id=address, handle=address, display_name=name or address, email=address)
+    if not name:
+        name, address = email.utils.parseaddr(sender)
+        if address and "@" in address:
+            return AuthorRef(realm="email", external_id=address.lower(), handle=address, display_name=name or address,
+                             email=address)
+    # Obfuscated beyond repair: the whole header is the key.
+    return AuthorRef(realm="pipermail", external_id=" ".join(sender.lower().split()), handle=sender.split("(")[0].strip(),
+                     display_name=name or sender)

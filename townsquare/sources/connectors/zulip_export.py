@@ -1,0 +1,91 @@
+"""Zulip organisation exports (``manage.py export`` / the web export): realm.json + messages-*.json.
+
+Only stream (channel) messages are imported; private messages stay out of Townsquare.
+A path may be the export directory or its ``.tar.gz``.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from townsquare.core.errors import TownsquareError
+from townsquare.sources.connectors._util import decode, html_to_text
+from townsquare.sources.connectors.base import (
+    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, from_epoch,
+)
+
+STREAM = 2  # zerver_recipient.type for a stream
+
+
+class ZulipExportConnector(Connector):
+    kind = "zulip_export"
+    is_archive = True
+
+    def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
+        path = self.require_path()
+        if path.is_file():
+            try:
+                with tarfile.open(path) as archive:
+                    files = {Path(m.name).name: m for m in archive.getmembers() if m.isfile() and m.name.endswith(".json")}
+                    read = lambda name: archive.extractfile(files[name]).read()  # noqa: E731
+                    yield from self._export(sorted(files), read)
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise TownsquareError(f"not a readable export tarball (truncated?): {exc}", record=path.name) from exc
+        else:
+            names = sorted(p.name for p in path.rglob("*.json"))
+            where = {p.name: p for p in path.rglob("*.json")}
+            yield from self._export(names, lambda name: where[name].read_bytes())
+
+    def _export(self, names: list[str], read: Any) -> Iterator[Record]:
+        if "realm.json" not in names:
+            raise TownsquareError("no realm.json: not a Zulip export", record=self.source.name)
+        realm_data = json.loads(decode(read("realm.json")))
+        realm_row = (realm_data.get("zerver_realm") or [{}])[0]
+        base = (self.config.get("url") or realm_row.get("uri") or "").rstrip("/")
+        realm = self.config.get("realm") or f"zulip:{realm_row.get('string_id') or base or self.source.name}"
+        users = {u["id"]: u for u in realm_data.get("zerver_userprofile", []) + realm_data.get("zerver_userprofile_mirrordummy", [])}
+        streams = {s["id"]: s for s in realm_data.get("zerver_stream", [])}
+        recipients = {r["id"]: r for r in realm_data.get("zerver_recipient", [])}
+        topics: dict[tuple[int, str], str] = {}
+        message_files = [n for n in names if n.startswith("messages-")]
+        for number, name in enumerate(message_files, start=1):
+            self.progress = (number - 1, len(message_files))
+            try:
+                rows = json.loads(decode(read(name))).get("zerver_message", [])
+            except (json.JSONDecodeError, AttributeError) as exc:
+                yield RecordError(record=name, reason=f"not valid JSON: {exc}")
+                continue
+            for index, row in enumerate(sorted(rows, key=lambda r: r.get("id", 0))):
+                try:
+                    recipient = recipients.get(row["recipient"]) or {}
+                    if recipient.get("type") != STREAM:
+                        continue
+                    stream = streams.get(recipient["type_id"]) or {"id": recipient["type_id"], "name": str(recipient["type_id"])}
+                    topic = row.get("subject") or row.get("topic_name") or ""
+                    key = (stream["id"], topic)
+                    first = topics.setdefault(key, str(row["id"]))
+                    user = users.get(row["sender"]) or {}
+                    narrow = f"{base}/#narrow/channel/{stream['id']}-{quote(stream['name'])}/topic/{quote(topic)}/near/{row['id']}"
+                    email = user.get("delivery_email") or ""
+                    yield MessageRecord(
+                        external_id=str(row["id"]), kind="chat", created_at=from_epoch(row["date_sent"]),
+                        updated_at=from_epoch(row["last_edit_time"]) if row.get("last_edit_time") else None,
+                        channel=ChannelRef(external_id=str(stream["id"]), name=f"#{stream['name']}",
+                                           url=f"{base}/#narrow/channel/{stream['id']}-{quote(stream['name'])}" if base else ""),
+                        author=AuthorRef(realm=realm, external_id=str(row["sender"]), handle=user.get("email") or "",
+                                         display_name=user.get("full_name") or "", email=email,
+                                         email_verified=bool(email), is_bot=bool(user.get("is_bot"))),
+                        title=topic if first == str(row["id"]) else "",
+                        body=row.get("content") or html_to_text(row.get("rendered_content") or ""),
+                        body_html=row.get("rendered_content") or "", url=narrow if base else "",
+                        thread_external_id=first, parent_external_id="" if first == str(row["id"]) else first,
+                    )
+                except (KeyError, TypeError, ValueError) as exc:
+                    yield RecordError(record=f"{name}#{row.get('id', index) if isinstance(row, dict) else index}",
+                                      reason=f"unreadable message: {type(exc).__name__}: {exc}")
+        self.progress = (len(message_files), len(message_files))

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from townsquare.sources.connectors import archive_kinds
+from townsquare.sources.models import Message, Source
+
+MAX_UPLOAD_BYTES = 2 * 1024**3
+
+
+class SourceForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Source.Kind.choices)
+    config = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}), required=False, initial="{}",
+        help_text='JSON settings, e.g. {"owner": "django", "repository": "django"} for GitHub, '
+                  '{"url": "https://forum.example.com"} for Discourse, {"path": "/data/export.zip"} for an archive.',
+    )
+    secrets = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), required=False,
+        help_text='An API token, or JSON such as {"token": "...", "api_username": "..."}. Stored encrypted; '
+                  "leave blank to keep the stored one.",
+    )
+    schedule = forms.CharField(max_length=100, required=False, help_text="Cron expression, e.g. 0 * * * * for hourly; empty = manual.")
+    enabled = forms.BooleanField(required=False, initial=True)
+
+    def clean_config(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("config") or "{}"
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Settings must be a JSON object.")
+        return value
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=[])
+    name = forms.CharField(max_length=200, required=False, help_text="Source to import into; created if new. Defaults to the file name.")
+    archive = forms.FileField(help_text="Slack export zip, Discord export (HTML/JSON/zip), IRC log, GitHub issues archive, "
+                                        "Stack Exchange dump file, Pipermail .txt(.gz), Matrix JSON, Zulip .tar.gz ...")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(Source.Kind.choices)
+        self.fields["kind"].choices = [(k, labels.get(k, k)) for k in archive_kinds()]
+
+    def clean_archive(self) -> Any:
+        upload = self.cleaned_data["archive"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The archive is larger than 2 GiB: import it with `townsquare import` instead.")
+        return upload
+
+
+class MessageFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    source = forms.ModelChoiceField(queryset=Source.objects.all(), required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *Message.Kind.choices], required=False)
