@@ -1,0 +1,447 @@
+"""Writes on the board: tasks, moves, collaborators, kudos and done announcements.
+
+Completing a task (moving it to Done from anywhere: the board, the API, the CLI) happens
+in one transaction that records the history line, credits the collaborators, drafts the
+announcement and, in automatic mode, writes it to the notification outbox. The outbox
+event key names the task and the completion number, so each completion is announced at
+most once per destination however often the move is retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from townsquare.board import chat
+from townsquare.board.models import (
+    Announcement,
+    BoardSettings,
+    Collaborator,
+    Column,
+    Kudos,
+    Label,
+    Task,
+    TaskEvent,
+    Visibility,
+    person_name,
+)
+from townsquare.core.errors import TownsquareError
+
+logger = logging.getLogger(__name__)
+
+POSITION_GAP = 1024
+EDITABLE_FIELDS = ("title", "description", "owner", "due_date", "visibility")
+
+
+def _user_or_none(by: Any) -> Any:
+    return by if getattr(by, "pk", None) else None
+
+
+def _event(task: Task, kind: str, by: Any, *, summary: str = "", from_column: str = "", to_column: str = "",
+           detail: dict[str, Any] | None = None) -> TaskEvent:
+    return TaskEvent.objects.create(task=task, kind=kind, actor=_user_or_none(by), summary=summary[:300],
+                                    from_column=from_column, to_column=to_column, detail=detail or {})
+
+
+# ---------------------------------------------------------------- settings
+
+def board_settings_get() -> BoardSettings:
+    settings_row, _ = BoardSettings.objects.get_or_create(pk=1)
+    return settings_row
+
+
+def board_settings_update(*, announce_mode: str, by: Any) -> BoardSettings:
+    if announce_mode not in BoardSettings.AnnounceMode.values:
+        raise TownsquareError(f"unknown announcement mode {announce_mode!r}", record="announce_mode")
+    settings_row = board_settings_get()
+    settings_row.announce_mode = announce_mode
+    settings_row.updated_by = _user_or_none(by)
+    settings_row.save()
+    return settings_row
+
+
+# ---------------------------------------------------------------- labels and positions
+
+def labels_ensure(*, names: Iterable[str]) -> list[Label]:
+    labels = []
+    for raw in names:
+        name = " ".join(raw.split())[:50]
+        slug = slugify(name)[:60]
+        if not slug:
+            continue
+        label, _ = Label.objects.get_or_create(slug=slug, defaults={"name": name})
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+def parse_labels(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _renumber(column: str) -> None:
+    rows = list(Task.objects.filter(column=column).order_by("position", "id").only("pk", "position"))
+    for index, row in enumerate(rows, start=1):
+        row.position = index * POSITION_GAP
+    Task.objects.bulk_update(rows, ["position"], batch_size=500)
+
+
+def _position_for(*, column: str, before: Task | None, exclude_pk: int | None) -> int:
+    """A position in ``column`` just above ``before``; without it, the end (the top for Done)."""
+    others = Task.objects.filter(column=column)
+    if exclude_pk:
+        others = others.exclude(pk=exclude_pk)
+    if before is None:
+        if column == Column.DONE:  # the most recently finished first
+            low = others.aggregate(low=Min("position"))["low"]
+            return (low if low is not None else POSITION_GAP) - POSITION_GAP
+        high = others.aggregate(high=Max("position"))["high"]
+        return (high or 0) + POSITION_GAP
+    for _ in range(2):
+        before.refresh_from_db(fields=["position", "column"])
+        above = (
+            others.filter(Q(position__lt=before.position) | Q(position=before.position, pk__lt=before.pk))
+            .order_by("-position", "-pk").values_list("position", flat=True).first()
+        )
+        low = above if above is not None else before.position - 2 * POSITION_GAP
+        if before.position - low > 1:
+            return (low + before.position) // 2
+        _renumber(column)  # no gap left between the neighbours: spread the column out, once
+    raise TownsquareError("could not find a place for the card; try again", record=before.pk, permanent=False)
+
+
+# ---------------------------------------------------------------- tasks
+
+@transaction.atomic
+def task_create(
+    *, title: str, by: Any, description: str = "", column: str = Column.BACKLOG, owner: Any = None,
+    due_date: dt.date | None = None, labels: Sequence[str] = (), visibility: str = Visibility.PUBLIC,
+    origin_request: Any = None,
+) -> Task:
+    title = " ".join(title.split())
+    if not title:
+        raise TownsquareError("a task needs a title", record="title")
+    if column not in Column.values:
+        raise TownsquareError(f"unknown column {column!r}", record="column")
+    if visibility not in Visibility.values:
+        raise TownsquareError(f"unknown visibility {visibility!r}", record="visibility")
+    task = Task(title=title[:200], description=description, column=Column.BACKLOG, owner=owner, due_date=due_date,
+                visibility=visibility, created_by=_user_or_none(by))
+    if origin_request is not None:
+        task.origin_request = origin_request  # type: ignore[attr-defined]
+    task.position = _position_for(column=Column.BACKLOG, before=None, exclude_pk=None)
+    task.save()
+    if labels:
+        task.labels.set(labels_ensure(names=labels))
+    _event(task, TaskEvent.Kind.CREATED, by, summary=f"created in {Column.BACKLOG.label}", to_column=Column.BACKLOG)
+    if column != Column.BACKLOG:
+        task = task_move(task=task, column=column, by=by)
+    return task
+
+
+def task_create_for_request(*, request: Any, by: Any) -> Task:
+    """An accepted request becomes a backlog task that remembers where it came from.
+
+    Called by intake's ``request_accept`` inside its transaction; idempotent per request.
+    """
+    existing = Task.objects.filter(origin_request=request).first()
+    if existing is not None:
+        return existing
+    title = getattr(request, "title", "") or str(request)
+    description = getattr(request, "description", "") or ""
+    kind = getattr(getattr(request, "request_type", None), "name", "")
+    team = getattr(getattr(request, "team", None), "name", "")
+    requested = f"Requested by {team}." if team else ""
+    return task_create(
+        title=title, description="\n\n".join(part for part in (description, requested) if part), by=by,
+        labels=[kind] if kind else [], origin_request=request,
+    )
+
+
+@transaction.atomic
+def task_update(*, task: Task, by: Any, labels: Sequence[str] | None = None, **changes: Any) -> Task:
+    """Edit a task's fields (not its column: use :func:`task_move`); the history records old and new values."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TownsquareError(f"cannot edit {', '.join(sorted(unknown))} here", record=task.pk)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if "title" in changes:
+        changes["title"] = " ".join((changes["title"] or "").split())[:200]
+        if not changes["title"]:
+            raise TownsquareError("a task needs a title", record="title")
+    if "visibility" in changes and changes["visibility"] not in Visibility.values:
+        raise TownsquareError(f"unknown visibility {changes['visibility']!r}", record="visibility")
+    diff: dict[str, list[Any]] = {}
+    for name, new in changes.items():
+        old = getattr(task, name)
+        if old != new:
+            diff[name] = [_describe(old), _describe(new)]
+            setattr(task, name, new)
+    if labels is not None:
+        old_labels = sorted(task.labels.values_list("name", flat=True))
+        new_objects = labels_ensure(names=labels)
+        new_labels = sorted(label.name for label in new_objects)
+        if old_labels != new_labels:
+            diff["labels"] = [", ".join(old_labels), ", ".join(new_labels)]
+            task.labels.set(new_objects)
+    if diff:
+        task.save()
+        _event(task, TaskEvent.Kind.EDITED, by, summary="edited " + ", ".join(name.replace("_", " ") for name in diff),
+               detail=diff)
+    return task
+
+
+def _describe(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if getattr(value, "pk", None):
+        return person_name(value) if hasattr(value, "get_full_name") else str(value)
+    return str(value)
+
+
+@transaction.atomic
+def task_move(*, task: Task, column: str, by: Any, before: Task | None = None) -> Task:
+    """Move a card to ``column``, above ``before`` (or at the end; the top for Done).
+
+    Reaching Done from another column is a completion: numbered, recorded, credited and
+    announced (see the module docstring). Leaving Done reopens the task and withdraws an
+    announcement still waiting for review.
+    """
+    if column not in Column.values:
+        raise TownsquareError(f"unknown column {column!r}; use one of {', '.join(Column.values)}", record="column")
+    # Locks the row on PostgreSQL (SQLite's IMMEDIATE transactions already serialise writers),
+    # so two simultaneous moves to Done make one completion.
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if before is not None and (before.pk == task.pk or before.column != column):
+        before = None
+    from_column = task.column
+    task.position = _position_for(column=column, before=before, exclude_pk=task.pk)
+    task.column = column
+    fields = ["column", "position", "updated_at"]
+    completing = column == Column.DONE and from_column != Column.DONE
+    if completing:
+        task.completions += 1
+        task.done_at = timezone.now()
+        task.done_by = _user_or_none(by)
+        fields += ["completions", "done_at", "done_by"]
+    task.save(update_fields=fields)
+    if from_column != column:
+        _event(task, TaskEvent.Kind.MOVED, by, from_column=from_column, to_column=column,
+               summary=f"moved from {Column(from_column).label} to {Column(column).label}")
+    else:
+        _event(task, TaskEvent.Kind.MOVED, by, from_column=from_column, to_column=column,
+               summary=f"reordered within {Column(column).label}")
+    if completing:
+        _complete(task, by)
+    elif from_column == Column.DONE and column != Column.DONE:
+        _reopen(task, by)
+    return task
+
+
+@transaction.atomic
+def task_done(*, task: Task, by: Any) -> Task:
+    """Move a task to Done (the CLI's shortcut); refuses a task that is already done."""
+    if Task.objects.select_for_update().filter(pk=task.pk).values_list("column", flat=True).get() == Column.DONE:
+        raise TownsquareError("the task is already done", record=f"task {task.pk}")
+    return task_move(task=task, column=Column.DONE, by=by)
+
+
+def _complete(task: Task, by: Any) -> None:
+    reopened = task.completions > 1
+    _event(task, TaskEvent.Kind.COMPLETED, by, to_column=Column.DONE,
+           summary="finished again after being reopened" if reopened else "finished",
+           detail={"completion": task.completions})
+    _credit_collaborators(task, by)
+    announcement = Announcement.objects.create(
+        task=task, completion=task.completions, reopened=reopened, created_by=_user_or_none(by),
+        headline=_done_message(task, by=by, reopened=reopened).default_headline,
+    )
+    if board_settings_get().announce_mode == BoardSettings.AnnounceMode.AUTO:
+        announcement_send(announcement=announcement, by=by)
+    _mark_origin_request_done(task, by)
+
+
+def _reopen(task: Task, by: Any) -> None:
+    _event(task, TaskEvent.Kind.REOPENED, by, summary="reopened")
+    waiting = Announcement.objects.filter(task=task, status=Announcement.Status.DRAFT)
+    waiting.update(status=Announcement.Status.DISCARDED, decided_at=timezone.now(), decided_by=_user_or_none(by))
+
+
+def _mark_origin_request_done(task: Task, by: Any) -> None:
+    """Tell the requester: the origin request becomes done (intake sends the message)."""
+    request_id = getattr(task, "origin_request_id", None)
+    if not request_id:
+        return
+    from townsquare.intake import services as intake_services  # intake depends on board: import lazily
+
+    intake_services.request_mark_done(request=task.origin_request, by=by)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- collaborators and kudos
+
+def _credit_collaborators(task: Task, by: Any) -> list[Kudos]:
+    """One credit per collaborator, the first time the task is done with them on it."""
+    credited = Kudos.objects.filter(collaborator__task=task).values_list("collaborator_id", flat=True)
+    pending = task.collaborators.exclude(pk__in=list(credited))
+    return Kudos.objects.bulk_create([
+        Kudos(kind=Kudos.Kind.CREDIT, task=task, task_title=task.title, collaborator=c, user_id=c.user_id, name=c.name,
+              team_id=c.team_id, message=c.contribution, given_by=_user_or_none(by))
+        for c in pending
+    ])
+
+
+def _team_of(user: Any) -> Any:
+    membership = user.team_memberships.select_related("team").order_by("-is_lead", "team__name").first()
+    return membership.team if membership else None
+
+
+@transaction.atomic
+def collaborator_add(*, task: Task, by: Any, contribution: str, user: Any = None, name: str = "",
+                     team: Any = None) -> Collaborator:
+    """Credit someone from another team on a task; on a done task the credit counts at once."""
+    name = " ".join(name.split())[:200]
+    contribution = " ".join(contribution.split())[:300]
+    if user is None and not name:
+        raise TownsquareError("name a person or pick a user", record="name")
+    if not contribution:
+        raise TownsquareError("say what they did", record="contribution")
+    if user is not None and Collaborator.objects.filter(task=task, user=user).exists():
+        raise TownsquareError(f"{person_name(user)} is already a collaborator", record="user")
+    if team is None and user is not None:
+        team = _team_of(user)
+    collaborator = Collaborator.objects.create(task=task, user=user, name="" if user else name, team=team,
+                                               contribution=contribution, added_by=_user_or_none(by))
+    team_text = f" ({team.name})" if team else ""
+    _event(task, TaskEvent.Kind.COLLABORATOR_ADDED, by, summary=f"added {collaborator.display_name}{team_text}")
+    if Task.objects.filter(pk=task.pk, column=Column.DONE).exists():  # the caller's copy may be stale
+        _credit_collaborators(task, by)
+    return collaborator
+
+
+@transaction.atomic
+def collaborator_remove(*, collaborator: Collaborator, by: Any) -> None:
+    """Remove a collaborator added by mistake; their credit for this task goes with them."""
+    task = collaborator.task
+    _event(task, TaskEvent.Kind.COLLABORATOR_REMOVED, by, summary=f"removed {collaborator.display_name}")
+    collaborator.delete()
+
+
+@transaction.atomic
+def kudos_give(*, by: Any, message: str, user: Any = None, name: str = "", team: Any = None,
+               task: Task | None = None) -> Kudos:
+    """An explicit thank-you, to a user or a named person, optionally for a task."""
+    message = " ".join(message.split())[:500]
+    name = " ".join(name.split())[:200]
+    if not message:
+        raise TownsquareError("say what you are thanking them for", record="message")
+    if user is None and not name:
+        raise TownsquareError("name a person or pick a user", record="name")
+    if user is not None and getattr(by, "pk", None) == user.pk:
+        raise TownsquareError("kudos are for other people", record="user")
+    if team is None and user is not None:
+        team = _team_of(user)
+    kudos = Kudos.objects.create(kind=Kudos.Kind.THANKS, task=task, task_title=task.title if task else "", user=user,
+                                 name="" if user else name, team=team, message=message, given_by=_user_or_none(by))
+    if task is not None:
+        _event(task, TaskEvent.Kind.THANKED, by, summary=f"thanked {kudos.display_name}")
+    return kudos
+
+
+# ---------------------------------------------------------------- announcements
+
+def task_absolute_url(task: Task) -> str:
+    return f"{settings.BASE_URL}{reverse('board:task', args=[task.pk])}"
+
+
+def _done_message(task: Task, *, by: Any, reopened: bool, headline: str = "", note: str = "") -> chat.DoneMessage:
+    finisher = task.owner or _user_or_none(by)
+    collaborators = task.collaborators.select_related("user", "team")
+    return chat.DoneMessage(
+        finisher=person_name(finisher) if finisher else "The DevRel team",
+        task_title=task.title,
+        link=task_absolute_url(task),
+        reopened=reopened,
+        headline=headline,
+        note=note,
+        thanks=tuple(
+            chat.Thanks(name=c.display_name, team=c.team.name if c.team else "", contribution=c.contribution)
+            for c in collaborators
+        ),
+    )
+
+
+def announcement_message(announcement: Announcement) -> chat.DoneMessage:
+    return _done_message(announcement.task, by=announcement.created_by, reopened=announcement.reopened,
+                         headline=announcement.headline, note=announcement.note)
+
+
+def announcement_event_key(announcement: Announcement) -> str:
+    return f"board.task_done:{announcement.task_id}:{announcement.completion}"
+
+
+@transaction.atomic
+def announcement_update(*, announcement: Announcement, headline: str, note: str, by: Any) -> Announcement:
+    announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    if announcement.status != Announcement.Status.DRAFT:
+        raise TownsquareError(f"this announcement is {announcement.get_status_display().lower()}: it can no longer "
+                              "be edited", record=f"announcement {announcement.pk}")
+    headline = chat.one_line(headline)[:300]
+    if not headline:
+        raise TownsquareError("the announcement needs a headline", record="headline")
+    announcement.headline = headline
+    announcement.note = note.strip()[:2000]
+    announcement.save(update_fields=["headline", "note"])
+    return announcement
+
+
+@transaction.atomic
+def announcement_send(*, announcement: Announcement, by: Any) -> Announcement:
+    """Write the announcement to the outbox: one row per destination for announcements, once."""
+    from townsquare.notify.models import Notification
+    from townsquare.notify.services import notification_enqueue
+
+    announcement = Announcement.objects.select_for_update().select_related("task").get(pk=announcement.pk)
+    if announcement.status != Announcement.Status.DRAFT:
+        raise TownsquareError(f"this announcement is already {announcement.get_status_display().lower()}",
+                              record=f"announcement {announcement.pk}")
+    message = announcement_message(announcement)
+    title, body = chat.render_done(message, "markdown")
+    event_key = announcement_event_key(announcement)
+    rows = notification_enqueue(event_key=event_key, title=title, body=body, body_format=Notification.Format.MARKDOWN,
+                                purpose="announcements", link=message.link)
+    announcement.status = Announcement.Status.QUEUED
+    announcement.body = body
+    announcement.event_key = event_key
+    announcement.destinations = len(rows)
+    announcement.decided_by = _user_or_none(by)
+    announcement.decided_at = timezone.now()
+    announcement.save()
+    where = f"{len(rows)} destination{'s' if len(rows) != 1 else ''}" if rows else "no destination (none is set up for announcements)"
+    _event(announcement.task, TaskEvent.Kind.ANNOUNCED, by, summary=f"announced to {where}",
+           detail={"completion": announcement.completion, "event_key": event_key})
+    logger.info("task %s: announcement %s queued for %s destinations", announcement.task_id, announcement.pk, len(rows))
+    return announcement
+
+
+@transaction.atomic
+def announcement_discard(*, announcement: Announcement, by: Any) -> Announcement:
+    updated = Announcement.objects.filter(pk=announcement.pk, status=Announcement.Status.DRAFT).update(
+        status=Announcement.Status.DISCARDED, decided_by=_user_or_none(by), decided_at=timezone.now()
+    )
+    if not updated:
+        raise TownsquareError("only an announcement waiting for review can be discarded",
+                              record=f"announcement {announcement.pk}")
+    announcement.refresh_from_db()
+    _event(announcement.task, TaskEvent.Kind.ANNOUNCEMENT_DISCARDED, by, summary="discarded the announcement")
+    return announcement

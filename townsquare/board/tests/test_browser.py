@@ -1,0 +1,119 @@
+"""The issue's "done when": a real browser drags a card to Done; a real endpoint gets one message."""
+
+from __future__ import annotations
+
+import pytest
+
+from townsquare.board import services
+from townsquare.board.models import Column, Kudos
+from townsquare.core.roles import Role
+from townsquare.notify.services import notifications_deliver_due
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def setup_board(make_user):  # type: ignore[no-untyped-def]
+    dana = make_user(Role.DEVREL_LEAD, username="dana", team="DevRel", is_lead=True, full_name="Dana Okafor")
+    eli = make_user(Role.STAKEHOLDER_MEMBER, username="eli", team="Engineering", full_name="Eli Novak")
+    sam = make_user(Role.STAKEHOLDER_MEMBER, username="sam", team="Support", full_name="Sam Patel")
+    task = services.task_create(title="Kafka connector tutorial", owner=dana, column=Column.REVIEW, by=dana,
+                                labels=["docs", "kafka"], description="From an empty cluster to the first dashboard.")
+    services.collaborator_add(task=task, user=eli, contribution="reviewed the code samples", by=dana)
+    services.collaborator_add(task=task, user=sam, contribution="collected customer questions", by=dana)
+    services.task_create(title="Newsletter: October edition", owner=dana, column=Column.DOING, by=dana,
+                         labels=["newsletter"])
+    services.task_create(title="Meetup in Lisbon", column=Column.BACKLOG, by=dana, labels=["events"])
+    return dana, eli, sam, task
+
+
+def test_dragging_a_card_to_done_announces_it_once_and_credits_both_helpers(web, make_user, http_endpoint,
+                                                                             settings) -> None:
+    from townsquare.notify.services import destination_save
+
+    destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
+    dana, eli, sam, task = setup_board(make_user)
+    web.login("dana")
+    web.goto("/board/")
+    web.screenshot("board")
+    card = web.page.locator(f"#task-{task.pk}")
+    web.page.drag_and_drop(f"#task-{task.pk}", ".board-column-done .column-cards")
+    web.page.wait_for_selector(f".board-column-done #task-{task.pk}:not(.is-saving)")
+    web.page.wait_for_selector("text=is done and announced")
+    assert card.count() == 1
+    web.screenshot("board-after-drop")
+
+    notifications_deliver_due()
+    notifications_deliver_due()
+    assert len(http_endpoint.received) == 1
+    message = http_endpoint.received[0].json()
+    assert message["title"] == "Dana Okafor finished “Kafka connector tutorial”"
+    assert "**Eli Novak** (Engineering): reviewed the code samples" in message["message"]
+    assert "**Sam Patel** (Support): collected customer questions" in message["message"]
+    assert f"{settings.BASE_URL}/board/tasks/{task.pk}/" in message["message"]
+    # Requester email: tasks made from an accepted request (intake) notify the requester via request_mark_done.
+
+    for person in (eli, sam):
+        web.goto(f"/board/kudos/people/{person.pk}/")
+        ledger = web.page.locator("main").inner_text()
+        assert "Kafka connector tutorial" in ledger and "Collaborator credit" in ledger
+    web.screenshot("kudos-person")
+    assert Kudos.objects.filter(kind=Kudos.Kind.CREDIT).count() == 2
+
+    web.goto("/board/done/")
+    assert "Kafka connector tutorial" in web.page.locator(".done-feed").inner_text()
+    web.screenshot("done-feed")
+    web.goto(f"/board/tasks/{task.pk}/")
+    history = web.page.locator(".task-history").inner_text()
+    assert "moved from Review to Done" in history and "announced to 1 destination" in history
+    web.screenshot("task-page")
+    web.goto("/board/kudos/")
+    web.screenshot("kudos")
+    assert web.console_errors == []
+
+
+def test_the_move_form_works_with_javascript_turned_off(browser, live_server, make_user, http_endpoint) -> None:
+    from townsquare.notify.services import destination_save
+
+    destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
+    dana, eli, sam, task = setup_board(make_user)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", "dana")
+        page.fill("#id_password", "pw-for-tests-123")
+        page.click("button[type=submit]")
+        page.goto(f"{live_server.url}/board/")
+        card = page.locator(f"#task-{task.pk}")
+        card.locator("select[name=column]").select_option("done")
+        card.get_by_role("button", name="Move").click()
+        page.wait_for_url(f"{live_server.url}/board/")
+        assert "is done and announced" in page.locator(".flash").inner_text()
+        assert page.locator(f".board-column-done #task-{task.pk}").count() == 1
+    finally:
+        context.close()
+    notifications_deliver_due()
+    assert len(http_endpoint.received) == 1
+
+
+def test_review_mode_lets_devrel_edit_the_announcement_in_the_browser(web, make_user, http_endpoint) -> None:
+    from townsquare.board.models import BoardSettings
+    from townsquare.notify.services import destination_save
+
+    destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
+    dana, eli, sam, task = setup_board(make_user)
+    services.board_settings_update(announce_mode=BoardSettings.AnnounceMode.REVIEW, by=dana)
+    web.login("dana")
+    web.goto("/board/")
+    web.page.drag_and_drop(f"#task-{task.pk}", ".board-column-done .column-cards")
+    web.page.wait_for_selector("text=Announcements waiting for review")
+    web.page.get_by_role("link", name="Dana Okafor finished “Kafka connector tutorial”").click()
+    web.page.fill("#id_note", "Try it and tell us what breaks.")
+    web.page.get_by_role("button", name="Save and preview").click()
+    assert "Try it and tell us what breaks." in web.page.locator(".message-body").inner_text()
+    web.screenshot("announcement-preview")
+    web.page.get_by_role("button", name="Send now").click()
+    notifications_deliver_due()
+    assert len(http_endpoint.received) == 1
+    assert "Try it and tell us what breaks." in http_endpoint.received[0].json()["message"]
+    assert web.console_errors == []
