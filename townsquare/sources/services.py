@@ -375,7 +375,7 @@ def archive_signature(path: Path) -> str:
 def run_start(*, source: Source, status: str = SyncRun.Status.RUNNING) -> SyncRun:
     """Create a run row; refuse while another run of the source is alive; mark dead ones interrupted."""
     now = timezone.now()
-    others = SyncRun.objects.filter(source=source, status__in=[SyncRun.Status.RUNNING])
+    others = SyncRun.objects.filter(source=source, status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED])
     alive = others.filter(heartbeat_at__gte=now - LIVE_RUN_WINDOW).first()
     if alive is not None:
         raise TownsquareError(f"a sync is already running (run {alive.pk})", record=source.name, permanent=False)
