@@ -516,11 +516,13 @@ class RSSConnector(PercevalConnector):
         author_name = data.get("author") or ""
         summary = data.get("summary") or data.get("description") or ""
         content = (data.get("content") or [{}])[0].get("value") if data.get("content") else ""
-        published = data.get("published") or data.get("updated")
+        # dict.get: feedparser's own get() maps updated->published with a DeprecationWarning
+        updated = dict.get(data, "updated")
+        published = dict.get(data, "published") or updated
         yield MessageRecord(
             external_id=data.get("id") or data["link"], kind="article",
             created_at=_mail_date(published) or parse_iso(published),
-            updated_at=_mail_date(data.get("updated")) if data.get("updated") else None,
+            updated_at=_mail_date(updated) if updated and updated != published else None,
             channel=ChannelRef(external_id=url, name=feed, url=url),
             author=AuthorRef(realm=f"rss:{feed}", external_id=author_name.lower(), handle=author_name,
                              display_name=author_name) if author_name else None,
