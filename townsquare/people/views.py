@@ -56,10 +56,7 @@ def _filters(form: DirectoryForm) -> DirectoryFilters:
 def directory(request: HttpRequest) -> HttpResponse:
     form = DirectoryForm(request.GET or None, channels=selectors.channel_kinds())
     filters = _filters(form)
-    page = Paginator(selectors.member_directory(filters=filters), selectors.DIRECTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    selectors.member_directory_page_details(list(page.object_list))
+    page = selectors.member_directory_page(filters=filters, page=request.GET.get("page"))
     organization = Organization.objects.filter(pk=filters.organization).first() if filters.organization else None
     query = request.GET.copy()
     query.pop("page", None)

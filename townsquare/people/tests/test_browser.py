@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from townsquare.people.models import MergeRecord
+from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory, MessageFactory, SourceFactory
+from townsquare.sources.models import Source
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: Any, make_user: Any) -> None:
+    make_user("devrel_member", username="curator", full_name="Cora Curator")
+    account = AccountFactory(name="Quillmoor Analytics", organization__name="Quillmoor Analytics", tier="enterprise")
+    ana = MemberFactory(display_name="Ana Souza", organization=account.organization)
+    github = IdentityFactory(member=ana, realm="github", handle="anasouza", email="ana@quillmoor.com")
+    slack = IdentityFactory(member=ana, realm="slack:T024BE7LD", handle="ana.s")
+    other = MemberFactory(display_name="ana_s <b>forum</b>")
+    forum = IdentityFactory(member=other, realm="discourse:forum.example.org", handle="ana_s")
+    sources = {
+        "github": SourceFactory(name="GitHub example/sdk", kind=Source.Kind.GITHUB),
+        "slack": SourceFactory(name="Community Slack", kind=Source.Kind.SLACK_EXPORT),
+        "forum": SourceFactory(name="Discourse forum", kind=Source.Kind.DISCOURSE),
+    }
+    MessageFactory(author=github, source=sources["github"], title="SDK crashes on retry", kind="issue",
+                   body="Stack trace attached.", url="https://github.com/example/sdk/issues/12")
+    MessageFactory(author=slack, source=sources["slack"], kind="chat", body="Anyone seen the retry crash?",
+                   url="https://example.slack.com/archives/C1/p1")
+    MessageFactory(author=forum, source=sources["forum"], kind="post", title="Retry logic docs",
+                   body_html="<p>The docs on <strong>retries</strong> are thin.</p><script>alert(1)</script>",
+                   url="https://forum.example.org/t/retry-logic/7")
+
+    web.login("curator")
+    web.goto(f"/people/members/{ana.pk}/")
+    web.page.get_by_role("link", name="Merge another member into this one").click()
+    web.page.fill("#merge-q", "ana_s")
+    merge = web.page.get_by_role("button", name="Merge into Ana Souza")
+    merge.wait_for()
+    web.screenshot("people-merge-search")
+    merge.click()
+    web.page.wait_for_url(f"**/people/members/{ana.pk}/")
+
+    text = web.page.inner_text("main")
+    assert "Merged ana_s <b>forum</b> into this member." in text
+    for name in ("GitHub example/sdk", "Community Slack", "Discourse forum"):
+        assert name in text
+    assert "Enterprise" in text and "Quillmoor Analytics" in text
+    assert web.page.locator("a[href='https://forum.example.org/t/retry-logic/7']").count() == 1
+    assert web.page.locator(".message-body strong").inner_text() == "retries"
+    assert web.console_errors == []
+    web.screenshot("people-member-three-channels")
+    assert MergeRecord.objects.get().target_id == ana.pk
+
+    web.goto("/people/merges/")
+    web.page.get_by_role("button", name="Undo").click()
+    web.page.wait_for_url(f"**/people/members/{other.pk}/")
+    assert "Discourse forum" in web.page.inner_text("main")
+    web.goto("/people/")
+    web.page.fill("#id_q", "ana")
+    web.page.wait_for_function("document.querySelectorAll('#people-rows tbody tr').length === 2")
+    web.screenshot("people-directory")
