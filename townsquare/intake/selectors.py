@@ -243,7 +243,8 @@ def quarter_summary(*, quarter: Quarter) -> QuarterSummary:
     for row in counts:
         if row["team_id"] in per_team:
             per_team[row["team_id"]].requests = row["n"]
-    types = list(RequestType.objects.filter(pk__in=[k for k, v in type_totals.items() if v]).order_by("position", "name"))
+    types = sorted(RequestType.objects.filter(pk__in=[k for k, v in type_totals.items() if v]),
+                   key=lambda t: (t.is_mentoring, t.position, t.name))  # service types first, then mentoring
     ordered = sorted(per_team.values(), key=lambda s: s.team.name)
     return QuarterSummary(
         quarter=quarter, teams=ordered, types=types, type_totals=dict(type_totals),

@@ -102,9 +102,10 @@ def request_new(request: HttpRequest, slug: str) -> HttpResponse:
         except TownsquareError as exc:
             field = {"type": None, "budget": None, "override": "override" if "override" in form.fields else None,
                      "quarter": "quarter", "title": "title", "team": "team"}.get(str(exc.record))
-            form.add_error(field, exc.message)
             if exc.record == "budget":
                 balance_info = _balance_help(data["team"], data["quarter"])
+            if balance_info is None:  # the refusal box already says it, with the balance
+                form.add_error(field, exc.message)
         else:
             note = " over budget, with your override recorded" if created.was_overridden else ""
             messages.success(request, f"Filed “{created.title}”{note}: {created.points} points reserved.")

@@ -43,3 +43,13 @@ def setup(make_user: Any) -> Setup:
     budget = BudgetFactory(team=team, points=10)
     return Setup(team=team, budget=budget, member=member, other_member=other, lead=lead, devrel=devrel, blog=blog,
                  qa=qa, coaching=coaching)
+
+
+@pytest.fixture
+def seeded_types(db: None) -> None:
+    """The request types the data migration seeds (a transactional test elsewhere may have flushed them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("townsquare.intake.migrations.0002_seed_request_types").seed(apps, None)

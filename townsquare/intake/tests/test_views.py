@@ -51,7 +51,7 @@ def test_over_budget_the_form_shows_the_balance_and_who_can_override(client, set
     client = as_user(client, setup.member)
     response = client.post("/requests/new/blog/", form_data(title="three"))
     page = response.content.decode()
-    assert "not enough points: “Blog post” costs 4 and Marketing has 2 of 10 left" in page
+    assert "Not enough points. Marketing has 2 of 10 points left" in page and "this request costs 4" in page
     assert "Ask your team lead (Marco Rossi) to file it with an override" in page
     assert Request.objects.count() == 2
     # The lead sees the override box and uses it.
