@@ -61,3 +61,29 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
     web.page.fill("#id_q", "ana")
     web.page.wait_for_function("document.querySelectorAll('#people-rows tbody tr').length === 2")
     web.screenshot("people-directory")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_previews_and_imports_the_crm_csv_then_sees_customers_in_the_directory(web: Any, make_user: Any) -> None:
+    from townsquare.people.demo import SAMPLE_CRM_CSV
+    from townsquare.people.services import member_for_new_identity
+
+    make_user("devrel_lead", username="lead", full_name="Dana Lead")
+    member_for_new_identity(realm="github", external_id="1", handle="kit", display_name="Kit Moreau",
+                            email="kit@cobaltline.net")
+    web.login("lead")
+    web.goto("/people/accounts/import/")
+    web.page.set_input_files("#id_file", str(SAMPLE_CRM_CSV))
+    web.page.get_by_role("button", name="Upload and preview").click()
+    web.page.get_by_role("heading", name="Dry run: what the import would do").wait_for()
+    web.screenshot("people-crm-import-preview")
+    web.page.get_by_role("button", name="Import 18 new and 0 changed accounts").click()
+    web.page.get_by_role("heading", name="Imported").wait_for()
+    web.goto("/people/?tier=enterprise")
+    row = web.page.locator("#people-rows tbody tr")
+    assert row.count() == 1
+    assert "Kit Moreau" in row.inner_text() and "Enterprise" in row.inner_text()
+    web.goto("/people/accounts/")
+    web.screenshot("people-accounts")
+    assert web.console_errors == []
