@@ -140,3 +140,45 @@ def test_the_requests_loop_from_filing_to_refund(web, make_user, seeded_types) -
     web.goto("/requests/")
     shoot(web, "intake-landing")
     assert web.console_errors == []
+
+
+def test_the_devrel_lead_sets_budgets_and_edits_types_with_clear_errors(web, make_user, seeded_types) -> None:
+    from townsquare.core.quarters import current_quarter
+    from townsquare.intake.models import Budget, RequestType
+
+    make_user(Role.DEVREL_LEAD, username="dana", team="DevRel", is_lead=True, full_name="Dana Okafor")
+    make_user(Role.STAKEHOLDER_MEMBER, username="sam", team="Support", full_name="Sam Patel")
+    web.login("dana")
+    web.goto("/requests/budgets/")
+    web.page.select_option("#id_team", label="Support")
+    web.page.fill("#id_points", "2.5")
+    web.page.get_by_role("button", name="Set budget").click()
+    assert "Enter a whole number." in web.page.locator(".field.has-error").inner_text()
+    assert not Budget.objects.exists()
+    web.page.fill("#id_points", "15")
+    web.page.get_by_role("button", name="Set budget").click()
+    web.page.wait_for_load_state("networkidle")
+    assert Budget.objects.get().points == 15
+    shoot(web, "intake-budgets")
+
+    talk = RequestType.objects.get(slug="talk-already-given")
+    web.goto(f"/requests/types/{talk.pk}/")
+    web.page.fill("#id_points", "-1")
+    web.page.get_by_role("button", name="Save").click()
+    assert "greater than or equal to 0" in web.page.locator(".field.has-error").inner_text()
+    web.page.fill("#id_points", "2")
+    web.page.uncheck("#id_active")
+    web.page.get_by_role("button", name="Save").click()
+    web.page.wait_for_url(re.compile(r"/requests/types/$"))
+    talk.refresh_from_db()
+    assert (talk.points, talk.active) == (2, False)
+    shoot(web, "intake-types")
+
+    # The stakeholder no longer sees the retired type, and sees the budget.
+    web.page.context.clear_cookies()
+    web.login("sam")
+    web.goto("/requests/")
+    assert "Talk already given" not in web.page.locator("main").inner_text()
+    assert f"Your team's budget · {current_quarter().label}" in web.page.locator("main").inner_text()
+    shoot(web, "intake-landing-stakeholder")
+    assert web.console_errors == []
