@@ -41,7 +41,7 @@ CHANNELS = [("github", "github"), ("discourse", "discourse:forum.example.org"), 
 PERSONAL = ["gmail.com", "outlook.com", "yahoo.com", "qq.com", "protonmail.com"]
 
 
-def setup(database_url: str | None, data_dir: Path) -> str:
+def setup(database_url: str | None, data_dir: Path, *, keep: bool = False) -> str:
     os.environ["TOWNSQUARE_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("TOWNSQUARE_SCHEDULER", "false")
     if database_url:
@@ -51,8 +51,10 @@ def setup(database_url: str | None, data_dir: Path) -> str:
 
         admin = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not (keep and exists):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
         os.environ["TOWNSQUARE_DATABASE_URL"] = database_url
         label = f"PostgreSQL ({name})"
     else:
@@ -174,19 +176,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--target-ms", type=float, default=200.0)
     parser.add_argument("--reuse", metavar="DIR", default="",
-                        help="Keep the SQLite corpus in DIR and reuse it on the next run (skips generation).")
+                        help="Keep the corpus (SQLite file in DIR; with --database-url, the database is not dropped) "
+                             "and reuse it on the next run, skipping generation.")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ppl-bench-") as tmp:
         data_dir = Path(args.reuse or tmp)
         data_dir.mkdir(parents=True, exist_ok=True)
-        reuse = bool(args.reuse) and not args.database_url and (data_dir / "bench.sqlite3").exists()
-        if reuse:
-            os.environ["TOWNSQUARE_DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
-            label = setup(None, data_dir) + " (reused)"
-        else:
-            label = setup(args.database_url or None, data_dir)
-        print(f"Database: {label}")
+        label = setup(args.database_url or None, data_dir, keep=bool(args.reuse))
+        from townsquare.people.models import Member as _Member
+
+        reuse = bool(args.reuse) and _Member.objects.exists()
+        print(f"Database: {label}{' (reused)' if reuse else ''}")
         if not reuse:
             started = time.perf_counter()
             counts = populate(members=args.members, identities=max(args.identities, args.members),
