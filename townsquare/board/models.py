@@ -43,6 +43,10 @@ class Task(models.Model):
     due_date = models.DateField(null=True, blank=True)
     labels = models.ManyToManyField(Label, blank=True, related_name="tasks")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    # Where the work came from: an accepted request, or nothing (DevRel's own work). Feedback themes
+    # will get their own nullable key when the feedback app has them.
+    origin_request = models.ForeignKey("intake.Request", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="board_tasks")
     completions = models.PositiveIntegerField(default=0, help_text="How many times the task reached Done.")
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -130,6 +134,7 @@ class TaskEvent(models.Model):
         THANKED = "thanked", "Thanked"
         ANNOUNCED = "announced", "Announced"
         ANNOUNCEMENT_DISCARDED = "announcement_discarded", "Announcement discarded"
+        NOTE = "note", "Note"
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

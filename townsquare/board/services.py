@@ -135,9 +135,7 @@ def task_create(
     if visibility not in Visibility.values:
         raise TownsquareError(f"unknown visibility {visibility!r}", record="visibility")
     task = Task(title=title[:200], description=description, column=Column.BACKLOG, owner=owner, due_date=due_date,
-                visibility=visibility, created_by=_user_or_none(by))
-    if origin_request is not None:
-        task.origin_request = origin_request  # type: ignore[attr-defined]
+                visibility=visibility, origin_request=origin_request, created_by=_user_or_none(by))
     task.position = _position_for(column=Column.BACKLOG, before=None, exclude_pk=None)
     task.save()
     if labels:
@@ -148,22 +146,22 @@ def task_create(
     return task
 
 
+@transaction.atomic
 def task_create_for_request(*, request: Any, by: Any) -> Task:
     """An accepted request becomes a backlog task that remembers where it came from.
 
-    Called by intake's ``request_accept`` inside its transaction; idempotent per request.
+    Called by intake's ``request_accept`` inside its transaction. Idempotent: a request
+    has at most one task, however often this runs.
     """
     existing = Task.objects.filter(origin_request=request).first()
     if existing is not None:
         return existing
-    title = getattr(request, "title", "") or str(request)
-    description = getattr(request, "description", "") or ""
-    kind = getattr(getattr(request, "request_type", None), "name", "")
-    team = getattr(getattr(request, "team", None), "name", "")
-    requested = f"Requested by {team}." if team else ""
+    details = getattr(request, "details", None) or {}
+    lines = [f"{str(key).replace('_', ' ').capitalize()}: {value}" for key, value in details.items() if value]
+    lines.append(f"Requested by {person_name(request.requester)} ({request.team.name}) as “{request.type.name}”.")
     return task_create(
-        title=title, description="\n\n".join(part for part in (description, requested) if part), by=by,
-        labels=[kind] if kind else [], origin_request=request,
+        title=request.title, description="\n".join(lines), by=by, labels=[request.type.name, request.team.name],
+        due_date=getattr(request, "desired_date", None), origin_request=request,
     )
 
 
@@ -279,13 +277,19 @@ def _reopen(task: Task, by: Any) -> None:
 
 
 def _mark_origin_request_done(task: Task, by: Any) -> None:
-    """Tell the requester: the origin request becomes done (intake sends the message)."""
-    request_id = getattr(task, "origin_request_id", None)
-    if not request_id:
-        return
-    from townsquare.intake import services as intake_services  # intake depends on board: import lazily
+    """The origin request becomes done and intake tells the requester (once: intake makes it idempotent).
 
-    intake_services.request_mark_done(request=task.origin_request, by=by)  # type: ignore[attr-defined]
+    A request that cannot be done any more (cancelled, say) does not stop the task from
+    being finished; the history says why the request was left alone.
+    """
+    if not task.origin_request_id:
+        return
+    from townsquare.intake import services as intake_services  # intake calls the board too: import lazily
+
+    try:
+        intake_services.request_mark_done(request=task.origin_request, by=_user_or_none(by))
+    except TownsquareError as exc:
+        _event(task, TaskEvent.Kind.NOTE, by, summary=f"left the request as it is: {exc.message}")
 
 
 # ---------------------------------------------------------------- collaborators and kudos

@@ -298,6 +298,9 @@ def request_accept(*, request: Request, by: AbstractBaseUser, note: str = "") ->
     from_status, locked.status = locked.status, Status.ACCEPTED
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by, note=note)
+    from townsquare.board.services import task_create_for_request  # the board owns tasks; lazy: board imports intake
+
+    task_create_for_request(request=locked, by=by)
     return _sync(request, locked)
 
 

@@ -5,19 +5,27 @@ from __future__ import annotations
 import pytest
 
 from townsquare.board import services
-from townsquare.board.models import Column, Kudos
+from townsquare.board.models import Column, Kudos, Task
+from townsquare.board.tests.support import accepted_request
 from townsquare.core.roles import Role
 from townsquare.notify.services import notifications_deliver_due
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def setup_board(make_user):  # type: ignore[no-untyped-def]
+def setup_board(make_user, *, from_request: bool = False):  # type: ignore[no-untyped-def]
     dana = make_user(Role.DEVREL_LEAD, username="dana", team="DevRel", is_lead=True, full_name="Dana Okafor")
     eli = make_user(Role.STAKEHOLDER_MEMBER, username="eli", team="Engineering", full_name="Eli Novak")
     sam = make_user(Role.STAKEHOLDER_MEMBER, username="sam", team="Support", full_name="Sam Patel")
-    task = services.task_create(title="Kafka connector tutorial", owner=dana, column=Column.REVIEW, by=dana,
-                                labels=["docs", "kafka"], description="From an empty cluster to the first dashboard.")
+    if from_request:  # Marketing filed it and DevRel accepted it: intake made the task
+        accepted_request(make_user, by=dana)
+        task = Task.objects.get()
+        services.task_update(task=task, by=dana, owner=dana, labels=["docs", "kafka"])
+        task = services.task_move(task=task, column=Column.REVIEW, by=dana)
+    else:
+        task = services.task_create(title="Kafka connector tutorial", owner=dana, column=Column.REVIEW, by=dana,
+                                    labels=["docs", "kafka"],
+                                    description="From an empty cluster to the first dashboard.")
     services.collaborator_add(task=task, user=eli, contribution="reviewed the code samples", by=dana)
     services.collaborator_add(task=task, user=sam, contribution="collected customer questions", by=dana)
     services.task_create(title="Newsletter: October edition", owner=dana, column=Column.DOING, by=dana,
@@ -27,11 +35,14 @@ def setup_board(make_user):  # type: ignore[no-untyped-def]
 
 
 def test_dragging_a_card_to_done_announces_it_once_and_credits_both_helpers(web, make_user, http_endpoint,
-                                                                             settings) -> None:
+                                                                             smtp_server, settings) -> None:
     from townsquare.notify.services import destination_save
 
+    settings.EMAIL_URL = smtp_server.apprise_url
     destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
-    dana, eli, sam, task = setup_board(make_user)
+    dana, eli, sam, task = setup_board(make_user, from_request=True)
+    notifications_deliver_due()  # the requester's "accepted" email
+    before = len(smtp_server.wait_for(1))
     web.login("dana")
     web.goto("/board/")
     web.screenshot("board")
@@ -50,7 +61,9 @@ def test_dragging_a_card_to_done_announces_it_once_and_credits_both_helpers(web,
     assert "**Eli Novak** (Engineering): reviewed the code samples" in message["message"]
     assert "**Sam Patel** (Support): collected customer questions" in message["message"]
     assert f"{settings.BASE_URL}/board/tasks/{task.pk}/" in message["message"]
-    # Requester email: tasks made from an accepted request (intake) notify the requester via request_mark_done.
+    mails = smtp_server.wait_for(before + 1)
+    assert len(mails) == before + 1
+    assert (mails[-1]["To"], mails[-1]["Subject"]) == ("mia@example.com", "Request done: Kafka connector tutorial")
 
     for person in (eli, sam):
         web.goto(f"/board/kudos/people/{person.pk}/")
