@@ -15,34 +15,49 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.core.sanitize import sanitize_html, strip_control
 from townsquare.people.models import Identity, Member
 from townsquare.sources.connectors import connector_for
-from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError
+from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError, UnitDone, UnitSkipped
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 MAX_BODY_CHARS = 100_000
 MAX_HTML_CHARS = 300_000
 MAX_STORED_ERRORS = 2000  # per run; beyond this only the count grows
 LIVE_RUN_WINDOW = dt.timedelta(minutes=10)
+FINGERPRINT_VERSION = 1  # bump when normalisation changes, so unchanged archive units are read again
 _ID_MAX = 255
 _KINDS = frozenset(Message.Kind.values)
 
 Progress = Callable[[SyncRun], None]
 
 
+@lru_cache(maxsize=65536)
+def _key(value: str) -> str:
+    """Channel and author keys repeat across records: clean each once."""
+    return _short_id(value)
+
+
+@lru_cache(maxsize=4096)
+def _realm(value: str) -> str:
+    return _clip(value, 200)
+
+
 def _short_id(value: str) -> str:
     """External ids longer than the column become a stable digest (idempotent across runs)."""
+    if not value:
+        return ""
     value = strip_control(str(value)).strip()
     if len(value) <= _ID_MAX:
         return value
@@ -127,18 +142,15 @@ def _normalise(record: MessageRecord) -> tuple[_Row, list[str]]:
         thread=_short_id(record.thread_external_id or ""),
         parent=_short_id(record.parent_external_id or ""),
         language=_clip(record.language, 12),
-        channel_key=_short_id(record.channel.external_id) if record.channel else None,
-        author_key=(_clip(record.author.realm, 200), _short_id(record.author.external_id)) if record.author else None,
+        channel_key=_key(str(record.channel.external_id)) if record.channel else None,
+        author_key=(_realm(record.author.realm), _key(str(record.author.external_id))) if record.author else None,
     )
-    digest = hashlib.blake2b(digest_size=32)
-    for part in (
+    content = "\x1f".join((
         row.kind, row.created_at.isoformat(), row.updated_at.isoformat() if row.updated_at else "", row.title,
         row.body, row.body_html, row.url, row.thread, row.parent, row.language, row.channel_key or "",
         "\x1e".join(row.author_key) if row.author_key else "",
-    ):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x1f")
-    row.content_hash = digest.hexdigest()
+    ))
+    row.content_hash = hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
     return row, notes
 
 
@@ -205,19 +217,27 @@ class _Ingest:
         new_keys = [key for key in missing if key not in self.identity_ids]
         if not new_keys:
             return
-        members = Member.objects.bulk_create([_new_member(refs[key], first_seen.get(key)) for key in new_keys])
-        identities = [
-            Identity(
-                realm=key[0], external_id=key[1], member=member, handle=_clip(refs[key].handle, 255),
-                display_name=_clip(refs[key].display_name, 255), email=_clean_email(refs[key].email),
-                email_verified=bool(refs[key].email_verified and _clean_email(refs[key].email)),
-                is_bot=bool(refs[key].is_bot),
-            )
-            for key, member in zip(new_keys, members)
-        ]
-        created = Identity.objects.bulk_create(identities)
-        for key, identity in zip(new_keys, created):
-            self.identity_ids[key] = identity.pk
+        adapt = connection.ops.adapt_datetimefield_value
+        now = adapt(timezone.now())
+        member_rows = []
+        for key in new_keys:
+            ref, seen = refs[key], first_seen.get(key)
+            email = _clean_email(ref.email)
+            member_rows.append((
+                _clip(ref.display_name or ref.handle or ref.external_id, 200), email if ref.email_verified else "",
+                False, bool(ref.is_bot), adapt(seen) if seen else None, adapt(seen) if seen else None, now,
+            ))
+        member_ids = _insert_returning(Member, _MEMBER_COLUMNS, member_rows)
+        identity_rows = []
+        for key, member_id in zip(new_keys, member_ids):
+            ref = refs[key]
+            email = _clean_email(ref.email)
+            identity_rows.append((
+                key[0], key[1], _clip(ref.handle, 255), _clip(ref.display_name, 255), email,
+                bool(ref.email_verified and email), bool(ref.is_bot), member_id, now,
+            ))
+        for key, pk in zip(new_keys, _insert_returning(Identity, _IDENTITY_COLUMNS, identity_rows)):
+            self.identity_ids[key] = pk
         if len(self.identity_ids) > 500_000:  # keep memory flat on huge communities
             self.identity_ids.clear()
 
@@ -266,35 +286,58 @@ class _Ingest:
                 first_seen[row.author_key] = row.created_at
         self._channel_ids(batch.channels)
         self._identity_ids(batch.authors, first_seen)
-        existing = {
-            ext: (pk, digest, version)
-            for ext, pk, digest, version in Message.objects.filter(source=self.source, external_id__in=list(rows))
-            .values_list("external_id", "id", "content_hash", "version")
-        }
-        new: list[Message] = []
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT external_id, id, content_hash, version FROM {Message._meta.db_table} "
+                    "WHERE source_id = %s AND external_id = ANY(%s)", [self.source.pk, list(rows)])
+                existing = {ext: (pk, digest, version) for ext, pk, digest, version in cursor.fetchall()}
+        else:
+            existing = {
+                ext: (pk, digest, version)
+                for ext, pk, digest, version in Message.objects.filter(source=self.source, external_id__in=list(rows))
+                .values_list("external_id", "id", "content_hash", "version")
+            }
+        new: list[tuple[Any, ...]] = []
         changed: list[Message] = []
         unchanged = batch.duplicates
+        adapt = connection.ops.adapt_datetimefield_value
+        now = adapt(timezone.now())
         for ext, row in rows.items():
             found = existing.get(ext)
             if found is not None and found[1] == row.content_hash:
                 unchanged += 1
                 continue
+            channel_id = self.channel_ids.get(row.channel_key) if row.channel_key else None
+            author_id = self.identity_ids.get(row.author_key) if row.author_key else None
+            if found is None:
+                new.append((
+                    self.source.pk, channel_id, ext, row.kind, author_id, adapt(row.created_at),
+                    adapt(row.updated_at) if row.updated_at else None, row.title, row.body, row.body_html, row.url,
+                    row.thread, row.parent, row.language, row.content_hash, 1, now,
+                ))
+                continue
             message = Message(
                 source_id=self.source.pk, external_id=ext, kind=row.kind, created_at=row.created_at,
                 updated_at=row.updated_at, title=row.title, body=row.body, body_html=row.body_html, url=row.url,
                 thread_external_id=row.thread, parent_external_id=row.parent, language=row.language,
-                channel_id=self.channel_ids.get(row.channel_key) if row.channel_key else None,
-                author_id=self.identity_ids.get(row.author_key) if row.author_key else None,
-                content_hash=row.content_hash,
+                channel_id=channel_id, author_id=author_id, content_hash=row.content_hash,
             )
-            if found is None:
-                new.append(message)
-            else:
-                message.pk = found[0]
-                message.version = found[2] + 1
-                changed.append(message)
+            message.pk = found[0]
+            message.version = found[2] + 1
+            changed.append(message)
         if new:
-            Message.objects.bulk_create(new)
+            # The ORM's bulk_create spends most of its time compiling SQL per value; one
+            # prepared statement run over the batch is several times faster on both databases.
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    quote = connection.ops.quote_name
+                    columns = ", ".join(quote(c) for c in _INSERT_COLUMNS)
+                    with cursor.cursor.copy(f"COPY {quote(Message._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                        for values in new:
+                            copy.write_row(values)
+                else:
+                    cursor.executemany(_insert_sql(), new)
         if changed:
             Message.objects.bulk_update(changed, _UPDATE_FIELDS, batch_size=200)
         return {"new": len(new), "updated": len(changed), "unchanged": unchanged}
@@ -320,6 +363,56 @@ class _Ingest:
         self.source.cursor = cursor
 
 
+# NOTE(people): a new identity gets its own member; merging by verified email, handle
+# suggestions and staff marking belong to townsquare.people.
+_MEMBER_COLUMNS = ["display_name", "primary_email", "is_staff", "is_bot", "first_seen", "last_seen", "created_at"]
+_IDENTITY_COLUMNS = ["realm", "external_id", "handle", "display_name", "email", "email_verified", "is_bot", "member_id",
+                     "created_at"]
+
+
+def _insert_returning(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> list[int]:
+    """Multi-row INSERT ... RETURNING id (SQLite >= 3.35 and PostgreSQL), in input order, as bulk_create does."""
+    quote = connection.ops.quote_name
+    ids: list[int] = []
+    if connection.vendor == "postgresql" and rows:
+        # One array per column: a short statement psycopg need not parse per value.
+        by_column = {f.column: f for f in model._meta.concrete_fields}
+        types = [_PG_TYPES[by_column[c].get_internal_type()] for c in columns]
+        arrays = [list(column) for column in zip(*rows)]
+        select = ", ".join(f"%s::{t}[]" for t in types)
+        sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+               f"SELECT * FROM unnest({select}) RETURNING {quote('id')}")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, arrays)
+            return [row[0] for row in cursor.fetchall()]
+    per_statement = max(1, 900 // len(columns))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+        sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+               f"VALUES {placeholders} RETURNING {quote('id')}")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for row in chunk for value in row])
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids
+
+
+_PG_TYPES = {"CharField": "text", "EmailField": "text", "TextField": "text", "BooleanField": "boolean",
+             "DateTimeField": "timestamptz", "ForeignKey": "bigint", "BigAutoField": "bigint"}
+
+_INSERT_COLUMNS = [
+    "source_id", "channel_id", "external_id", "kind", "author_id", "created_at", "updated_at", "title", "body",
+    "body_html", "url", "thread_external_id", "parent_external_id", "language", "content_hash", "version", "ingested_at",
+]
+
+
+def _insert_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in _INSERT_COLUMNS)
+    values = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+    return f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES ({values})"
+
+
 _UPDATE_FIELDS = [
     "kind", "created_at", "updated_at", "title", "body", "body_html", "url", "thread_external_id",
     "parent_external_id", "language", "channel", "author", "content_hash", "version",
@@ -337,14 +430,6 @@ def _refresh_identity(row: Identity, ref: Any) -> bool:
         row.email_verified = True
         changed = True
     return changed
-
-
-def _new_member(ref: Any, seen: dt.datetime | None) -> Member:
-    # NOTE(people): a new identity gets its own member here; merging by verified email,
-    # handle suggestions and staff marking belong to townsquare.people.
-    name = _clip(ref.display_name or ref.handle or ref.external_id, 200)
-    return Member(display_name=name, is_bot=bool(ref.is_bot), first_seen=seen, last_seen=seen,
-                  primary_email=_clean_email(ref.email) if ref.email_verified else "")
 
 
 # ---------------------------------------------------------------- archive signatures
@@ -420,9 +505,20 @@ def source_sync(
             if previous.get("signature") == signature and previous.get("position"):
                 skip = int(previous["position"])
                 logger.info("source %s: resuming archive at record %s", source.pk, skip)
+        previous = cursor.get("fingerprints") or {}
+        if previous.get("layout") == _layout(connector):
+            connector.fingerprints = previous.get("units") or {}
+        units: dict[str, list[Any]] = {}
         for item in connector.fetch(dict(cursor)):
             if isinstance(item, Checkpoint):
                 cursor = {**cursor, **item.cursor}
+                continue
+            if isinstance(item, UnitSkipped):
+                batch.duplicates += item.count
+                units[item.key] = connector.fingerprints[item.key]
+                continue
+            if isinstance(item, UnitDone):
+                units[item.key] = [item.fingerprint, item.count]
                 continue
             position += 1
             if position <= skip:
@@ -436,6 +532,9 @@ def source_sync(
                 batch = _Batch()
                 _report(ingest, connector)
         if not interrupted:  # a simulated crash loses its uncommitted batch, as a real one would
+            if units:
+                # Unit fingerprints are trusted only after a complete import of an archive with this layout.
+                cursor = {**cursor, "fingerprints": {"layout": _layout(connector), "units": units}}
             ingest.commit(batch, _with_position(cursor, signature, 0) if signature else cursor)
             _report(ingest, connector)
     except TownsquareError as exc:
@@ -489,6 +588,12 @@ def _add(batch: _Batch, item: Any) -> None:
         batch.channels[row.channel_key] = item.channel
     if row.author_key is not None and item.author is not None:
         batch.authors[row.author_key] = item.author
+
+
+def _layout(connector: Any) -> str:
+    """Fingerprints are valid for one connector version and configuration."""
+    settings = sorted((k, str(v)) for k, v in connector.config.items() if k != "path")
+    return hashlib.sha256(f"{connector.kind}:{FINGERPRINT_VERSION}:{settings}".encode()).hexdigest()[:16]
 
 
 def _with_position(cursor: dict[str, Any], signature: str, position: int) -> dict[str, Any]:

@@ -75,7 +75,26 @@ class Checkpoint:
     cursor: dict[str, Any] = field(default_factory=dict)
 
 
-Record = Union[MessageRecord, RecordError, Checkpoint]
+@dataclass(slots=True)
+class UnitDone:
+    """Every record of one unit (an archive member, a file) has been yielded; ``fingerprint`` identifies its bytes.
+
+    When a later import sees the same fingerprint, the connector yields :class:`UnitSkipped`
+    instead of re-reading the unit: a no-change re-run costs a directory listing.
+    """
+
+    key: str
+    fingerprint: str
+    count: int
+
+
+@dataclass(slots=True)
+class UnitSkipped:
+    key: str
+    count: int
+
+
+Record = Union[MessageRecord, RecordError, Checkpoint, UnitDone, UnitSkipped]
 
 
 class Connector:
@@ -95,6 +114,8 @@ class Connector:
         configured = path or self.config.get("path")
         self.path: Path | None = Path(configured) if configured else None
         self.progress: tuple[int, int] = (0, 0)
+        # {unit key: [fingerprint, record count]} from the last complete import (see UnitDone)
+        self.fingerprints: dict[str, list[Any]] = {}
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
         raise NotImplementedError

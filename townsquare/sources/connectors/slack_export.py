@@ -11,7 +11,7 @@ from zlib import error as zlib_error
 
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, from_epoch,
+    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, UnitDone, UnitSkipped, from_epoch,
 )
 
 # Membership and housekeeping events: not conversation.
@@ -60,6 +60,14 @@ class SlackExportConnector(Connector):
                 for day in sorted(days_by_channel[folder]):
                     done += 1
                     self.progress = (done, total)
+                    info = archive.getinfo(day)
+                    fingerprint = f"{info.CRC:08x}:{info.file_size}:{team}:{base}"
+                    seen = self.fingerprints.get(day)
+                    if seen and seen[0] == fingerprint:
+                        yield UnitSkipped(key=day, count=seen[1])
+                        continue
+                    count = 0
+                    clean = True
                     try:
                         messages = json.loads(archive.read(day))
                     except (zipfile.BadZipFile, EOFError, OSError, zlib_error) as exc:
@@ -74,10 +82,14 @@ class SlackExportConnector(Connector):
                         try:
                             record = self._record(message, channel, users, realm, base)
                         except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                            clean = False
                             yield RecordError(record=f"{day}#{index}", reason=f"unreadable message: {type(exc).__name__}: {exc}")
                             continue
                         if record is not None:
+                            count += 1
                             yield record
+                    if clean:
+                        yield UnitDone(key=day, fingerprint=fingerprint, count=count)
 
     def _json(self, archive: zipfile.ZipFile, name: str, *, default: Any) -> Any:
         try:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from townsquare.sources.connectors import connector_for
-from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError
+from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError, UnitDone, UnitSkipped
 from townsquare.sources.models import Source
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -22,7 +22,7 @@ def read(kind: str, path: Path | str, **config: Any) -> tuple[list[MessageRecord
         elif isinstance(item, RecordError):
             errors.append(item)
         else:
-            assert isinstance(item, Checkpoint)
+            assert isinstance(item, (Checkpoint, UnitDone, UnitSkipped))
     return records, errors
 
 

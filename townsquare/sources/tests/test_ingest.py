@@ -64,6 +64,18 @@ def test_it_updates_an_edited_message_in_place_and_bumps_its_version(tmp_path: P
     assert edited.updated_at is not None
 
 
+def test_a_newer_export_rereads_only_the_day_files_that_changed(tmp_path: Path) -> None:
+    source = SourceFactory(kind="slack_export")
+    day_one = [msg("1704067200.000100", "first"), msg("1704067260.000200", "second")]
+    services.archive_import(source=source, path=slack_zip(tmp_path / "a.zip", {"general/2024-01-01.json": day_one}))
+    newer = slack_zip(tmp_path / "b.zip", {"general/2024-01-01.json": day_one,
+                                           "general/2024-01-02.json": [msg("1704153600.000100", "next day")]})
+    run = services.archive_import(source=source, path=newer)
+    assert (run.new, run.updated, run.unchanged) == (1, 0, 2)
+    source.refresh_from_db()
+    assert set(source.cursor["fingerprints"]["units"]) == {"general/2024-01-01.json", "general/2024-01-02.json"}
+
+
 def test_it_keeps_good_records_when_one_is_malformed(tmp_path: Path) -> None:
     source = SourceFactory(kind="slack_export")
     path = slack_zip(tmp_path / "export.zip", {
