@@ -130,3 +130,25 @@ def test_review_mode_lets_devrel_edit_the_announcement_in_the_browser(web, make_
     assert len(http_endpoint.received) == 1
     assert "Try it and tell us what breaks." in http_endpoint.received[0].json()["message"]
     assert web.console_errors == []
+
+
+def test_the_demo_board_renders_every_column_for_a_stakeholder_and_devrel(web) -> None:
+    from townsquare.board.demo import board_demo_load
+    from townsquare.core.demo import DEMO_PASSWORD, demo_load
+
+    demo_load()
+    board_demo_load()
+    web.login("sam", password=DEMO_PASSWORD)
+    web.goto("/board/")
+    assert web.page.locator(".task-card").count() == Task.objects.filter(visibility="public").count()
+    assert web.page.locator(".move-form").count() == 0
+    web.goto("/board/kudos/")
+    web.screenshot("demo-kudos")
+    web.page.context.clear_cookies()
+    web.login("dana", password=DEMO_PASSWORD)
+    web.goto("/board/")
+    assert web.page.locator(".task-card").count() == Task.objects.count()
+    web.screenshot("demo-board")
+    web.goto("/board/?team=support")
+    web.screenshot("demo-board-support")
+    assert web.console_errors == []
