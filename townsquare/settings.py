@@ -38,6 +38,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 BASE_URL = env.url("BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/")
 TIME_ZONE = env.str("TIME_ZONE", "UTC")
+# Email domains of the company's own staff: their community messages are kept but not counted as feedback.
+COMPANY_EMAIL_DOMAINS = [d.lower().lstrip("@") for d in env.list("COMPANY_EMAIL_DOMAINS", [])]
 FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", 1, minimum=1)
 if FISCAL_YEAR_START_MONTH > 12:
     env.problem("FISCAL_YEAR_START_MONTH", f"must be 1 to 12, got {FISCAL_YEAR_START_MONTH}")
@@ -179,6 +181,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Source maps are large and never needed compressed: skipping them keeps `init` fast (brotli is slow on them).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz",
+                                       "br", "swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov",
+                                       "mp4", "mpeg", "mpg", "webm", "wmv", "map"]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

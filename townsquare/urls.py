@@ -11,6 +11,10 @@ from townsquare.core import views as core_views
 api_v1 = [
     path("me/", core_views.api_me, name="me"),
     path("notify/", include("townsquare.notify.api_urls")),
+    path("people/", include("townsquare.people.api_urls")),
+    path("listen/", include("townsquare.sources.api_urls")),
+    path("intake/", include("townsquare.intake.api_urls")),
+    path("board/", include("townsquare.board.api_urls")),
 ]
 
 urlpatterns = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from townsquare.sources import services
-from townsquare.sources.models import Source
+from townsquare.sources.models import Source, SyncRun
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 
@@ -33,6 +33,9 @@ def sources_demo_load() -> dict[str, int]:
         source = Source.objects.filter(name=name).first()
         if source is None:
             source = services.source_create(kind=kind, name=name, config={**config, "path": str(DEMO_DATA / relative)})
+        elif source.runs.filter(status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL]).exists():
+            result[name] = 0  # already imported: the demo adds no second run
+            continue
         run = services.archive_import(source=source, path=DEMO_DATA / relative)
         result[name] = run.new
     return result

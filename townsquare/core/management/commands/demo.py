@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django_rich.management import RichCommand
 from rich.table import Table
 
-from townsquare.core.demo import DEMO_PASSWORD, USERS, demo_load
+from townsquare.core.demo import DEMO_PASSWORD, USERS, demo_workspace_load
 
 
 class Command(RichCommand):
@@ -22,8 +22,8 @@ class Command(RichCommand):
         if settings.MODE == "production":
             raise CommandError("the demo has well-known passwords: refusing to load it with TOWNSQUARE_MODE=production")
         call_command("init", verbosity=options["verbosity"])
-        counts = demo_load()
-        self.console.print(f"Demo workspace: {counts['teams']} teams, {counts['users']} people.")
+        counts = demo_workspace_load()
+        self.console.print("Demo workspace: " + ", ".join(f"{key} {value:,}" for key, value in counts.items()))
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         table.add_column("username")
         table.add_column("name")

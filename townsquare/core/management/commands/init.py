@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.contrib.staticfiles.finders import get_finders
 from django.core.management import call_command
 from django_rich.management import RichCommand
 
 from townsquare.core.scheduling import schedules_sync
+
+SIGNATURE_FILE = ".townsquare-static-signature"
+
+
+def static_signature() -> str:
+    """A fingerprint of every static source file (path, size, mtime): unchanged means nothing to collect."""
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in finder.list([]):
+            stat = Path(storage.path(path)).stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 class Command(RichCommand):
@@ -15,8 +31,14 @@ class Command(RichCommand):
         verbosity = options["verbosity"]
         self.console.print("[bold]Migrating the database[/bold]")
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
-        self.console.print("[bold]Collecting static files[/bold]")
-        call_command("collectstatic", interactive=False, verbosity=0)
+        marker = Path(settings.STATIC_ROOT) / SIGNATURE_FILE
+        signature = static_signature()
+        if marker.exists() and marker.read_text() == signature:
+            self.console.print("Static files are up to date")
+        else:
+            self.console.print("[bold]Collecting and compressing static files[/bold]")
+            call_command("collectstatic", interactive=False, verbosity=0)
+            marker.write_text(signature)
         schedules = schedules_sync()
         self.console.print(f"Recurring jobs: {', '.join(s.name for s in schedules) or 'none'}")
         self.console.print("[green]Ready.[/green] Create an administrator with [bold]townsquare createsuperuser[/bold].")
