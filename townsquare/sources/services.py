@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.core.sanitize import sanitize_html, strip_control
-from townsquare.people.models import Identity, Member
+from townsquare.people.services import IdentityRef, identities_resolve, members_activity_refresh
 from townsquare.sources.connectors import connector_for
 from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError, UnitDone, UnitSkipped
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
@@ -176,6 +176,8 @@ class _Ingest:
         self.progress = progress
         self.channel_ids: dict[str, int] = {}
         self.identity_ids: dict[tuple[str, str], int] = {}
+        self.identity_members: dict[int, int] = {}
+        self.touched_members: set[int] = set()
         self.stored_errors = 0
 
     # ------------------------------------------------------------ channels and identities
@@ -197,49 +199,26 @@ class _Ingest:
                 self.channel_ids[ext] = pk
 
     def _identity_ids(self, refs: dict[tuple[str, str], Any], first_seen: dict[tuple[str, str], dt.datetime]) -> None:
+        """Resolve authors through the people app (new members, organisations, staff, merges by verified email)."""
         missing = [key for key in refs if key not in self.identity_ids]
         if not missing:
             return
-        by_realm: dict[str, list[str]] = {}
-        for realm, ext in missing:
-            by_realm.setdefault(realm, []).append(ext)
-        changed: list[Identity] = []
-        for realm, exts in by_realm.items():
-            for row in Identity.objects.filter(realm=realm, external_id__in=exts).only(
-                "id", "realm", "external_id", "handle", "display_name", "email", "email_verified", "member_id"
-            ):
-                key = (realm, row.external_id)
-                self.identity_ids[key] = row.pk
-                if _refresh_identity(row, refs[key]):
-                    changed.append(row)
-        if changed:
-            Identity.objects.bulk_update(changed, ["handle", "display_name", "email", "email_verified"])
-        new_keys = [key for key in missing if key not in self.identity_ids]
-        if not new_keys:
-            return
-        adapt = connection.ops.adapt_datetimefield_value
-        now = adapt(timezone.now())
-        member_rows = []
-        for key in new_keys:
-            ref, seen = refs[key], first_seen.get(key)
-            email = _clean_email(ref.email)
-            member_rows.append((
-                _clip(ref.display_name or ref.handle or ref.external_id, 200), email if ref.email_verified else "",
-                False, bool(ref.is_bot), adapt(seen) if seen else None, adapt(seen) if seen else None, now,
-            ))
-        member_ids = _insert_returning(Member, _MEMBER_COLUMNS, member_rows)
-        identity_rows = []
-        for key, member_id in zip(new_keys, member_ids):
+        wanted = {}
+        for key in missing:
             ref = refs[key]
-            email = _clean_email(ref.email)
-            identity_rows.append((
-                key[0], key[1], _clip(ref.handle, 255), _clip(ref.display_name, 255), email,
-                bool(ref.email_verified and email), bool(ref.is_bot), member_id, now,
-            ))
-        for key, pk in zip(new_keys, _insert_returning(Identity, _IDENTITY_COLUMNS, identity_rows)):
-            self.identity_ids[key] = pk
+            wanted[key] = IdentityRef(
+                realm=key[0], external_id=key[1], handle=_clip(ref.handle, 255), display_name=_clip(ref.display_name, 255),
+                email=_clean_email(ref.email), email_verified=bool(ref.email_verified), is_bot=bool(ref.is_bot),
+                seen_at=first_seen.get(key),
+            )
+        resolved = identities_resolve(refs=wanted.values())
+        for key, ref in wanted.items():
+            identity = resolved[ref.normalised().key]
+            self.identity_ids[key] = identity.pk
+            self.identity_members[identity.pk] = identity.member_id
         if len(self.identity_ids) > 500_000:  # keep memory flat on huge communities
             self.identity_ids.clear()
+            self.identity_members.clear()
 
     # ------------------------------------------------------------ one batch
 
@@ -310,6 +289,8 @@ class _Ingest:
                 continue
             channel_id = self.channel_ids.get(row.channel_key) if row.channel_key else None
             author_id = self.identity_ids.get(row.author_key) if row.author_key else None
+            if author_id is not None and author_id in self.identity_members:
+                self.touched_members.add(self.identity_members[author_id])
             if found is None:
                 new.append((
                     self.source.pk, channel_id, ext, row.kind, author_id, adapt(row.created_at),
@@ -363,43 +344,6 @@ class _Ingest:
         self.source.cursor = cursor
 
 
-# NOTE(people): a new identity gets its own member; merging by verified email, handle
-# suggestions and staff marking belong to townsquare.people.
-_MEMBER_COLUMNS = ["display_name", "primary_email", "is_staff", "is_bot", "first_seen", "last_seen", "created_at"]
-_IDENTITY_COLUMNS = ["realm", "external_id", "handle", "display_name", "email", "email_verified", "is_bot", "member_id",
-                     "created_at"]
-
-
-def _insert_returning(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> list[int]:
-    """Multi-row INSERT ... RETURNING id (SQLite >= 3.35 and PostgreSQL), in input order, as bulk_create does."""
-    quote = connection.ops.quote_name
-    ids: list[int] = []
-    if connection.vendor == "postgresql" and rows:
-        # One array per column: a short statement psycopg need not parse per value.
-        by_column = {f.column: f for f in model._meta.concrete_fields}
-        types = [_PG_TYPES[by_column[c].get_internal_type()] for c in columns]
-        arrays = [list(column) for column in zip(*rows)]
-        select = ", ".join(f"%s::{t}[]" for t in types)
-        sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-               f"SELECT * FROM unnest({select}) RETURNING {quote('id')}")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, arrays)
-            return [row[0] for row in cursor.fetchall()]
-    per_statement = max(1, 900 // len(columns))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
-        sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-               f"VALUES {placeholders} RETURNING {quote('id')}")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [value for row in chunk for value in row])
-            ids.extend(row[0] for row in cursor.fetchall())
-    return ids
-
-
-_PG_TYPES = {"CharField": "text", "EmailField": "text", "TextField": "text", "BooleanField": "boolean",
-             "DateTimeField": "timestamptz", "ForeignKey": "bigint", "BigAutoField": "bigint"}
-
 _INSERT_COLUMNS = [
     "source_id", "channel_id", "external_id", "kind", "author_id", "created_at", "updated_at", "title", "body",
     "body_html", "url", "thread_external_id", "parent_external_id", "language", "content_hash", "version", "ingested_at",
@@ -417,19 +361,6 @@ _UPDATE_FIELDS = [
     "kind", "created_at", "updated_at", "title", "body", "body_html", "url", "thread_external_id",
     "parent_external_id", "language", "channel", "author", "content_hash", "version",
 ]
-
-
-def _refresh_identity(row: Identity, ref: Any) -> bool:
-    changed = False
-    for name, value in (("handle", _clip(ref.handle, 255)), ("display_name", _clip(ref.display_name, 255)),
-                        ("email", _clean_email(ref.email))):
-        if value and getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    if ref.email_verified and row.email and not row.email_verified:
-        row.email_verified = True
-        changed = True
-    return changed
 
 
 # ---------------------------------------------------------------- archive signatures
@@ -549,6 +480,11 @@ def source_sync(
             ingest.commit(batch, _with_position(cursor, signature, position) if signature else cursor)
         except DatabaseError:
             logger.exception("source %s: could not save the last batch of run %s", source.pk, run.pk)
+    if ingest.touched_members:
+        try:
+            members_activity_refresh(member_ids=ingest.touched_members)
+        except DatabaseError:
+            logger.exception("source %s: could not refresh member activity after run %s", source.pk, run.pk)
     run.refresh_from_db()
     run.finished_at = timezone.now()
     if failure:

@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 from django.urls import reverse
 
-from townsquare.sources import services
 from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.tests.factories import MessageFactory, SourceFactory, SyncRunFactory
 from townsquare.sources.tests.helpers import DATA, FIXTURES
