@@ -1,0 +1,131 @@
+"""Grouping by meaning without being told how many groups there are.
+
+A k-nearest-neighbour graph of the (unit) embeddings, weighted by cosine similarity, split into
+communities by Louvain modularity (networkx, seeded, so a run is reproducible). Modularity finds the
+number of groups itself; its resolution decides how fine they are, and we pick it per data set from a
+short ladder by the cosine silhouette of the result: well separated, compact groups win. The ladder is
+capped so that the finest partition stays coarse enough for curators (over-splitting costs them a
+merge each).
+
+Large windows (more than ``SAMPLE_FOR_RESOLUTION`` texts) pick the resolution on a random sample and
+run Louvain once over the whole graph; neighbours come from usearch's HNSW index there instead of a
+dense similarity matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KNN = 7
+RESOLUTIONS = (1.0, 1.5, 2.0, 3.0, 4.0)
+SILHOUETTE_SAMPLE = 3000
+SAMPLE_FOR_RESOLUTION = 12000
+DENSE_LIMIT = 15000
+SEED = 0
+
+
+def knn_graph(vectors: np.ndarray, k: int = KNN) -> tuple[np.ndarray, np.ndarray]:
+    """(neighbour ids, similarities), shape ``(n, k)``, excluding each point itself."""
+    n = len(vectors)
+    k = min(k, n - 1)
+    if n <= DENSE_LIMIT:
+        idx = np.empty((n, k), dtype=np.int64)
+        sims = np.empty((n, k), dtype=np.float32)
+        for start in range(0, n, 2048):
+            block = vectors[start : start + 2048] @ vectors.T
+            rows = np.arange(block.shape[0])
+            block[rows, rows + start] = -np.inf
+            part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            idx[start : start + 2048] = part
+            sims[start : start + 2048] = np.take_along_axis(block, part, 1)
+        return idx, sims
+    from usearch.index import Index
+
+    index = Index(ndim=vectors.shape[1], metric="cos", dtype="f32")
+    keys = np.arange(n, dtype=np.uint64)
+    index.add(keys, vectors, threads=0)
+    found = index.search(vectors, k + 1, threads=0)
+    idx = np.asarray(found.keys, dtype=np.int64)
+    sims = 1.0 - np.asarray(found.distances, dtype=np.float32)
+    # drop the point itself wherever the index returned it
+    out_idx = np.empty((n, k), dtype=np.int64)
+    out_sims = np.empty((n, k), dtype=np.float32)
+    for i in range(n):
+        keep = idx[i] != i
+        row_idx, row_sims = idx[i][keep][:k], sims[i][keep][:k]
+        if len(row_idx) < k:  # HNSW may return fewer hits; pad with the best one
+            pad = k - len(row_idx)
+            row_idx = np.concatenate([row_idx, np.repeat(row_idx[:1] if len(row_idx) else [i], pad)])
+            row_sims = np.concatenate([row_sims, np.repeat(row_sims[:1] if len(row_sims) else [0.0], pad)])
+        out_idx[i], out_sims[i] = row_idx, row_sims
+    return out_idx, out_sims
+
+
+def _graph(idx: np.ndarray, sims: np.ndarray):  # type: ignore[no-untyped-def]
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(idx)))
+    rows = np.repeat(np.arange(len(idx)), idx.shape[1])
+    weights = np.clip(sims.ravel(), 0.0, None)
+    keep = weights > 0
+    graph.add_weighted_edges_from(zip(rows[keep].tolist(), idx.ravel()[keep].tolist(), weights[keep].tolist()))
+    return graph
+
+
+def _louvain(graph, n: int, resolution: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+    import networkx as nx
+
+    communities = nx.community.louvain_communities(graph, weight="weight", resolution=resolution, seed=SEED)
+    labels = np.zeros(n, dtype=np.int64)
+    # largest community first, so ids are stable in meaning across runs ("0" is the biggest group)
+    for cid, nodes in enumerate(sorted(communities, key=lambda c: (-len(c), min(c)))):
+        labels[list(nodes)] = cid
+    return labels
+
+
+def _silhouette(vectors: np.ndarray, labels: np.ndarray) -> float:
+    from sklearn.metrics import silhouette_score
+
+    groups = len(set(labels.tolist()))
+    if groups < 2 or groups > len(vectors) - 1:
+        return -1.0
+    size = min(SILHOUETTE_SAMPLE, len(vectors))
+    return float(silhouette_score(vectors, labels, metric="cosine", sample_size=size, random_state=SEED))
+
+
+def choose_resolution(vectors: np.ndarray) -> float:
+    if len(vectors) > SAMPLE_FOR_RESOLUTION:
+        rng = np.random.default_rng(SEED)
+        vectors = vectors[rng.choice(len(vectors), SAMPLE_FOR_RESOLUTION, replace=False)]
+    graph = _graph(*knn_graph(vectors))
+    scored = [(_silhouette(vectors, _louvain(graph, len(vectors), r)), r) for r in RESOLUTIONS]
+    return max(scored)[1]
+
+
+def cluster_vectors(vectors: np.ndarray, *, resolution: float | None = None) -> np.ndarray:
+    """Cluster ids (0 = the largest group) for unit vectors; the number of groups is discovered."""
+    n = len(vectors)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n < 3:
+        return np.zeros(n, dtype=np.int64) if n == 1 else np.array([0, 0 if float(vectors[0] @ vectors[1]) > 0.7 else 1])
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if resolution is None and n <= SAMPLE_FOR_RESOLUTION:
+        graph = _graph(*knn_graph(vectors))
+        candidates = [_louvain(graph, n, r) for r in RESOLUTIONS]
+        scores = [_silhouette(vectors, labels) for labels in candidates]
+        return candidates[int(np.argmax(scores))]
+    if resolution is None:
+        resolution = choose_resolution(vectors)
+    return _louvain(_graph(*knn_graph(vectors)), n, resolution)
+
+
+def centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cluster ids, unit centroids) for every cluster id present in ``labels`` (ids >= 0)."""
+    ids = np.unique(labels[labels >= 0])
+    if len(ids) == 0:
+        return ids, np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    cents = np.stack([vectors[labels == i].mean(0) for i in ids]).astype(np.float32)
+    norms = np.linalg.norm(cents, axis=1, keepdims=True)
+    return ids, cents / np.where(norms > 0, norms, 1.0)

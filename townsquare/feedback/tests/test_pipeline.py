@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import numpy as np
+
+from townsquare.feedback.pipeline import classify, cluster, embed, phrases, rank, text
+from townsquare.feedback.pipeline import eval_plugins
+
+
+def test_it_strips_code_quotes_and_signatures_from_the_text_it_embeds() -> None:
+    body = (
+        "The exporter stops after page one.\n```\nTraceback (most recent call last):\n  boom\n```\n"
+        "> quoted reply from someone else\n    indented_code = 1\nSee https://example.com/a/very/long/path?x=1\n-- \nAlice, ACME"
+    )
+    prepared = text.prepare("Export broken", body)
+    assert prepared == "Export broken. The exporter stops after page one. See example.com"
+
+
+def test_it_caps_enormous_messages_and_survives_binary_input() -> None:
+    assert len(text.prepare("t", "word " * 100_000)) <= text.MAX_CHARS
+    binary = bytes(range(256)).decode("latin-1") * 50
+    assert text.looks_usable(binary) is False
+    assert text.looks_usable(text.prepare("", binary)) is False
+    assert text.looks_usable("") is False
+    assert text.looks_usable("Как экспортировать данные в CSV?") is True
+
+
+def test_it_embeds_unit_vectors_and_zero_for_empty_text() -> None:
+    vectors = embed.embed(["How do I rotate an API key?", "", "Rotating API keys without downtime"])
+    assert vectors.shape == (3, embed.DIMENSIONS)
+    assert abs(float(np.linalg.norm(vectors[0])) - 1.0) < 1e-4
+    assert not vectors[1].any()
+    assert float(vectors[0] @ vectors[2]) > 0.5
+
+
+def test_it_finds_the_number_of_groups_itself() -> None:
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(4, 32))
+    points = np.concatenate([c + 0.05 * rng.normal(size=(25, 32)) for c in centres]).astype(np.float32)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    labels = cluster.cluster_vectors(points)
+    assert len(set(labels.tolist())) == 4
+    for g in range(4):
+        assert len(set(labels[g * 25 : (g + 1) * 25].tolist())) == 1
+
+
+def test_the_plugins_group_and_rank_real_texts() -> None:
+    texts = [
+        "How do I reset my password?", "I forgot my password, how can I reset it?", "Password reset link does not arrive",
+        "Please add dark mode", "Dark mode for the dashboard would be great", "Any plans for a dark theme?",
+    ]
+    ids = eval_plugins.cluster(texts)
+    assert len(ids) == 6 and ids[0] == ids[1] and ids[3] == ids[4] and ids[0] != ids[3]
+    scores = eval_plugins.rank("reset my password", ["dark mode please", "how to reset a forgotten password"])
+    assert scores[1] > scores[0]
+    assert eval_plugins.rank("anything", []) == []
+
+
+def test_it_titles_groups_by_class_based_tfidf() -> None:
+    groups = [
+        ["dark mode for the dashboard", "please add dark mode", "dark mode theme"],
+        ["export to csv drops rows", "csv export is broken", "csv export missing rows"],
+    ]
+    result = phrases.key_phrases(groups)
+    assert "dark mode" in result[0][0]
+    assert "csv" in result[1][0]
+    assert phrases.title_from_phrases(result[1]).lower().startswith("csv")
+
+
+def test_the_seed_set_trains_a_classifier_that_recognises_the_kinds() -> None:
+    texts, labels = classify.load_seed()
+    assert len(texts) >= 150 and set(labels) == set(classify.LABELS)
+    model = classify.train(embed.embed([text.prepare(None, t) for t in texts]), labels, cross_validate=False)
+    found = classify.predict(model, embed.embed([
+        "The CLI crashes with a KeyError when the config file is missing", "It would be great to have a Rust SDK", "",
+    ]))
+    assert found[0].kind == "bug"
+    assert found[1].kind == "feature"
+    assert found[2].kind == "not_feedback"
+
+
+def test_rank_weights_heads_without_a_title() -> None:
+    assert rank.head_of("one two three", None) == "one two three"
+    assert rank.head_of("body words", "The title") == "The title"
