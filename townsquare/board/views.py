@@ -29,6 +29,7 @@ from townsquare.board.forms import (
 )
 from townsquare.board.models import Announcement, Collaborator, Column, Task
 from townsquare.core import roles
+from townsquare.core.feeds import feed_token, feed_view
 from townsquare.core.errors import TownsquareError
 from townsquare.people.models import Team
 
@@ -345,12 +346,12 @@ def kudos_team(request: HttpRequest, slug: str) -> HttpResponse:
 @roles.role_required(roles.ALL)
 def done(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.done_feed(), 30).get_page(request.GET.get("page"))
-    return render(request, "board/done.html", {"page": page})
+    return render(request, "board/done.html", {"page": page, "feed_token": feed_token(request.user)})
 
 
-@roles.role_required(roles.ALL)
+@feed_view(roles.ALL)
 def done_atom(request: HttpRequest) -> HttpResponse:
-    """The done feed as Atom (logged-in readers only: every page needs a login)."""
+    """The done feed as Atom, for a session or a private feed link (``?token=``)."""
     feed = Atom1Feed(
         title="Done by DevRel",
         link=f"{settings.BASE_URL}{reverse('board:done')}",

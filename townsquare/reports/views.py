@@ -3,10 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.syndication.views import Feed
-from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,13 +14,11 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
+from townsquare.core.feeds import feed_token, feed_view
 from townsquare.core.errors import TownsquareError
 from townsquare.people.models import Team
 from townsquare.reports import selectors, services
 from townsquare.reports.models import Report, ReportItem, Subscription
-
-FEED_SALT = "townsquare.reports.feed"
-
 
 def report_get_for_user(request: HttpRequest, pk: int) -> Report:
     try:
@@ -182,8 +178,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
              "teams": [{"team": t, "subscribed": (t.pk, d.pk) in team_subs} for t in lead_of]} for d in departments]
     rows.insert(0, {"department": None, "key": "all", "subscribed": None in mine,
                     "teams": [{"team": t, "subscribed": (t.pk, None) in team_subs} for t in lead_of]})
-    feed_token = signing.dumps(request.user.pk, salt=FEED_SALT)
-    return render(request, "reports/subscriptions.html", {"rows": rows, "feed_token": feed_token})
+    return render(request, "reports/subscriptions.html", {"rows": rows, "feed_token": feed_token(request.user)})
 
 
 @login_not_required  # the link in every email works with one click; the signed token is the credential
@@ -235,19 +230,6 @@ class DepartmentFeed(Feed):
         return item.published_at
 
 
-@login_not_required  # feed readers can't log in: a signed per-user token in the URL stands in for the session
+@feed_view(roles.READERS)
 def feed(request: HttpRequest, slug: str) -> HttpResponse:
-    user = request.user
-    if not user.is_authenticated:
-        try:
-            user_id = signing.loads(request.GET.get("token", ""), salt=FEED_SALT)
-        except signing.BadSignature:
-            return HttpResponse("A valid feed token is required: copy the feed link from your subscriptions page.",
-                                status=403, content_type="text/plain")
-        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not roles.has_role(user, roles.READERS):
-        return HttpResponse("This feed is not available to you.", status=403, content_type="text/plain")
     return DepartmentFeed()(request, slug=slug)
-
-
-feed.allowed_roles = roles.READERS  # type: ignore[attr-defined]

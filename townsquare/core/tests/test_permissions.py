@@ -23,6 +23,7 @@ PUBLIC = {
     "root": "redirects to the home page",
     "reports:unsubscribe": "the one-click link in report emails; a signed token is the credential",
     "reports:feed": "Atom feed for feed readers; a signed per-user token stands in for the session",
+    "board:done-atom": "Atom feed for feed readers; a signed per-user token stands in for the session",
 }
 FOREIGN_PREFIXES = ("admin:", "django_rq:")  # Django admin / django-rq views: staff-only by their own checks
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core import signing
 
 from townsquare.core.roles import Role
 from townsquare.people.models import Team
 from townsquare.reports import services
 from townsquare.reports.models import Report
 from townsquare.reports.tests.factories import MONDAY, facts
-from townsquare.reports.views import FEED_SALT
+from townsquare.core.feeds import feed_token
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +94,7 @@ def test_the_atom_feed_accepts_a_signed_token_instead_of_a_session(client, make_
     reader = make_user(Role.STAKEHOLDER_MEMBER)
     published(product)
     assert client.get("/reports/feed/product/").status_code == 403
-    token = signing.dumps(reader.pk, salt=FEED_SALT)
+    token = feed_token(reader)
     response = client.get(f"/reports/feed/product/?token={token}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/atom+xml")
