@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from townsquare.feedback.models import Classification, CurationAction, Proposal, ScoreWeights, Theme, ThemeMessage
+from townsquare.sources.models import Message
+
+PAYING_TIERS = ("enterprise", "business", "team", "startup")
+FORMULA = (
+    "score = (person × people + Σ tier weight of each paying customer account + revenue × log10(1 + revenue / 10,000))"
+    " × (1 + channel × (channels − 1)) × 0.5^(days since last seen / half-life)"
+    " × (1 + trend × clamp((people this week − people last week) / max(people last week, 1), −1, 1))"
+)
+
+
+@dataclass
+class ThemeStats:
+    messages: int = 0
+    people: int = 0
+    staff_or_bot_messages: int = 0
+    customers: int = 0
+    customers_by_tier: dict[str, int] = field(default_factory=dict)
+    revenue: float = 0.0
+    channels: int = 0
+    channel_names: list[str] = field(default_factory=list)
+    people_this_week: int = 0
+    people_last_week: int = 0
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+
+    @property
+    def trend(self) -> float:
+        return (self.people_this_week - self.people_last_week) / max(self.people_last_week, 1)
+
+
+def score_weights_get() -> ScoreWeights:
+    weights = ScoreWeights.objects.order_by("pk").first()
+    return weights if weights is not None else ScoreWeights()
+
+
+def theme_messages(theme: Theme) -> QuerySet[ThemeMessage]:
+    return ThemeMessage.objects.filter(theme=theme).select_related(
+        "message__channel",
+        "message__source",
+        "message__author__member__organization__account",
+        "message__feedback_classification",
+    )
+
+
+def stats_for(assignments: list[ThemeMessage], *, now: dt.datetime | None = None) -> ThemeStats:
+    """Counts over a theme's messages: distinct people (not messages), staff and bots excluded but kept."""
+    now = now or timezone.now()
+    stats = ThemeStats(messages=len(assignments))
+    people: set[int] = set()
+    this_week: set[int] = set()
+    last_week: set[int] = set()
+    accounts: dict[int, tuple[str, float]] = {}
+    channels: dict[int, str] = {}
+    for row in assignments:
+        message = row.message
+        stats.first_seen = min(filter(None, [stats.first_seen, message.created_at]))
+        stats.last_seen = max(filter(None, [stats.last_seen, message.created_at]))
+        identity = message.author
+        member = identity.member if identity is not None else None
+        if member is None or member.is_staff or member.is_bot or identity.is_bot:
+            stats.staff_or_bot_messages += 1
+            continue
+        people.add(member.pk)
+        age = now - message.created_at
+        if age <= dt.timedelta(days=7):
+            this_week.add(member.pk)
+        elif age <= dt.timedelta(days=14):
+            last_week.add(member.pk)
+        if message.channel_id is not None:
+            channels[message.channel_id] = str(message.channel)
+        else:
+            channels[-message.source_id] = str(message.source)
+        organization = member.organization
+        account = getattr(organization, "account", None) if organization is not None else None
+        if account is not None and account.tier in PAYING_TIERS:
+            accounts[account.pk] = (account.tier, float(account.annual_revenue))
+    stats.people = len(people)
+    stats.people_this_week = len(this_week)
+    stats.people_last_week = len(last_week)
+    stats.customers = len(accounts)
+    stats.customers_by_tier = dict(Counter(tier for tier, _ in accounts.values()))
+    stats.revenue = sum(revenue for _, revenue in accounts.values())
+    stats.channels = len(channels)
+    stats.channel_names = sorted(channels.values())
+    return stats
+
+
+def score_parts(stats: ThemeStats, weights: ScoreWeights, *, now: dt.datetime | None = None) -> dict[str, float]:
+    now = now or timezone.now()
+    customers = sum(weights.tier_weight(tier) * n for tier, n in stats.customers_by_tier.items())
+    revenue = weights.revenue * math.log10(1 + stats.revenue / 10_000)
+    base = weights.person * stats.people + customers + revenue
+    channel_factor = 1 + weights.channel * max(stats.channels - 1, 0)
+    days = (now - stats.last_seen).total_seconds() / 86400 if stats.last_seen else 0.0
+    recency = 0.5 ** (max(days, 0.0) / weights.half_life_days) if weights.half_life_days > 0 else 1.0
+    trend_factor = 1 + weights.trend * max(-1.0, min(1.0, stats.trend))
+    return {
+        "people": round(weights.person * stats.people, 3),
+        "customers": round(customers, 3),
+        "revenue": round(revenue, 3),
+        "channel_factor": round(channel_factor, 3),
+        "recency": round(recency, 3),
+        "trend_factor": round(trend_factor, 3),
+        "score": round(base * channel_factor * recency * trend_factor, 3),
+    }
+
+
+def theme_list(*, status: str | None = None, department_id: int | None = None) -> QuerySet[Theme]:
+    qs = Theme.objects.select_related("department")
+    if status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    return qs.order_by("-score", "-people_count", "-id")
+
+
+def theme_get(pk: int) -> Theme:
+    theme = Theme.objects.select_related("department", "merged_into").filter(pk=pk).first()
+    if theme is None:
+        raise Http404("No such theme.")
+    return theme
+
+
+def theme_quotes(theme: Theme, *, limit: int = 5) -> list[ThemeMessage]:
+    """Representative quotes: the messages closest to the theme's centre, from counted people first."""
+    rows = list(theme_messages(theme).order_by("-similarity", "-message__created_at")[: limit * 4])
+    counted = [r for r in rows if r.message.author and r.message.author.member and not r.message.author.member.is_staff]
+    return (counted + [r for r in rows if r not in counted])[:limit]
+
+
+def theme_threads(theme: Theme) -> list[dict[str, object]]:
+    """The theme's distinct threads across channels: the same question asked on several channels."""
+    seen: dict[tuple[int, str], dict[str, object]] = {}
+    for row in theme_messages(theme).order_by("message__created_at"):
+        message = row.message
+        key = (message.source_id, message.thread_external_id or message.external_id)
+        if key not in seen:
+            seen[key] = {"message": message, "channel": message.channel or message.source, "replies": 0}
+        else:
+            seen[key]["replies"] = int(seen[key]["replies"]) + 1  # type: ignore[call-overload]
+    return list(seen.values())
+
+
+def theme_actions(theme: Theme, *, limit: int = 30) -> QuerySet[CurationAction]:
+    return CurationAction.objects.filter(theme=theme).select_related("by")[:limit]
+
+
+def proposals_open() -> QuerySet[Proposal]:
+    return Proposal.objects.filter(status=Proposal.Status.OPEN)
+
+
+def message_search(query: str, *, limit: int = 50) -> QuerySet[Message]:
+    """Full-text search across all channels (case-insensitive words, all must match)."""
+    qs = Message.objects.select_related("channel", "source", "author", "feedback_assignment__theme")
+    for word in query.split()[:8]:
+        qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
+    return qs.order_by("-created_at")[:limit]
+
+
+def classification_counts() -> dict[str, int]:
+    return dict(Counter(Classification.objects.values_list("kind", flat=True)))

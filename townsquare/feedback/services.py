@@ -1,0 +1,723 @@
+"""Feedback writes: embedding, classification, theme assignment and re-grouping, curation.
+
+Machines propose, curators decide: a message a curator placed (move, merge, split) is pinned and
+never moved by assignment or re-grouping; re-grouping only writes ``Proposal`` rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from townsquare.core.errors import TownsquareError
+from townsquare.feedback import selectors
+from townsquare.feedback.models import (
+    Classification,
+    ClassifierVersion,
+    CurationAction,
+    Embedding,
+    ProcessingFailure,
+    Proposal,
+    ScoreWeights,
+    Theme,
+    ThemeMessage,
+)
+from townsquare.feedback.pipeline import classify, phrases
+from townsquare.feedback.pipeline.cluster import cluster_vectors
+from townsquare.feedback.pipeline.embed import MODEL_NAME, embed
+from townsquare.feedback.pipeline.text import looks_usable, prepare
+from townsquare.feedback.vectors import get_index
+from townsquare.people.models import Team
+from townsquare.sources.models import Message
+
+logger = logging.getLogger(__name__)
+
+# Cosine similarity to a theme's centre above which a new message joins it rather than seeding a new theme.
+JOIN_SIMILARITY = 0.55
+# Message kinds that never carry community feedback.
+SKIPPED_KINDS = ("pull_request", "article")
+BATCH = 256
+RECLUSTER_DAYS = 28
+# Re-grouping proposes a merge when one group holds at least this share of each of two themes' messages.
+PROPOSAL_SHARE = 0.5
+PROPOSAL_MIN_MESSAGES = 2
+
+User = AbstractBaseUser
+
+
+@dataclass
+class BatchResult:
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    new_themes: int = 0
+    proposals: int = 0
+    touched_themes: set[int] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------------------- vectors
+
+
+def _to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def _from_bytes(data: bytes | memoryview | None) -> np.ndarray | None:
+    if not data:
+        return None
+    return np.frombuffer(bytes(data), dtype=np.float32)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def message_text(message: Message) -> str:
+    return prepare(message.title, message.body)
+
+
+def _candidates(message_ids: Iterable[int]) -> list[Message]:
+    return list(
+        Message.objects.filter(pk__in=list(message_ids))
+        .exclude(kind__in=SKIPPED_KINDS)
+        .select_related("author__member")
+        .order_by("created_at", "pk")
+    )
+
+
+def _fail(message: Message, stage: str, reason: str) -> None:
+    ProcessingFailure.objects.create(message=message, stage=stage, reason=reason[:2000])
+    logger.warning("feedback %s failed for message %s: %s", stage, message.pk, reason[:200])
+
+
+def messages_embed(*, message_ids: Sequence[int]) -> BatchResult:
+    """Embed each message version once; bots, pull requests and unusable text are skipped."""
+    result = BatchResult()
+    index = get_index()
+    messages = _candidates(message_ids)
+    result.skipped += len(set(message_ids)) - len(messages)
+    done = set(
+        Embedding.objects.filter(message__in=messages, model=MODEL_NAME).values_list("message_id", "message_version")
+    )
+    todo: list[tuple[Message, str]] = []
+    for message in messages:
+        author = message.author
+        if (message.pk, message.version) in done:
+            result.skipped += 1
+            continue
+        if author is not None and (author.is_bot or author.member.is_bot):
+            result.skipped += 1
+            continue
+        text = message_text(message)
+        if not looks_usable(text):
+            result.skipped += 1
+            continue
+        todo.append((message, text))
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start : start + BATCH]
+        try:
+            vectors = embed([text for _, text in chunk])
+        except Exception as exc:  # one bad batch: retry one by one so a single message cannot sink it
+            logger.warning("feedback embedding batch failed (%s); retrying one by one", type(exc).__name__)
+            vectors = np.zeros((len(chunk), 384), dtype=np.float32)
+            for i, (message, text) in enumerate(chunk):
+                try:
+                    vectors[i] = embed([text])[0]
+                except Exception as one:
+                    _fail(message, "embed", f"{type(one).__name__}: {one}")
+        with transaction.atomic():
+            rows = []
+            for (message, _), vector in zip(chunk, vectors):
+                if not vector.any():
+                    result.failed += 1
+                    continue
+                rows.append((Embedding.objects.create(message=message, message_version=message.version, model=MODEL_NAME), vector))
+            if rows:
+                index.add([row.pk for row, _ in rows], np.stack([v for _, v in rows]))
+            # Older versions of these messages leave the index: one vector per message, its latest.
+            stale = Embedding.objects.filter(message__in=[m for m, _ in chunk], model=MODEL_NAME).exclude(
+                pk__in=[row.pk for row, _ in rows]
+            )
+            stale = [row for row in stale.select_related("message") if row.message_version < row.message.version]
+            if stale:
+                index.remove([row.pk for row in stale])
+                Embedding.objects.filter(pk__in=[row.pk for row in stale]).delete()
+        result.done += len(rows)
+    index.flush()
+    logger.info("feedback embedded %s messages (%s skipped, %s failed)", result.done, result.skipped, result.failed)
+    return result
+
+
+def vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
+    """The current-version vector of each message that has one."""
+    rows = list(
+        Embedding.objects.filter(message_id__in=list(message_ids), model=MODEL_NAME)
+        .select_related("message")
+        .only("pk", "message_id", "message_version", "message__version")
+    )
+    current = [row for row in rows if row.message_version == row.message.version]
+    vectors = get_index().get([row.pk for row in current])
+    return {row.message_id: vectors[i] for i, row in enumerate(current) if vectors[i].any()}
+
+
+# ------------------------------------------------------------------------------- classification
+
+_classifier_cache: dict[int, classify.Classifier] = {}
+_seed_cache: dict[float, tuple[np.ndarray, list[str]]] = {}
+
+
+def _seed_vectors() -> tuple[np.ndarray, list[str]]:
+    """The shipped examples' embeddings, computed once per process (per version of the file)."""
+    stamp = classify.SEED_FILE.stat().st_mtime
+    if stamp not in _seed_cache:
+        texts, labels = classify.load_seed()
+        _seed_cache.clear()
+        _seed_cache[stamp] = (embed([prepare(None, t) for t in texts]), labels)
+    return _seed_cache[stamp]
+
+
+@transaction.atomic
+def classifier_train(*, by: User | None = None) -> ClassifierVersion:
+    """Train on the shipped seed set plus every curator correction (the latest text of each message)."""
+    seed_vectors, labels = _seed_vectors()
+    seed_count = len(labels)
+    labels = list(labels)
+    texts = []
+    curated = Classification.objects.filter(curated_at__isnull=False).select_related("message")
+    for row in curated:
+        texts.append(message_text(row.message))
+        labels.append("docs_question" if row.kind == Classification.Kind.QUESTION and row.docs_gap else row.kind)
+    vectors = np.vstack([seed_vectors, embed(texts)]) if texts else seed_vectors
+    model = classify.train(vectors, labels)
+    version = ClassifierVersion.objects.create(
+        embedding_model=MODEL_NAME,
+        classes=model.classes,
+        coef=model.coef,
+        intercept=model.intercept,
+        seed_examples=seed_count,
+        curated_examples=len(texts),
+        cv_accuracy=model.cv_accuracy,
+    )
+    logger.info("feedback classifier %s trained on %s examples", version.pk, len(labels))
+    return version
+
+
+def classifier_current() -> tuple[ClassifierVersion, classify.Classifier]:
+    version = ClassifierVersion.objects.order_by("-created_at", "-pk").first()
+    if version is None:
+        version = classifier_train()
+    if version.pk not in _classifier_cache:
+        _classifier_cache[version.pk] = classify.Classifier(
+            classes=version.classes, coef=version.coef, intercept=version.intercept
+        )
+    return version, _classifier_cache[version.pk]
+
+
+def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
+    """Label messages that have an embedding; curator-corrected labels are kept as they are."""
+    result = BatchResult()
+    version, model = classifier_current()
+    vectors = vectors_for(message_ids)
+    curated = set(
+        Classification.objects.filter(message_id__in=list(vectors), curated_at__isnull=False).values_list(
+            "message_id", flat=True
+        )
+    )
+    ids = [i for i in vectors if i not in curated]
+    for message_id, message_version in Message.objects.filter(pk__in=list(curated)).values_list("pk", "version"):
+        # a curator's label stands for later versions of the message too
+        Classification.objects.filter(message_id=message_id).update(message_version=message_version)
+    versions = dict(Message.objects.filter(pk__in=ids).values_list("pk", "version"))
+    predictions = classify.predict(model, np.stack([vectors[i] for i in ids])) if ids else []
+    with transaction.atomic():
+        for message_id, prediction in zip(ids, predictions):
+            Classification.objects.update_or_create(
+                message_id=message_id,
+                defaults={
+                    "message_version": versions[message_id],
+                    "kind": prediction.kind,
+                    "docs_gap": prediction.docs_gap,
+                    "confidence": prediction.confidence,
+                    "classifier": version,
+                },
+            )
+            result.done += 1
+        # Messages without a vector (bots, pull requests, empty or binary text) are not feedback; recording
+        # that marks them processed, so the pending sweep does not pick them up again.
+        rest = (
+            Message.objects.filter(pk__in=list(message_ids))
+            .exclude(pk__in=list(vectors))
+            .exclude(feedback_classification__curated_at__isnull=False)
+            .values_list("pk", "version")
+        )
+        for message_id, message_version in rest:
+            Classification.objects.update_or_create(
+                message_id=message_id,
+                defaults={"message_version": message_version, "kind": Classification.Kind.NOT_FEEDBACK,
+                          "docs_gap": False, "confidence": 1.0, "classifier": None},
+            )
+            result.skipped += 1
+    return result
+
+
+def messages_pending(*, limit: int = 5000) -> list[int]:
+    """Ids of messages whose current version has not been through the pipeline yet, oldest first."""
+    from django.db.models import Exists, OuterRef
+
+    done = Classification.objects.filter(message=OuterRef("pk"), message_version=OuterRef("version"))
+    return list(
+        Message.objects.filter(~Exists(done)).order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def classification_correct(*, message: Message, kind: str, docs_gap: bool = False, by: User) -> Classification:
+    if kind not in Classification.Kind.values:
+        raise TownsquareError(f"unknown feedback kind {kind!r}", record=f"message {message.pk}")
+    row, _ = Classification.objects.update_or_create(
+        message=message,
+        defaults={
+            "message_version": message.version,
+            "kind": kind,
+            "docs_gap": docs_gap and kind == Classification.Kind.QUESTION,
+            "confidence": 1.0,
+            "curated_by": by,
+            "curated_at": timezone.now(),
+        },
+    )
+    theme = getattr(getattr(message, "feedback_assignment", None), "theme", None)
+    CurationAction.objects.create(
+        theme=theme, action=CurationAction.Action.RECLASSIFY, by=by, detail={"message": message.pk, "kind": kind}
+    )
+    if kind == Classification.Kind.NOT_FEEDBACK:
+        ThemeMessage.objects.filter(message=message).delete()
+        if theme is not None:
+            theme_refresh(theme_ids=[theme.pk])
+    return row
+
+
+# ------------------------------------------------------------------------------------ assignment
+
+
+def _live_themes() -> list[Theme]:
+    return list(Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(centroid=b""))
+
+
+def messages_assign(*, message_ids: Sequence[int]) -> BatchResult:
+    """Put each new feedback message in the nearest theme when similar enough, else seed a new theme.
+
+    Already-assigned messages are left where they are (a curator's placement is never undone).
+    """
+    result = BatchResult()
+    feedback_ids = set(
+        Classification.objects.filter(message_id__in=list(message_ids))
+        .exclude(kind=Classification.Kind.NOT_FEEDBACK)
+        .values_list("message_id", flat=True)
+    )
+    feedback_ids -= set(ThemeMessage.objects.filter(message_id__in=feedback_ids).values_list("message_id", flat=True))
+    vectors = vectors_for(sorted(feedback_ids))
+    if not vectors:
+        return result
+    order = list(Message.objects.filter(pk__in=list(vectors)).order_by("created_at", "pk").values_list("pk", flat=True))
+    themes = _live_themes()
+    centres = [_from_bytes(t.centroid) for t in themes]
+    sizes = [max(t.message_count, 1) for t in themes]
+    matrix = np.stack(centres) if centres else np.zeros((0, 384), dtype=np.float32)
+    new_rows: list[ThemeMessage] = []
+    with transaction.atomic():
+        for message_id in order:
+            vector = vectors[message_id]
+            sims = matrix @ vector if len(matrix) else np.zeros(0)
+            best = int(np.argmax(sims)) if len(sims) else -1
+            if best >= 0 and sims[best] >= JOIN_SIMILARITY:
+                theme = themes[best]
+                similarity = float(sims[best])
+                sizes[best] += 1
+                matrix[best] = _unit(matrix[best] * (sizes[best] - 1) + vector)
+            else:
+                theme = Theme.objects.create(title=f"New theme {message_id}", centroid=_to_bytes(vector))
+                themes.append(theme)
+                sizes.append(1)
+                matrix = np.vstack([matrix, vector[None, :]])
+                similarity = 1.0
+                result.new_themes += 1
+            new_rows.append(ThemeMessage(theme=theme, message_id=message_id, similarity=similarity))
+            result.touched_themes.add(theme.pk)
+        ThemeMessage.objects.bulk_create(new_rows, ignore_conflicts=True)
+        for i, theme in enumerate(themes):
+            if theme.pk in result.touched_themes:
+                Theme.objects.filter(pk=theme.pk).update(centroid=_to_bytes(matrix[i]))
+    result.done = len(new_rows)
+    theme_refresh(theme_ids=sorted(result.touched_themes))
+    logger.info("feedback assigned %s messages (%s new themes)", result.done, result.new_themes)
+    return result
+
+
+def messages_process(*, message_ids: Sequence[int]) -> BatchResult:
+    """The whole path for new messages: embed, classify, assign."""
+    embedded = messages_embed(message_ids=message_ids)
+    messages_classify(message_ids=message_ids)
+    assigned = messages_assign(message_ids=message_ids)
+    assigned.skipped = embedded.skipped
+    assigned.failed = embedded.failed
+    return assigned
+
+
+# --------------------------------------------------------------------------------------- refresh
+
+
+def theme_refresh(*, theme_ids: Sequence[int], now: dt.datetime | None = None, phrases_too: bool = True) -> None:
+    """Recompute counts, score, centre, first/last seen, and (unless a curator named it) the title."""
+    now = now or timezone.now()
+    weights = selectors.score_weights_get()
+    themes = list(Theme.objects.filter(pk__in=list(theme_ids)))
+    groups: dict[int, list[str]] = {}
+    for theme in themes:
+        rows = list(selectors.theme_messages(theme))
+        stats = selectors.stats_for(rows, now=now)
+        parts = selectors.score_parts(stats, weights, now=now)
+        vectors = vectors_for([r.message_id for r in rows])
+        update: dict[str, Any] = {
+            "message_count": stats.messages,
+            "people_count": stats.people,
+            "customer_count": stats.customers,
+            "channel_count": stats.channels,
+            "first_seen": stats.first_seen,
+            "last_seen": stats.last_seen,
+            "score": parts["score"],
+            "score_parts": {**parts, "customers_by_tier": stats.customers_by_tier, "trend": round(stats.trend, 3)},
+        }
+        if vectors:
+            update["centroid"] = _to_bytes(_unit(np.stack(list(vectors.values())).mean(0)))
+        if not rows and theme.status not in (Theme.Status.MERGED, Theme.Status.ARCHIVED):
+            update["status"] = Theme.Status.ARCHIVED
+        Theme.objects.filter(pk=theme.pk).update(**update)
+        if rows and phrases_too:
+            groups[theme.pk] = [message_text(r.message) for r in rows[:300]]
+    if groups:
+        _refresh_phrases(groups)
+
+
+def _refresh_phrases(groups: dict[int, list[str]]) -> None:
+    # Contrast with other live themes, as class-based TF-IDF needs other classes to be discriminative.
+    others = (
+        Theme.objects.exclude(pk__in=list(groups))
+        .exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+        .exclude(key_phrases=[])
+        .order_by("-score")[:100]
+    )
+    background = [" ".join(t.key_phrases) for t in others]
+    ids = list(groups)
+    found = phrases.key_phrases([groups[i] for i in ids] + [[b] for b in background])
+    titled = set(Theme.objects.filter(pk__in=ids, title_curated=True).values_list("pk", flat=True))
+    for theme_id, key in zip(ids, found):
+        update: dict[str, Any] = {"key_phrases": key}
+        if theme_id not in titled:
+            update["title"] = phrases.title_from_phrases(key)[:200]
+        Theme.objects.filter(pk=theme_id).update(**update)
+
+
+def themes_refresh_all() -> int:
+    ids = list(Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).values_list("pk", flat=True))
+    for start in range(0, len(ids), 200):
+        theme_refresh(theme_ids=ids[start : start + 200])
+    return len(ids)
+
+
+# ------------------------------------------------------------------------------------ re-grouping
+
+
+def _curator_separated() -> set[frozenset[int]]:
+    """Pairs of themes a curator split apart: re-grouping never proposes to merge them again."""
+    pairs = set()
+    for detail in CurationAction.objects.filter(action=CurationAction.Action.SPLIT).values_list("detail", flat=True):
+        if detail.get("from") and detail.get("to"):
+            pairs.add(frozenset((int(detail["from"]), int(detail["to"]))))
+    for proposal in Proposal.objects.filter(status=Proposal.Status.DISMISSED, kind=Proposal.Kind.MERGE):
+        pairs.add(frozenset(proposal.theme_ids))
+    return pairs
+
+
+def themes_recluster(*, days: int = RECLUSTER_DAYS, now: dt.datetime | None = None) -> BatchResult:
+    """Re-group the recent window by density and propose merges and splits for curators.
+
+    Nothing is moved: pinned messages (a curator's move, merge or split) are left out of split
+    proposals, themes a curator merged into are never proposed for a split, and pairs a curator
+    split apart (or a dismissed merge) are never proposed for a merge.
+    """
+    now = now or timezone.now()
+    result = BatchResult()
+    window = list(
+        ThemeMessage.objects.filter(message__created_at__gte=now - dt.timedelta(days=days))
+        .exclude(theme__status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+        .values_list("message_id", "theme_id", "pinned_by_curator")
+    )
+    vectors = vectors_for([m for m, _, _ in window])
+    window = [w for w in window if w[0] in vectors]
+    # Unassigned feedback in the window first gets its incremental assignment.
+    unassigned = list(
+        Classification.objects.filter(message__created_at__gte=now - dt.timedelta(days=days))
+        .exclude(kind=Classification.Kind.NOT_FEEDBACK)
+        .filter(message__feedback_assignment__isnull=True)
+        .values_list("message_id", flat=True)
+    )
+    if unassigned:
+        messages_assign(message_ids=unassigned)
+    if len(window) < 3:
+        return result
+    labels = cluster_vectors(np.stack([vectors[m] for m, _, _ in window]))
+    Proposal.objects.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.STALE)
+    separated = _curator_separated()
+    theme_sizes = Counter(t for _, t, _ in window)
+    by_cluster: dict[int, Counter[int]] = defaultdict(Counter)
+    by_theme: dict[int, dict[int, list[tuple[int, bool]]]] = defaultdict(lambda: defaultdict(list))
+    for (message_id, theme_id, pinned), label in zip(window, labels):
+        by_cluster[int(label)][theme_id] += 1
+        by_theme[theme_id][int(label)].append((message_id, pinned))
+    proposals: list[Proposal] = []
+    seen_pairs: set[frozenset[int]] = set()
+    for label, themes in by_cluster.items():
+        strong = [
+            t for t, n in themes.items() if n >= PROPOSAL_MIN_MESSAGES and n / theme_sizes[t] >= PROPOSAL_SHARE
+        ]
+        strong.sort(key=lambda t: -theme_sizes[t])
+        for other in strong[1:]:
+            pair = frozenset((strong[0], other))
+            if pair in separated or pair in seen_pairs:
+                continue
+            seen_pairs.add(pair)
+            proposals.append(
+                Proposal(
+                    kind=Proposal.Kind.MERGE,
+                    theme_ids=[strong[0], other],
+                    reason=f"{themes[strong[0]]} and {themes[other]} of their recent messages fall in one group",
+                )
+            )
+    merged_into = set(
+        CurationAction.objects.filter(action=CurationAction.Action.MERGE).values_list("theme_id", flat=True)
+    )
+    for theme_id, clusters in by_theme.items():
+        if theme_id in merged_into or len(clusters) < 2:
+            continue
+        ranked = sorted(clusters.values(), key=len, reverse=True)
+        movable = [m for m, pinned in ranked[1] if not pinned]
+        if len(movable) >= 3 and len(movable) >= 0.3 * theme_sizes[theme_id]:
+            proposals.append(
+                Proposal(
+                    kind=Proposal.Kind.SPLIT,
+                    theme_ids=[theme_id],
+                    message_ids=movable,
+                    reason=f"{len(movable)} of {theme_sizes[theme_id]} recent messages form their own group",
+                )
+            )
+    Proposal.objects.bulk_create(proposals)
+    result.proposals = len(proposals)
+    result.done = len(window)
+    logger.info("feedback re-grouped %s messages: %s proposals", len(window), len(proposals))
+    return result
+
+
+# -------------------------------------------------------------------------------------- curation
+
+
+def _log(theme: Theme | None, action: str, by: User | None, **detail: Any) -> CurationAction:
+    return CurationAction.objects.create(theme=theme, action=action, by=by, detail=detail)
+
+
+@transaction.atomic
+def theme_rename(*, theme: Theme, title: str, by: User) -> Theme:
+    title = title.strip()
+    if not title:
+        raise TownsquareError("a theme needs a title", record=f"theme {theme.pk}")
+    _log(theme, CurationAction.Action.RENAME, by, old=theme.title, new=title[:200])
+    theme.title = title[:200]
+    theme.title_curated = True
+    theme.save(update_fields=["title", "title_curated", "updated_at"])
+    return theme
+
+
+@transaction.atomic
+def themes_merge(*, target: Theme, sources: Sequence[Theme], by: User) -> Theme:
+    """Move every message of ``sources`` into ``target`` (pinned there) and mark the sources merged."""
+    sources = [s for s in sources if s.pk != target.pk]
+    if not sources:
+        raise TownsquareError("pick at least one other theme to merge", record=f"theme {target.pk}")
+    if not target.is_live:
+        raise TownsquareError("cannot merge into a merged or archived theme", record=f"theme {target.pk}")
+    source_ids = [s.pk for s in sources]
+    ThemeMessage.objects.filter(theme_id__in=[target.pk, *source_ids]).update(theme=target, pinned_by_curator=True)
+    Theme.objects.filter(pk__in=source_ids).update(status=Theme.Status.MERGED, merged_into=target)
+    Theme.objects.filter(merged_into_id__in=source_ids).update(merged_into=target)
+    Proposal.objects.filter(status=Proposal.Status.OPEN).filter(
+        pk__in=[p.pk for p in Proposal.objects.filter(status=Proposal.Status.OPEN) if set(p.theme_ids) & {target.pk, *source_ids}]
+    ).update(status=Proposal.Status.STALE)
+    _log(target, CurationAction.Action.MERGE, by, merged=source_ids, titles=[s.title for s in sources])
+    theme_refresh(theme_ids=[target.pk, *source_ids], phrases_too=False)
+    target.refresh_from_db()
+    return target
+
+
+@transaction.atomic
+def theme_split(*, theme: Theme, message_ids: Sequence[int], title: str, by: User) -> Theme:
+    rows = ThemeMessage.objects.filter(theme=theme, message_id__in=list(message_ids))
+    if not rows.exists():
+        raise TownsquareError("pick the messages to split off", record=f"theme {theme.pk}")
+    if rows.count() == ThemeMessage.objects.filter(theme=theme).count():
+        raise TownsquareError("a split must leave some messages behind", record=f"theme {theme.pk}")
+    new = Theme.objects.create(title=(title.strip() or f"Split from {theme.title}")[:200], title_curated=bool(title.strip()))
+    moved = list(rows.values_list("message_id", flat=True))
+    rows.update(theme=new, pinned_by_curator=True)
+    ThemeMessage.objects.filter(theme=theme).update(pinned_by_curator=True)
+    _log(theme, CurationAction.Action.SPLIT, by, **{"from": theme.pk, "to": new.pk, "messages": moved})
+    theme_refresh(theme_ids=[theme.pk, new.pk])
+    new.refresh_from_db()
+    return new
+
+
+@transaction.atomic
+def message_move(*, message: Message, theme: Theme, by: User) -> ThemeMessage:
+    if not theme.is_live:
+        raise TownsquareError("cannot move a message into a merged or archived theme", record=f"theme {theme.pk}")
+    vector = vectors_for([message.pk]).get(message.pk)
+    centre = _from_bytes(theme.centroid)
+    similarity = float(centre @ vector) if vector is not None and centre is not None else 0.0
+    old = ThemeMessage.objects.filter(message=message).first()
+    old_theme_id = old.theme_id if old else None
+    row, _ = ThemeMessage.objects.update_or_create(
+        message=message, defaults={"theme": theme, "pinned_by_curator": True, "similarity": similarity}
+    )
+    _log(theme, CurationAction.Action.MOVE, by, message=message.pk, **{"from": old_theme_id})
+    theme_refresh(theme_ids=[t for t in (old_theme_id, theme.pk) if t])
+    return row
+
+
+@transaction.atomic
+def theme_annotate(*, theme: Theme, why_now: str, summary: str | None = None, by: User) -> Theme:
+    theme.why_now = why_now.strip()
+    fields = ["why_now", "updated_at"]
+    if summary is not None:
+        theme.summary = summary.strip()
+        fields.append("summary")
+    theme.save(update_fields=fields)
+    _log(theme, CurationAction.Action.ANNOTATE, by, why_now=theme.why_now[:500])
+    return theme
+
+
+@transaction.atomic
+def theme_route(*, theme: Theme, department: Team | None, by: User) -> Theme:
+    theme.department = department
+    if department is not None and theme.status in (Theme.Status.NEW, Theme.Status.OPEN):
+        theme.status = Theme.Status.ROUTED
+    theme.save(update_fields=["department", "status", "updated_at"])
+    _log(theme, CurationAction.Action.ROUTE, by, department=department.pk if department else None)
+    return theme
+
+
+@transaction.atomic
+def theme_link_issue(*, theme: Theme, url: str, by: User) -> Theme:
+    url = url.strip()
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError as exc:
+            raise TownsquareError("the issue link must be an http(s) URL", record=f"theme {theme.pk}") from exc
+    theme.issue_url = url
+    theme.save(update_fields=["issue_url", "updated_at"])
+    _log(theme, CurationAction.Action.LINK_ISSUE, by, url=url)
+    return theme
+
+
+@transaction.atomic
+def theme_mark_addressed(*, theme: Theme, release: str, by: User) -> Theme:
+    release = release.strip()
+    if not release:
+        raise TownsquareError("name the release (or docs page) that addressed it", record=f"theme {theme.pk}")
+    theme.addressed_release = release[:200]
+    theme.addressed_at = timezone.now()
+    theme.status = Theme.Status.ADDRESSED
+    theme.save(update_fields=["addressed_release", "addressed_at", "status", "updated_at"])
+    _log(theme, CurationAction.Action.ADDRESS, by, release=theme.addressed_release)
+    return theme
+
+
+@transaction.atomic
+def theme_set_status(*, theme: Theme, status: str, by: User) -> Theme:
+    if status not in (Theme.Status.NEW, Theme.Status.OPEN, Theme.Status.ARCHIVED):
+        raise TownsquareError(f"status {status!r} is set by its own action", record=f"theme {theme.pk}")
+    _log(theme, CurationAction.Action.STATUS, by, old=theme.status, new=status)
+    theme.status = status
+    theme.save(update_fields=["status", "updated_at"])
+    return theme
+
+
+@transaction.atomic
+def proposal_decide(*, proposal: Proposal, accept: bool, by: User) -> Proposal:
+    if proposal.status != Proposal.Status.OPEN:
+        raise TownsquareError("this proposal was already decided or is stale", record=f"proposal {proposal.pk}")
+    if accept:
+        themes = {t.pk: t for t in Theme.objects.filter(pk__in=proposal.theme_ids)}
+        if proposal.kind == Proposal.Kind.MERGE:
+            target, *rest = [themes[i] for i in proposal.theme_ids if i in themes]
+            themes_merge(target=target, sources=rest, by=by)
+        else:
+            theme_split(theme=themes[proposal.theme_ids[0]], message_ids=proposal.message_ids, title="", by=by)
+    proposal.status = Proposal.Status.ACCEPTED if accept else Proposal.Status.DISMISSED
+    proposal.decided_by = by
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decided_by", "decided_at"])
+    _log(None, CurationAction.Action.PROPOSAL, by, proposal=proposal.pk, accepted=accept)
+    return proposal
+
+
+WEIGHT_FIELDS = (
+    "person", "tier_enterprise", "tier_business", "tier_team", "tier_startup", "tier_free",
+    "revenue", "channel", "half_life_days", "trend",
+)
+
+
+@transaction.atomic
+def score_weights_update(*, by: User, **values: float) -> ScoreWeights:
+    unknown = set(values) - set(WEIGHT_FIELDS)
+    if unknown:
+        raise TownsquareError(f"unknown weight(s): {', '.join(sorted(unknown))}")
+    if any(float(v) < 0 for v in values.values()):
+        raise TownsquareError("weights cannot be negative")
+    weights = ScoreWeights.objects.select_for_update().order_by("pk").first() or ScoreWeights()
+    for name, value in values.items():
+        setattr(weights, name, float(value))
+    weights.updated_by = by
+    weights.save()
+    _log(None, CurationAction.Action.WEIGHTS, by, **{k: float(v) for k, v in values.items()})
+    transaction.on_commit(themes_refresh_all)
+    return weights
+
+
+def more_like_this(*, message: Message, limit: int = 10) -> list[tuple[Message, float]]:
+    """Messages across all channels nearest in meaning to ``message``."""
+    vector = vectors_for([message.pk]).get(message.pk)
+    if vector is None:
+        messages_embed(message_ids=[message.pk])
+        vector = vectors_for([message.pk]).get(message.pk)
+    if vector is None:
+        return []
+    hits = get_index().search(vector, limit * 3 + 1)
+    keys = dict(hits)
+    rows = Embedding.objects.filter(pk__in=list(keys)).select_related("message__channel", "message__source", "message__author")
+    found: dict[int, tuple[Message, float]] = {}
+    for row in rows:
+        if row.message_id == message.pk or row.message_version != row.message.version:
+            continue
+        found[row.message_id] = (row.message, keys[row.pk])
+    return sorted(found.values(), key=lambda pair: -pair[1])[:limit]

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from townsquare.core.errors import TownsquareError
+from townsquare.feedback import selectors, services
+from townsquare.feedback.models import (
+    Classification,
+    ClassifierVersion,
+    CurationAction,
+    Embedding,
+    Proposal,
+    ScoreWeights,
+    Theme,
+    ThemeMessage,
+)
+from townsquare.feedback.tests.factories import (
+    AccountFactory,
+    ChannelFactory,
+    IdentityFactory,
+    MemberFactory,
+    MessageFactory,
+    OrganizationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+EXPORT = [
+    "CSV export drops rows that contain commas in quoted fields",
+    "Exporting to CSV loses every row with a comma inside quotes",
+    "The CSV export is missing rows when a field has a comma",
+    "Rows with commas disappear from the CSV export",
+]
+DARK = [
+    "Please add a dark mode to the dashboard",
+    "Dark mode for the dashboard would be great",
+    "Feature request: dark theme for the web dashboard",
+]
+
+
+@pytest.fixture
+def channels() -> list[Any]:
+    return [
+        ChannelFactory(source__name="GitHub", name="acme/app issues"),
+        ChannelFactory(source__name="Discourse", name="forum: help"),
+        ChannelFactory(source__name="Slack", name="#community"),
+    ]
+
+
+def _people_fixture(channels: list[Any]) -> tuple[Theme, dict[str, Any]]:
+    """Hand-counted: 5 people (Dave has two identities), 2 paying customers, 3 channels; staff and bot excluded."""
+    github, discourse, slack = channels
+    acme = AccountFactory(tier="enterprise", annual_revenue=1_000_000, organization__name="Acme")
+    beta = AccountFactory(tier="business", annual_revenue=200_000, organization__name="Beta")
+    free_org = AccountFactory(tier="free", annual_revenue=0, organization__name="Hobby").organization
+    alice = IdentityFactory(member__organization=acme.organization)
+    bob = IdentityFactory(member__organization=acme.organization)
+    carol = IdentityFactory(member__organization=beta.organization)
+    dave_member = MemberFactory()
+    dave_gh = IdentityFactory(member=dave_member)
+    dave_slack = IdentityFactory(member=dave_member, realm="slack:T1")
+    frank = IdentityFactory(member__organization=free_org)
+    staff = IdentityFactory(member__is_staff=True, member__organization=acme.organization)
+    bot = IdentityFactory(is_bot=True)
+    now = timezone.now()
+    rows = [
+        (alice, github, 1), (alice, discourse, 2), (alice, slack, 3), (bob, slack, 1), (carol, discourse, 9),
+        (dave_gh, github, 10), (dave_slack, slack, 12), (frank, github, 2), (staff, github, 1), (bot, slack, 1),
+    ]
+    theme = Theme.objects.create(title="Export drops rows")
+    for identity, channel, days in rows:
+        message = MessageFactory(author=identity, channel=channel, created_at=now - dt.timedelta(days=days))
+        ThemeMessage.objects.create(theme=theme, message=message)
+    return theme, {"now": now}
+
+
+def test_it_counts_distinct_people_not_messages(channels: list[Any]) -> None:
+    theme, ctx = _people_fixture(channels)
+    stats = selectors.stats_for(list(selectors.theme_messages(theme)), now=ctx["now"])
+    assert stats.messages == 10
+    assert stats.people == 5  # alice, bob, carol, dave (two identities), frank
+    assert stats.staff_or_bot_messages == 2
+
+
+def test_it_counts_paying_customers_by_tier_and_excludes_free_and_staff(channels: list[Any]) -> None:
+    theme, ctx = _people_fixture(channels)
+    stats = selectors.stats_for(list(selectors.theme_messages(theme)), now=ctx["now"])
+    assert stats.customers == 2
+    assert stats.customers_by_tier == {"enterprise": 1, "business": 1}
+    assert stats.revenue == 1_200_000
+    assert stats.channels == 3
+
+
+def test_it_computes_the_visible_score_formula_by_hand(channels: list[Any]) -> None:
+    theme, ctx = _people_fixture(channels)
+    stats = selectors.stats_for(list(selectors.theme_messages(theme)), now=ctx["now"])
+    # this week (<= 7 days): alice, bob, frank; last week (8-14 days): carol, dave
+    assert (stats.people_this_week, stats.people_last_week) == (3, 2)
+    weights = ScoreWeights()
+    parts = selectors.score_parts(stats, weights, now=ctx["now"])
+    base = 1.0 * 5 + 5.0 + 3.0 + 1.0 * math.log10(1 + 1_200_000 / 10_000)
+    expected = base * (1 + 0.25 * 2) * 0.5 ** (1 / 14) * (1 + 0.5 * 0.5)
+    assert parts["score"] == pytest.approx(expected, rel=1e-3)
+
+
+def test_the_lead_sets_the_weights_and_scores_follow(channels: list[Any], make_user: Any) -> None:
+    theme, _ = _people_fixture(channels)
+    lead = make_user("devrel_lead")
+    services.theme_refresh(theme_ids=[theme.pk])
+    before = Theme.objects.get(pk=theme.pk).score
+    services.score_weights_update(by=lead, tier_enterprise=50.0)
+    services.themes_refresh_all()
+    assert Theme.objects.get(pk=theme.pk).score > before
+    assert CurationAction.objects.filter(action="weights", by=lead).exists()
+    with pytest.raises(TownsquareError):
+        services.score_weights_update(by=lead, person=-1)
+
+
+def _process(texts: list[str], channels: list[Any], **kwargs: Any) -> list[Any]:
+    messages = [
+        MessageFactory(body=text, channel=channels[i % len(channels)], **kwargs) for i, text in enumerate(texts)
+    ]
+    services.messages_process(message_ids=[m.pk for m in messages])
+    return messages
+
+
+def test_it_groups_feedback_across_channels_and_seeds_new_themes(channels: list[Any]) -> None:
+    export = _process(EXPORT, channels)
+    dark = _process(DARK, channels)
+    export_themes = {m.feedback_assignment.theme_id for m in export}
+    dark_themes = {m.feedback_assignment.theme_id for m in dark}
+    assert len(export_themes) == 1 and len(dark_themes) == 1 and export_themes != dark_themes
+    theme = Theme.objects.get(pk=export_themes.pop())
+    assert theme.channel_count == 3 and theme.people_count == 4
+    assert "csv" in theme.title.lower()
+    assert Classification.objects.get(message=dark[0]).kind == "feature"
+
+
+def test_it_embeds_each_message_version_once(channels: list[Any]) -> None:
+    (message,) = _process(EXPORT[:1], channels)
+    services.messages_embed(message_ids=[message.pk])
+    assert Embedding.objects.filter(message=message).count() == 1
+    message.body = "The CSV export now also drops the header row"
+    message.version = 2
+    message.save()
+    services.messages_embed(message_ids=[message.pk])
+    assert list(Embedding.objects.filter(message=message).values_list("message_version", flat=True)) == [2]
+    assert services.messages_pending() == [message.pk]
+
+
+def test_bad_input_neither_crashes_nor_pollutes_themes(channels: list[Any]) -> None:
+    binary = bytes(range(1, 256)).decode("latin-1") * 20
+    messages = _process(["", binary, "word " * 50_000, "Экспорт в CSV теряет строки с запятыми"], channels)
+    kinds = dict(Classification.objects.values_list("message_id", "kind"))
+    assert kinds[messages[0].pk] == kinds[messages[1].pk] == "not_feedback"
+    assert not ThemeMessage.objects.filter(message__in=messages[:2]).exists()
+    assert services.messages_pending() == []
+
+
+def test_bots_and_pull_requests_are_not_embedded(channels: list[Any]) -> None:
+    bot = MessageFactory(body=EXPORT[0], author=IdentityFactory(is_bot=True))
+    pr = MessageFactory(body=EXPORT[1], kind="pull_request")
+    services.messages_process(message_ids=[bot.pk, pr.pk])
+    assert not Embedding.objects.exists()
+    assert set(Classification.objects.values_list("kind", flat=True)) == {"not_feedback"}
+
+
+def test_a_curators_merge_survives_regrouping(channels: list[Any], make_user: Any) -> None:
+    curator = make_user("devrel_member")
+    export = _process(EXPORT, channels)
+    dark = _process(DARK, channels)
+    target = export[0].feedback_assignment.theme
+    source = dark[0].feedback_assignment.theme
+    services.themes_merge(target=target, sources=[source], by=curator)
+    services.themes_recluster()
+    source.refresh_from_db()
+    assert source.status == Theme.Status.MERGED and source.merged_into_id == target.pk
+    assert set(ThemeMessage.objects.filter(message__in=export + dark).values_list("theme_id", flat=True)) == {target.pk}
+    assert not [p for p in Proposal.objects.filter(status="open") if target.pk in p.theme_ids and p.kind == "split"]
+    assert CurationAction.objects.filter(action="merge", theme=target, by=curator).exists()
+
+
+def test_regrouping_proposes_a_merge_and_never_moves_anything(channels: list[Any]) -> None:
+    export = _process(EXPORT, channels)
+    theme = export[0].feedback_assignment.theme
+    # A second theme holding paraphrases of the same problem, as incremental assignment might leave it.
+    twin = Theme.objects.create(title="CSV rows lost", centroid=theme.centroid)
+    more = [MessageFactory(body=t, channel=channels[0]) for t in ["CSV export loses rows with commas", "Commas in fields break the CSV export, rows go missing"]]
+    services.messages_embed(message_ids=[m.pk for m in more])
+    services.messages_classify(message_ids=[m.pk for m in more])
+    for m in more:
+        ThemeMessage.objects.create(theme=twin, message=m)
+    before = dict(ThemeMessage.objects.values_list("message_id", "theme_id"))
+    result = services.themes_recluster()
+    assert dict(ThemeMessage.objects.values_list("message_id", "theme_id")) == before
+    assert result.proposals >= 1
+    proposal = Proposal.objects.get(status="open", kind="merge")
+    assert set(proposal.theme_ids) == {theme.pk, twin.pk}
+
+
+def test_a_dismissed_merge_is_not_proposed_again(channels: list[Any], make_user: Any) -> None:
+    curator = make_user("devrel_member")
+    export = _process(EXPORT, channels)
+    theme = export[0].feedback_assignment.theme
+    twin = Theme.objects.create(title="twin", centroid=theme.centroid)
+    moved = export[2:]
+    ThemeMessage.objects.filter(message__in=moved).update(theme=twin)
+    services.themes_recluster()
+    proposal = Proposal.objects.get(status="open", kind="merge")
+    services.proposal_decide(proposal=proposal, accept=False, by=curator)
+    services.themes_recluster()
+    assert not Proposal.objects.filter(status="open", kind="merge").exists()
+
+
+def test_split_and_move_pin_messages_and_are_logged(channels: list[Any], make_user: Any) -> None:
+    curator = make_user("devrel_member")
+    export = _process(EXPORT, channels)
+    theme = export[0].feedback_assignment.theme
+    new = services.theme_split(theme=theme, message_ids=[export[3].pk], title="Commas", by=curator)
+    assert ThemeMessage.objects.get(message=export[3]).theme_id == new.pk
+    assert ThemeMessage.objects.get(message=export[3]).pinned_by_curator
+    services.message_move(message=export[2], theme=new, by=curator)
+    assert Theme.objects.get(pk=new.pk).message_count == 2
+    services.themes_recluster()
+    assert ThemeMessage.objects.get(message=export[2]).theme_id == new.pk
+    assert list(CurationAction.objects.filter(by=curator).values_list("action", flat=True).order_by("at", "id")) == [
+        "split", "move",
+    ]
+    with pytest.raises(TownsquareError):
+        services.theme_split(theme=theme, message_ids=[export[0].pk, export[1].pk], title="", by=curator)
+
+
+def test_curators_annotate_route_link_and_address(channels: list[Any], make_user: Any) -> None:
+    from townsquare.feedback.tests.factories import TeamFactory
+
+    curator = make_user("devrel_member")
+    theme = Theme.objects.create(title="t")
+    services.theme_rename(theme=theme, title="Export loses rows", by=curator)
+    services.theme_annotate(theme=theme, why_now="Two enterprise renewals this month", by=curator)
+    services.theme_route(theme=theme, department=TeamFactory(name="Engineering", slug="engineering"), by=curator)
+    services.theme_link_issue(theme=theme, url="https://github.com/acme/app/issues/12", by=curator)
+    services.theme_mark_addressed(theme=theme, release="4.3.0", by=curator)
+    theme.refresh_from_db()
+    assert (theme.title, theme.title_curated, theme.status, theme.addressed_release) == (
+        "Export loses rows", True, "addressed", "4.3.0",
+    )
+    assert CurationAction.objects.filter(theme=theme).count() == 5
+    with pytest.raises(TownsquareError):
+        services.theme_link_issue(theme=theme, url="javascript:alert(1)", by=curator)
+
+
+def test_corrections_retrain_the_classifier(channels: list[Any], make_user: Any) -> None:
+    curator = make_user("devrel_member")
+    (message,) = _process(["Our team loves the new importer"], channels)
+    services.classification_correct(message=message, kind="feature", by=curator)
+    version = services.classifier_train()
+    assert version.curated_examples == 1 and version.seed_examples >= 150
+    assert ClassifierVersion.objects.count() == 2
+    services.messages_classify(message_ids=[message.pk])
+    assert Classification.objects.get(message=message).kind == "feature"  # curated labels are kept
+
+
+def test_more_like_this_finds_the_same_question_on_other_channels(channels: list[Any]) -> None:
+    export = _process(EXPORT, channels)
+    _process(DARK, channels)
+    similar = services.more_like_this(message=export[0], limit=3)
+    assert {m.pk for m, _ in similar} <= {m.pk for m in export[1:]}
+    assert len(similar) == 3
