@@ -5,4 +5,12 @@ from django.urls import path
 from townsquare.feedback import views
 
 app_name = "feedback"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("merge/", views.merge, name="merge"),
+    path("search/", views.search, name="search"),
+    path("proposals/", views.proposals, name="proposals"),
+    path("weights/", views.weights, name="weights"),
+    path("themes/<int:pk>/", views.theme, name="theme"),
+    path("themes/<int:pk>/<slug:action>/", views.theme_action, name="theme-action"),
+]

@@ -1,11 +1,192 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages as flash
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
+from townsquare.core.errors import TownsquareError
+from townsquare.feedback import forms, selectors, services
+from townsquare.feedback.models import Proposal, Theme
+from townsquare.sources.models import Message
 
 
 @roles.role_required(roles.READERS)
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "feedback/index.html")
+    """The theme inbox, ranked by score."""
+    status = request.GET.get("status", "")
+    if status not in Theme.Status.values:
+        status = ""
+    themes = list(selectors.theme_list(status=status or None)[:200])
+    context = {
+        "themes": themes,
+        "status": status,
+        "statuses": Theme.Status.choices,
+        "proposals": selectors.proposals_open().count(),
+        "can_curate": roles.has_role(request.user, roles.DEVREL),
+        "formula": selectors.FORMULA,
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "feedback/index.html#rows", context)
+    return render(request, "feedback/index.html", context)
+
+
+@roles.role_required(roles.READERS)
+def theme(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = selectors.theme_get(pk)
+    if obj.status == Theme.Status.MERGED and obj.merged_into_id:
+        return redirect("feedback:theme", pk=obj.merged_into_id)
+    rows = list(selectors.theme_messages(obj).order_by("-message__created_at"))
+    stats = selectors.stats_for(rows)
+    context = {
+        "theme": obj,
+        "stats": stats,
+        "rows": rows,
+        "quotes": selectors.theme_quotes(obj),
+        "threads": selectors.theme_threads(obj),
+        "actions": selectors.theme_actions(obj),
+        "can_curate": roles.has_role(request.user, roles.DEVREL),
+        "rename_form": forms.RenameForm(initial={"title": obj.title}),
+        "annotate_form": forms.AnnotateForm(initial={"why_now": obj.why_now, "summary": obj.summary}),
+        "route_form": forms.RouteForm(initial={"department": obj.department_id}),
+        "issue_form": forms.IssueForm(initial={"issue_url": obj.issue_url}),
+        "address_form": forms.AddressForm(initial={"release": obj.addressed_release}),
+        "other_themes": selectors.theme_list().exclude(pk=obj.pk)[:200],
+        "kinds": services.Classification.Kind.choices,
+        "formula": selectors.FORMULA,
+    }
+    return render(request, "feedback/theme.html", context)
+
+
+def _done(request: HttpRequest, theme: Theme, text: str) -> HttpResponse:
+    flash.success(request, text)
+    return redirect("feedback:theme", pk=theme.pk)
+
+
+@roles.role_required(roles.DEVREL)
+@require_POST
+def theme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    obj = selectors.theme_get(pk)
+    user = request.user
+    try:
+        if action == "rename":
+            form = forms.RenameForm(request.POST)
+            if form.is_valid():
+                services.theme_rename(theme=obj, title=form.cleaned_data["title"], by=user)
+                return _done(request, obj, "Renamed.")
+        elif action == "annotate":
+            form = forms.AnnotateForm(request.POST)
+            if form.is_valid():
+                services.theme_annotate(theme=obj, by=user, **form.cleaned_data)
+                return _done(request, obj, "Note saved.")
+        elif action == "route":
+            form = forms.RouteForm(request.POST)
+            if form.is_valid():
+                services.theme_route(theme=obj, department=form.cleaned_data["department"], by=user)
+                return _done(request, obj, "Routed.")
+        elif action == "issue":
+            form = forms.IssueForm(request.POST)
+            if form.is_valid():
+                services.theme_link_issue(theme=obj, url=form.cleaned_data["issue_url"], by=user)
+                return _done(request, obj, "Issue link saved.")
+        elif action == "address":
+            form = forms.AddressForm(request.POST)
+            if form.is_valid():
+                services.theme_mark_addressed(theme=obj, release=form.cleaned_data["release"], by=user)
+                return _done(request, obj, "Marked as addressed.")
+        elif action == "split":
+            ids = list(obj.assignments.values_list("message_id", flat=True))
+            form = forms.SplitForm(request.POST, message_ids=ids)
+            if form.is_valid():
+                new = services.theme_split(theme=obj, message_ids=form.cleaned_data["messages"],
+                                           title=form.cleaned_data["title"], by=user)
+                flash.success(request, "Split into a new theme.")
+                return redirect("feedback:theme", pk=new.pk)
+        elif action == "move":
+            form = forms.MoveForm(request.POST)
+            if form.is_valid():
+                message = get_object_or_404(Message, pk=form.cleaned_data["message"], feedback_assignment__theme=obj)
+                services.message_move(message=message, theme=form.cleaned_data["theme"], by=user)
+                return _done(request, obj, "Message moved.")
+        elif action == "reclassify":
+            form = forms.ReclassifyForm(request.POST)
+            if form.is_valid():
+                message = get_object_or_404(Message, pk=form.cleaned_data["message"], feedback_assignment__theme=obj)
+                services.classification_correct(message=message, kind=form.cleaned_data["kind"],
+                                                docs_gap=form.cleaned_data["docs_gap"], by=user)
+                return _done(request, obj, "Classification corrected.")
+        else:
+            raise Http404("No such action.")
+    except TownsquareError as exc:
+        flash.error(request, exc.message)
+        return redirect("feedback:theme", pk=obj.pk)
+    flash.error(request, "Check the form: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("feedback:theme", pk=obj.pk)
+
+
+@roles.role_required(roles.DEVREL)
+@require_POST
+def merge(request: HttpRequest) -> HttpResponse:
+    """Merge the selected themes into the chosen one (default: the highest-scored)."""
+    form = forms.MergeForm(request.POST)
+    if not form.is_valid() or len(form.cleaned_data["themes"]) < 2:
+        flash.error(request, "Select at least two themes to merge.")
+        return redirect("feedback:index")
+    chosen = sorted(form.cleaned_data["themes"], key=lambda t: (-t.score, t.pk))
+    target = form.cleaned_data["target"] or chosen[0]
+    try:
+        services.themes_merge(target=target, sources=[t for t in chosen if t.pk != target.pk], by=request.user)
+    except TownsquareError as exc:
+        flash.error(request, exc.message)
+        return redirect("feedback:index")
+    flash.success(request, f"Merged {len(chosen) - 1} theme(s) into “{target.title}”.")
+    return redirect("feedback:index")
+
+
+@roles.role_required(roles.READERS)
+def search(request: HttpRequest) -> HttpResponse:
+    """Full-text search across channels, or ``?like=<message id>`` for messages similar in meaning."""
+    query = request.GET.get("q", "").strip()[:200]
+    like = request.GET.get("like", "")
+    results: list[tuple[Message, float | None]] = []
+    anchor = None
+    if like.isdigit():
+        anchor = get_object_or_404(Message.objects.select_related("channel", "source"), pk=int(like))
+        results = [(m, s) for m, s in services.more_like_this(message=anchor, limit=20)]
+    elif query:
+        results = [(m, None) for m in selectors.message_search(query)]
+    return render(request, "feedback/search.html", {"q": query, "anchor": anchor, "results": results})
+
+
+@roles.role_required(roles.DEVREL)
+def proposals(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        proposal = get_object_or_404(Proposal, pk=request.POST.get("proposal") or 0)
+        try:
+            services.proposal_decide(proposal=proposal, accept=request.POST.get("decision") == "accept", by=request.user)
+            flash.success(request, "Done.")
+        except TownsquareError as exc:
+            flash.error(request, exc.message)
+        return redirect("feedback:proposals")
+    items = list(selectors.proposals_open()[:100])
+    titles = dict(Theme.objects.filter(pk__in={i for p in items for i in p.theme_ids}).values_list("pk", "title"))
+    rows = [(p, [(i, titles.get(i, f"#{i}")) for i in p.theme_ids]) for p in items]
+    return render(request, "feedback/proposals.html", {"rows": rows})
+
+
+@roles.role_required(roles.READERS)
+def weights(request: HttpRequest) -> HttpResponse:
+    """The score formula and its weights; the DevRel lead changes them."""
+    current = selectors.score_weights_get()
+    values = {name: getattr(current, name) for name in services.WEIGHT_FIELDS}
+    can_edit = roles.has_role(request.user, roles.LEADS)
+    form = forms.WeightsForm(request.POST or None, initial_weights=values)
+    if request.method == "POST":
+        if not can_edit:
+            raise roles.PermissionDenied("Only the DevRel lead sets the score weights.")
+        if form.is_valid():
+            services.score_weights_update(by=request.user, **form.cleaned_data)
+            flash.success(request, "Weights saved; scores are being recomputed.")
+            return redirect("feedback:weights")
+    return render(request, "feedback/weights.html", {"form": form, "can_edit": can_edit, "formula": selectors.FORMULA})

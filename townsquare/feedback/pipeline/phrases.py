@@ -66,17 +66,17 @@ def key_phrases(groups: Sequence[Sequence[str]], *, top: int = 6) -> list[list[s
     return result
 
 
-def title_from_phrases(phrases: Sequence[str], *, words: int = 4) -> str:
+def title_from_phrases(phrases: Sequence[str], *, count: int = 2) -> str:
+    """A provisional title from the top key phrases ("Csv export, comma inside"); curators rename it."""
     if not phrases:
         return "Untitled theme"
-    title: list[str] = []
+    chosen: list[str] = []
     for phrase in phrases:
-        for word in phrase.split():
-            if word not in title:
-                title.append(word)
-        if len(title) >= words:
+        if not any(set(phrase.split()) <= set(c.split()) for c in chosen):
+            chosen.append(phrase)
+        if len(chosen) >= count:
             break
-    return " ".join(title[:words]).capitalize()
+    return ", ".join(chosen).capitalize()
 
 
 def representatives(vectors: np.ndarray, *, top: int = 3) -> list[int]:

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from townsquare.core import roles
+from townsquare.core.errors import TownsquareError
+from townsquare.feedback import selectors, services
+from townsquare.feedback.models import Theme
+from townsquare.sources.models import Message
+
+
+class ThemeOutput(serializers.ModelSerializer):
+    department = serializers.CharField(source="department.name", default=None)
+
+    class Meta:
+        model = Theme
+        fields = ["id", "title", "key_phrases", "summary", "status", "department", "why_now", "issue_url",
+                  "addressed_release", "first_seen", "last_seen", "message_count", "people_count",
+                  "customer_count", "channel_count", "score", "score_parts", "merged_into"]
+
+
+class MessageOutput(serializers.ModelSerializer):
+    channel = serializers.CharField(source="channel.name", default=None)
+
+    class Meta:
+        model = Message
+        fields = ["id", "source", "channel", "kind", "created_at", "title", "url"]
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ThemeList(generics.ListAPIView):
+    """Live themes ranked by score; ``?status=`` filters."""
+
+    serializer_class = ThemeOutput
+    permission_classes = [IsAuthenticated, roles.HasRole]
+    allowed_roles = roles.READERS
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.theme_list(status=self.request.query_params.get("status") or None)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ThemeDetail(generics.RetrieveAPIView):
+    serializer_class = ThemeOutput
+    permission_classes = [IsAuthenticated, roles.HasRole]
+    allowed_roles = roles.READERS
+    queryset = Theme.objects.select_related("department")
+
+
+class CurateInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["rename", "annotate", "link_issue", "address", "merge", "split", "move"])
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    why_now = serializers.CharField(required=False, allow_blank=True)
+    url = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    release = serializers.CharField(required=False, max_length=200)
+    theme_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    message_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    target_theme = serializers.IntegerField(required=False)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ThemeCurate(generics.GenericAPIView):
+    """POST one curation action on a theme: rename, annotate, link_issue, address, merge (``theme_ids`` into
+    this one), split (``message_ids`` out, optional ``title``), move (``message_ids`` to ``target_theme``)."""
+
+    serializer_class = CurateInput
+    permission_classes = [IsAuthenticated, roles.HasRole]
+    allowed_roles = roles.DEVREL
+    queryset = Theme.objects.all()
+
+    def post(self, request: Request, pk: int) -> Response:
+        theme = self.get_object()
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v: dict[str, Any] = data.validated_data
+        by = request.user
+        try:
+            action = v["action"]
+            if action == "rename":
+                theme = services.theme_rename(theme=theme, title=v.get("title", ""), by=by)
+            elif action == "annotate":
+                theme = services.theme_annotate(theme=theme, why_now=v.get("why_now", ""), by=by)
+            elif action == "link_issue":
+                theme = services.theme_link_issue(theme=theme, url=v.get("url", ""), by=by)
+            elif action == "address":
+                theme = services.theme_mark_addressed(theme=theme, release=v.get("release", ""), by=by)
+            elif action == "merge":
+                theme = services.themes_merge(target=theme, sources=list(Theme.objects.filter(pk__in=v.get("theme_ids", []))), by=by)
+            elif action == "split":
+                theme = services.theme_split(theme=theme, message_ids=v.get("message_ids", []), title=v.get("title", ""), by=by)
+            else:
+                target = get_object_or_404(Theme, pk=v.get("target_theme") or 0)
+                for message in Message.objects.filter(pk__in=v.get("message_ids", []), feedback_assignment__theme=theme):
+                    services.message_move(message=message, theme=target, by=by)
+                theme = target
+        except TownsquareError as exc:
+            raise ValidationError({"detail": exc.message}) from exc
+        theme.refresh_from_db()
+        return Response(ThemeOutput(theme).data, status=status.HTTP_200_OK)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class MessageSearch(generics.ListAPIView):
+    """``?q=words`` full-text across channels, or ``?like=<message id>`` for the nearest in meaning."""
+
+    serializer_class = MessageOutput
+    permission_classes = [IsAuthenticated, roles.HasRole]
+    allowed_roles = roles.READERS
+    pagination_class = None
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        params = self.request.query_params
+        like = params.get("like", "")
+        if like.isdigit():
+            anchor = get_object_or_404(Message, pk=int(like))
+            return [m for m, _ in services.more_like_this(message=anchor, limit=20)]
+        query = params.get("q", "").strip()[:200]
+        return selectors.message_search(query) if query else Message.objects.none()

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from townsquare.feedback.models import CurationAction, Theme, ThemeMessage
+from townsquare.feedback.tests.factories import MessageFactory
+from townsquare.feedback.tests.support import feedback_workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_inbox_ranks_themes_by_score_for_readers(client_for: Any) -> None:
+    ws = feedback_workspace()
+    client = client_for("stakeholder_member")
+    response = client.get(reverse("feedback:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert ws["export"].title in html and ws["dark"].title in html
+    scores = [t.score for t in response.context["themes"]]
+    assert scores == sorted(scores, reverse=True)
+    assert "Merge selected" not in html  # readers do not curate
+
+
+def test_the_theme_page_shows_people_customers_channels_and_sources(client_for: Any) -> None:
+    ws = feedback_workspace()
+    response = client_for("devrel_member").get(reverse("feedback:theme", args=[ws["export"].pk]))
+    assert response.status_code == 200
+    stats = response.context["stats"]
+    assert (stats.people, stats.customers, stats.channels) == (3, 1, 3)
+    assert ws["messages"]["export"][0].url in response.content.decode()
+
+
+def test_a_curator_merges_two_themes_from_the_inbox(client_for: Any) -> None:
+    ws = feedback_workspace()
+    client = client_for("devrel_member")
+    response = client.post(reverse("feedback:merge"), {"themes": [ws["export"].pk, ws["twin"].pk]})
+    assert response.status_code == 302
+    merged = {ws["export"].pk, ws["twin"].pk}
+    survivors = Theme.objects.filter(pk__in=merged).exclude(status="merged")
+    assert survivors.count() == 1
+    target = survivors.get()
+    assert ThemeMessage.objects.filter(theme=target).count() == 5
+    assert CurationAction.objects.get(action="merge").by == client.user
+
+
+def test_stakeholders_cannot_curate(client_for: Any) -> None:
+    ws = feedback_workspace()
+    client = client_for("stakeholder_lead")
+    assert client.post(reverse("feedback:merge"), {"themes": [ws["export"].pk, ws["twin"].pk]}).status_code == 403
+    url = reverse("feedback:theme-action", args=[ws["export"].pk, "rename"])
+    assert client.post(url, {"title": "x"}).status_code == 403
+    assert client.post(reverse("feedback:weights"), {"person": 3}).status_code == 403
+
+
+def test_curation_forms_rename_route_and_split(client_for: Any) -> None:
+    ws = feedback_workspace()
+    client = client_for("devrel_member")
+    theme = ws["export"]
+    client.post(reverse("feedback:theme-action", args=[theme.pk, "rename"]), {"title": "CSV export loses rows"})
+    client.post(reverse("feedback:theme-action", args=[theme.pk, "issue"]), {"issue_url": "https://github.com/acme/app/issues/7"})
+    moved = ws["messages"]["export"][2]
+    response = client.post(reverse("feedback:theme-action", args=[theme.pk, "split"]), {"messages": [moved.pk], "title": "Quotes"})
+    assert response.status_code == 302
+    theme.refresh_from_db()
+    assert theme.title == "CSV export loses rows" and theme.issue_url.endswith("/7")
+    assert Theme.objects.get(title="Quotes").assignments.get().message_id == moved.pk
+
+
+def test_it_escapes_community_text_everywhere(client_for: Any) -> None:
+    ws = feedback_workspace()
+    hostile = MessageFactory(title="<script>alert(1)</script>", body="<img src=x onerror=alert(2)>",
+                             body_html="<p>ok</p><script>alert(3)</script>")
+    ThemeMessage.objects.create(theme=ws["export"], message=hostile, similarity=1.0)
+    client = client_for("devrel_member")
+    html = client.get(reverse("feedback:theme", args=[ws["export"].pk])).content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    html = client.get(reverse("feedback:search"), {"q": "script"}).content.decode()
+    assert "<script>alert" not in html
+
+
+def test_search_and_more_like_this_cross_channels(client_for: Any) -> None:
+    ws = feedback_workspace()
+    client = client_for("executive")
+    response = client.get(reverse("feedback:search"), {"q": "csv comma"})
+    assert {m.pk for m, _ in response.context["results"]} >= {m.pk for m in ws["messages"]["export"][:2]}
+    anchor = ws["messages"]["export"][0]
+    response = client.get(reverse("feedback:search"), {"like": anchor.pk})
+    found = [m for m, _ in response.context["results"]]
+    assert found and found[0].body.lower().count("csv") and anchor not in found
+
+
+def test_the_lead_sets_score_weights(client_for: Any) -> None:
+    feedback_workspace()
+    client = client_for("devrel_lead")
+    data = {name: 1.0 for name in ("person", "tier_enterprise", "tier_business", "tier_team", "tier_startup",
+                                   "tier_free", "revenue", "channel", "half_life_days", "trend")}
+    assert client.post(reverse("feedback:weights"), data).status_code == 302
+    assert CurationAction.objects.filter(action="weights").exists()
+    assert "log10" in client.get(reverse("feedback:weights")).content.decode()
