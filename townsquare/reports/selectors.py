@@ -31,6 +31,17 @@ def report_archive(*, user: Any, department: str = "", query: str = "") -> Query
     return rows.order_by("-week_start", "department__name", "-revision")
 
 
+def themes_to_add(*, report: Report, limit: int = 50) -> list[Any]:
+    """Live themes a curator may add to a draft: the department's first, by score; not already in it."""
+    from townsquare.feedback.models import Theme
+
+    present = report.items.exclude(theme_id__isnull=True).values_list("theme_id", flat=True)
+    themes = Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(pk__in=list(present))
+    if report.department_id:
+        themes = themes.filter(department=report.department)
+    return list(themes.order_by("-score", "-id")[:limit])
+
+
 def previous_published(*, report: Report) -> Report | None:
     """Last week's (or the latest earlier) published report of the same department, newest revision."""
     return (

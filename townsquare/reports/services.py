@@ -346,3 +346,38 @@ def unsubscribe_with_token(*, token: str) -> tuple[Any, str]:
     for user in User.objects.filter(email__iexact=data["e"]):
         subscription_toggle(user=user, department=department, subscribe=False)
     return department, data["e"]
+
+
+def reports_build_week(*, week_start: dt.date, by: Any = None, rebuild: bool = False) -> list[Report]:
+    """Drafts for a week: the company-wide report and one per department with routed themes.
+
+    Weeks already published are left alone (corrections are explicit); existing
+    drafts keep their curation unless ``rebuild``.
+    """
+    from townsquare.reports.facts import departments_with_themes, theme_facts_for_week
+
+    drafts = []
+    for department in [None, *departments_with_themes()]:
+        latest = _latest(week_start, department)
+        if latest is not None and latest.is_published:
+            continue
+        facts = theme_facts_for_week(week_start=week_start, department=department)
+        drafts.append(report_build_draft(week_start=week_start, department=department, facts=facts, by=by, rebuild=rebuild))
+    logger.info("week %s: %d report drafts ready", iso_week_label(week_start), len(drafts))
+    return drafts
+
+
+def report_add_theme(*, report: Report, theme_id: int) -> ReportItem:
+    """Add a theme the draft did not pick up, with its facts for the report's week."""
+    from townsquare.reports.facts import theme_facts_for_week
+
+    found = theme_facts_for_week(week_start=report.week_start, department=None, theme_ids=[theme_id])
+    if not found:
+        from townsquare.feedback.models import Theme
+
+        theme = Theme.objects.filter(pk=theme_id).first()
+        if theme is None or not theme.is_live:
+            raise TownsquareError("no such live theme", record=f"theme {theme_id}")
+        found = [ThemeFacts(theme_id=theme.pk, title=theme.title, summary=theme.summary, score=theme.score,
+                            note=theme.why_now, issue_url=theme.issue_url, key_phrases=list(theme.key_phrases or []))]
+    return report_item_add(report=report, facts=found[0])

@@ -8,6 +8,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.archive, name="index"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path("build/", views.build_week, name="build"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("feed/<slug:slug>/", views.feed, name="feed"),
     path("<int:pk>/", views.report_detail, name="report"),

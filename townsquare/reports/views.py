@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from townsquare.core import roles
 from townsquare.core.feeds import feed_token, feed_view
 from townsquare.core.errors import TownsquareError
+from townsquare.core.weeks import iso_week_label, last_complete_week, parse_week
 from townsquare.people.models import Team
 from townsquare.reports import selectors, services
 from townsquare.reports.models import Report, ReportItem, Subscription
@@ -43,8 +45,31 @@ def archive(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page, "department": department, "query": query,
         "departments": Team.objects.exclude(kind=Team.Kind.DEVREL).order_by("name"),
+        "build_weeks": _recent_weeks(),
     }
     return render(request, "reports/archive.html#results" if request.htmx else "reports/archive.html", context)
+
+
+def _recent_weeks(count: int = 8) -> list[tuple[str, str]]:
+    latest = last_complete_week()
+    weeks = [latest - dt.timedelta(weeks=i) for i in range(count)]
+    return [(w.isoformat(), f"{iso_week_label(w)} ({w:%b %-d}–{w + dt.timedelta(days=6):%b %-d})") for w in weeks]
+
+
+@require_POST
+@roles.role_required(roles.DEVREL)
+def build_week(request: HttpRequest) -> HttpResponse:
+    try:
+        week = parse_week(request.POST.get("week", ""))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:index")
+    drafts = services.reports_build_week(week_start=week, by=request.user)
+    if drafts:
+        messages.success(request, f"{len(drafts)} draft{'s' if len(drafts) != 1 else ''} ready for {iso_week_label(week)}.")
+    else:
+        messages.info(request, f"Every report for {iso_week_label(week)} is already published.")
+    return redirect("reports:index")
 
 
 @roles.role_required(roles.READERS)
@@ -98,11 +123,16 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("reports:edit", pk=report.pk)
     items = list(report.items.order_by("position"))
-    return render(request, "reports/edit.html", {"report": report, "items": items})
+    return render(request, "reports/edit.html", {"report": report, "items": items,
+                                                 "candidates": selectors.themes_to_add(report=report)})
 
 
 def _apply_edit(request: HttpRequest, report: Report) -> None:
     action = request.POST.get("action", "")
+    if action == "add":
+        item = services.report_add_theme(report=report, theme_id=int(request.POST.get("theme", "0")))
+        messages.success(request, f"Added “{item.title}”.")
+        return
     if action == "intro":
         report.intro = request.POST.get("intro", "").strip()
         report.save(update_fields=["intro"])
