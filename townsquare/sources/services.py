@@ -36,6 +36,7 @@ MAX_BODY_CHARS = 100_000
 MAX_HTML_CHARS = 300_000
 MAX_STORED_ERRORS = 2000  # per run; beyond this only the count grows
 LIVE_RUN_WINDOW = dt.timedelta(minutes=10)
+ANALYZE_EVERY = 100_000  # new rows between ANALYZEs of the message table on PostgreSQL
 FINGERPRINT_VERSION = 1  # bump when normalisation changes, so unchanged archive units are read again
 _ID_MAX = 255
 _KINDS = frozenset(Message.Kind.values)
@@ -178,6 +179,7 @@ class _Ingest:
         self.identity_ids: dict[tuple[str, str], int] = {}
         self.identity_members: dict[int, int] = {}
         self.touched_members: set[int] = set()
+        self.since_analyze = 0
         self.stored_errors = 0
 
     # ------------------------------------------------------------ channels and identities
@@ -332,6 +334,13 @@ class _Ingest:
                 [SyncError(run=run, record=_clip(record, 500), reason=_clip(reason, 2000)) for record, reason in batch.errors[:room]]
             )
             self.stored_errors += min(room, len(batch.errors))
+        self.since_analyze += counts["new"]
+        if connection.vendor == "postgresql" and self.since_analyze >= ANALYZE_EVERY:
+            # Without fresh statistics PostgreSQL plans the per-batch lookup as a scan of the
+            # whole source (measured: 290 ms per batch at 1M rows instead of ~2 ms).
+            self.since_analyze = 0
+            with connection.cursor() as db:
+                db.execute(f"ANALYZE {Message._meta.db_table}")
         run.new += counts["new"]
         run.updated += counts["updated"]
         run.unchanged += counts["unchanged"]
@@ -478,7 +487,7 @@ def source_sync(
         # Keep the good records the connector yielded before the failure.
         try:
             ingest.commit(batch, _with_position(cursor, signature, position) if signature else cursor)
-        except DatabaseError:
+        except Exception:  # the run must still be closed and reported
             logger.exception("source %s: could not save the last batch of run %s", source.pk, run.pk)
     if ingest.touched_members:
         try:

@@ -245,3 +245,12 @@ def test_a_batch_the_database_refuses_is_retried_record_by_record() -> None:
     assert (run.status, run.new, run.rejected) == ("succeeded", 3448, 0)
     assert Message.objects.filter(source=source, channel__isnull=False).count() == 3448 - 500
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_statistics_are_refreshed_during_a_large_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(services, "ANALYZE_EVERY", 500)  # production: every 100,000 new rows
+    source = SourceFactory(kind="discourse_archive")
+    run = services.source_sync(source=source, path=DATA / "discourse/urho3d/t", batch_size=300)
+    assert (run.status, run.new) == ("succeeded", 1861)
+    source.refresh_from_db()
+    assert source.cursor["archive"]["position"] == 0
