@@ -32,6 +32,8 @@ from townsquare.reports.models import Report, ReportItem, Subscription, Unsubscr
 
 logger = logging.getLogger(__name__)
 MAX_QUOTES = 5
+# A weekly report is short by design: the draft takes the top themes by score; curators add others.
+DRAFT_THEMES = 15
 CHAT_TOP = 5
 UNSUBSCRIBE_SALT = "townsquare.reports.unsubscribe"
 
@@ -122,7 +124,7 @@ def _latest(week_start: dt.date, department: Any) -> Report | None:
 @transaction.atomic
 def report_build_draft(*, week_start: dt.date, department: Any, facts: Iterable[ThemeFacts], by: Any = None,
                        rebuild: bool = False) -> Report:
-    """The draft for a week and department, ranked by score.
+    """The draft for a week and department: its top themes by score (at most ``DRAFT_THEMES``).
 
     An existing draft is kept as the curators left it unless ``rebuild``; a week
     already published gets no new draft here (use :func:`report_revise`).
@@ -140,7 +142,7 @@ def report_build_draft(*, week_start: dt.date, department: Any, facts: Iterable[
     report = existing or Report.objects.create(week_start=week_start, department=department,
                                                created_by=by if getattr(by, "pk", None) else None)
     report.items.all().delete()
-    ranked = sorted(facts, key=lambda f: (-f.score, f.title))
+    ranked = sorted(facts, key=lambda f: (-f.score, f.title))[:DRAFT_THEMES]
     ReportItem.objects.bulk_create(
         [ReportItem(report=report, position=i, **_item_fields(f)) for i, f in enumerate(ranked, start=1)]
     )

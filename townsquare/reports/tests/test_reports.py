@@ -158,3 +158,11 @@ def test_a_tampered_unsubscribe_token_is_refused() -> None:
 def test_the_week_must_start_on_a_monday(product) -> None:
     with pytest.raises(TownsquareError, match="not a Monday"):
         services.report_build_draft(week_start=MONDAY + dt.timedelta(days=1), department=product, facts=[])
+
+
+def test_a_draft_keeps_only_the_top_themes_by_score(product) -> None:
+    many = [facts(f"Theme {i}", theme_id=i, score=float(i)) for i in range(1, services.DRAFT_THEMES + 6)]
+    report = build(product, *many)
+    titles = list(report.items.order_by("position").values_list("title", flat=True))
+    assert len(titles) == services.DRAFT_THEMES
+    assert titles[0] == f"Theme {services.DRAFT_THEMES + 5}"

@@ -1,0 +1,51 @@
+"""Shared set-up for benchmarks: Django against a fresh database, timing helpers."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def fresh_django(database_url: str | None = None) -> Iterator[str]:
+    """Configure Django on a new SQLite file in a temporary directory (or the given database, emptied)."""
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in [k for k in os.environ if k.startswith("TOWNSQUARE_")]:
+            del os.environ[name]
+        os.environ.update({"TOWNSQUARE_DATA_DIR": tmp, "TOWNSQUARE_LOG_LEVEL": "warning", "TOWNSQUARE_ALLOWED_HOSTS": "testserver",
+                           "DJANGO_SETTINGS_MODULE": "townsquare.settings", "HF_HUB_OFFLINE": "1"})
+        if database_url:
+            os.environ["TOWNSQUARE_DATABASE_URL"] = database_url
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        # No collectstatic manifest in a throwaway directory: serve static URLs plainly.
+        settings.STORAGES = {**settings.STORAGES,
+                             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        if database_url:
+            call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", verbosity=0)
+        yield tmp
+
+
+def timed_runs(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median and max milliseconds over ``runs`` calls, after one warm-up call."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), max(samples)
