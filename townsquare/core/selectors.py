@@ -1,28 +1,88 @@
+"""The home page: a few live figures from each loop, read through the app registry so core imports no app."""
+
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from townsquare.core import roles
 
+WEEKS = 12
+
+
+def weekly_counts(*, now: dt.datetime | None = None, weeks: int = WEEKS) -> list[dict[str, Any]]:
+    """Community messages per week for the last ``weeks`` weeks (oldest first), zero-filled."""
+    Message = apps.get_model("sources", "Message")
+    now = now or timezone.now()
+    this_monday = (now - dt.timedelta(days=now.weekday())).date()
+    first = this_monday - dt.timedelta(weeks=weeks - 1)
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=now.tzinfo)
+    rows = (
+        Message.objects.filter(created_at__gte=start)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
+    )
+    by_week = {row["week"].date() if hasattr(row["week"], "date") else row["week"]: row["n"] for row in rows}
+    return [{"week": first + dt.timedelta(weeks=i), "count": by_week.get(first + dt.timedelta(weeks=i), 0)}
+            for i in range(weeks)]
+
+
+def sparkline(points: list[dict[str, Any]], *, width: int = 240, height: int = 48) -> dict[str, Any]:
+    """Bar geometry for an inline SVG (no chart library, no script)."""
+    peak = max((p["count"] for p in points), default=0) or 1
+    gap = 3
+    bar = (width - gap * (len(points) - 1)) / max(len(points), 1)
+    bars = []
+    for i, p in enumerate(points):
+        h = max(round(p["count"] / peak * (height - 2)), 1 if p["count"] else 0)
+        bars.append({"x": round(i * (bar + gap), 1), "y": height - h, "w": round(bar, 1), "h": h, **p})
+    return {"width": width, "height": height, "bars": bars, "peak": peak}
+
 
 def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
-    """Counts for the home page, read through the app registry so core imports no app."""
     Team = apps.get_model("people", "Team")
+    Message = apps.get_model("sources", "Message")
+    Theme = apps.get_model("feedback", "Theme")
+    Request = apps.get_model("intake", "Request")
+    Task = apps.get_model("board", "Task")
+    Report = apps.get_model("reports", "Report")
     Notification = apps.get_model("notify", "Notification")
     Destination = apps.get_model("notify", "Destination")
-    summary: dict[str, Any] = {
-        "teams": Team.objects.count(),
-        "my_teams": list(Team.objects.filter(memberships__user=user).values("name", "slug")),
-    }
-    if roles.has_role(user, roles.DEVREL):
+    user_roles = roles.roles_of(user)
+    week_ago = timezone.now() - dt.timedelta(days=7)
+    my_teams = list(Team.objects.filter(memberships__user=user).values("pk", "name", "slug"))
+    summary: dict[str, Any] = {"teams": Team.objects.count(), "my_teams": my_teams}
+
+    summary["themes"] = list(
+        Theme.objects.exclude(status__in=["merged", "archived"]).order_by("-score", "-id")
+        .values("pk", "title", "people_count", "customer_count")[:5]
+    ) if user_roles & roles.READERS else []
+    latest = Report.objects.filter(status="published").order_by("-week_start", "-revision")
+    team_ids = [t["pk"] for t in my_teams]
+    summary["my_report"] = latest.filter(department_id__in=team_ids).select_related("department").first() or latest.filter(
+        department__isnull=True).first()
+
+    requests = Request.objects.filter(status__in=Request.OPEN_STATUSES)
+    if not user_roles & (roles.DEVREL | {roles.Role.EXECUTIVE}):
+        requests = requests.filter(team_id__in=team_ids)  # stakeholders: their own teams' requests
+    summary["open_requests"] = requests.count()
+    summary["undecided_requests"] = requests.filter(status__in=Request.UNDECIDED_STATUSES).count()
+
+    summary["done_this_week"] = Task.objects.filter(column="done", done_at__gte=week_ago).count()
+    summary["my_open_tasks"] = Task.objects.filter(owner=user).exclude(column="done").count()
+
+    if user_roles & roles.DEVREL:
+        summary["messages_this_week"] = Message.objects.filter(created_at__gte=week_ago).count()
+        summary["activity"] = sparkline(weekly_counts())
         summary["destinations"] = Destination.objects.filter(enabled=True).count()
-        summary["notifications_pending"] = Notification.objects.filter(
-            status__in=[Notification.Status.PENDING, Notification.Status.FAILED, Notification.Status.SENDING]
-        ).count()
-        summary["notifications_attention"] = Notification.objects.filter(
-            status__in=[Notification.Status.DEAD, Notification.Status.UNCERTAIN]
-        ).count()
+        summary["notifications_pending"] = Notification.objects.filter(status__in=["pending", "failed", "sending"]).count()
+        summary["notifications_attention"] = Notification.objects.filter(status__in=["dead", "uncertain"]).count()
     return summary
+
