@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -403,13 +403,13 @@ def members_staff_refresh() -> int:
 def members_activity_refresh(*, member_ids: Iterable[int]) -> None:
     """Set first_seen / last_seen from the members' messages (call after a sync with the touched members)."""
     ids = sorted(set(member_ids))
+    # One UPDATE per chunk with correlated aggregates: the database does the work, no CASE WHEN per row.
+    span = Message.objects.filter(author__member_id=OuterRef("pk")).values("author__member_id")
     for chunk in _chunks(ids):
-        spans = (
-            Message.objects.filter(author__member_id__in=chunk)
-            .values("author__member_id").annotate(first=Min("created_at"), last=Max("created_at"))
+        Member.objects.filter(Exists(span), pk__in=chunk).update(
+            first_seen=Subquery(span.annotate(first=Min("created_at")).values("first")[:1]),
+            last_seen=Subquery(span.annotate(last=Max("created_at")).values("last")[:1]),
         )
-        rows = [Member(pk=row["author__member_id"], first_seen=row["first"], last_seen=row["last"]) for row in spans]
-        Member.objects.bulk_update(rows, ["first_seen", "last_seen"])
 
 
 # ---------------------------------------------------------------- merge, split, undo
