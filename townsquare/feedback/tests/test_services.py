@@ -271,3 +271,13 @@ def test_more_like_this_finds_the_same_question_on_other_channels(channels: list
     similar = services.more_like_this(message=export[0], limit=3)
     assert {m.pk for m, _ in similar} <= {m.pk for m in export[1:]}
     assert len(similar) == 3
+
+
+def test_the_demo_loader_processes_pending_messages_once(channels: list[Any]) -> None:
+    from townsquare.feedback.demo import feedback_demo_load
+
+    for i, text in enumerate(EXPORT + DARK):
+        MessageFactory(body=text, channel=channels[i % 3])
+    first = feedback_demo_load()
+    assert first["messages processed"] == 7 and first["themes"] == 2
+    assert feedback_demo_load()["messages processed"] == 0
