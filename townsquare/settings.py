@@ -88,6 +88,9 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": _TASK_QUEUES}}
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in _TASK_QUEUES}
 SCHEDULER_ENABLED = env.bool("SCHEDULER", True)
+# Where feedback embeddings are searched: a file-backed ANN index (usearch) by default, or pgvector
+# (HNSW) on PostgreSQL databases that have the extension.
+FEEDBACK_VECTOR_BACKEND = env.choice("FEEDBACK_VECTOR_BACKEND", "file", ("file", "pgvector"))
 
 # Email, sent through Apprise: a mailto URL such as mailtos://user:pass@smtp.example.com:587?from=devrel@example.com
 EMAIL_URL = env.url("EMAIL_URL", "", ("mailto", "mailtos"))

@@ -15,6 +15,7 @@ api_v1 = [
     path("listen/", include("townsquare.sources.api_urls")),
     path("intake/", include("townsquare.intake.api_urls")),
     path("board/", include("townsquare.board.api_urls")),
+    path("feedback/", include("townsquare.feedback.api_urls")),
 ]
 
 urlpatterns = [
