@@ -11,6 +11,8 @@ import datetime as dt
 import logging
 import random
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -94,10 +96,34 @@ def email_apprise_url(address: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
+_clients = threading.local()
+_CLIENT_CACHE_SIZE = 64
+
+
+def _client_for(url: str) -> apprise.Apprise | None:
+    """A per-thread Apprise client per URL: parsing the URL and building the client cost more than the send.
+
+    ``async_mode=False``: one service per message, so Apprise's thread pool only adds a hand-off.
+    """
+    cache: OrderedDict[str, apprise.Apprise] = getattr(_clients, "cache", None) or OrderedDict()
+    _clients.cache = cache
+    client = cache.get(url)
+    if client is None:
+        client = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+        if not client.add(url):
+            return None
+        cache[url] = client
+        if len(cache) > _CLIENT_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(url)
+    return client
+
+
 def send_apprise(*, url: str, title: str, body: str, body_format: str) -> Outcome:
     """Send one message through Apprise and report the outcome without leaking the URL."""
-    client = apprise.Apprise()
-    if not client.add(url):
+    client = _client_for(url)
+    if client is None:
         return Outcome(ok=False, error="Apprise cannot parse this destination URL", permanent=True)
     fmt = {
         Notification.Format.HTML: apprise.NotifyFormat.HTML,
