@@ -8,7 +8,11 @@ import re
 import pytest
 
 from townsquare.core.roles import Role
-from townsquare.core.weeks import last_complete_week
+from townsquare.core.weeks import last_complete_week, week_bounds
+from townsquare.feedback.models import Theme, ThemeMessage
+from townsquare.feedback.tests.factories import AccountFactory, ChannelFactory, IdentityFactory, MessageFactory
+from townsquare.reports.models import Report
+from townsquare.sources.models import Message
 from townsquare.notify import services as notify
 from townsquare.people.models import Team
 from townsquare.reports import services
@@ -29,13 +33,31 @@ def test_a_report_goes_from_draft_to_a_stakeholders_inbox_and_chat(web, make_use
     services.report_publish(report=last_month, by=None)  # before anyone subscribed: it sends nothing
     services.subscription_toggle(user=priya, department=product, subscribe=True)
     notify.destination_save(name="#product", url=http_endpoint.url("json"), purposes=["reports"], enabled=True)
-    draft = services.report_build_draft(week_start=week, department=product, facts=[
-        facts("Kafka connector drops messages under load", theme_id=1, score=9, people=7, last_week=3, customers=3),
-        facts("Python SDK docs lack async examples", theme_id=2, score=5, people=4, last_week=4, customers=1),
-        facts("Webhook retries are not documented", theme_id=3, score=2, people=2, last_week=0, customers=0),
-    ])
+    # Last week's feedback, grouped into themes routed to Product (real rows, hand-countable).
+    start = week_bounds(week)[0]
+    github = ChannelFactory(source__name="GitHub", name="acme/app issues")
+    slack = ChannelFactory(source__name="Slack", name="#help")
+    acme = AccountFactory(tier="enterprise", annual_revenue=500_000, organization__name="Acme")
+    people = [IdentityFactory(display_name="Ana", member__organization=acme.organization),
+              IdentityFactory(display_name="Bo"), IdentityFactory(display_name="Cy")]
+    kafka = Theme.objects.create(title="Kafka connector drops messages under load", department=product, score=9,
+                                 first_seen=start - dt.timedelta(days=30))
+    docs = Theme.objects.create(title="Python SDK docs lack async examples", department=product, score=5,
+                                first_seen=start + dt.timedelta(days=1))
+    for i, person in enumerate(people):
+        message = MessageFactory(author=person, channel=[github, slack][i % 2], created_at=start + dt.timedelta(days=i + 1),
+                                 body=f"The Kafka connector dropped messages again ({person.display_name})",
+                                 url=f"https://github.com/acme/app/issues/{i + 1}")
+        ThemeMessage.objects.create(theme=kafka, message=message, similarity=0.9)
+    ThemeMessage.objects.create(theme=docs, message=MessageFactory(author=people[1], channel=slack,
+                                                                    created_at=start + dt.timedelta(days=2)))
 
     web.login("dana")
+    web.goto("/reports/")
+    web.page.select_option("#build-week", week.isoformat())
+    web.page.get_by_role("button", name="Build drafts").click()
+    web.page.wait_for_selector("text=drafts ready for")
+    draft = Report.objects.get(week_start=week, department=product)
     web.goto(f"/reports/{draft.pk}/edit/")
     web.page.fill(f"#note-{draft.items.get(position=1).pk}", "Three enterprise customers hit this before their renewals in December.")
     web.page.locator(".edit-item").first.get_by_role("button", name="Save").click()
@@ -59,10 +81,14 @@ def test_a_report_goes_from_draft_to_a_stakeholders_inbox_and_chat(web, make_use
     email_link = re.search(r'href="(http://[^"]+/reports/\d+/)"', html).group(1)
     assert email_link == chat_link
     web.page.goto(email_link)
-    assert "Three enterprise customers hit this" in web.page.inner_text("main")
+    main = web.page.inner_text("main")
+    assert "Three enterprise customers hit this" in main
+    assert "3 people" in main.replace("\n", " ") and "1 paying customer" in main.replace("\n", " ")
     web.screenshot("report-page")
     source = web.page.locator(".report-item").first.get_by_role("link", name="source").first
-    assert source.get_attribute("href") == "https://chat.example.com/m/0"
+    assert source.get_attribute("href").startswith("https://github.com/acme/app/issues/")
+    # The quote leads to its source message: the link is the stored origin URL (not followed: no outside traffic).
+    assert source.get_attribute("href") in set(Message.objects.values_list("url", flat=True))
 
     web.goto("/reports/?q=SSO")
     web.page.get_by_role("link", name=last_month.iso_week).click()
