@@ -16,6 +16,7 @@ api_v1 = [
     path("intake/", include("townsquare.intake.api_urls")),
     path("board/", include("townsquare.board.api_urls")),
     path("feedback/", include("townsquare.feedback.api_urls")),
+    path("reports/", include("townsquare.reports.api_urls")),
 ]
 
 urlpatterns = [

@@ -111,3 +111,15 @@ def test_the_report_command_builds_and_publishes(workspace, capsys) -> None:
     out = capsys.readouterr().out
     assert "Product · week of 2026-11-16: 2 themes" in out
     assert "was already published: nothing sent again" in out
+
+
+def test_a_published_report_survives_its_theme_being_merged_and_deleted(workspace, client_for) -> None:
+    from townsquare.core.roles import Role
+
+    [product] = [r for r in services.reports_build_week(week_start=WEEK) if r.department == workspace["product"]]
+    services.report_publish(report=product, by=None)
+    workspace["kafka"].delete()
+    page = client_for(Role.STAKEHOLDER_MEMBER).get(product.get_absolute_url())
+    assert page.status_code == 200
+    assert "Kafka connector drops messages" in page.content.decode()
+    assert product.items.get(position=1).people_count == 3

@@ -124,3 +124,19 @@ def test_a_lead_subscribes_the_whole_team(client, make_user, product) -> None:
     response = client.post("/reports/subscriptions/", {"department": product.pk, "team": sales.pk, "subscribe": "0"},
                            follow=True)
     assert "Only a lead of Sales" in response.content.decode()
+
+
+def test_the_api_lists_published_reports_and_reads_their_items(client, make_user, product) -> None:
+    from rest_framework.authtoken.models import Token
+
+    reader = make_user(Role.STAKEHOLDER_MEMBER)
+    token = Token.objects.create(user=reader)
+    report = published(product)
+    draft = services.report_build_draft(week_start=MONDAY + dt.timedelta(weeks=1), department=product, facts=[facts()])
+    listing = client.get("/api/v1/reports/?department=product", HTTP_AUTHORIZATION=f"Token {token.key}").json()
+    assert [r["id"] for r in listing["results"]] == [report.pk]  # the draft is DevRel's only
+    detail = client.get(f"/api/v1/reports/{report.pk}/", HTTP_AUTHORIZATION=f"Token {token.key}").json()
+    assert detail["iso_week"] == "2026-W47"
+    assert detail["items"][0]["people_count"] == 5
+    assert detail["items"][0]["quotes"][0]["url"] == "https://chat.example.com/m/0"
+    assert client.get(f"/api/v1/reports/{draft.pk}/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 404
