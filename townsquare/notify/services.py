@@ -177,8 +177,46 @@ def notification_enqueue(
         except IntegrityError:
             continue  # already recorded for this target: one event, one delivery
         created.append(notification)
-        transaction.on_commit(partial(_enqueue_delivery, notification.pk))
+        _deliver_after_commit(notification.pk)
     return created
+
+
+DELIVERY_BATCH = 50
+_after_commit = threading.local()
+
+
+def _deliver_after_commit(notification_id: int) -> None:
+    """Collect the transaction's new notifications; after commit, enqueue them in batches of ``DELIVERY_BATCH``.
+
+    One task per notification would spend more on task bookkeeping than on sending, when
+    an event fans out (a report to every subscriber) or a backlog builds up.
+    """
+    connection = transaction.get_connection()
+    pending: list[int] | None = getattr(_after_commit, "ids", None)
+    # Still valid only while our flush is registered on this transaction (a rollback discards it).
+    registered = any(func is _flush_after_commit for _, func, _ in connection.run_on_commit)
+    if pending is not None and connection.in_atomic_block and registered:
+        pending.append(notification_id)
+        return
+    _after_commit.ids = [notification_id]
+    transaction.on_commit(_flush_after_commit)
+
+
+def _flush_after_commit() -> None:
+    ids: list[int] = getattr(_after_commit, "ids", None) or []
+    _after_commit.ids = None
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        _enqueue_batch(ids[start:start + DELIVERY_BATCH])
+
+
+def _enqueue_batch(notification_ids: list[int]) -> None:
+    from townsquare.notify.tasks import deliver_notifications_task
+
+    try:
+        deliver_notifications_task.enqueue(notification_ids)
+    except Exception:  # the periodic sweep delivers them if the queue is unreachable now
+        logger.warning("notifications %s..: could not enqueue delivery; the sweep will retry", notification_ids[0],
+                       exc_info=True)
 
 
 def _enqueue_delivery(notification_id: int, run_after: dt.datetime | None = None) -> None:

@@ -97,3 +97,34 @@ def test_a_worker_killed_between_sending_and_marking_sent_never_causes_a_second_
     row.refresh_from_db()
     assert row.status == Notification.Status.UNCERTAIN
     assert len(http_endpoint.received) == 1
+
+
+def test_a_transaction_that_records_many_notifications_enqueues_them_in_batches(http_endpoint) -> None:
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from townsquare.notify.services import DELIVERY_BATCH
+
+    services.destination_save(name="room", url=http_endpoint.url("json"), purposes=["alerts"], enabled=True)
+    with transaction.atomic():
+        for n in range(DELIVERY_BATCH + 1):
+            services.notification_enqueue(event_key=f"batch:{n}", title=f"t{n}", body="b", purpose="alerts")
+    batches = DBTaskResult.objects.filter(task_path="townsquare.notify.tasks.deliver_notifications_task")
+    assert sorted(len(r.args_kwargs["args"][0]) for r in batches) == [1, DELIVERY_BATCH]
+
+
+def test_a_rolled_back_transaction_does_not_swallow_the_next_ones_notifications(http_endpoint) -> None:
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    services.destination_save(name="room", url=http_endpoint.url("json"), purposes=["alerts"], enabled=True)
+    try:
+        with transaction.atomic():
+            services.notification_enqueue(event_key="rolled-back", title="t", body="b", purpose="alerts")
+            raise RuntimeError("the event failed")
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        [row] = services.notification_enqueue(event_key="kept", title="t", body="b", purpose="alerts")
+    [task] = DBTaskResult.objects.filter(task_path="townsquare.notify.tasks.deliver_notifications_task")
+    assert task.args_kwargs["args"][0] == [row.pk]
