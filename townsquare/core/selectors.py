@@ -80,6 +80,9 @@ def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
 
     if user_roles & roles.DEVREL:
         summary["messages_this_week"] = Message.objects.filter(created_at__gte=week_ago).count()
+        latest_message = Message.objects.order_by("-created_at").values_list("created_at", flat=True).first()
+        summary["latest_message"] = latest_message
+        summary["messages_total"] = Message.objects.count() if latest_message else 0
         summary["activity"] = sparkline(weekly_counts())
         summary["destinations"] = Destination.objects.filter(enabled=True).count()
         summary["notifications_pending"] = Notification.objects.filter(status__in=["pending", "failed", "sending"]).count()

@@ -78,3 +78,18 @@ def test_outbox_api_is_devrel_only(client, make_user) -> None:
     assert client.get("/api/v1/notify/notifications/").status_code == 403
     client.force_login(make_user(Role.DEVREL_MEMBER))
     assert client.get("/api/v1/notify/notifications/").json()["results"] == []
+
+
+def test_the_home_page_shows_live_figures_from_the_loops(client_for) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from townsquare.sources.tests.factories import MessageFactory
+
+    MessageFactory(created_at=timezone.now() - dt.timedelta(days=2))
+    MessageFactory(created_at=timezone.now() - dt.timedelta(days=40))
+    page = client_for(Role.DEVREL_MEMBER).get("/home/").content.decode()
+    assert '<p class="figure">1</p><p>community messages in the last 7 days</p>' in page
+    assert 'aria-label="Messages per week, last 12 weeks"' in page
+    assert "Week of" in page
