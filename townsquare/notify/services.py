@@ -260,6 +260,8 @@ def notification_deliver(*, notification_id: int) -> str:
             url = notification.destination.url
             body, fmt = notification.body, notification.body_format
         else:
+            if not settings.EMAIL_URL:
+                return _hold_for_configuration(notification)
             url = email_apprise_url(notification.email)
             body, fmt = (
                 (notification.body_html, Notification.Format.HTML) if notification.body_html
@@ -278,6 +280,19 @@ def notification_deliver(*, notification_id: int) -> str:
         logger.info("notification %s: sent to %s", notification.pk, notification.target)
         return Notification.Status.SENT
     return _record_failure(notification, outcome)
+
+
+UNCONFIGURED_RETRY = dt.timedelta(hours=1)
+
+
+def _hold_for_configuration(notification: Notification) -> str:
+    """Email is not configured yet: keep the message (no attempt counted) and look again in an hour."""
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.FAILED, attempts=F("attempts") - 1, send_started_at=None,
+        next_attempt_at=timezone.now() + UNCONFIGURED_RETRY,
+        last_error="Waiting for email to be configured (TOWNSQUARE_EMAIL_URL is not set); it is sent once it is.",
+    )
+    return Notification.Status.FAILED
 
 
 def _record_failure(notification: Notification, outcome: Outcome) -> str:

@@ -143,12 +143,20 @@ def test_an_unreachable_service_is_retried_not_dropped() -> None:
     assert row.last_error
 
 
-def test_email_without_an_smtp_setting_fails_permanently_with_the_reason(settings) -> None:
+def test_email_waits_for_configuration_instead_of_being_lost(settings, smtp_server) -> None:
     settings.EMAIL_URL = ""
     [row] = services.notification_enqueue(event_key="e9", title="t", body="b", emails=["x@example.com"])
-    assert services.notification_deliver(notification_id=row.pk) == Notification.Status.DEAD
+    assert services.notification_deliver(notification_id=row.pk) == Notification.Status.FAILED
     row.refresh_from_db()
+    assert row.attempts == 0
     assert "TOWNSQUARE_EMAIL_URL is not set" in row.last_error
+    assert not row.needs_attention
+    # An administrator configures email; the held message goes out at its next look.
+    settings.EMAIL_URL = smtp_server.apprise_url
+    due_now(row)
+    assert services.notifications_deliver_due() == 1
+    assert Notification.objects.get(pk=row.pk).status == Notification.Status.SENT
+    assert smtp_server.wait_for(1)[0]["To"] == "x@example.com"
 
 
 def test_errors_never_contain_the_secret_part_of_the_url(http_endpoint) -> None:
