@@ -6,61 +6,27 @@ import hashlib
 import factory
 from django.utils import timezone
 
-from townsquare.people.models import Account, Identity, Member, Organization, Team
-from townsquare.sources.models import Channel, Message, Source
+from townsquare.people.models import Account, Team
+from townsquare.people.tests import factories as people_factories
+from townsquare.people.tests.factories import (
+    ChannelFactory,
+    IdentityFactory,
+    MemberFactory,
+    OrganizationFactory,
+    SourceFactory,
+)
+from townsquare.sources.models import Message
+
+# One factory per model, owned by the model's app; this module re-exports them with feedback's defaults.
+__all__ = ["AccountFactory", "ChannelFactory", "IdentityFactory", "MemberFactory", "MessageFactory",
+           "OrganizationFactory", "SourceFactory", "TeamFactory"]
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Source
-        django_get_or_create = ("name",)
+class AccountFactory(people_factories.AccountFactory):
+    """A small paying customer by default: scores in these tests are hand-counted against it."""
 
-    name = factory.Sequence(lambda n: f"source-{n}")
-    kind = Source.Kind.GITHUB
-
-
-class ChannelFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Channel
-
-    source = factory.SubFactory(SourceFactory)
-    external_id = factory.Sequence(lambda n: f"channel-{n}")
-    name = factory.Sequence(lambda n: f"#channel-{n}")
-
-
-class OrganizationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Organization
-
-    name = factory.Sequence(lambda n: f"Org {n}")
-
-
-class AccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Account
-
-    crm_id = factory.Sequence(lambda n: f"crm-{n}")
-    name = factory.SelfAttribute("organization.name")
-    organization = factory.SubFactory(OrganizationFactory)
     tier = Account.Tier.TEAM
     annual_revenue = 10_000
-
-
-class MemberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Member
-
-    display_name = factory.Sequence(lambda n: f"Person {n}")
-
-
-class IdentityFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Identity
-
-    realm = "github"
-    external_id = factory.Sequence(lambda n: f"user-{n}")
-    handle = factory.Sequence(lambda n: f"user{n}")
-    member = factory.SubFactory(MemberFactory)
 
 
 class TeamFactory(factory.django.DjangoModelFactory):

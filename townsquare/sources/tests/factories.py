@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from townsquare.people.models import Identity, Member
+from townsquare.people.tests import factories as people_factories
 from townsquare.sources.models import Channel, Message, Source, SyncRun
 
 
@@ -36,21 +36,12 @@ class ChannelFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"#channel-{n}")
 
 
-class MemberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Member
-
-    display_name = factory.Sequence(lambda n: f"Person {n}")
-
-
-class IdentityFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Identity
+class IdentityFactory(people_factories.IdentityFactory):
+    """People's identity factory, with Slack-style ids for chat messages."""
 
     realm = "slack:T1"
     external_id = factory.Sequence(lambda n: f"U{n}")
     handle = factory.Sequence(lambda n: f"person{n}")
-    member = factory.SubFactory(MemberFactory)
 
 
 class MessageFactory(factory.django.DjangoModelFactory):
