@@ -161,6 +161,7 @@ class _Batch:
     channels: dict[str, Any] = field(default_factory=dict)  # key -> ChannelRef
     authors: dict[tuple[str, str], Any] = field(default_factory=dict)  # key -> AuthorRef
     errors: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # what stopped the run: listed, not counted
     duplicates: int = 0
 
     def __len__(self) -> int:
@@ -257,7 +258,7 @@ class _Ingest:
             for name in totals:
                 totals[name] += counts[name]
         with transaction.atomic():
-            self._finish_batch(_Batch(errors=errors), totals, cursor)
+            self._finish_batch(_Batch(errors=errors, failures=batch.failures), totals, cursor)
 
     def _write(self, batch: _Batch) -> dict[str, int]:
         rows = batch.rows
@@ -329,11 +330,12 @@ class _Ingest:
         run = self.run
         room = max(0, MAX_STORED_ERRORS - self.stored_errors)
         rejected = [e for e in batch.errors if not e[1].startswith("kept: ")]
-        if batch.errors and room:
+        listed = batch.errors + batch.failures
+        if listed and room:
             SyncError.objects.bulk_create(
-                [SyncError(run=run, record=_clip(record, 500), reason=_clip(reason, 2000)) for record, reason in batch.errors[:room]]
+                [SyncError(run=run, record=_clip(record, 500), reason=_clip(reason, 2000)) for record, reason in listed[:room]]
             )
-            self.stored_errors += min(room, len(batch.errors))
+            self.stored_errors += min(room, len(listed))
         self.since_analyze += counts["new"]
         if connection.vendor == "postgresql" and self.since_analyze >= ANALYZE_EVERY:
             # Without fresh statistics PostgreSQL plans the per-batch lookup as a scan of the
@@ -479,6 +481,8 @@ def source_sync(
             _report(ingest, connector)
     except TownsquareError as exc:
         failure = str(exc)
+        # The run's error list names the page or record that stopped it, next to the rejected ones.
+        batch.failures.append((str(exc.record or source.name), exc.message))
         logger.warning("source %s: run %s failed: %s", source.pk, run.pk, type(exc).__name__)
     except Exception as exc:  # a connector bug must not take other sources down
         failure = f"internal error: {type(exc).__name__}: {exc}"
