@@ -78,11 +78,9 @@ def _member_or_404(pk: int) -> Member:
 @roles.role_required(roles.DEVREL)
 def member(request: HttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
-    page = Paginator(selectors.member_messages(member=found), selectors.MESSAGES_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page, channel_counts = selectors.member_messages_page(member=found, page=request.GET.get("page"))
     context = {
-        "member": found, "page": page, "channel_counts": selectors.member_channel_counts(member=found),
+        "member": found, "page": page, "channel_counts": channel_counts,
         "history": selectors.member_history(member=found)[:20],
         "account": getattr(found.organization, "account", None) if found.organization_id else None,
     }

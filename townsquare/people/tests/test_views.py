@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from townsquare.core import roles
-from townsquare.people import views
+from townsquare.people import selectors, views
 from townsquare.people.models import Account, ErasureRecord, MergeRecord, MergeSuggestion, Member
 from townsquare.people.services import member_for_new_identity, member_merge
 from townsquare.people.tests.factories import (
@@ -77,6 +77,24 @@ def test_the_directory_filters_by_tier_staff_channel_and_organisation(client_for
     assert names(organization=account.organization_id) == [customer.pk]
 
 
+def test_the_directory_pages_through_everyone_by_name_with_their_customer_tier(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    org = AccountFactory(tier="enterprise").organization
+    for n in range(55):
+        IdentityFactory(member__display_name=f"Person {n:02d}", member__organization=org if n == 53 else None)
+    second = client.get(reverse("people:directory"), {"page": "2"})
+    assert [m.display_name for m in second.context["page"].object_list] == [f"Person {n}" for n in range(50, 55)]
+    assert second.context["page"].paginator.count == 55
+    assert second.content.decode().count('class="tag tier-enterprise"') == 1
+
+
+def test_the_channel_filter_offers_each_channel_kind_once() -> None:
+    assert selectors.channel_kinds() == []
+    for realm in ("slack:T2", "github", "slack:T1", "irc:libera.chat", "github", "email"):
+        IdentityFactory(realm=realm)
+    assert selectors.channel_kinds() == ["email", "github", "irc", "slack"]
+
+
 def test_the_directory_answers_htmx_with_the_rows_only(client_for: Any) -> None:
     client = client_for("devrel_member")
     IdentityFactory(member__display_name="Ada")
@@ -98,6 +116,21 @@ def test_the_member_page_shows_messages_across_channels_newest_first(client_for:
     for kind in ("github", "slack", "discourse"):
         assert f'href="https://{kind}.example/' in response.content.decode()
     assert b"Business" in response.content
+
+
+def test_the_member_page_counts_messages_per_channel_and_pages_through_them(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    member = MemberFactory(display_name="Ana")
+    github, slack = SourceFactory(name="Our GitHub"), SourceFactory(name="Our Slack")
+    MessageFactory.create_batch(22, author=IdentityFactory(member=member, realm="github"), source=github)
+    MessageFactory.create_batch(13, author=IdentityFactory(member=member, realm="slack:T1"), source=slack)
+    MessageFactory(author=IdentityFactory(realm="github"), source=github)  # someone else's
+    second = client.get(member.get_absolute_url(), {"page": "2"})
+    assert second.context["page"].paginator.count == 35
+    assert len(second.context["page"].object_list) == 5
+    assert [(c["source__name"], c["n"]) for c in second.context["channel_counts"]] == [("Our GitHub", 22),
+                                                                                       ("Our Slack", 13)]
+    assert "Page 2 of 2" in second.content.decode()
 
 
 def test_the_member_page_escapes_community_text_and_sanitises_html(client_for: Any) -> None:
