@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from townsquare.sources.connectors import archive_kinds
+from townsquare.sources.connectors import CONNECTORS, archive_kinds, connector_class
 from townsquare.sources.models import Message, Source
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
@@ -17,7 +17,9 @@ class SourceForm(forms.Form):
     config = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}), required=False, initial="{}",
         help_text='JSON settings, e.g. {"owner": "django", "repository": "django"} for GitHub, '
-                  '{"url": "https://forum.example.com"} for Discourse, {"path": "/data/export.zip"} for an archive.',
+                  '{"url": "https://forum.example.com"} for Discourse, {"path": "/data/export.zip"} for an archive. '
+                  'Every kind\'s settings are listed below the form; Slack, Gitter, Stack Exchange and groups.io take '
+                  'an "api_url" for a proxy, Slack Enterprise Grid or a self-hosted compatible server.',
     )
     secrets = forms.CharField(
         widget=forms.PasswordInput(render_value=False), required=False,
@@ -36,6 +38,21 @@ class SourceForm(forms.Form):
         if not isinstance(value, dict):
             raise forms.ValidationError("Settings must be a JSON object.")
         return value
+
+
+def kind_settings() -> list[dict[str, Any]]:
+    """For the source form's help: each kind's settings (``config`` keys) and secrets, from its connector."""
+    labels = dict(Source.Kind.choices)
+    rows = []
+    for kind in CONNECTORS:
+        connector = connector_class(kind)
+        settings = dict(getattr(connector, "settings_help", {}) or {})
+        if connector.is_archive and "path" not in settings:
+            settings = {"path": "the archive on this server (or upload it instead)", **settings}
+        rows.append({"kind": kind, "label": labels.get(kind, kind), "archive": connector.is_archive,
+                     "required": set(getattr(connector, "required", ())), "settings": settings,
+                     "secrets": getattr(connector, "secrets_help", "")})
+    return rows
 
 
 class UploadForm(forms.Form):

@@ -76,6 +76,8 @@ class SyncRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last committed batch: a silent run is dead.")
     progress_done = models.PositiveBigIntegerField(default=0, help_text="Connector-defined units (files, bytes, pages).")
     progress_total = models.PositiveBigIntegerField(default=0)
+    upload = models.CharField(max_length=1000, blank=True,
+                              help_text="The uploaded archive (under DATA_DIR/uploads) this run reads; deleted once read whole.")
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -13,19 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.core.sanitize import sanitize_html, strip_control
 from townsquare.people.services import IdentityRef, identities_resolve, members_activity_refresh
-from townsquare.sources.connectors import connector_for
+from townsquare.sources.connectors import archive_kinds, connector_for
 from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError, UnitDone, UnitSkipped
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
 
@@ -37,6 +39,7 @@ MAX_HTML_CHARS = 300_000
 MAX_STORED_ERRORS = 2000  # per run; beyond this only the count grows
 LIVE_RUN_WINDOW = dt.timedelta(minutes=10)
 ANALYZE_EVERY = 100_000  # new rows between ANALYZEs of the message table on PostgreSQL
+UPLOAD_RETENTION = dt.timedelta(days=7)  # uploads no unfinished run reads are deleted after this
 FINGERPRINT_VERSION = 1  # bump when normalisation changes, so unchanged archive units are read again
 _ID_MAX = 255
 _KINDS = frozenset(Message.Kind.values)
@@ -399,8 +402,11 @@ def archive_signature(path: Path) -> str:
 # ---------------------------------------------------------------- runs
 
 
-def run_start(*, source: Source, status: str = SyncRun.Status.RUNNING) -> SyncRun:
-    """Create a run row; refuse while another run of the source is alive; mark dead ones interrupted."""
+def run_start(*, source: Source, status: str = SyncRun.Status.RUNNING, upload: str | Path = "") -> SyncRun:
+    """Create a run row; refuse while another run of the source is alive; mark dead ones interrupted.
+
+    ``upload`` is an uploaded archive the run will read: it is kept until a run has read it whole.
+    """
     now = timezone.now()
     others = SyncRun.objects.filter(source=source, status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED])
     alive = others.filter(heartbeat_at__gte=now - LIVE_RUN_WINDOW).first()
@@ -408,7 +414,8 @@ def run_start(*, source: Source, status: str = SyncRun.Status.RUNNING) -> SyncRu
         raise TownsquareError(f"a sync is already running (run {alive.pk})", record=source.name, permanent=False)
     others.update(status=SyncRun.Status.FAILED, finished_at=now,
                   error="interrupted: the process stopped before the run finished; the next run resumed from its cursor")
-    return SyncRun.objects.create(source=source, status=status, cursor_before=source.cursor or {}, heartbeat_at=now)
+    return SyncRun.objects.create(source=source, status=status, cursor_before=source.cursor or {}, heartbeat_at=now,
+                                  upload=str(Path(upload).resolve()) if upload else "")
 
 
 def source_sync(
@@ -442,6 +449,9 @@ def source_sync(
         skip = 0
         if connector.is_archive:
             archive = connector.require_path()
+            if _upload_folder(archive) is not None and run.upload != str(archive.resolve()):
+                run.upload = str(archive.resolve())
+                SyncRun.objects.filter(pk=run.pk).update(upload=run.upload)
             signature = archive_signature(archive)
             previous = cursor.get("archive") or {}
             if previous.get("signature") == signature and previous.get("position"):
@@ -511,6 +521,8 @@ def source_sync(
     run.save(update_fields=["finished_at", "status", "error"])
     if not failure and not interrupted:
         Source.objects.filter(pk=source.pk).update(last_synced_at=run.finished_at)
+        if run.upload:
+            upload_release(run=run)
     source.refresh_from_db()
     logger.info("source %s: run %s %s (new=%s updated=%s unchanged=%s rejected=%s)", source.pk, run.pk, run.status,
                 run.new, run.updated, run.unchanged, run.rejected)
@@ -620,13 +632,27 @@ def _check_cron(schedule: str, name: str) -> None:
         raise TownsquareError(f"invalid cron expression {schedule!r}", record=name)
 
 
+def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
+    """The named sources, or every enabled one that has something to read.
+
+    An archive source whose upload was imported whole and deleted has nothing until the next
+    upload: it is left out rather than failing every run with "no archive given".
+    """
+    if names:
+        return list(Source.objects.filter(name__in=names))
+    archives = set(archive_kinds())
+    return [s for s in Source.objects.filter(enabled=True) if s.kind not in archives or (s.config or {}).get("path")]
+
+
 def sources_due(*, now: dt.datetime | None = None) -> list[Source]:
     """Enabled sources with a schedule whose next occurrence after the last run has come."""
     from townsquare.core.scheduling import next_run
 
     now = now or timezone.now()
     due = []
-    for source in Source.objects.filter(enabled=True).exclude(schedule=""):
+    for source in sources_to_sync():
+        if not source.schedule:
+            continue
         last = source.runs.order_by("-started_at").values_list("started_at", flat=True).first()
         if last is None or next_run(source.schedule, last) <= now:
             due.append(source)
@@ -635,11 +661,86 @@ def sources_due(*, now: dt.datetime | None = None) -> list[Source]:
 
 def sources_sync_all(*, names: list[str] | None = None, progress: Progress | None = None) -> list[SyncRun]:
     """Sync every enabled source (or the named ones); one failing never stops the others."""
-    rows = Source.objects.filter(name__in=names) if names else Source.objects.filter(enabled=True)
     runs = []
-    for source in rows:
+    for source in sources_to_sync(names=names):
         try:
             runs.append(source_sync(source=source, progress=progress))
         except (DatabaseError, IntegrityError):
             logger.exception("source %s: sync could not record its run", source.pk)
     return runs
+
+
+# ---------------------------------------------------------------- uploaded archives
+
+
+def uploads_root() -> Path:
+    return Path(settings.DATA_DIR) / "uploads"
+
+
+def _upload_folder(path: str | Path) -> Path | None:
+    """The ``uploads/<id>`` folder that holds ``path``, or None when ``path`` is not an upload."""
+    root = uploads_root().resolve()
+    try:
+        relative = Path(path).resolve().relative_to(root)
+    except (ValueError, OSError):
+        return None
+    return root / relative.parts[0] if relative.parts else None
+
+
+def upload_release(*, run: SyncRun) -> bool:
+    """Delete the uploaded archive ``run`` read whole; keep it after a failed or interrupted run (a resume needs it).
+
+    Returns whether it was deleted. The source forgets the path: it has nothing more to read
+    until the next upload.
+    """
+    folder = _upload_folder(run.upload) if run.upload else None
+    if folder is None or run.status not in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
+        return False
+    if _busy_uploads(exclude=run.pk) & {folder}:
+        return False
+    _forget_upload(folder)
+    logger.info("run %s: deleted its upload %s after reading it whole", run.pk, folder.name)
+    return True
+
+
+def uploads_cleanup(*, older_than: dt.timedelta = UPLOAD_RETENTION, now: dt.datetime | None = None) -> list[str]:
+    """Delete uploads older than ``older_than`` that no queued or running run will read; returns their folder names.
+
+    This catches what :func:`upload_release` keeps: an import that failed and was never resumed,
+    or an upload whose run never started. A run silent for longer than ``older_than`` counts as dead.
+    """
+    root = uploads_root()
+    if not root.is_dir():
+        return []
+    now = now or timezone.now()
+    cutoff = (now - older_than).timestamp()
+    busy = _busy_uploads(alive_since=now - older_than)
+    removed = []
+    for folder in sorted(p.resolve() for p in root.iterdir() if p.is_dir()):
+        if folder in busy:
+            continue
+        newest = max([folder.stat().st_mtime, *(child.stat().st_mtime for child in folder.iterdir())])
+        if newest > cutoff:
+            continue
+        _forget_upload(folder)
+        removed.append(folder.name)
+    if removed:
+        logger.info("deleted %s upload(s) older than %s days", len(removed), older_than.days)
+    return removed
+
+
+def _busy_uploads(*, exclude: int | None = None, alive_since: dt.datetime | None = None) -> set[Path]:
+    runs = SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]).exclude(upload="")
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude)
+    if alive_since is not None:
+        runs = runs.filter(heartbeat_at__gte=alive_since)
+    return {folder for path in runs.values_list("upload", flat=True) if (folder := _upload_folder(path)) is not None}
+
+
+def _forget_upload(folder: Path) -> None:
+    for source in Source.objects.filter(config__has_key="path"):
+        if _upload_folder(source.config["path"]) == folder:
+            config = {key: value for key, value in source.config.items() if key != "path"}
+            Source.objects.filter(pk=source.pk).update(config=config)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -36,3 +36,10 @@ def enqueue_due_syncs_task() -> int:
     for source in due:
         transaction.on_commit(partial(sync_source_task.enqueue, source.pk))
     return len(due)
+
+
+@periodic(name="sources-clean-uploads", cron="30 3 * * *")
+@task(queue_name="ingest")
+def clean_uploads_task() -> int:
+    """Nightly: delete uploaded archives older than a week that no unfinished run will read."""
+    return len(services.uploads_cleanup())

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.sources import selectors, services
-from townsquare.sources.forms import MessageFilterForm, SourceForm, UploadForm
+from townsquare.sources.forms import MessageFilterForm, SourceForm, UploadForm, kind_settings
 from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.tasks import sync_source_task
 
@@ -37,7 +37,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _queue(source: Source, path: str | None = None) -> SyncRun:
-    run = services.run_start(source=source, status=SyncRun.Status.QUEUED)
+    run = services.run_start(source=source, status=SyncRun.Status.QUEUED, upload=path or "")
     transaction.on_commit(partial(sync_source_task.enqueue, source.pk, run.pk, path))
     return run
 
@@ -90,7 +90,8 @@ def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 return redirect("sources:source", pk=source.pk)
             except TownsquareError as exc:
                 form.add_error(None, str(exc))
-    return render(request, "sources/source_form.html", {"form": form, "source": source, "check_result": check_result})
+    return render(request, "sources/source_form.html", {"form": form, "source": source, "check_result": check_result,
+                                                        "kinds": kind_settings()})
 
 
 @roles.role_required(roles.DEVREL)

@@ -58,6 +58,7 @@ class PercevalConnector(Connector):
     oldest_first: ClassVar[bool] = True
     # One line per setting for the source form's help: {key: meaning}.
     settings_help: ClassVar[dict[str, str]] = {}
+    secrets_help: ClassVar[str] = ""
 
     def secrets(self) -> dict[str, Any]:
         raw = self.source.secrets or ""
@@ -86,7 +87,14 @@ class PercevalConnector(Connector):
         missing = [key for key in self.required if not self.config.get(key)]
         if missing:
             raise TownsquareError(f"missing setting(s): {', '.join(missing)}", record=self.source.name)
-        return tracking(self.backend_class())(**self.backend_args())
+        try:
+            return tracking(self.backend_class())(**self.backend_args())
+        except (TypeError, ValueError) as exc:
+            raise TownsquareError(f"bad settings: {exc}", record=self.source.name) from exc
+        except Exception as exc:  # Perceval's BackendError for settings it refuses (e.g. a token without a user)
+            if type(exc).__module__.startswith("perceval"):
+                raise TownsquareError(f"bad settings: {exc}", record=self.source.name) from exc
+            raise
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
         backend = self._backend()
@@ -169,8 +177,11 @@ class PercevalConnector(Connector):
             self._work_dir = ""
 
     def check(self) -> str:
-        backend = self._backend()
-        return f"{type(backend).__name__} backend configured for {backend.origin}"
+        try:
+            backend = self._backend()
+            return f"{type(backend).__name__} backend configured for {backend.origin}"
+        finally:
+            self.cleanup()
 
     def work_dir(self) -> str:
         """A fresh directory for the files a backend downloads (mbox archives); removed after the run."""
@@ -233,6 +244,10 @@ class GitHubConnector(PercevalConnector):
     backend = "perceval.backends.core.github.GitHub"
     categories = ("issue", "pull_request")
     required = ("owner", "repository")
+    settings_help = {"owner": "e.g. django", "repository": "e.g. django",
+                     "base_url": "GitHub Enterprise, e.g. https://github.example.com (default https://api.github.com)",
+                     "categories": '["issue", "pull_request"] (default: issues only)'}
+    secrets_help = "a token (fine-grained, read-only: issues, pull requests)"
 
     def backend_args(self) -> dict[str, Any]:
         token = self.secrets().get("token")
@@ -283,6 +298,7 @@ class GitLabConnector(PercevalConnector):
         "categories": '["issue", "merge_request"] (default: issues only)',
         "min_rate_to_sleep": "stop (or sleep, with sleep_for_rate) when RateLimit-Remaining falls to this",
     }
+    secrets_help = "a personal access token with read_api"
 
     def backend_args(self) -> dict[str, Any]:
         return {"owner": self.config["owner"], "repository": self.config["repository"],
@@ -335,6 +351,7 @@ class DiscourseConnector(PercevalConnector):
     required = ("url",)
     settings_help = {"url": "the forum, e.g. https://forum.example.com",
                      "categories_names": '{"4": "Help"}: names for category ids (optional)'}
+    secrets_help = '{"token": "...", "api_username": "..."}; none for a public forum'
 
     def backend_args(self) -> dict[str, Any]:
         secrets = self.secrets()
@@ -361,6 +378,7 @@ class StackExchangeConnector(PercevalConnector):
         "api_url": _API_URL_HELP.format(default="https://api.stackexchange.com"),
         "web_url": "where links point when the API gives none (default https://<site>.com)",
     }
+    secrets_help = '{"token": "<app key>", "access_token": "..."}, both optional (a key raises the daily quota)'
 
     def backend_args(self) -> dict[str, Any]:
         secrets = self.secrets()
@@ -517,6 +535,7 @@ class GroupsioConnector(_MailConnector):
         "api_url": _API_URL_HELP.format(default="https://groups.io/api/v1"),
         "web_url": "the site for links (default https://groups.io)",
     }
+    secrets_help = '{"email": "...", "password": "..."} of a member allowed to download the archive'
 
     def backend_args(self) -> dict[str, Any]:
         secrets = self.secrets()
@@ -588,6 +607,7 @@ class SlackConnector(PercevalConnector):
         "api_url": _API_URL_HELP.format(default="https://slack.com") + ", e.g. Slack Enterprise Grid",
         "lookback_hours": "re-read this many hours before the cursor, to catch edits (default 0)",
     }
+    secrets_help = "a bot token (xoxb-...) with channels:history, channels:read and users:read"
 
     def backend_args(self) -> dict[str, Any]:
         return {"channel": self.config["channel"], "api_token": self.secrets().get("token"),
@@ -630,6 +650,7 @@ class GitterConnector(PercevalConnector):
         "api_url": _API_URL_HELP.format(default="https://api.gitter.im/v1"),
         "web_url": "where links point (default https://gitter.im)",
     }
+    secrets_help = "a personal access token"
 
     def backend_args(self) -> dict[str, Any]:
         return {"group": self.config["group"], "room": self.config["room"], "api_token": self.secrets().get("token"),
@@ -661,6 +682,7 @@ class MattermostConnector(PercevalConnector):
         "url": "the server, e.g. https://chat.example.com", "channel": "channel id (or its name, with team)",
         "team": "team name, when channel is a name", "lookback_hours": "re-read this many hours before the cursor, to catch edits",
     }
+    secrets_help = "a personal access token (or a bot account's)"
 
     def backend_args(self) -> dict[str, Any]:
         channel = self.config["channel"]
@@ -701,6 +723,8 @@ class SupybotConnector(PercevalConnector):
     is_archive = True
     backend = "perceval.backends.core.supybot.Supybot"
     categories = ("message",)
+    settings_help = {"path": "a folder of Supybot/Limnoria ChannelLogger files", "channel": "e.g. #widgets",
+                     "network": "e.g. libera.chat"}
 
     def backend_args(self) -> dict[str, Any]:
         path = self.require_path()
@@ -728,6 +752,7 @@ class RSSConnector(PercevalConnector):
     backend = "perceval.backends.core.rss.RSS"
     categories = ("entry",)
     required = ("url",)
+    settings_help = {"url": "the RSS or Atom feed"}
     uses_from_date = False
 
     def backend_args(self) -> dict[str, Any]:

@@ -196,11 +196,12 @@ def test_sync_all_keeps_going_when_one_source_fails(tmp_path: Path) -> None:
 
 
 def test_sources_are_due_on_their_own_schedule() -> None:
-    never = SourceFactory(schedule="*/10 * * * *")
-    recent = SourceFactory(schedule="0 3 * * *")
+    never = SourceFactory(schedule="*/10 * * * *", config={"path": "/srv/exports/slack.zip"})
+    recent = SourceFactory(schedule="0 3 * * *", config={"path": "/srv/exports/slack.zip"})
     SyncRunFactory(source=recent)
-    SourceFactory(schedule="")
-    SourceFactory(schedule="* * * * *", enabled=False)
+    SourceFactory(schedule="", config={"path": "/srv/exports/slack.zip"})
+    SourceFactory(schedule="* * * * *", enabled=False, config={"path": "/srv/exports/slack.zip"})
+    SourceFactory(schedule="* * * * *")  # an archive source whose upload was read and deleted: nothing to read
     assert services.sources_due() == [never]
 
 

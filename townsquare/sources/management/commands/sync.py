@@ -24,11 +24,11 @@ class Command(RichCommand):
             unknown = [n for n in names if n not in known]
             if unknown:
                 raise CommandError(f"unknown source(s): {', '.join(unknown)}")
-        elif not Source.objects.filter(enabled=True).exists():
-            self.console.print("No enabled sources.")
+        rows = services.sources_to_sync(names=names)
+        if not rows:
+            self.console.print("No enabled sources with something to read.")
             return
         runs = []
-        rows = Source.objects.filter(name__in=names) if names else Source.objects.filter(enabled=True)
         for source in rows:
             with RunProgress(self.console, f"{escape(source.name)}") as progress:
                 runs.append(services.source_sync(source=source, progress=progress.update))
