@@ -28,6 +28,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent
+# The int8 embedding model is built once from the packaged weights and shared by every test process
+# and both database runs (a file lock makes concurrent builders wait for the first).
+os.environ.setdefault("TOWNSQUARE_MODEL_CACHE", str(ROOT / ".cache" / "models"))
 SHARED = ROOT.parent / "shared"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -91,6 +91,10 @@ SCHEDULER_ENABLED = env.bool("SCHEDULER", True)
 # Where feedback embeddings are searched: a file-backed ANN index (usearch) by default, or pgvector
 # (HNSW) on PostgreSQL databases that have the extension.
 FEEDBACK_VECTOR_BACKEND = env.choice("FEEDBACK_VECTOR_BACKEND", "file", ("file", "pgvector"))
+# How sentence embeddings are computed: int8 ONNX (default, checked at >= 0.99 mean cosine against the
+# reference), plain ONNX, or sentence-transformers on torch. Built models are cached in MODEL_CACHE.
+FEEDBACK_EMBEDDING_RUNTIME = env.choice("EMBEDDING_RUNTIME", "onnx-int8", ("onnx-int8", "onnx", "torch"))
+MODEL_CACHE_DIR = env.directory("MODEL_CACHE", DATA_DIR / "models")
 
 # Email, sent through Apprise: a mailto URL such as mailtos://user:pass@smtp.example.com:587?from=devrel@example.com
 EMAIL_URL = env.url("EMAIL_URL", "", ("mailto", "mailtos"))

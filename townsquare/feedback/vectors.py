@@ -38,7 +38,9 @@ class VectorIndex(Protocol):
 
 class FileVectorIndex:
     def __init__(self, path: Path) -> None:
-        from usearch.index import Index
+        from townsquare.feedback.pipeline.native import usearch_index_class
+
+        Index = usearch_index_class()
 
         self.path = path
         self._lock = threading.RLock()

@@ -39,7 +39,9 @@ def knn_graph(vectors: np.ndarray, k: int = KNN) -> tuple[np.ndarray, np.ndarray
             idx[start : start + 2048] = part
             sims[start : start + 2048] = np.take_along_axis(block, part, 1)
         return idx, sims
-    from usearch.index import Index
+    from townsquare.feedback.pipeline.native import usearch_index_class
+
+    Index = usearch_index_class()
 
     index = Index(ndim=vectors.shape[1], metric="cos", dtype="f32")
     keys = np.arange(n, dtype=np.uint64)

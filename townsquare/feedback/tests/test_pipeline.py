@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from townsquare.feedback.pipeline import classify, cluster, embed, phrases, rank, text
@@ -30,6 +32,29 @@ def test_it_embeds_unit_vectors_and_zero_for_empty_text() -> None:
     assert abs(float(np.linalg.norm(vectors[0])) - 1.0) < 1e-4
     assert not vectors[1].any()
     assert float(vectors[0] @ vectors[2]) > 0.5
+
+
+REAL_SENTENCES = [
+    "The Python SDK drops every item after the first page when I pass page_size=500",
+    "Would love a dark mode for the dashboard, my eyes hurt at night",
+    "how do i verify the webhook signature? the docs only show node",
+    "thanks everyone, see you at the meetup on thursday!",
+    "Установка через pip падает с ошибкой SSL",
+    "bulk upload keeps hitting 429 Too Many Requests even with one worker",
+]
+
+
+def test_the_int8_runtime_stays_within_the_agreed_distance_of_the_reference() -> None:
+    reference = embed.embed(REAL_SENTENCES, runtime="torch")
+    exact = embed.embed(REAL_SENTENCES, runtime="onnx")
+    quantised = embed.embed(REAL_SENTENCES, runtime="onnx-int8")
+    assert np.allclose(exact, reference, atol=1e-4)  # the ONNX export is the same network
+    cosines = (quantised * reference).sum(1)
+    assert cosines.mean() >= embed.MIN_COSINE and cosines.min() > 0.97
+    # the build recorded its check against the reference, and the default runtime is the quantised one
+    report = json.loads(next(embed.cache_dir().glob("*-int8.json")).read_text())
+    assert report["mean_cosine"] >= embed.MIN_COSINE and report["probe_texts"] == embed.PROBE_SIZE
+    assert embed.active_runtime() == "onnx-int8"
 
 
 def test_it_finds_the_number_of_groups_itself() -> None:
