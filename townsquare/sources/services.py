@@ -641,7 +641,8 @@ def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     if names:
         return list(Source.objects.filter(name__in=names))
     archives = set(archive_kinds())
-    return [s for s in Source.objects.filter(enabled=True) if s.kind not in archives or (s.config or {}).get("path")]
+    return [s for s in Source.objects.filter(enabled=True)
+            if s.kind not in archives or (s.config or {}).get("path") or not connector_for(s).is_archive]
 
 
 def sources_due(*, now: dt.datetime | None = None) -> list[Source]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from email.header import decode_header, make_header
 from email.parser import HeaderParser
@@ -18,8 +20,14 @@ from email.policy import compat32
 from pathlib import Path
 from typing import Any
 
+import requests
+from django.conf import settings
+
+from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors._util import decode, files_under, open_binary
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError
+from townsquare.sources.connectors.base import (
+    AuthorRef, ChannelRef, Checkpoint, Connector, MessageRecord, Record, RecordError,
+)
 
 FROM_LINE = re.compile(rb"^From .+  [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$")
 _PAREN_NAME = re.compile(r"\(([^()]*)\)\s*$")
@@ -52,14 +60,71 @@ def _header(value: str | None) -> str:
 
 
 class PipermailConnector(Connector):
+    """An archive of Pipermail files, or (with ``url`` and no ``path``) a live Pipermail archive.
+
+    A live archive's monthly files are listed and downloaded by Perceval's PipermailList, then
+    read by this parser (Perceval's mbox reader over-splits Pipermail files, see above). The
+    cursor is the month of the newest message: the next run downloads that month again, and later ones.
+    """
+
     kind = "pipermail"
     is_archive = True
+    settings_help = {
+        "path": "Pipermail .txt / .txt.gz files (or a folder of them) on this server, or upload them",
+        "url": "instead of path: a live archive index, e.g. https://mail.python.org/pipermail/python-dev/",
+        "list": "list name shown as the channel", "archive_url": "for links back (default: url)",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.path is None and self.config.get("url"):
+            self.is_archive = False  # downloaded each run and resumed by month, not an archive on disk
+
+    def check(self) -> str:
+        if self.is_archive:
+            return super().check()
+        return f"live Pipermail archive at {self.config['url']} (monthly files downloaded through Perceval)"
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
+        if not self.is_archive:
+            yield from self._fetch_live(cursor)
+            return
         root = self.require_path()
-        files = files_under(root, ".txt", ".txt.gz", ".mbox")
         list_name = self.config.get("list") or (root.name if root.is_dir() else root.parent.name)
-        channel = ChannelRef(external_id=list_name, name=list_name, url=self.config.get("archive_url", ""))
+        yield from self._read(files_under(root, ".txt", ".txt.gz", ".mbox"), list_name)
+
+    def _fetch_live(self, cursor: dict[str, Any]) -> Iterator[Record]:
+        from perceval.backends.core.pipermail import PipermailList
+
+        url = self.config["url"].rstrip("/") + "/"
+        since = dt.datetime.fromtimestamp(float(cursor.get("from_date:message") or 0), tz=dt.timezone.utc)
+        base = Path(settings.DATA_DIR) / "perceval" / str(self.source.pk or "new")
+        base.mkdir(parents=True, exist_ok=True)
+        folder = tempfile.mkdtemp(prefix="run-", dir=base)
+        try:
+            archive = PipermailList(url, folder)
+            try:
+                archive.fetch(from_date=since)
+            except requests.RequestException as exc:
+                response = getattr(exc, "response", None)
+                request = getattr(exc, "request", None)
+                page = (response.url if response is not None else None) or (request.url if request is not None else url)
+                reason = f"HTTP {response.status_code} {response.reason}" if response is not None else type(exc).__name__
+                raise TownsquareError(f"{reason}; the next run resumes here", record=page, permanent=False) from exc
+            newest = since
+            list_name = self.config.get("list") or url.rstrip("/").rsplit("/", 1)[-1]
+            for record in self._read([Path(m.filepath) for m in archive.mboxes], list_name):
+                if isinstance(record, MessageRecord) and record.created_at and record.created_at > newest:
+                    newest = record.created_at
+                yield record
+            month = newest.astimezone(dt.timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            yield Checkpoint({"from_date:message": month.timestamp()})
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _read(self, files: list[Path], list_name: str) -> Iterator[Record]:
+        channel = ChannelRef(external_id=list_name, name=list_name,
+                             url=self.config.get("archive_url") or self.config.get("url") or "")
         parser = HeaderParser(policy=compat32)
         total = sum(f.stat().st_size for f in files)
         done = 0
@@ -104,7 +169,7 @@ class PipermailConnector(Connector):
             self.progress = (done, total)
 
     def _url(self, file: Path) -> str:
-        base = (self.config.get("archive_url") or "").rstrip("/")
+        base = (self.config.get("archive_url") or self.config.get("url") or "").rstrip("/")
         if not base:
             return ""
         return f"{base}/{file.name.split('.txt')[0]}/thread.html"

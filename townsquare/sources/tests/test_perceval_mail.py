@@ -15,7 +15,7 @@ import pytest
 from townsquare.sources import services
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
-from townsquare.sources.tests.helpers import FIXTURES
+from townsquare.sources.tests.helpers import DATA, FIXTURES
 from townsquare.sources.tests.nntp_server import NNTPServer
 from townsquare.sources.tests.replay import Reply, ReplayServer
 
@@ -239,3 +239,46 @@ def test_a_groupsio_download_that_fails_names_the_request_without_the_password(r
     replay.replace("/api/v1/getsubs?page_token=1", Reply(json.dumps(denied)))
     refused = services.source_sync(source=source)
     assert refused.status == SyncRun.Status.FAILED and "Download archive permission disabled" in refused.error
+
+
+# ---------------------------------------------------------------- a live Pipermail archive (Perceval downloads, our parser reads)
+
+R_DEVEL = DATA / "mailing-lists/pipermail/r-devel/2025-April.txt"
+PIPERMAIL_INDEX = """<html><head><title>The R-devel Archives</title></head><body>
+<h1>The R-devel Archives</h1><p>You can get more information about this list <a href="https://stat.ethz.ch/mailman/listinfo/r-devel">here</a>.
+<table border=3><tr><td>Archive</td><td>View by:</td><td>Downloadable version</td></tr>
+<tr><td>April 2025:</td><td><a href="2025-April/thread.html">[ Thread ]</a></td>
+<td><a href="2025-April.txt.gz">[ Gzip'd Text 41 KB ]</a></td></tr>
+<tr><td>March 2025:</td><td><a href="2025-March/thread.html">[ Thread ]</a></td>
+<td><a href="2025-March.txt.gz">[ Gzip'd Text 88 KB ]</a></td></tr>
+</table></body></html>"""
+
+
+def test_a_live_pipermail_archive_is_downloaded_through_perceval_and_read_by_our_parser(replay: ReplayServer) -> None:
+    from townsquare.sources.tests.helpers import read
+
+    replay.add("/pipermail/r-devel/", Reply(PIPERMAIL_INDEX, headers={"Content-Type": "text/html"}))
+    replay.add("/pipermail/r-devel/2025-April.txt.gz", Reply(gzip.compress(R_DEVEL.read_bytes()),
+                                                             headers={"Content-Type": "application/x-gzip"}))
+    replay.add("/pipermail/r-devel/2025-March.txt.gz", Reply("<h1>Internal Server Error</h1>", 500, {"Content-Type": "text/html"}))
+    url = f"{replay.base}/pipermail/r-devel/"
+    source = SourceFactory(kind="pipermail", config={"url": url, "list": "r-devel"})
+    assert services.source_check(source=source).startswith(f"live Pipermail archive at {url}")
+    failed = services.source_sync(source=source)
+    assert failed.status == SyncRun.Status.FAILED
+    error = SyncError.objects.get(run=failed)
+    assert (error.record, error.reason) == (f"{url}2025-March.txt.gz", "HTTP 500 Internal Server Error; the next run resumes here")
+
+    replay.replace("/pipermail/r-devel/2025-March.txt.gz", Reply(gzip.compress(b""), headers={"Content-Type": "application/x-gzip"}))
+    run = services.source_sync(source=source)
+    expected, _ = read("pipermail", R_DEVEL)  # the same file read as an uploaded archive
+    assert len(expected) == 40
+    assert (run.status, run.new) == ("succeeded", 40), run.error
+    message = Message.objects.get(source=source, external_id=expected[0].external_id)
+    assert message.url == f"{url}2025-April/thread.html" and message.channel.name == "r-devel"
+    source.refresh_from_db()
+    assert source.cursor == {"from_date:message": 1743465600.0}  # 2025-04-01: the newest month is read again next time
+    downloads = len([r for r in replay.log if r.path.endswith(".txt.gz")])
+    again = services.source_sync(source=source)
+    assert (again.new, again.unchanged) == (0, 40)
+    assert [r.path.rsplit("/", 1)[1] for r in replay.log if r.path.endswith(".txt.gz")][downloads:] == ["2025-April.txt.gz"]
