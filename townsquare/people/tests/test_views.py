@@ -65,6 +65,8 @@ def test_the_directory_filters_by_tier_staff_channel_and_organisation(client_for
     customer = IdentityFactory(realm="discourse:forum.example.org", member__organization=account.organization).member
     staff = IdentityFactory(realm="slack:T1", member__is_staff=True).member
     IdentityFactory(realm="github")
+    other_workspace = IdentityFactory(realm="slack:T2", member__display_name="zz other workspace").member
+    IdentityFactory(realm="slackware:forum")  # another kind, though its name starts the same
 
     def names(**params: Any) -> list[int]:
         return [m.pk for m in client.get(reverse("people:directory"), params).context["page"].object_list]
@@ -72,8 +74,8 @@ def test_the_directory_filters_by_tier_staff_channel_and_organisation(client_for
     assert names(tier="startup") == [customer.pk] == names(tier="customer")
     assert names(tier="enterprise") == []
     assert names(staff="staff") == [staff.pk]
-    assert len(names(staff="community")) == 2
-    assert names(channel="slack") == [staff.pk]
+    assert len(names(staff="community")) == 4
+    assert names(channel="slack") == [staff.pk, other_workspace.pk]
     assert names(organization=account.organization_id) == [customer.pk]
 
 
