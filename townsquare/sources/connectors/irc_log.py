@@ -118,11 +118,14 @@ class IrcLogConnector(Connector):
             )
 
     def _url(self, day: dt.date, channel: str) -> str:
-        template = self.config.get("url_template") or ""
-        if not template:
-            return ""
-        return template.format(year=day.year, month=f"{day.month:02d}", day=f"{day.day:02d}",
-                               channel=channel.lstrip("#"))
+        return log_url(self.config.get("url_template") or "", day, channel)
+
+
+def log_url(template: str, day: dt.date, channel: str) -> str:
+    """The web page of a day's log, from a template such as ``https://irclogs.ubuntu.com/{year}/{month}/{day}/%23{channel}.txt``."""
+    if not template:
+        return ""
+    return template.format(year=day.year, month=f"{day.month:02d}", day=f"{day.day:02d}", channel=channel.lstrip("#"))
 
 
 def _clock(line: str) -> str | None:

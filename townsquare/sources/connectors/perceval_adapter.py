@@ -40,6 +40,7 @@ from townsquare.sources.connectors.base import (
 )
 from townsquare.sources.connectors.discourse_archive import topic_records
 from townsquare.sources.connectors.github_archive import github_author, repo_channel
+from townsquare.sources.connectors.irc_log import log_url
 from townsquare.sources.connectors.perceval_clients import tracking
 from townsquare.sources.connectors.pipermail import _author as mail_author
 
@@ -724,7 +725,8 @@ class SupybotConnector(PercevalConnector):
     backend = "perceval.backends.core.supybot.Supybot"
     categories = ("message",)
     settings_help = {"path": "a folder of Supybot/Limnoria ChannelLogger files", "channel": "e.g. #widgets",
-                     "network": "e.g. libera.chat"}
+                     "network": "e.g. libera.chat",
+                     "url_template": "where the day's log is published, e.g. https://logs.example.org/{channel}/{year}-{month}-{day}.log"}
 
     def backend_args(self) -> dict[str, Any]:
         path = self.require_path()
@@ -740,10 +742,12 @@ class SupybotConnector(PercevalConnector):
         nick = data["nick"]
         body = data.get("body") or ""
         key = hashlib.sha1(f"{data['timestamp']}\x1f{nick}\x1f{data.get('body')}".encode()).hexdigest()
+        created = parse_iso(data["timestamp"])
         yield MessageRecord(
-            external_id=key, kind="chat", created_at=parse_iso(data["timestamp"]),
+            external_id=key, kind="chat", created_at=created,
             channel=ChannelRef(external_id=name.lower(), name=name),
             author=AuthorRef(realm=f"irc:{network}", external_id=nick.lower(), handle=nick, display_name=nick), body=body,
+            url=log_url(self.config.get("url_template") or "", created.date(), name) if created else "",
         )
 
 

@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import warnings
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -88,9 +90,39 @@ class WithApiUrl:
 
 class SlackAPIClient(Rehosted, SlackClient):
     DEFAULT_API = "https://slack.com/"
+    RCONVERSATION_REPLIES = "conversations.replies"
+
+    def replies(self, channel: str, ts: str) -> Iterator[dict[str, Any]]:
+        """A thread's messages (conversations.replies), following ``next_cursor``; the parent comes first."""
+        params: dict[str, Any] = {self.PCHANNEL: channel, "ts": ts, "limit": self.max_items}
+        while True:
+            page = json.loads(self._fetch(self.RCONVERSATION_REPLIES, params))
+            yield from page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return
+            params["cursor"] = cursor
 
 
 class SlackBackend(WithApiUrl, Slack):
+    """Perceval's Slack, plus thread replies: conversations.history lists only a thread's first message."""
+
+    def fetch_items(self, category: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        for message in super().fetch_items(category, **kwargs):
+            yield message
+            if not message.get("reply_count") or message.get("thread_ts") != message.get("ts"):
+                continue
+            for reply in self.client.replies(self.channel, message["ts"]):
+                if reply.get("ts") == message["ts"] or reply.get("subtype") == "thread_broadcast":
+                    continue  # the parent, and broadcasts history already listed
+                user = reply.get("user")
+                if user:
+                    if user not in self._users:
+                        self._users[user] = self.parse_user(self.client.user(user))
+                    reply["user_data"] = self._users[user]
+                reply["channel_info"] = message["channel_info"]
+                yield reply
+
     def _init_client(self, from_archive: bool = False) -> SlackAPIClient:
         return SlackAPIClient(self.api_token, self.max_items, self.archive, from_archive, self.ssl_verify, api_url=self.api_url)
 

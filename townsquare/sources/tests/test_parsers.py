@@ -213,9 +213,12 @@ def test_it_reads_github_discussions_graphql_pages() -> None:
 
 
 def test_it_reads_limnoria_logs_through_percevals_supybot_backend() -> None:
-    records, errors = read("supybot", DATA / "irc/limnoria-channellogger/#fluid-work", channel="#fluid-work")
+    records, errors = read("supybot", DATA / "irc/limnoria-channellogger/#fluid-work", channel="#fluid-work",
+                           url_template="https://irc-logs.fluidproject.org/{channel}/{year}-{month}-{day}.log")
     assert errors == []
     assert len(records) == 3434 + 14
+    first = min(records, key=lambda r: r.created_at)
+    assert first.url == "https://irc-logs.fluidproject.org/fluid-work/2019-03-01.log"
 
 
 def test_a_corrupt_member_in_a_discord_zip_is_reported(tmp_path: Path) -> None:

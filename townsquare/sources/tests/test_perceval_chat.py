@@ -129,6 +129,9 @@ def slack_server(replay: ReplayServer) -> None:
     replay.add("/api/users.info?user=U01ANALIMA", Reply(slack("ratelimited.json"), 429, {"Retry-After": "1"}),
                Reply(slack("users_info__ana.json")))
     replay.add("/api/users.info?user=U02BOPARK0", Reply(slack("users_info__bo.json")))
+    replay.add("/api/conversations.replies?ts=1757336400.000200", Reply(slack("conversations_replies__page1.json")))
+    replay.add("/api/conversations.replies?ts=1757336400.000200&cursor=bmV4dF90czoxNzU3MzQwMDAwMDAwNDAw",
+               Reply(slack("conversations_replies__page2.json")))
 
 
 def slack_source(replay: ReplayServer) -> Any:
@@ -140,7 +143,12 @@ def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay
     slack_server(replay)
     source = slack_source(replay)
     run = services.source_sync(source=source)
-    assert (run.status, run.new, run.rejected) == ("succeeded", 4, 0), run.error  # the join notice is not a message
+    # 3 + 1 from history (the join notice is not a message), 1 reply only conversations.replies lists
+    assert (run.status, run.new, run.rejected) == ("succeeded", 5, 0), run.error
+    assert [r.query.get("cursor") for r in replay.log if r.path == "/api/conversations.replies"] == [
+        None, ["bmV4dF90czoxNzU3MzQwMDAwMDAwNDAw"]]
+    hidden = Message.objects.get(source=source, external_id=f"{SLACK_CHANNEL}:1757339000.000350")
+    assert (hidden.parent_external_id, hidden.author.handle) == (f"{SLACK_CHANNEL}:1757336400.000200", "ana")
     assert [r.query.get("cursor") for r in replay.log if r.path == "/api/conversations.members"] == [None, ["dXNlcjpVMDNDWVJJTA=="]]
     ana_calls = [r for r in replay.log if r.path == "/api/users.info" and r.query["user"] == ["U01ANALIMA"]]
     assert len(ana_calls) == 2 and ana_calls[1].at - ana_calls[0].at >= 0.9  # 429: waited Retry-After, then retried
@@ -175,14 +183,14 @@ def test_an_interrupted_slack_run_resumes_from_the_last_complete_read(replay: Re
     source = slack_source(replay)
     first = services.source_sync(source=source)
     assert first.status == SyncRun.Status.FAILED and "malformed response" in first.error
-    assert first.new == 3
+    assert first.new == 4
     record = SyncError.objects.get(run=first).record
     assert record.startswith(f"{replay.base}/api/conversations.history?") and "latest=1757336400.000200" in record
     source.refresh_from_db()
     assert source.cursor == {}
     replay.replace("/api/conversations.history?latest=1757336400.000200", Reply(slack("conversations_history__page2.json")))
     second = services.source_sync(source=source)
-    assert (second.status, second.new, second.unchanged) == ("succeeded", 1, 3)
+    assert (second.status, second.new, second.unchanged) == ("succeeded", 1, 4)
 
 
 def test_two_slack_sources_with_different_api_urls_sync_side_by_side_without_crossing(replay: ReplayServer) -> None:
@@ -208,8 +216,8 @@ def test_two_slack_sources_with_different_api_urls_sync_side_by_side_without_cro
             thread.start()
         for thread in threads:
             thread.join(30)
-        assert {r.channel.name for r in results["a"]} == {"#help"} and len(results["a"]) == 4
-        assert {r.channel.name for r in results["b"]} == {"#support"} and len(results["b"]) == 4
+        assert {r.channel.name for r in results["a"]} == {"#help"} and len(results["a"]) == 5
+        assert {r.channel.name for r in results["b"]} == {"#support"} and len(results["b"]) == 5
         assert len(replay.log) == len(other.log)  # each server saw exactly its own source's requests
     finally:
         other.close()
