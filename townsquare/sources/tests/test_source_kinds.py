@@ -76,3 +76,19 @@ def test_an_mbox_file_is_imported_from_the_command_line_without_its_neighbours(t
     assert "Created source 'Widgets list'" in out.getvalue()
     assert sorted(Message.objects.filter(source__name="Widgets list").values_list("external_id", flat=True)) == [
         "87bo0002@example.com", "CAFana0001@mail.example.org"]
+
+
+def test_a_source_added_in_the_form_is_read_by_townsquare_sync(client_for: Any, replay: Any) -> None:
+    from townsquare.sources.tests.test_perceval_chat import gitter_server
+
+    gitter_server(replay)
+    client = client_for("devrel_lead")
+    config = {"group": "widgets", "room": "community", "api_url": replay.base}
+    client.post(reverse("sources:source-add"), {"name": "Widgets Gitter", "kind": "gitter", "config": json.dumps(config),
+                                                "secrets": "gitter-token", "schedule": "", "enabled": "on"})
+    out = io.StringIO()
+    call_command("sync", "Widgets Gitter", stdout=out)
+    assert "succeeded" in out.getvalue()
+    messages = Message.objects.filter(source__name="Widgets Gitter")
+    assert messages.count() == 4 and all(m.url.startswith("https://gitter.im/widgets/community?at=") for m in messages)
+    assert all(r.headers["Authorization"] == "Bearer gitter-token" for r in replay.log)  # the secret typed in the form
