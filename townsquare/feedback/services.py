@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,8 @@ from townsquare.feedback.models import (
 )
 from townsquare.feedback.pipeline import classify, phrases
 from townsquare.feedback.pipeline.cluster import cluster_vectors
-from townsquare.feedback.pipeline.embed import MODEL_NAME, embed
+from townsquare.feedback.pipeline.embed import DIMENSIONS, MODEL_NAME, embed
+from townsquare.feedback.pipeline.prefilter import screen
 from townsquare.feedback.pipeline.text import looks_usable, prepare
 from townsquare.feedback.vectors import get_index
 from townsquare.people.models import Team
@@ -102,8 +103,16 @@ def _fail(message: Message, stage: str, reason: str) -> None:
     logger.warning("feedback %s failed for message %s: %s", stage, message.pk, reason[:200])
 
 
+def starts_thread(message: Message) -> bool:
+    return not message.parent_external_id and message.thread_external_id in ("", message.external_id)
+
+
 def messages_embed(*, message_ids: Sequence[int]) -> BatchResult:
-    """Embed each message version once; bots, pull requests and unusable text are skipped."""
+    """Embed each message version once.
+
+    Skipped: bots, pull requests, unusable text, and what the pre-filter finds is not a feedback
+    candidate (short acknowledgements, replies with no sign of a question, problem, wish or opinion).
+    """
     result = BatchResult()
     index = get_index()
     messages = _candidates(message_ids)
@@ -121,8 +130,8 @@ def messages_embed(*, message_ids: Sequence[int]) -> BatchResult:
             result.skipped += 1
             continue
         text = message_text(message)
-        if not looks_usable(text):
-            result.skipped += 1
+        if not looks_usable(text) or not screen(text, kind=message.kind, starts_thread=starts_thread(message)).keep:
+            result.skipped += 1  # recorded as not feedback by messages_classify, without a vector
             continue
         todo.append((message, text))
     for start in range(0, len(todo), BATCH):
@@ -272,14 +281,33 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
     return result
 
 
-def messages_pending(*, limit: int = 5000) -> list[int]:
-    """Ids of messages whose current version has not been through the pipeline yet, oldest first."""
+def messages_pending(*, limit: int = 5000, after: int = 0) -> list[int]:
+    """Ids of messages whose current version has not been through the pipeline yet, in import order.
+
+    ``after`` continues a sweep past the ids already handed out, so a sweep over a large store reads
+    it once instead of re-skipping the processed prefix on every batch.
+    """
     from django.db.models import Exists, OuterRef
 
     done = Classification.objects.filter(message=OuterRef("pk"), message_version=OuterRef("version"))
     return list(
-        Message.objects.filter(~Exists(done)).order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
+        Message.objects.filter(~Exists(done), pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit]
     )
+
+
+def messages_process_pending(*, batch: int = 2000, on_batch: Callable[[int, BatchResult], None] | None = None) -> int:
+    """Run every pending message through the pipeline, batch by batch; returns how many were handled.
+
+    A failure inside a batch is recorded per message (ProcessingFailure) and the sweep goes on; a
+    crash leaves the rest pending for the next sweep, which continues where this one stopped.
+    """
+    total, after = 0, 0
+    while ids := messages_pending(limit=batch, after=after):
+        result = messages_process(message_ids=ids)
+        total, after = total + len(ids), ids[-1]
+        if on_batch is not None:
+            on_batch(total, result)
+    return total
 
 
 @transaction.atomic
@@ -311,10 +339,6 @@ def classification_correct(*, message: Message, kind: str, docs_gap: bool = Fals
 # ------------------------------------------------------------------------------------ assignment
 
 
-def _live_themes() -> list[Theme]:
-    return list(Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(centroid=b""))
-
-
 def messages_assign(*, message_ids: Sequence[int]) -> BatchResult:
     """Put each new feedback message in the nearest theme when similar enough, else seed a new theme.
 
@@ -331,34 +355,64 @@ def messages_assign(*, message_ids: Sequence[int]) -> BatchResult:
     if not vectors:
         return result
     order = list(Message.objects.filter(pk__in=list(vectors)).order_by("created_at", "pk").values_list("pk", flat=True))
-    themes = _live_themes()
-    centres = [_from_bytes(t.centroid) for t in themes]
-    sizes = [max(t.message_count, 1) for t in themes]
-    matrix = np.stack(centres) if centres else np.zeros((0, 384), dtype=np.float32)
-    new_rows: list[ThemeMessage] = []
-    with transaction.atomic():
-        for message_id in order:
-            vector = vectors[message_id]
-            sims = matrix @ vector if len(matrix) else np.zeros(0)
-            best = int(np.argmax(sims)) if len(sims) else -1
-            if best >= 0 and sims[best] >= JOIN_SIMILARITY:
-                theme = themes[best]
-                similarity = float(sims[best])
-                sizes[best] += 1
-                matrix[best] = _unit(matrix[best] * (sizes[best] - 1) + vector)
+    live = list(
+        Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(centroid=b"")
+        .values_list("pk", "centroid", "message_count")
+    )
+    theme_ids = [pk for pk, _, _ in live]
+    matrix = np.stack([_from_bytes(c) for _, c, _ in live]) if live else np.zeros((0, DIMENSIONS), dtype=np.float32)
+    batch = np.stack([vectors[i] for i in order])
+    # Nearest existing theme for the whole batch in a few matrix products (blocks bound the memory);
+    # themes seeded by this batch are compared one by one below, as they appear.
+    best_existing = np.full(len(order), -1, dtype=np.int64)
+    best_sim = np.full(len(order), -np.inf, dtype=np.float32)
+    for start in range(0, len(order), 256):
+        if len(matrix):
+            sims = batch[start : start + 256] @ matrix.T
+            best_existing[start : start + 256] = sims.argmax(1)
+            best_sim[start : start + 256] = sims.max(1)
+    sums: dict[int, np.ndarray] = {}  # existing theme index -> sum of the vectors joining it
+    seeds = np.zeros((len(order), DIMENSIONS), dtype=np.float32)  # centres of themes seeded by this batch
+    seed_counts: list[int] = []
+    seed_members: list[list[int]] = []
+    placements: list[tuple[str, int, float]] = []  # ("old" | "new", index, similarity) per message
+    for row, message_id in enumerate(order):
+        vector = batch[row]
+        target, similarity = ("old", int(best_existing[row])), float(best_sim[row])
+        if seed_counts:
+            seed_sims = seeds[: len(seed_counts)] @ vector
+            k = int(seed_sims.argmax())
+            if seed_sims[k] > similarity:
+                target, similarity = ("new", k), float(seed_sims[k])
+        if target[1] >= 0 and similarity >= JOIN_SIMILARITY:
+            if target[0] == "old":
+                sums[target[1]] = sums.get(target[1], 0) + vector
             else:
-                theme = Theme.objects.create(title=f"New theme {message_id}", centroid=_to_bytes(vector))
-                themes.append(theme)
-                sizes.append(1)
-                matrix = np.vstack([matrix, vector[None, :]])
-                similarity = 1.0
-                result.new_themes += 1
-            new_rows.append(ThemeMessage(theme=theme, message_id=message_id, similarity=similarity))
-            result.touched_themes.add(theme.pk)
+                k = target[1]
+                seed_counts[k] += 1
+                seed_members[k].append(row)
+                seeds[k] = _unit(seeds[k] * (seed_counts[k] - 1) + vector)
+            placements.append((target[0], target[1], similarity))
+        else:
+            seeds[len(seed_counts)] = vector
+            seed_counts.append(1)
+            seed_members.append([row])
+            placements.append(("new", len(seed_counts) - 1, 1.0))
+    with transaction.atomic():
+        created = Theme.objects.bulk_create([
+            Theme(title=f"New theme {order[members[0]]}", centroid=_to_bytes(seeds[k]))
+            for k, members in enumerate(seed_members)
+        ])
+        result.new_themes = len(created)
+        new_rows = []
+        for message_id, (where, k, similarity) in zip(order, placements):
+            pk = theme_ids[k] if where == "old" else created[k].pk
+            new_rows.append(ThemeMessage(theme_id=pk, message_id=message_id, similarity=similarity))
+            result.touched_themes.add(pk)
         ThemeMessage.objects.bulk_create(new_rows, ignore_conflicts=True)
-        for i, theme in enumerate(themes):
-            if theme.pk in result.touched_themes:
-                Theme.objects.filter(pk=theme.pk).update(centroid=_to_bytes(matrix[i]))
+        for k, total in sums.items():
+            size = max(live[k][2], 1)
+            Theme.objects.filter(pk=theme_ids[k]).update(centroid=_to_bytes(_unit(matrix[k] * size + total)))
     result.done = len(new_rows)
     theme_refresh(theme_ids=sorted(result.touched_themes))
     logger.info("feedback assigned %s messages (%s new themes)", result.done, result.new_themes)

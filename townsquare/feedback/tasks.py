@@ -14,11 +14,7 @@ def process_messages_task(message_ids: list[int]) -> int:
 @periodic(name="feedback-process-pending", cron="*/10 * * * *")
 @task(queue_name="feedback")
 def process_pending_messages_task() -> int:
-    total, previous = 0, None
-    while (ids := services.messages_pending(limit=2000)) and ids != previous:
-        services.messages_process(message_ids=ids)
-        total, previous = total + len(ids), ids
-    return total
+    return services.messages_process_pending()
 
 
 @periodic(name="feedback-regroup", cron="30 2 * * *")

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from townsquare.feedback.pipeline import classify, cluster, embed, phrases, rank, text
+from townsquare.feedback.pipeline import classify, cluster, embed, phrases, prefilter, rank, text
 from townsquare.feedback.pipeline import eval_plugins
 
 
@@ -55,6 +55,23 @@ def test_the_int8_runtime_stays_within_the_agreed_distance_of_the_reference() ->
     report = json.loads(next(embed.cache_dir().glob("*-int8.json")).read_text())
     assert report["mean_cosine"] >= embed.MIN_COSINE and report["probe_texts"] == embed.PROBE_SIZE
     assert embed.active_runtime() == "onnx-int8"
+
+
+def test_the_prefilter_passes_feedback_candidates_and_drops_chatter() -> None:
+    keep = {
+        "Export to CSV drops rows with commas": ("chat", False, "cue"),  # a problem word
+        "is there a way to set the region per project": ("chat", False, "cue"),
+        "any chance of a dark mode": ("reply", False, "cue"),
+        "Upgrade guide for v4": ("issue", True, "thread start"),
+        " ".join(["word"] * prefilter.LONG_WORDS): ("reply", False, "long"),
+    }
+    for sentence, (kind, starts, reason) in keep.items():
+        assert prefilter.screen(sentence, kind=kind, starts_thread=starts) == prefilter.Verdict(True, reason), sentence
+    for sentence, reason in {"thanks!": "short", "+1": "short", "lol same here mate": "no cue",
+                             "see you all at the meetup": "no cue", "Upgrade guide": "short"}.items():
+        assert prefilter.screen(sentence, kind="chat") == prefilter.Verdict(False, reason), sentence
+    # a reply never counts as a thread start, whatever its kind
+    assert prefilter.screen("Notes from the call today", kind="reply", starts_thread=True).keep is False
 
 
 def test_it_finds_the_number_of_groups_itself() -> None:

@@ -170,6 +170,23 @@ def test_bots_and_pull_requests_are_not_embedded(channels: list[Any]) -> None:
     assert set(Classification.objects.values_list("kind", flat=True)) == {"not_feedback"}
 
 
+def test_chatter_is_screened_out_before_embedding_and_recorded_as_not_feedback(channels: list[Any]) -> None:
+    thread = MessageFactory(kind="chat", body="Export to CSV keeps failing with a timeout after 30s", channel=channels[2])
+    replies = [
+        MessageFactory(kind="chat", body=body, channel=channels[2], thread_external_id=thread.external_id,
+                       parent_external_id=thread.external_id)
+        for body in ("thanks!", "+1", "lol same here mate", "how do I raise the timeout for exports", "see you all at the meetup")
+    ]
+    result = services.messages_process(message_ids=[thread.pk] + [m.pk for m in replies])
+    embedded = set(Embedding.objects.values_list("message_id", flat=True))
+    # the problem report and the reply that asks something go on; acknowledgements and chatter do not
+    assert embedded == {thread.pk, replies[3].pk}
+    assert result.skipped == 4
+    kinds = dict(Classification.objects.values_list("message_id", "kind"))
+    assert {kinds[m.pk] for m in replies[:3] + replies[4:]} == {"not_feedback"}
+    assert services.messages_pending() == []  # screened messages are done, not retried
+
+
 def test_a_curators_merge_survives_regrouping(channels: list[Any], make_user: Any) -> None:
     curator = make_user("devrel_member")
     export = _process(EXPORT, channels)
