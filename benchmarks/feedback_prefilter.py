@@ -34,12 +34,33 @@ def labelled(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def cascade(rows: list[tuple[str, str]]) -> None:
+    """Feedback precision/recall of the classifier alone and of the pipeline as it runs (pre-filter first)."""
+    from townsquare.feedback.pipeline import classify
+    from townsquare.feedback.pipeline.embed import embed
+    from townsquare.feedback.pipeline.prefilter import screen
+    from townsquare.feedback.pipeline.text import prepare
+
+    texts, labels = classify.load_seed()
+    model = classify.train(embed([prepare(None, t) for t in texts]), labels, cross_validate=False)
+    prepared = [prepare(None, text) for _, text in rows]
+    predicted = [p.kind != "not_feedback" for p in classify.predict(model, embed(prepared))]
+    passed = [screen(text).keep for text in prepared]
+    truth = [label != "not_feedback" for label, _ in rows]
+    print(f"\n{len(rows)} hand-labelled real messages, feedback found by (trained on the seed set):")
+    for name, found in (("classifier alone", predicted), ("pre-filter + classifier", [a and b for a, b in zip(passed, predicted)])):
+        hits = sum(f and t for f, t in zip(found, truth))
+        print(f"  {name:24} precision {100 * hits / max(sum(found), 1):5.1f} %  recall {100 * hits / sum(truth):5.1f} %  "
+              f"({sum(found)} flagged, {sum(truth)} real)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--labelled", type=Path, action="append")
     args = ap.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townsquare.settings")
     os.environ.setdefault("TOWNSQUARE_DATA_DIR", "/tmp/townsquare-bench-prefilter")
+    os.environ.setdefault("TOWNSQUARE_MODEL_CACHE", str(ROOT / ".cache" / "models"))
     import django
 
     django.setup()
@@ -65,6 +86,9 @@ def main() -> int:
             print(f"  feedback recall {100 * feedback_kept / feedback:.1f} %  "
                   f"(not_feedback passed on: {100 * kept['not_feedback'] / max(total['not_feedback'], 1):.1f} %)")
 
+    evaluation = TRAINING / "eval_real.tsv"
+    if evaluation.exists():
+        cascade(labelled(evaluation))
     if not real_corpus.available():
         print("../shared/data not found: archive pass rates skipped")
         return 0
