@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def available() -> list[str]:
-    return sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", "run", "harness"))
+    return sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", "run", "harness", "real_corpus"))
 
 
 def main(argv: list[str]) -> int:
