@@ -49,8 +49,11 @@ _CUES = re.compile(
         annoy\w*|frustrat\w*|terrible|awful|horrible|hate|useless|painful|pain|disappoint\w*|unusable|
         ridiculous|worse|worst|sucks?|expensive|pricing|price|cancel\w*|churn\w*|switch(?:ing|ed)?\s+to|
         # praise
-        love\w*|great|awesome|amazing|excellent|fantastic|brilliant|impressive|kudos|thank\w*\s+for|
-        nice\s+work|well\s+done|game\s?changer|works?\s+(?:great|perfectly|well)|helpful|saved
+        love\w*|great|awesome|amazing|excellent|fantastic|brilliant|impressive|kudos|thank\w*(?:\s+you)?\s+for|
+        nice\s+work|well\s+done|game\s?changer|works?\s+(?:great|perfectly|well)|helpful|saved|best|joy|delight\w*|smooth\w*|
+        # agreement with someone else's report or wish: another person affected
+        me\s+too|same\s+(?:here|problem|issue|thing|with|for\s+me)|not\s+just\s+you|agreed?|would\s+make|we'd|i'd|
+        ask(?:s|ed|ing)?\s+for
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )

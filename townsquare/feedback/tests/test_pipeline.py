@@ -62,6 +62,8 @@ def test_the_prefilter_passes_feedback_candidates_and_drops_chatter() -> None:
         "Export to CSV drops rows with commas": ("chat", False, "cue"),  # a problem word
         "is there a way to set the region per project": ("chat", False, "cue"),
         "any chance of a dark mode": ("reply", False, "cue"),
+        "Not just you, I see it with the events endpoint": ("reply", False, "cue"),  # another person affected
+        "Thank you for 2.0, honestly the release of the year": ("chat", False, "cue"),
         "Upgrade guide for v4": ("issue", True, "thread start"),
         " ".join(["word"] * prefilter.LONG_WORDS): ("reply", False, "long"),
     }
