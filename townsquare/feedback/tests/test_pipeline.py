@@ -69,7 +69,7 @@ def test_the_prefilter_passes_feedback_candidates_and_drops_chatter() -> None:
     }
     for sentence, (kind, starts, reason) in keep.items():
         assert prefilter.screen(sentence, kind=kind, starts_thread=starts) == prefilter.Verdict(True, reason), sentence
-    for sentence, reason in {"thanks!": "short", "+1": "short", "lol same here mate": "no cue",
+    for sentence, reason in {"thanks!": "short", "+1": "short", "lol that is hilarious mate": "no cue",
                              "see you all at the meetup": "no cue", "Upgrade guide": "short"}.items():
         assert prefilter.screen(sentence, kind="chat") == prefilter.Verdict(False, reason), sentence
     # a reply never counts as a thread start, whatever its kind

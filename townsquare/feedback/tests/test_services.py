@@ -175,7 +175,7 @@ def test_chatter_is_screened_out_before_embedding_and_recorded_as_not_feedback(c
     replies = [
         MessageFactory(kind="chat", body=body, channel=channels[2], thread_external_id=thread.external_id,
                        parent_external_id=thread.external_id)
-        for body in ("thanks!", "+1", "lol same here mate", "how do I raise the timeout for exports", "see you all at the meetup")
+        for body in ("thanks!", "+1", "lol that is hilarious mate", "how do I raise the timeout for exports", "see you all at the meetup")
     ]
     result = services.messages_process(message_ids=[thread.pk] + [m.pk for m in replies])
     embedded = set(Embedding.objects.values_list("message_id", flat=True))
