@@ -7,11 +7,7 @@ from townsquare.feedback.models import Theme
 
 
 def feedback_demo_load() -> dict[str, int]:
-    processed = 0
-    previous: list[int] | None = None
-    while (ids := services.messages_pending(limit=2000)) and ids != previous:
-        services.messages_process(message_ids=ids)
-        processed, previous = processed + len(ids), ids
+    processed = services.messages_process_pending()
     proposals = services.themes_recluster(days=3650).proposals if processed else 0
     live = Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
     return {"messages processed": processed, "themes": live.count(), "proposals": proposals}
