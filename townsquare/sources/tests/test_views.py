@@ -169,6 +169,20 @@ def test_the_sync_command_runs_every_enabled_source_and_reports_failures(tmp_pat
         call_command("sync", "nope")
 
 
+def test_the_import_command_takes_source_settings_for_links_back(tmp_path: Path) -> None:
+    from townsquare.sources.demo import DEMO_DATA
+
+    archive = DEMO_DATA / "slack" / "houstondatavis-slack-export-2016-07-31.zip"
+    call_command("import", "slack_export", str(archive), "--name", "Meetup", "--set", "workspace_url=https://houstondatavis.slack.com",
+                 stdout=io.StringIO())
+    source = Source.objects.get(name="Meetup")
+    assert source.config["workspace_url"] == "https://houstondatavis.slack.com"
+    urls = list(Message.objects.filter(source=source).values_list("url", flat=True))
+    assert len(urls) == 1031 and all(u.startswith("https://houstondatavis.slack.com/archives/C") for u in urls)
+    with pytest.raises(CommandError, match="expected SETTING=VALUE"):
+        call_command("import", "slack_export", str(archive), "--set", "workspace_url")
+
+
 def test_the_demo_loads_once(settings: Any) -> None:
     from townsquare.sources.demo import sources_demo_load
 

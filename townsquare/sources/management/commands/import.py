@@ -19,6 +19,11 @@ class Command(RichCommand):
         parser.add_argument("kind", help="Archive kind: " + ", ".join(archive_kinds()))
         parser.add_argument("path", help="Archive file or directory.")
         parser.add_argument("--name", help="Source name (created if missing); defaults to '<kind>: <file name>'.")
+        parser.add_argument(
+            "--set", action="append", default=[], metavar="SETTING=VALUE", dest="settings",
+            help="A source setting, as in the source form (repeatable), e.g. workspace_url=https://acme.slack.com "
+                 "for Slack links or url_template=... for IRC logs.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind = options["kind"]
@@ -28,12 +33,21 @@ class Command(RichCommand):
         if not path.exists():
             raise CommandError(f"{path} does not exist")
         name = options["name"] or f"{kind}: {path.name}"
+        settings = {}
+        for item in options.get("settings") or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise CommandError(f"--set {item!r}: expected SETTING=VALUE, e.g. workspace_url=https://acme.slack.com")
+            settings[key.strip()] = value.strip()
         try:
             source, created = services.source_get_or_create(kind=kind, name=name)
         except TownsquareError as exc:
             raise CommandError(str(exc)) from exc
         if created:
             self.console.print(f"Created source {name!r}.", markup=False)
+        if settings:
+            services.source_update(source=source, name=source.name, config={**(source.config or {}), **settings},
+                                   schedule=source.schedule, enabled=source.enabled)
         with RunProgress(self.console, name) as progress:
             run = services.archive_import(source=source, path=path, progress=progress.update)
         self.console.print(summary_table([run]))
