@@ -21,7 +21,7 @@ def test_a_curator_merges_two_themes_with_the_keyboard_and_regrouping_keeps_it(w
     web.login("casey")
     web.goto("/feedback/")
     page = web.page
-    web.screenshot("feedback-inbox")
+    web.screenshot("feedback-inbox-merge")  # feedback-inbox.png is the demo's (tests/demo_workspace)
     page.check(f"tr[data-theme='{export.pk}'] input[name=themes]")
     page.check(f"tr[data-theme='{twin.pk}'] input[name=themes]")
     page.locator("body").click(position={"x": 5, "y": 5})
@@ -41,5 +41,5 @@ def test_a_curator_merges_two_themes_with_the_keyboard_and_regrouping_keeps_it(w
     web.goto(f"/feedback/themes/{survivor.pk}/")
     assert page.locator("#fb-people").inner_text() == "3"
     assert page.locator("#fb-customers").inner_text() == "1"
-    web.screenshot("feedback-theme")
+    web.screenshot("feedback-theme-merged")
     assert web.console_errors == []
