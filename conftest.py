@@ -303,6 +303,19 @@ def _plain_static_storage(settings: Any) -> None:
     }
 
 
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Test users get real passwords and log in for real; MD5 keeps hashing them from dominating the suite.
+
+    The default hashers stay listed after it, so passwords hashed outside a test's settings (the shared demo
+    workspace) still verify.
+    """
+    settings.PASSWORD_HASHERS = [FAST_HASHER, *settings.PASSWORD_HASHERS]
+
+
 # ---------------------------------------------------------------- worker subprocesses
 
 def database_url_for_subprocess() -> str:

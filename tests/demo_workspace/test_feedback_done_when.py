@@ -1,6 +1,6 @@
 """Issue 5's "Done when", on the demo workspace, through the real pipeline (MiniLM embeddings, the shipped classifier).
 
-The demo is loaded once for the module (it takes minutes). The expected counts below were counted by hand
+The demo is loaded once for the package (see conftest.py). The expected counts below were counted by hand
 from townsquare/sources/demo_data/acme/community.txt, not computed by the code under test:
 
 * "Python SDK pagination skips items": mkowalczyk, hollisg, jpark-dev (GitHub #212); lenaschmidt, carlosm
@@ -17,22 +17,21 @@ from townsquare/sources/demo_data/acme/community.txt, not computed by the code u
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 
-from townsquare.core.demo import DEMO_PASSWORD, demo_workspace_load
+from townsquare.core.demo import DEMO_PASSWORD
 from townsquare.core.weeks import last_complete_week
-from townsquare.feedback import services, vectors
+from townsquare.feedback import services
 from townsquare.feedback.models import CurationAction, Proposal, Theme, ThemeMessage
 from townsquare.reports.models import Report
 from townsquare.sources.models import Message
 
-pytestmark = [pytest.mark.xdist_group("feedback_done_when")]
+from . import GROUP
+
+pytestmark = [pytest.mark.xdist_group(GROUP)]
 
 ACME = "Acme Cloud"
 # (a message that opens the theme's thread, people, paying customers, channel kinds), counted by hand (see above)
@@ -42,29 +41,6 @@ EXPECTED = {
     "sso": ("SAML login loop after enabling SSO", 4, 4, 3),
 }
 STAFF = {"dana-okafor", "arilind", "eli-novak", "sam-patel"}
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The whole demo workspace, loaded once for this module inside a transaction that is rolled back after it.
-
-    Each test runs in a savepoint inside it (``django_db``), so no test sees another's changes, and nothing
-    is flushed: data the migrations seeded stays for the tests that run later in this process.
-    """
-    override = override_settings(FEEDBACK_VECTOR_PATH=str(tmp_path_factory.mktemp("vectors") / "vectors.usearch"))
-    override.enable()
-    vectors.forget_indexes()
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            demo_workspace_load()
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-    vectors.forget_indexes()
-    override.disable()
 
 
 def theme_of(title: str) -> Theme:
@@ -85,13 +61,13 @@ def who(theme: Theme) -> list[str]:
 
 def inbox_row(page: str, theme: Theme) -> list[str]:
     """The inbox row's number cells: score, people, customers, channels, messages."""
-    row = re.search(rf'<tr data-theme="{theme.pk}".*?</tr>', page, re.S)
+    row = re.search(rf'<tr data-theme="{theme.pk}".*?</tr>', page, re.DOTALL)
     assert row is not None, f"theme {theme.title!r} is not in the inbox"
     return re.findall(r'<td class="num">([^<]*)</td>', row.group(0))
 
 
 @pytest.fixture
-def devrel(client: Any, demo: None) -> Any:
+def devrel(client: Any, demo_workspace: dict[str, int]) -> Any:
     assert client.login(username="ari", password=DEMO_PASSWORD)  # the demo's DevRel member
     return client
 
