@@ -54,6 +54,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             pytest.exit(f"PostgreSQL at {url} is unreachable: {exc}", returncode=3)
 
 
+# Tests that must share one xdist worker, by path. ``pytest.mark.xdist_group`` no longer groups anything:
+# pytest-xdist 3.8 marks the group by rewriting ``item._nodeid``, which pytest 9 ignores, so
+# ``--dist loadgroup`` spread the demo tests over both workers and each loaded the demo (minutes).
+XDIST_GROUPS = {"tests/demo_workspace/": "demo_workspace"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class DirectoryGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for prefix, group in XDIST_GROUPS.items():
+                if nodeid.startswith(prefix):
+                    return group
+            return super()._split_scope(nodeid)
+
+    return DirectoryGroupScheduling(config, log)
+
+
 def unreachable(reason: str) -> None:
     """Skip locally, fail in CI: a missing service must never pass CI silently."""
     if _in_ci():
