@@ -15,7 +15,7 @@ channel. It goes through the product's own code, stage by stage, each timed:
 
 1. ingest: the records are upserted by ``sources.services.source_sync`` (identities, members, channels);
 2. process: ``feedback.services.messages_process_pending``: pre-filter, int8 ONNX embeddings, the
-   classifier, incremental assignment to themes (with theme refreshes);
+   classifier, incremental assignment to themes (touched themes refreshed every FLUSH_EVERY seconds and at the end);
 3. regroup: ``themes_recluster`` over the last ``--days`` days (proposals only);
 4. refresh: ``themes_refresh_all`` (scores, counts, key phrases).
 
@@ -155,13 +155,11 @@ def run(args: argparse.Namespace) -> int:
     stage("ingest", time.perf_counter() - t, f"{run.status}: {run.new:,} messages = {run.new / (time.perf_counter() - t):,.0f}/s")
 
     t = time.perf_counter()
-    last = [t]
 
     def report(done: int, result: Any) -> None:
         if done % 100_000 < 2000:
             now = time.perf_counter()
             print(f"  processed {done:,} ({done / (now - t):,.0f}/s overall; peak RSS {peak_rss_mib():,.0f} MiB)", flush=True)
-            last[0] = now
 
     handled = services.messages_process_pending(batch=2000, on_batch=report)
     seconds = time.perf_counter() - t

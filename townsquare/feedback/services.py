@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,8 @@ from townsquare.feedback.pipeline.cluster import cluster_vectors
 from townsquare.feedback.pipeline.embed import DIMENSIONS, MODEL_NAME, embed
 from townsquare.feedback.pipeline.prefilter import screen
 from townsquare.feedback.pipeline.text import looks_usable, prepare
-from townsquare.feedback.vectors import get_index
+from townsquare.feedback.vectors import FileVectorIndex, get_index
+from townsquare.feedback.vectors import writer as index_writer
 from townsquare.people.models import Team
 from townsquare.sources.models import Message
 
@@ -49,6 +51,8 @@ JOIN_SIMILARITY = 0.55
 # Message kinds that never carry community feedback.
 SKIPPED_KINDS = ("pull_request", "article")
 BATCH = 256
+# A pending sweep saves the vector index and refreshes the themes it touched at most this often (seconds).
+FLUSH_EVERY = 120.0
 RECLUSTER_DAYS = 28
 # Re-grouping proposes a merge when one group holds at least this share of each of two themes' messages.
 PROPOSAL_SHARE = 0.5
@@ -107,11 +111,13 @@ def starts_thread(message: Message) -> bool:
     return not message.parent_external_id and message.thread_external_id in ("", message.external_id)
 
 
-def messages_embed(*, message_ids: Sequence[int]) -> BatchResult:
+def messages_embed(*, message_ids: Sequence[int], flush: bool = True) -> BatchResult:
     """Embed each message version once.
 
     Skipped: bots, pull requests, unusable text, and what the pre-filter finds is not a feedback
     candidate (short acknowledgements, replies with no sign of a question, problem, wish or opinion).
+    ``flush=False`` leaves saving the vector index to the caller (a sweep saves it every
+    ``FLUSH_EVERY`` seconds, and ``embeddings_reconcile`` repairs what a crash did not save).
     """
     result = BatchResult()
     index = get_index()
@@ -134,39 +140,76 @@ def messages_embed(*, message_ids: Sequence[int]) -> BatchResult:
             result.skipped += 1  # recorded as not feedback by messages_classify, without a vector
             continue
         todo.append((message, text))
+    vectors = _embed_texts(todo)  # the whole batch at once: sorted by length over all of it, it pads least
     for start in range(0, len(todo), BATCH):
         chunk = todo[start : start + BATCH]
-        try:
-            vectors = embed([text for _, text in chunk])
-        except Exception as exc:  # one bad batch: retry one by one so a single message cannot sink it
-            logger.warning("feedback embedding batch failed (%s); retrying one by one", type(exc).__name__)
-            vectors = np.zeros((len(chunk), 384), dtype=np.float32)
-            for i, (message, text) in enumerate(chunk):
-                try:
-                    vectors[i] = embed([text])[0]
-                except Exception as one:
-                    _fail(message, "embed", f"{type(one).__name__}: {one}")
         with transaction.atomic():
-            rows = []
-            for (message, _), vector in zip(chunk, vectors):
-                if not vector.any():
-                    result.failed += 1
-                    continue
-                rows.append((Embedding.objects.create(message=message, message_version=message.version, model=MODEL_NAME), vector))
+            kept = [(message, vector) for (message, _), vector in zip(chunk, vectors[start : start + BATCH]) if vector.any()]
+            result.failed += len(chunk) - len(kept)
+            rows = Embedding.objects.bulk_create(
+                [Embedding(message=message, message_version=message.version, model=MODEL_NAME) for message, _ in kept]
+            )
             if rows:
-                index.add([row.pk for row, _ in rows], np.stack([v for _, v in rows]))
+                index.add([row.pk for row in rows], np.stack([v for _, v in kept]))
             # Older versions of these messages leave the index: one vector per message, its latest.
             stale = Embedding.objects.filter(message__in=[m for m, _ in chunk], model=MODEL_NAME).exclude(
-                pk__in=[row.pk for row, _ in rows]
+                pk__in=[row.pk for row in rows]
             )
             stale = [row for row in stale.select_related("message") if row.message_version < row.message.version]
             if stale:
                 index.remove([row.pk for row in stale])
                 Embedding.objects.filter(pk__in=[row.pk for row in stale]).delete()
         result.done += len(rows)
-    index.flush()
+    if flush:
+        index.flush()
     logger.info("feedback embedded %s messages (%s skipped, %s failed)", result.done, result.skipped, result.failed)
     return result
+
+
+def _embed_texts(todo: Sequence[tuple[Message, str]]) -> np.ndarray:
+    """Vectors for a batch; if the batch fails, one by one, so a single message cannot sink it.
+
+    A message that fails alone gets a zero vector and a ``ProcessingFailure`` naming it and the reason.
+    """
+    if not todo:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    try:
+        return embed([text for _, text in todo])
+    except Exception as exc:  # noqa: BLE001 - any failure of the model: isolate the message that causes it
+        logger.warning("feedback embedding batch failed (%s); retrying one by one", type(exc).__name__)
+    vectors = np.zeros((len(todo), DIMENSIONS), dtype=np.float32)
+    for i, (message, text) in enumerate(todo):
+        try:
+            vectors[i] = embed([text])[0]
+        except Exception as one:  # noqa: BLE001 - recorded with its reason; the batch goes on
+            _fail(message, "embed", f"{type(one).__name__}: {one}")
+    return vectors
+
+
+def embeddings_reconcile() -> int:
+    """Forget embeddings whose vector the index file does not hold, so they are processed again.
+
+    A sweep saves the file vector index every ``FLUSH_EVERY`` seconds rather than every batch (at a
+    million messages the file is a gigabyte); if the process dies in between, the database remembers
+    embeddings the file lost. Their rows and machine labels are deleted, so the next sweep embeds and
+    classifies those messages again; curator labels and theme placements stay. Returns how many.
+    """
+    index = get_index()
+    if not isinstance(index, FileVectorIndex):
+        return 0
+    keys = Embedding.objects.filter(model=MODEL_NAME)
+    if keys.count() == len(index):
+        return 0
+    missing = index.missing([pk for pk in keys.values_list("pk", flat=True).iterator(chunk_size=20_000)])
+    for start in range(0, len(missing), 5000):
+        chunk = missing[start : start + 5000]
+        with transaction.atomic():
+            message_ids = list(Embedding.objects.filter(pk__in=chunk).values_list("message_id", flat=True))
+            Embedding.objects.filter(pk__in=chunk).delete()
+            Classification.objects.filter(message_id__in=message_ids, curated_at__isnull=True).delete()
+    if missing:
+        logger.warning("feedback: %s embeddings were not in the saved vector index; they will be processed again", len(missing))
+    return len(missing)
 
 
 def vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
@@ -235,50 +278,59 @@ def classifier_current() -> tuple[ClassifierVersion, classify.Classifier]:
 
 
 def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
-    """Label messages that have an embedding; curator-corrected labels are kept as they are."""
+    """Label messages that have an embedding; curator-corrected labels are kept as they are.
+
+    Messages without a vector (bots, pull requests, empty or binary text, what the pre-filter dropped)
+    are recorded as not feedback: that marks them processed, so the pending sweep moves past them.
+    Rows are written in bulk: at a million messages, two queries a message would be most of the cost.
+    """
     result = BatchResult()
     version, model = classifier_current()
     vectors = vectors_for(message_ids)
-    curated = set(
-        Classification.objects.filter(message_id__in=list(vectors), curated_at__isnull=False).values_list(
-            "message_id", flat=True
+    existing = {
+        message_id: (pk, curated_at is not None)
+        for message_id, pk, curated_at in Classification.objects.filter(message_id__in=list(message_ids)).values_list(
+            "message_id", "pk", "curated_at"
         )
-    )
-    ids = [i for i in vectors if i not in curated]
-    for message_id, message_version in Message.objects.filter(pk__in=list(curated)).values_list("pk", "version"):
-        # a curator's label stands for later versions of the message too
-        Classification.objects.filter(message_id=message_id).update(message_version=message_version)
-    versions = dict(Message.objects.filter(pk__in=ids).values_list("pk", "version"))
-    predictions = classify.predict(model, np.stack([vectors[i] for i in ids])) if ids else []
-    with transaction.atomic():
-        for message_id, prediction in zip(ids, predictions):
-            Classification.objects.update_or_create(
-                message_id=message_id,
-                defaults={
-                    "message_version": versions[message_id],
-                    "kind": prediction.kind,
-                    "docs_gap": prediction.docs_gap,
-                    "confidence": prediction.confidence,
-                    "classifier": version,
-                },
-            )
+    }
+    versions = dict(Message.objects.filter(pk__in=list(message_ids)).values_list("pk", "version"))
+    curated = [i for i, (_, is_curated) in existing.items() if is_curated]
+    ids = [i for i in vectors if not existing.get(i, (0, False))[1]]
+    predictions = dict(zip(ids, classify.predict(model, np.stack([vectors[i] for i in ids])))) if ids else {}
+    now = timezone.now()
+    rows: list[Classification] = []
+    for message_id, message_version in versions.items():
+        if existing.get(message_id, (0, False))[1]:
+            continue
+        prediction = predictions.get(message_id)
+        if prediction is not None:
+            row = Classification(message_id=message_id, message_version=message_version, kind=prediction.kind,
+                                 docs_gap=prediction.docs_gap, confidence=prediction.confidence, classifier=version)
             result.done += 1
-        # Messages without a vector (bots, pull requests, empty or binary text) are not feedback; recording
-        # that marks them processed, so the pending sweep does not pick them up again.
-        rest = (
-            Message.objects.filter(pk__in=list(message_ids))
-            .exclude(pk__in=list(vectors))
-            .exclude(feedback_classification__curated_at__isnull=False)
-            .values_list("pk", "version")
-        )
-        for message_id, message_version in rest:
-            Classification.objects.update_or_create(
-                message_id=message_id,
-                defaults={"message_version": message_version, "kind": Classification.Kind.NOT_FEEDBACK,
-                          "docs_gap": False, "confidence": 1.0, "classifier": None},
-            )
+        else:
+            row = Classification(message_id=message_id, message_version=message_version,
+                                 kind=Classification.Kind.NOT_FEEDBACK, docs_gap=False, confidence=1.0, classifier=None)
             result.skipped += 1
+        row.pk = existing.get(message_id, (None, False))[0]
+        row.updated_at = now
+        rows.append(row)
+    with transaction.atomic():
+        for message_id in curated:  # a curator's label stands for later versions of the message too
+            Classification.objects.filter(message_id=message_id).update(message_version=versions[message_id])
+        Classification.objects.bulk_create([r for r in rows if r.pk is None], batch_size=500)
+        Classification.objects.bulk_update(
+            [r for r in rows if r.pk is not None],
+            ["message_version", "kind", "docs_gap", "confidence", "classifier", "updated_at"],
+            batch_size=500,
+        )
     return result
+
+
+def _pending() -> Any:
+    from django.db.models import Exists, OuterRef
+
+    done = Classification.objects.filter(message=OuterRef("pk"), message_version=OuterRef("version"))
+    return Message.objects.filter(~Exists(done))
 
 
 def messages_pending(*, limit: int = 5000, after: int = 0) -> list[int]:
@@ -287,27 +339,66 @@ def messages_pending(*, limit: int = 5000, after: int = 0) -> list[int]:
     ``after`` continues a sweep past the ids already handed out, so a sweep over a large store reads
     it once instead of re-skipping the processed prefix on every batch.
     """
-    from django.db.models import Exists, OuterRef
-
-    done = Classification.objects.filter(message=OuterRef("pk"), message_version=OuterRef("version"))
-    return list(
-        Message.objects.filter(~Exists(done), pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit]
-    )
+    return list(_pending().filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def messages_process_pending(*, batch: int = 2000, on_batch: Callable[[int, BatchResult], None] | None = None) -> int:
-    """Run every pending message through the pipeline, batch by batch; returns how many were handled.
+def messages_pending_count() -> int:
+    return int(_pending().count())
 
-    A failure inside a batch is recorded per message (ProcessingFailure) and the sweep goes on; a
-    crash leaves the rest pending for the next sweep, which continues where this one stopped.
+
+def messages_process_pending(
+    *, batch: int = 2000, limit: int = 0, on_batch: Callable[[int, BatchResult], None] | None = None
+) -> int:
+    """Run pending messages through the pipeline, batch by batch; returns how many were handled.
+
+    ``limit`` stops after about that many messages (0: all pending). A failure inside a batch is
+    recorded per message (ProcessingFailure) and the sweep goes on; a crash leaves the rest pending
+    for the next sweep, which continues where this one stopped.
+
+    A sweep is the bulk path (a backfill may be a million messages): it saves the vector index and
+    refreshes the themes it touched (counts, score, phrases) every ``FLUSH_EVERY`` seconds and at
+    its end, not after every batch, because both cost in proportion to what is stored, not to the batch.
+    One sweep runs at a time per data directory (``vectors.writer``); a second one returns 0 at once.
     """
+    with index_writer() as allowed:
+        if not allowed:
+            logger.info("feedback: another process is sweeping pending messages; this sweep leaves them to it")
+            return 0
+        index = get_index()
+        if isinstance(index, FileVectorIndex):
+            index.reload_if_changed()
+        embeddings_reconcile()
+        return _sweep(index, batch=batch, limit=limit, on_batch=on_batch)
+
+
+def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, BatchResult], None] | None) -> int:
     total, after = 0, 0
-    while ids := messages_pending(limit=batch, after=after):
-        result = messages_process(message_ids=ids)
-        total, after = total + len(ids), ids[-1]
-        if on_batch is not None:
-            on_batch(total, result)
+    touched: set[int] = set()
+    last_save = time.monotonic()
+    try:
+        while ids := messages_pending(limit=min(batch, limit - total) if limit else batch, after=after):
+            result = messages_process(message_ids=ids, bulk=True)
+            total, after = total + len(ids), ids[-1]
+            touched |= result.touched_themes
+            if time.monotonic() - last_save >= FLUSH_EVERY:
+                index.flush()
+                _refresh_touched(touched)
+                last_save = time.monotonic()
+            if on_batch is not None:
+                on_batch(total, result)
+            if limit and total >= limit:
+                break
+    finally:
+        index.flush()
+        _refresh_touched(touched)
     return total
+
+
+def _refresh_touched(theme_ids: set[int]) -> None:
+    ids = sorted(theme_ids)
+    for start in range(0, len(ids), 200):
+        theme_refresh(theme_ids=ids[start : start + 200])
+    theme_ids.clear()
 
 
 @transaction.atomic
@@ -339,10 +430,12 @@ def classification_correct(*, message: Message, kind: str, docs_gap: bool = Fals
 # ------------------------------------------------------------------------------------ assignment
 
 
-def messages_assign(*, message_ids: Sequence[int]) -> BatchResult:
+def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> BatchResult:
     """Put each new feedback message in the nearest theme when similar enough, else seed a new theme.
 
     Already-assigned messages are left where they are (a curator's placement is never undone).
+    Touched themes are refreshed unless ``refresh=False`` (then ``result.touched_themes`` says which
+    to refresh; theme centres are kept up to date either way).
     """
     result = BatchResult()
     feedback_ids = set(
@@ -414,16 +507,21 @@ def messages_assign(*, message_ids: Sequence[int]) -> BatchResult:
             size = max(live[k][2], 1)
             Theme.objects.filter(pk=theme_ids[k]).update(centroid=_to_bytes(_unit(matrix[k] * size + total)))
     result.done = len(new_rows)
-    theme_refresh(theme_ids=sorted(result.touched_themes))
+    if refresh:
+        theme_refresh(theme_ids=sorted(result.touched_themes))
     logger.info("feedback assigned %s messages (%s new themes)", result.done, result.new_themes)
     return result
 
 
-def messages_process(*, message_ids: Sequence[int]) -> BatchResult:
-    """The whole path for new messages: embed, classify, assign."""
-    embedded = messages_embed(message_ids=message_ids)
+def messages_process(*, message_ids: Sequence[int], bulk: bool = False) -> BatchResult:
+    """The whole path for new messages: embed, classify, assign.
+
+    ``bulk=True`` (the pending sweep) leaves saving the vector index and refreshing the touched
+    themes to the caller, who does both once for many batches.
+    """
+    embedded = messages_embed(message_ids=message_ids, flush=not bulk)
     messages_classify(message_ids=message_ids)
-    assigned = messages_assign(message_ids=message_ids)
+    assigned = messages_assign(message_ids=message_ids, refresh=not bulk)
     assigned.skipped = embedded.skipped
     assigned.failed = embedded.failed
     return assigned

@@ -14,8 +14,10 @@ Both take and return unit float32 vectors of ``DIMENSIONS`` and cosine similarit
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -45,9 +47,29 @@ class FileVectorIndex:
         self.path = path
         self._lock = threading.RLock()
         self._index = Index(ndim=DIMENSIONS, metric="cos", dtype="f32")
+        self._saved_at = self._mtime()
         if path.exists():
             self._index.load(str(path))
         self._dirty = False
+
+    def _mtime(self) -> float:
+        try:
+            return self.path.stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
+
+    def reload_if_changed(self) -> bool:
+        """Read the file again if another process saved it since this one read or saved it.
+
+        Only the holder of ``writer()`` writes, so a process about to write first catches up here.
+        """
+        with self._lock:
+            mtime = self._mtime()
+            if self._dirty or mtime == self._saved_at or not self.path.exists():
+                return False
+            self._index.load(str(self.path))
+            self._saved_at = mtime
+            return True
 
     def __len__(self) -> int:
         return len(self._index)
@@ -72,6 +94,11 @@ class FileVectorIndex:
                     out[row] = self._index.get(int(key))
         return out
 
+    def missing(self, keys: Sequence[int]) -> list[int]:
+        """The keys this index does not hold (in memory: saved or not)."""
+        with self._lock:
+            return [int(key) for key in keys if not self._index.contains(int(key))]
+
     def remove(self, keys: Sequence[int]) -> None:
         with self._lock:
             for key in keys:
@@ -94,6 +121,7 @@ class FileVectorIndex:
                 self._index.save(str(tmp))
                 tmp.replace(self.path)  # atomic: a crash never leaves half an index
                 self._dirty = False
+                self._saved_at = self._mtime()
 
 
 class PgVectorIndex:
@@ -175,6 +203,27 @@ def get_index() -> VectorIndex:
         if key not in _indexes:
             _indexes[key] = FileVectorIndex(path)
         return _indexes[key]
+
+
+@contextlib.contextmanager
+def writer() -> Iterator[bool]:
+    """Whether this process may write the file index now (one writer per data directory).
+
+    Yields False, without waiting, while another process holds it: a second worker's sweep then
+    leaves the pending messages to the sweep already running instead of racing it for the file.
+    """
+    path = index_path().with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def forget_indexes() -> None:

@@ -298,3 +298,64 @@ def test_the_demo_loader_processes_pending_messages_once(channels: list[Any]) ->
     first = feedback_demo_load()
     assert first["messages processed"] == 7 and first["themes"] == 2
     assert feedback_demo_load()["messages processed"] == 0
+
+
+def test_a_sweep_stops_at_its_limit_and_the_next_one_continues(channels: list[Any]) -> None:
+    messages = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT + DARK)]
+    seen: list[int] = []
+    assert services.messages_process_pending(batch=2, limit=4, on_batch=lambda done, _: seen.append(done)) == 4
+    assert seen == [2, 4]
+    assert services.messages_pending_count() == 3
+    assert services.messages_pending() == [m.pk for m in messages[4:]]
+    assert services.messages_process_pending(batch=2) == 3
+    assert services.messages_pending_count() == 0
+
+
+def test_a_sweep_refreshes_the_themes_it_touched_once_at_its_end(channels: list[Any]) -> None:
+    for i, text in enumerate(EXPORT):
+        MessageFactory(body=text, channel=channels[i % 3])
+    themes_during: list[list[tuple[int, int]]] = []
+
+    def during(done: int, result: services.BatchResult) -> None:
+        themes_during.append(list(Theme.objects.values_list("message_count", "people_count")))
+
+    services.messages_process_pending(batch=2, on_batch=during)
+    # Between batches the counts wait (they cost in proportion to the theme, not the batch) ...
+    assert themes_during[0] == [(0, 0)]
+    # ... and at the end of the sweep the theme has its counts, title and phrases.
+    theme = Theme.objects.get()
+    assert (theme.message_count, theme.people_count, theme.channel_count) == (4, 4, 3)
+    assert theme.key_phrases and "csv" in theme.title.lower()
+
+
+def test_embeddings_the_index_file_lost_in_a_crash_are_processed_again(channels: list[Any]) -> None:
+    from townsquare.feedback import vectors
+
+    messages = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT + DARK)]
+    services.messages_process(message_ids=[m.pk for m in messages[:4]])  # saved to the index file
+    services.messages_process(message_ids=[m.pk for m in messages[4:]], bulk=True)  # not saved yet: then a crash
+    assert Embedding.objects.count() == 7
+    vectors.forget_indexes()  # a new process reads the file
+    assert services.messages_pending_count() == 0
+    assert services.messages_process_pending() == 3  # reconciled: the three lost vectors are embedded again
+    assert Embedding.objects.count() == 7 and len(vectors.get_index()) == 7
+    assert set(services.vectors_for([m.pk for m in messages])) == {m.pk for m in messages}
+    assert ThemeMessage.objects.count() == 7  # their theme placements were kept, none duplicated
+    assert services.embeddings_reconcile() == 0
+
+
+def test_one_sweep_at_a_time_and_a_writer_catches_up_with_the_saved_file(channels: list[Any], settings: Any) -> None:
+    from pathlib import Path
+
+    from townsquare.feedback import vectors
+
+    for i, text in enumerate(EXPORT):
+        MessageFactory(body=text, channel=channels[i % 3])
+    with vectors.writer() as first:  # another worker's sweep holds the index
+        assert first is True
+        assert services.messages_process_pending() == 0
+        assert services.messages_pending_count() == 4
+    other = vectors.FileVectorIndex(Path(settings.FEEDBACK_VECTOR_PATH))  # another process, which read the file early
+    assert services.messages_process_pending() == 4
+    assert len(other) == 0 and other.reload_if_changed() and len(other) == 4
+    assert not other.reload_if_changed()  # unchanged since

@@ -50,7 +50,9 @@ class Command(RichCommand):
             )
 
     def _embed(self, limit: int) -> None:
-        pending = services.messages_pending(limit=limit or 10_000_000)
+        pending = services.messages_pending_count()
+        if limit:
+            pending = min(pending, limit)
         if not pending:
             self.console.print("Nothing pending.")
             return
@@ -59,25 +61,26 @@ class Command(RichCommand):
         if self.console.is_terminal:
             progress = Progress(TextColumn("feedback"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.console)
             progress.start()
-            bar = progress.add_task("embed", total=len(pending))
+            bar = progress.add_task("embed", total=pending)
+
+        def report(done: int, result: services.BatchResult) -> None:
+            totals["assigned"] += result.done
+            totals["new_themes"] += result.new_themes
+            totals["skipped"] += result.skipped
+            totals["failed"] += result.failed
+            if progress is not None:
+                progress.update(bar, completed=done)
+            else:
+                logger.info("feedback embed: %s of %s messages", done, pending)
+                self.console.print(f"{done:,} of {pending:,} messages", highlight=False)
+
         start = time.perf_counter()
         try:
-            for offset in range(0, len(pending), CHUNK):
-                chunk = pending[offset : offset + CHUNK]
-                result = services.messages_process(message_ids=chunk)
-                totals["assigned"] += result.done
-                totals["new_themes"] += result.new_themes
-                totals["skipped"] += result.skipped
-                totals["failed"] += result.failed
-                if progress is not None:
-                    progress.update(bar, advance=len(chunk))
-                else:
-                    logger.info("feedback embed: %s of %s messages", offset + len(chunk), len(pending))
-                    self.console.print(f"{offset + len(chunk):,} of {len(pending):,} messages", highlight=False)
+            processed = services.messages_process_pending(batch=CHUNK, limit=limit, on_batch=report)
         finally:
             if progress is not None:
                 progress.stop()
         self.console.print(
-            f"Processed {len(pending):,} messages in {time.perf_counter() - start:.1f} s: "
+            f"Processed {processed:,} messages in {time.perf_counter() - start:.1f} s: "
             + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in totals.items()), highlight=False,
         )
