@@ -438,6 +438,7 @@ def theme_refresh(*, theme_ids: Sequence[int], now: dt.datetime | None = None, p
     weights = selectors.score_weights_get()
     themes = list(Theme.objects.filter(pk__in=list(theme_ids)))
     groups: dict[int, list[str]] = {}
+    sources: dict[int, list[phrases.TitleSource]] = {}
     for theme in themes:
         rows = list(selectors.theme_messages(theme))
         stats = selectors.stats_for(rows, now=now)
@@ -460,11 +461,22 @@ def theme_refresh(*, theme_ids: Sequence[int], now: dt.datetime | None = None, p
         Theme.objects.filter(pk=theme.pk).update(**update)
         if rows and phrases_too:
             groups[theme.pk] = [message_text(r.message) for r in rows[:300]]
+            sources[theme.pk] = _title_sources(rows[:300], vectors)
     if groups:
-        _refresh_phrases(groups)
+        _refresh_phrases(groups, sources)
 
 
-def _refresh_phrases(groups: dict[int, list[str]]) -> None:
+def _title_sources(rows: Sequence[ThemeMessage], vectors: dict[int, np.ndarray]) -> list[phrases.TitleSource]:
+    return [
+        phrases.TitleSource(
+            title=r.message.title or "", body=r.message.body or "", starts_thread=starts_thread(r.message),
+            vector=vectors.get(r.message_id),
+        )
+        for r in rows
+    ]
+
+
+def _refresh_phrases(groups: dict[int, list[str]], sources: dict[int, list[phrases.TitleSource]]) -> None:
     # Contrast with other live themes, as class-based TF-IDF needs other classes to be discriminative.
     others = (
         Theme.objects.exclude(pk__in=list(groups))
@@ -479,7 +491,7 @@ def _refresh_phrases(groups: dict[int, list[str]]) -> None:
     for theme_id, key in zip(ids, found):
         update: dict[str, Any] = {"key_phrases": key}
         if theme_id not in titled:
-            update["title"] = phrases.title_from_phrases(key)[:200]
+            update["title"] = phrases.group_title(sources.get(theme_id, []), key)[:200]
         Theme.objects.filter(pk=theme_id).update(**update)
 
 
