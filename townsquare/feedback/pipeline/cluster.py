@@ -131,3 +131,14 @@ def centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.n
     cents = np.stack([vectors[labels == i].mean(0) for i in ids]).astype(np.float32)
     norms = np.linalg.norm(cents, axis=1, keepdims=True)
     return ids, cents / np.where(norms > 0, norms, 1.0)
+
+
+def nearest_ranks(cents: np.ndarray) -> np.ndarray:
+    """``ranks[i, j]``: how many other centroids are closer to ``i`` than ``j`` is (0 = ``j`` is nearest)."""
+    sims = cents @ cents.T
+    np.fill_diagonal(sims, -np.inf)
+    order = np.argsort(-sims, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    rows = np.arange(len(cents))[:, None]
+    ranks[rows, order] = np.arange(len(cents))[None, :]
+    return ranks
