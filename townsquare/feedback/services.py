@@ -34,7 +34,7 @@ from townsquare.feedback.models import (
     ThemeMessage,
 )
 from townsquare.feedback.pipeline import classify, phrases
-from townsquare.feedback.pipeline.cluster import centroids, cluster_vectors, nearest_ranks
+from townsquare.feedback.pipeline.cluster import centroids, cluster_vectors, neighbour_rank
 from townsquare.feedback.pipeline.embed import DIMENSIONS, MODEL_NAME, embed
 from townsquare.feedback.pipeline.prefilter import screen
 from townsquare.feedback.pipeline.text import looks_usable, prepare
@@ -552,7 +552,7 @@ def _merge_proposals(
     centres = _theme_centres(window, matrix)
     order = sorted(centres)
     position = {t: i for i, t in enumerate(order)}
-    ranks = nearest_ranks(np.stack([centres[t] for t in order])) if len(order) > 1 else np.zeros((1, 1))
+    stacked = np.stack([centres[t] for t in order])
     found: list[tuple[float, Proposal]] = []
     seen: set[frozenset[int]] = set()
     for themes in by_cluster.values():
@@ -565,7 +565,9 @@ def _merge_proposals(
                     continue
                 a, b = position[first], position[other]
                 similarity = float(centres[first] @ centres[other])
-                if similarity < MERGE_MIN_SIMILARITY or max(ranks[a, b], ranks[b, a]) >= MERGE_NEAREST:
+                if similarity < MERGE_MIN_SIMILARITY or max(
+                    neighbour_rank(stacked, a, b), neighbour_rank(stacked, b, a)
+                ) >= MERGE_NEAREST:
                     continue
                 seen.add(pair)
                 reason = (
