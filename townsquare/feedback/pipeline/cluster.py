@@ -124,10 +124,28 @@ def cluster_vectors(vectors: np.ndarray, *, resolution: float | None = None) -> 
 
 
 def centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(cluster ids, unit centroids) for every cluster id present in ``labels`` (ids >= 0)."""
-    ids = np.unique(labels[labels >= 0])
-    if len(ids) == 0:
-        return ids, np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    cents = np.stack([vectors[labels == i].mean(0) for i in ids]).astype(np.float32)
+    """(cluster ids, unit centroids) for every cluster id present in ``labels`` (ids >= 0).
+
+    One pass over the vectors whatever the number of clusters (a 200,000-message window may hold
+    tens of thousands of themes): rows are sorted by cluster and summed a run at a time.
+    """
+    keep = labels >= 0
+    vectors, labels = vectors[keep], labels[keep]
+    if len(labels) == 0:
+        return np.unique(labels), np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    order = np.argsort(labels, kind="stable")
+    ids, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
+    sums = np.add.reduceat(vectors[order].astype(np.float64), starts, axis=0)
+    cents = (sums / counts[:, None]).astype(np.float32)
     norms = np.linalg.norm(cents, axis=1, keepdims=True)
     return ids, cents / np.where(norms > 0, norms, 1.0)
+
+
+def neighbour_rank(cents: np.ndarray, i: int, j: int) -> int:
+    """How many other centroids are closer to centroid ``i`` than ``j`` is (0: ``j`` is its nearest).
+
+    Computed for one pair at a time: a full rank matrix over k themes is k x k (gigabytes at 20,000).
+    """
+    sims = cents @ cents[i]
+    sims[i] = -np.inf
+    return int((sims > sims[j]).sum())

@@ -1,15 +1,24 @@
-"""Theme titles and key phrases by class-based TF-IDF, as BERTopic does.
+"""Theme titles and key phrases.
 
-All texts of one group are one "class document"; a term's weight in a class is its frequency there
-times ``log(1 + A / f)`` where ``A`` is the average number of words per class and ``f`` the term's
-frequency over all classes. Terms frequent in this group and rare in the others win.
+Key phrases come from class-based TF-IDF, as BERTopic does. All texts of one group are one "class
+document"; a term's weight in a class is its frequency there times ``log(1 + A / f)`` where ``A`` is
+the average number of words per class and ``f`` the term's frequency over all classes. Terms frequent
+in this group and rare in the others win.
+
+Titles are a human line, not a list of phrases: the headline (title, else first real sentence) of the
+group's most representative message, the one closest to the group's centre, with thread starters that
+carry a title preferred when they are nearly as central. Key phrases are only the fallback title.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+
+from townsquare.feedback.pipeline.text import clean_body
 
 # Words that are frequent in community messages but say nothing about the subject.
 EXTRA_STOP_WORDS = frozenset(
@@ -88,3 +97,145 @@ def representatives(vectors: np.ndarray, *, top: int = 3) -> list[int]:
     if norm > 0:
         centroid = centroid / norm
     return [int(i) for i in np.argsort(-(vectors @ centroid))[:top]]
+
+
+# ----------------------------------------------------------------------------------------- titles
+
+TITLE_CHARS = 80
+# A thread starter with a title wins over a more central message when it is at most this much less
+# similar to the centre (cosine): its author already wrote the summary line.
+STARTER_BONUS = 0.08
+# Each key phrase word in a headline adds this much (up to three words): prefer lines naming the subject.
+PHRASE_BONUS = 0.015
+# How many of the most central messages are considered for the title.
+TITLE_CANDIDATES = 8
+
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv)\s*:\s*|\[[^\]]{1,40}\]\s*|#\d+\s+)+", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^(hi|hello|hey|hiya|howdy|greetings|dear|good (morning|afternoon|evening)|yo)\b"
+    r"([ ]+(all|everyone|everybody|folks|guys|team|there|people|friends|y'?all|everysoul|devs|experts))*"
+    r"[ ]*[,!.:;\u2014-]*\s*",
+    re.IGNORECASE,
+)
+# "nick: ...", "@nick ..." and "nick_2, ..." at the start of chat replies; "Question: ...", "Update: ..." and
+# fillers ("So, ...") too. A plain word before a comma stays: "Python, Node and Go SDKs all fail".
+_ADDRESS = re.compile(
+    r"^(@[\w.\-]+[,:]?\s+|[\w\-\[\]^|`{}]{2,24}:\s+(?=\S)|[\w\-\[\]^|`{}]*[\d_^|`{}\[\]][\w\-\[\]^|`{}]*,\s+"
+    r"|(so|well|also|ok|okay|hmm+|however|btw|anyway|anywho|edit|update|agreed|indeed|sure|yes|yeah|yep),\s+)",
+    re.IGNORECASE,
+)
+_MD_LINK = re.compile(r"!?\[([^\]]{0,200})\]\([^)]{0,500}\)")
+# Markdown headings, bullets and emphasis, and emoji shortcodes; "page_size" keeps its underscore.
+_MD_NOISE = re.compile(
+    r"(^|\s)(#{1,6}|[*+-]|\d+[.)])\s+|(?<!\w)[*_~]{1,3}(?=\w)|(?<=\w)[*_~]{1,3}(?!\w)|:[a-z0-9_+-]{2,30}:|`"
+)
+_LONG_TOKEN = re.compile(r"\S{41,}")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(@])|\n+")
+_NOT_A_SUMMARY = re.compile(
+    r"^(thanks|thank you|thx|ty|sorry|apologies|ok|okay|yes|yeah|yep|no|nope|same here|same|me too|\+1|"
+    r"any updates?|bump|lol|great|cool|nice|welcome|i see|got it|i have a question|quick question|question)\b"
+    r"[\s,.!?:]*($|(for|so|to|again|a lot|everyone|all)\b)",
+    re.IGNORECASE,
+)
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _tidy(line: str, *, body: bool) -> str:
+    line = _MD_LINK.sub(r"\1", line)
+    line = _WS.sub(" ", line).strip(" \t\"'\u201c\u201d\u2018\u2019`|>-")
+    for _ in range(3):  # "Hi all, @ana: ..." carries several openers
+        before = line
+        line = _GREETING.sub("", line, count=1)
+        if body:  # in a title, "SAML: login loop" is the subject, not someone addressed
+            line = _ADDRESS.sub("", line, count=1)
+        line = line.strip()
+        if line == before:
+            break
+    line = _MD_NOISE.sub(" ", line)
+    line = _LONG_TOKEN.sub(" ", line)
+    return _WS.sub(" ", line).strip(" \t\"'\u201c\u201d\u2018\u2019`|>-")
+
+
+def _usable(line: str) -> bool:
+    return len(_WORD.findall(line)) >= 3 and not _NOT_A_SUMMARY.match(line)
+
+
+def _shorten(line: str, limit: int) -> str:
+    line = line.rstrip(" ,;:-")
+    if line.endswith(".") and not line.endswith(".."):
+        line = line[:-1]
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-(") + "\u2026"
+
+
+def headline(title: str | None, body: str | None, *, limit: int = TITLE_CHARS) -> str:
+    """A one-line summary of one message, or "" when it has none.
+
+    Its title when it has a usable one (without "Re:", "[list]" or "#123" prefixes), else the first
+    sentence of its body that says something, after code, quotes, markup, greetings and chat
+    addressing ("nick: ") are removed. Cut at a word boundary to ``limit`` characters.
+    """
+    candidates: list[tuple[str, bool]] = []
+    if title and title.strip():
+        candidates.append((_SUBJECT_PREFIX.sub("", title), False))
+    cleaned = clean_body(body or "")
+    candidates.extend((sentence, True) for sentence in _SENTENCE_END.split(cleaned[:3000]))
+    for raw, in_body in candidates:
+        line = _tidy(raw.replace("\x00", " "), body=in_body)
+        if _usable(line):
+            line = _shorten(line, limit)
+            return line[:1].upper() + line[1:]
+    return ""
+
+
+@dataclass(frozen=True, eq=False)
+class TitleSource:
+    """One message of a group, as far as choosing the group's title needs it."""
+
+    title: str
+    body: str
+    starts_thread: bool
+    vector: np.ndarray | None
+
+
+def group_title(messages: Sequence[TitleSource], key: Sequence[str], *, limit: int = TITLE_CHARS) -> str:
+    """A readable title for a group: the headline of its most representative message.
+
+    Messages are ranked by cosine to the group's centre; a thread starter with a title gets
+    ``STARTER_BONUS`` and each key phrase word in the headline ``PHRASE_BONUS``. When no message among
+    the most central gives a usable line, the title is made from the key phrases.
+    """
+    with_vectors = [m for m in messages if m.vector is not None]
+    if with_vectors:
+        matrix = np.stack([np.asarray(m.vector, dtype=np.float32) for m in with_vectors])
+        centre = matrix.mean(0)
+        norm = float(np.linalg.norm(centre))
+        sims = matrix @ (centre / norm if norm > 0 else centre)
+        ranked = [with_vectors[i] for i in np.argsort(-sims, kind="stable")[:TITLE_CANDIDATES]]
+        # every titled thread starter may compete too: its bonus can outweigh a few more central replies
+        chosen = {id(m) for m in ranked}
+        ranked += [m for m in with_vectors if m.starts_thread and m.title.strip() and id(m) not in chosen]
+        closeness = {id(m): float(s) for m, s in zip(with_vectors, sims)}
+    else:
+        ranked = list(messages[:TITLE_CANDIDATES])
+        closeness = {}
+    key_words = {w for phrase in key for w in phrase.lower().split()}
+    best, best_score = "", -np.inf
+    for message in ranked:
+        line = headline(message.title, message.body, limit=limit)
+        if not line:
+            continue
+        score = closeness.get(id(message), 0.0)
+        if message.starts_thread and message.title.strip():
+            score += STARTER_BONUS
+        hits = len(key_words & {w.lower().strip(".,:;!?()") for w in line.split()})
+        score += PHRASE_BONUS * min(hits, 3)
+        if score > best_score:
+            best, best_score = line, score
+    return best or title_from_phrases(key)
