@@ -329,11 +329,11 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
     with transaction.atomic():
         for message_id in curated:  # a curator's label stands for later versions of the message too
             Classification.objects.filter(message_id=message_id).update(message_version=versions[message_id])
-        Classification.objects.bulk_create([r for r in rows if r.pk is None], batch_size=500)
+        new = [r for r in rows if r.pk is None]  # split first: bulk_create sets the new rows' ids
+        changed = [r for r in rows if r.pk is not None]
+        Classification.objects.bulk_create(new, batch_size=500)
         Classification.objects.bulk_update(
-            [r for r in rows if r.pk is not None],
-            ["message_version", "kind", "docs_gap", "confidence", "classifier", "updated_at"],
-            batch_size=500,
+            changed, ["message_version", "kind", "docs_gap", "confidence", "classifier", "updated_at"], batch_size=500
         )
     return result
 

@@ -359,3 +359,17 @@ def test_one_sweep_at_a_time_and_a_writer_catches_up_with_the_saved_file(channel
     assert services.messages_process_pending() == 4
     assert len(other) == 0 and other.reload_if_changed() and len(other) == 4
     assert not other.reload_if_changed()  # unchanged since
+
+
+def test_labels_for_new_messages_are_inserted_in_bulk_not_updated_row_by_row(channels: list[Any]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    messages = [MessageFactory(body=f"{EXPORT[i % 4]} (report {i})", channel=channels[i % 3]) for i in range(30)]
+    services.messages_embed(message_ids=[m.pk for m in messages])
+    services.classifier_current()  # trained (or restored) outside the count
+    with CaptureQueriesContext(connection) as queries:
+        result = services.messages_classify(message_ids=[m.pk for m in messages])
+    writes = [q["sql"].split()[0] for q in queries.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE")]
+    assert result.done == 30 and Classification.objects.count() == 30
+    assert writes == ["INSERT"]  # one statement for all thirty; nothing rewritten after it
