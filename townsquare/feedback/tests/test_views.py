@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -30,7 +31,18 @@ def test_the_theme_page_shows_people_customers_channels_and_sources(client_for: 
     assert response.status_code == 200
     stats = response.context["stats"]
     assert (stats.people, stats.customers, stats.channels) == (3, 1, 3)
-    assert ws["messages"]["export"][0].url in response.content.decode()
+    html = response.content.decode()
+    assert ws["messages"]["export"][0].url in html
+    # The score's formula is shown with this theme's own numbers, and they multiply out to its score.
+    theme = Theme.objects.get(pk=ws["export"].pk)
+    p = theme.score_parts
+    formula = re.search(r'id="fb-formula">\(people ([\d.]+) \+ customers ([\d.]+) \+ revenue ([\d.]+)\) × channels ([\d.]+) '
+                        r'× recency ([\d.]+) × trend ([\d.]+) = ([\d.]+)', html)
+    assert formula, "score formula missing"
+    people, customers, revenue, channels, recency, trend, score = map(float, formula.groups())
+    assert (people, channels) == (round(p["people"], 1), round(p["channel_factor"], 2))
+    assert score == round(theme.score, 1)
+    assert abs((people + customers + revenue) * channels * recency * trend - score) <= 0.05 * max(score, 1)
 
 
 def test_a_curator_merges_two_themes_from_the_inbox(client_for: Any) -> None:
