@@ -299,20 +299,21 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
     result = BatchResult()
     version, model = classifier_current()
     vectors = vectors_for(message_ids)
-    existing = {
-        message_id: (pk, curated_at is not None)
-        for message_id, pk, curated_at in Classification.objects.filter(message_id__in=list(message_ids)).values_list(
-            "message_id", "pk", "curated_at"
-        )
-    }
+    existing: dict[int, int] = {}  # message id -> its label's id
+    curated: set[int] = set()
+    for message_id, pk, curated_at in Classification.objects.filter(message_id__in=list(message_ids)).values_list(
+        "message_id", "pk", "curated_at"
+    ):
+        existing[message_id] = pk
+        if curated_at is not None:
+            curated.add(message_id)
     versions = dict(Message.objects.filter(pk__in=list(message_ids)).values_list("pk", "version"))
-    curated = [i for i, (_, is_curated) in existing.items() if is_curated]
-    ids = [i for i in vectors if not existing.get(i, (0, False))[1]]
+    ids = [i for i in vectors if i not in curated]
     predictions = dict(zip(ids, classify.predict(model, np.stack([vectors[i] for i in ids])))) if ids else {}
     now = timezone.now()
     rows: list[Classification] = []
     for message_id, message_version in versions.items():
-        if existing.get(message_id, (0, False))[1]:
+        if message_id in curated:
             continue
         prediction = predictions.get(message_id)
         if prediction is not None:
@@ -323,7 +324,7 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
             row = Classification(message_id=message_id, message_version=message_version,
                                  kind=Classification.Kind.NOT_FEEDBACK, docs_gap=False, confidence=1.0, classifier=None)
             result.skipped += 1
-        row.pk = existing.get(message_id, (None, False))[0]
+        row.pk = existing.get(message_id)
         row.updated_at = now
         rows.append(row)
     with transaction.atomic():
@@ -407,10 +408,13 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
 
 
 def _refresh_touched(theme_ids: set[int]) -> None:
-    ids = sorted(theme_ids)
+    _refresh_in_chunks(sorted(theme_ids))
+    theme_ids.clear()
+
+
+def _refresh_in_chunks(ids: Sequence[int]) -> None:
     for start in range(0, len(ids), 200):
         theme_refresh(theme_ids=ids[start : start + 200])
-    theme_ids.clear()
 
 
 @transaction.atomic
@@ -607,8 +611,7 @@ def _refresh_phrases(groups: dict[int, list[str]], sources: dict[int, list[phras
 
 def themes_refresh_all() -> int:
     ids = list(Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).values_list("pk", flat=True))
-    for start in range(0, len(ids), 200):
-        theme_refresh(theme_ids=ids[start : start + 200])
+    _refresh_in_chunks(ids)
     return len(ids)
 
 

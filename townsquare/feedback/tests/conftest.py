@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from townsquare.feedback import vectors
+from townsquare.feedback.tests.factories import ChannelFactory
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +48,13 @@ def seed_classifier(request: pytest.FixtureRequest) -> None:
         _SEED_CLASSIFIER.update({name: getattr(version, name) for name in fields})
         return
     ClassifierVersion.objects.create(**_SEED_CLASSIFIER)
+
+
+@pytest.fixture
+def channels() -> list[Any]:
+    """Three channels of three kinds of source, for feedback that crosses channels."""
+    return [
+        ChannelFactory(source__name="GitHub", name="acme/app issues"),
+        ChannelFactory(source__name="Discourse", name="forum: help"),
+        ChannelFactory(source__name="Slack", name="#community"),
+    ]

@@ -9,7 +9,7 @@ import pytest
 
 from townsquare.feedback import services
 from townsquare.feedback.models import Proposal, Theme, ThemeMessage
-from townsquare.feedback.tests.factories import ChannelFactory, MessageFactory
+from townsquare.feedback.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +31,6 @@ EXPORT_SLOW = [
     "Exporting a big project to CSV times out after a few minutes",
     "CSV export is very slow when there are many rows",
 ]
-
-
-@pytest.fixture
-def channels() -> list[Any]:
-    return [ChannelFactory(source__name=name) for name in ("GitHub", "Discourse", "Slack")]
 
 
 def _theme(title: str, texts: list[str], channels: list[Any]) -> Theme:

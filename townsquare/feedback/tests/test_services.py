@@ -21,7 +21,6 @@ from townsquare.feedback.models import (
 )
 from townsquare.feedback.tests.factories import (
     AccountFactory,
-    ChannelFactory,
     IdentityFactory,
     MemberFactory,
     MessageFactory,
@@ -41,15 +40,6 @@ DARK = [
     "Dark mode for the dashboard would be great",
     "Feature request: dark theme for the web dashboard",
 ]
-
-
-@pytest.fixture
-def channels() -> list[Any]:
-    return [
-        ChannelFactory(source__name="GitHub", name="acme/app issues"),
-        ChannelFactory(source__name="Discourse", name="forum: help"),
-        ChannelFactory(source__name="Slack", name="#community"),
-    ]
 
 
 def _people_fixture(channels: list[Any]) -> tuple[Theme, dict[str, Any]]:
