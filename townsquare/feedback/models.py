@@ -121,6 +121,9 @@ class Theme(models.Model):
     last_seen = models.DateTimeField(null=True, blank=True)
     # Denormalised by theme_refresh; the inbox sorts on them.
     message_count = models.PositiveIntegerField(default=0)
+    phrases_count = models.PositiveIntegerField(
+        default=0, help_text="How many messages the theme had when its title and key phrases were last made."
+    )
     people_count = models.PositiveIntegerField(default=0)
     customer_count = models.PositiveIntegerField(default=0)
     channel_count = models.PositiveIntegerField(default=0)

@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
@@ -69,6 +70,11 @@ SPLIT_MAX_SIMILARITY = 0.5
 SPLIT_MIN_MESSAGES = 3
 # Only the strongest proposals stay open; the next re-grouping proposes again what still holds.
 MAX_OPEN_PROPOSALS = 20
+# A sweep makes a theme's title and key phrases again once it has grown by a quarter (or shrunk by a
+# fifth) since they were made, from its PHRASE_SAMPLE messages closest to the centre.
+PHRASES_GROWTH = 1.25
+PHRASES_SHRINK = 0.8
+PHRASE_SAMPLE = 300
 
 User = AbstractBaseUser
 
@@ -408,13 +414,13 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
 
 
 def _refresh_touched(theme_ids: set[int]) -> None:
-    _refresh_in_chunks(sorted(theme_ids))
+    _refresh_in_chunks(sorted(theme_ids), incremental=True)
     theme_ids.clear()
 
 
-def _refresh_in_chunks(ids: Sequence[int]) -> None:
+def _refresh_in_chunks(ids: Sequence[int], *, incremental: bool = False) -> None:
     for start in range(0, len(ids), 200):
-        theme_refresh(theme_ids=ids[start : start + 200])
+        theme_refresh(theme_ids=ids[start : start + 200], incremental=incremental)
 
 
 @transaction.atomic
@@ -481,6 +487,7 @@ def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> Batc
             best_existing[start : start + 256] = sims.argmax(1)
             best_sim[start : start + 256] = sims.max(1)
     sums: dict[int, np.ndarray] = {}  # existing theme index -> sum of the vectors joining it
+    joined: Counter[int] = Counter()  # existing theme index -> how many join it
     seeds = np.zeros((len(order), DIMENSIONS), dtype=np.float32)  # centres of themes seeded by this batch
     seed_counts: list[int] = []
     seed_members: list[list[int]] = []
@@ -496,6 +503,7 @@ def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> Batc
         if target[1] >= 0 and similarity >= JOIN_SIMILARITY:
             if target[0] == "old":
                 sums[target[1]] = sums.get(target[1], 0) + vector
+                joined[target[1]] += 1
             else:
                 k = target[1]
                 seed_counts[k] += 1
@@ -509,7 +517,7 @@ def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> Batc
             placements.append(("new", len(seed_counts) - 1, 1.0))
     with transaction.atomic():
         created = Theme.objects.bulk_create([
-            Theme(title=f"New theme {order[members[0]]}", centroid=_to_bytes(seeds[k]))
+            Theme(title=f"New theme {order[members[0]]}", centroid=_to_bytes(seeds[k]), message_count=len(members))
             for k, members in enumerate(seed_members)
         ])
         result.new_themes = len(created)
@@ -519,9 +527,12 @@ def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> Batc
             new_rows.append(ThemeMessage(theme_id=pk, message_id=message_id, similarity=similarity))
             result.touched_themes.add(pk)
         ThemeMessage.objects.bulk_create(new_rows, ignore_conflicts=True)
+        # Centres stay running means (and counts stay current) between refreshes, which a sweep spaces out.
         for k, total in sums.items():
             size = max(live[k][2], 1)
-            Theme.objects.filter(pk=theme_ids[k]).update(centroid=_to_bytes(_unit(matrix[k] * size + total)))
+            Theme.objects.filter(pk=theme_ids[k]).update(
+                centroid=_to_bytes(_unit(matrix[k] * size + total)), message_count=F("message_count") + joined[k]
+            )
     result.done = len(new_rows)
     if refresh:
         theme_refresh(theme_ids=sorted(result.touched_themes))
@@ -546,18 +557,27 @@ def messages_process(*, message_ids: Sequence[int], bulk: bool = False) -> Batch
 # --------------------------------------------------------------------------------------- refresh
 
 
-def theme_refresh(*, theme_ids: Sequence[int], now: dt.datetime | None = None, phrases_too: bool = True) -> None:
-    """Recompute counts, score, centre, first/last seen, and (unless a curator named it) the title."""
+def theme_refresh(
+    *, theme_ids: Sequence[int], now: dt.datetime | None = None, phrases_too: bool = True, incremental: bool = False
+) -> None:
+    """Recompute counts, score, centre, first/last seen, and (unless a curator named it) title and key phrases.
+
+    ``incremental=True`` is the sweep's refresh of the themes it added messages to: counts and score as
+    always (one lean query for all of them), but the centre is left as assignment keeps it (a running
+    mean), and title and key phrases are made again only for themes that are new or have grown by
+    ``PHRASES_GROWTH`` since theirs were made. A big theme costs in proportion to its size, and a
+    backfill touches the same big themes again and again.
+    """
     now = now or timezone.now()
     weights = selectors.score_weights_get()
-    themes = list(Theme.objects.filter(pk__in=list(theme_ids)))
+    ids = list(theme_ids)
+    all_stats = selectors.theme_stats(ids, now=now)
+    themes = Theme.objects.filter(pk__in=ids).values_list("pk", "status", "phrases_count")
     groups: dict[int, list[str]] = {}
     sources: dict[int, list[phrases.TitleSource]] = {}
-    for theme in themes:
-        rows = list(selectors.theme_messages(theme))
-        stats = selectors.stats_for(rows, now=now)
+    for pk, status, phrases_count in themes:
+        stats = all_stats[pk]
         parts = selectors.score_parts(stats, weights, now=now)
-        vectors = vectors_for([r.message_id for r in rows])
         update: dict[str, Any] = {
             "message_count": stats.messages,
             "people_count": stats.people,
@@ -568,14 +588,22 @@ def theme_refresh(*, theme_ids: Sequence[int], now: dt.datetime | None = None, p
             "score": parts["score"],
             "score_parts": {**parts, "customers_by_tier": stats.customers_by_tier, "trend": round(stats.trend, 3)},
         }
-        if vectors:
-            update["centroid"] = _to_bytes(_unit(np.stack(list(vectors.values())).mean(0)))
-        if not rows and theme.status not in (Theme.Status.MERGED, Theme.Status.ARCHIVED):
+        if not incremental and stats.messages:
+            vectors = vectors_for(list(ThemeMessage.objects.filter(theme_id=pk).values_list("message_id", flat=True)))
+            if vectors:
+                update["centroid"] = _to_bytes(_unit(np.stack(list(vectors.values())).mean(0)))
+        if not stats.messages and status not in (Theme.Status.MERGED, Theme.Status.ARCHIVED):
             update["status"] = Theme.Status.ARCHIVED
-        Theme.objects.filter(pk=theme.pk).update(**update)
-        if rows and phrases_too:
-            groups[theme.pk] = [message_text(r.message) for r in rows[:300]]
-            sources[theme.pk] = _title_sources(rows[:300], vectors)
+        grown = not phrases_count or not PHRASES_SHRINK * phrases_count < stats.messages < PHRASES_GROWTH * phrases_count
+        if stats.messages and phrases_too and (grown or not incremental):
+            rows = list(
+                ThemeMessage.objects.filter(theme_id=pk).select_related("message")
+                .order_by("-similarity", "message_id")[:PHRASE_SAMPLE]
+            )
+            groups[pk] = [message_text(r.message) for r in rows]
+            sources[pk] = _title_sources(rows, vectors_for([r.message_id for r in rows]))
+            update["phrases_count"] = stats.messages
+        Theme.objects.filter(pk=pk).update(**update)
     if groups:
         _refresh_phrases(groups, sources)
 
