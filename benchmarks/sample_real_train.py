@@ -11,9 +11,13 @@ kind's kept messages sorted by external_id; the rows come out sorted by kind, th
 Rows are ``label<TAB>source<TAB>external_id<TAB>text`` with ``source`` = the archive kind and the
 prepared text with tabs/newlines collapsed to spaces, cut at 1,000 characters. The label is ``?`` unless
 ``--labels FILE`` names an earlier labelled file: its labels are carried over by (source, external_id).
-The draw per archive is printed on stderr.
+Kept and drawn counts per kind, and what was dropped, are printed on stderr. ``--context FILE`` also writes each drawn
+row's channel, whether it opens its thread, and its parent's text: reading aid for the labeller, not part of the set.
+The archives are found where ``real_corpus`` looks (``../shared/data`` beside the checkout; a worktree elsewhere needs a
+``shared`` symlink next to it). The header of ``real_train.tsv`` is written by hand.
 
     PYTHONPATH=. .venv/bin/python benchmarks/sample_real_train.py > /tmp/unlabelled.tsv
+    PYTHONPATH=. .venv/bin/python benchmarks/sample_real_train.py --labels townsquare/feedback/training/real_train.tsv
 """
 
 from __future__ import annotations
