@@ -1,5 +1,9 @@
 """Draw the unlabelled rows of ``training/real_train.tsv`` from the real archives in ``../shared/data``.
 
+The labelled draw was then split in two (see the header of ``real_train.tsv``): the openly licensed
+archives' rows stay in ``real_train.tsv`` with their text; the others went to ``real_holdout.tsv``
+as labels only (``--labels`` reads either layout).
+
 Every message that ``real_corpus.records()`` yields is kept when the feedback pipeline would classify it
 (the same keep rule as ``training/eval_real.tsv``): its author is not a bot, its kind is not in
 ``feedback.services.SKIPPED_KINDS`` and ``pipeline.text.prepare(title, body)`` passes ``looks_usable``.
@@ -43,8 +47,8 @@ def tsv_rows(path: Path) -> list[tuple[str, str, str, str]]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            label, source, external_id, text = line.split("\t", 3)
-            rows.append((label, source, external_id, text))
+            label, source, external_id, *text = line.split("\t", 3)  # real_holdout.tsv has no text column
+            rows.append((label, source, external_id, text[0] if text else ""))
     return rows
 
 

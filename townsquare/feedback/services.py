@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -137,14 +138,30 @@ def messages_embed(*, message_ids: Sequence[int], flush: bool = True) -> BatchRe
     ``flush=False`` leaves saving the vector index to the caller (a sweep saves it every
     ``FLUSH_EVERY`` seconds, and ``embeddings_reconcile`` repairs what a crash did not save).
     """
+    staged = _embed_select(message_ids)
+    return _embed_store(staged, _encode(staged.texts), flush=flush)
+
+
+@dataclass
+class _Staged:
+    """A batch chosen for the model: what the pre-filter kept, and the counts so far."""
+
+    message_ids: Sequence[int]
+    result: BatchResult
+    todo: list[Message]
+    texts: list[str]
+
+
+def _embed_select(message_ids: Sequence[int]) -> _Staged:
+    """The messages of a batch that need a vector, with their prepared texts (database reads only)."""
     result = BatchResult()
-    index = get_index()
     messages = _candidates(message_ids)
     result.skipped += len(set(message_ids)) - len(messages)
     done = set(
         Embedding.objects.filter(message__in=messages, model=MODEL_NAME).values_list("message_id", "message_version")
     )
-    todo: list[tuple[Message, str]] = []
+    todo: list[Message] = []
+    texts: list[str] = []
     for message in messages:
         author = message.author
         if (message.pk, message.version) in done:
@@ -157,12 +174,48 @@ def messages_embed(*, message_ids: Sequence[int], flush: bool = True) -> BatchRe
         if not looks_usable(text) or not screen(text, kind=message.kind, starts_thread=starts_thread(message)).keep:
             result.skipped += 1  # recorded as not feedback by messages_classify, without a vector
             continue
-        todo.append((message, text))
-    vectors = _embed_texts(todo)  # the whole batch at once: sorted by length over all of it, it pads least
+        todo.append(message)
+        texts.append(text)
+    return _Staged(message_ids, result, todo, texts)
+
+
+@dataclass
+class _Encoded:
+    vectors: np.ndarray  # a zero row where the model failed on that text
+    failures: dict[int, str] = field(default_factory=dict)  # row -> why
+
+
+def _encode(texts: Sequence[str]) -> _Encoded:
+    """Vectors for a batch; if the batch fails, one by one, so a single message cannot sink it.
+
+    The whole batch goes to the model at once (sorted by length over all of it, it pads least). No
+    database access: a sweep runs this in a thread while it writes the previous batch.
+    """
+    if not texts:
+        return _Encoded(np.zeros((0, DIMENSIONS), dtype=np.float32))
+    try:
+        return _Encoded(embed(texts))
+    except Exception as exc:  # noqa: BLE001 - any failure of the model: isolate the message that causes it
+        logger.warning("feedback embedding batch failed (%s); retrying one by one", type(exc).__name__)
+    encoded = _Encoded(np.zeros((len(texts), DIMENSIONS), dtype=np.float32))
+    for i, text in enumerate(texts):
+        try:
+            encoded.vectors[i] = embed([text])[0]
+        except Exception as one:  # noqa: BLE001 - recorded with its reason by _embed_store; the batch goes on
+            encoded.failures[i] = f"{type(one).__name__}: {one}"
+    return encoded
+
+
+def _embed_store(staged: _Staged, encoded: _Encoded, *, flush: bool) -> BatchResult:
+    """Write the vectors of a staged batch: Embedding rows, the index, and a ProcessingFailure per failed message."""
+    result, todo, vectors = staged.result, staged.todo, encoded.vectors
+    index = get_index()
+    for row, reason in encoded.failures.items():
+        _fail(todo[row], "embed", reason)
     for start in range(0, len(todo), BATCH):
         chunk = todo[start : start + BATCH]
         with transaction.atomic():
-            kept = [(message, vector) for (message, _), vector in zip(chunk, vectors[start : start + BATCH]) if vector.any()]
+            kept = [(message, vector) for message, vector in zip(chunk, vectors[start : start + BATCH]) if vector.any()]
             result.failed += len(chunk) - len(kept)
             rows = Embedding.objects.bulk_create(
                 [Embedding(message=message, message_version=message.version, model=MODEL_NAME) for message, _ in kept]
@@ -170,9 +223,7 @@ def messages_embed(*, message_ids: Sequence[int], flush: bool = True) -> BatchRe
             if rows:
                 index.add([row.pk for row in rows], np.stack([v for _, v in kept]))
             # Older versions of these messages leave the index: one vector per message, its latest.
-            stale = Embedding.objects.filter(message__in=[m for m, _ in chunk], model=MODEL_NAME).exclude(
-                pk__in=[row.pk for row in rows]
-            )
+            stale = Embedding.objects.filter(message__in=chunk, model=MODEL_NAME).exclude(pk__in=[row.pk for row in rows])
             stale = [row for row in stale.select_related("message") if row.message_version < row.message.version]
             if stale:
                 index.remove([row.pk for row in stale])
@@ -182,26 +233,6 @@ def messages_embed(*, message_ids: Sequence[int], flush: bool = True) -> BatchRe
         index.flush()
     logger.info("feedback embedded %s messages (%s skipped, %s failed)", result.done, result.skipped, result.failed)
     return result
-
-
-def _embed_texts(todo: Sequence[tuple[Message, str]]) -> np.ndarray:
-    """Vectors for a batch; if the batch fails, one by one, so a single message cannot sink it.
-
-    A message that fails alone gets a zero vector and a ``ProcessingFailure`` naming it and the reason.
-    """
-    if not todo:
-        return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    try:
-        return embed([text for _, text in todo])
-    except Exception as exc:  # noqa: BLE001 - any failure of the model: isolate the message that causes it
-        logger.warning("feedback embedding batch failed (%s); retrying one by one", type(exc).__name__)
-    vectors = np.zeros((len(todo), DIMENSIONS), dtype=np.float32)
-    for i, (message, text) in enumerate(todo):
-        try:
-            vectors[i] = embed([text])[0]
-        except Exception as one:  # noqa: BLE001 - recorded with its reason; the batch goes on
-            _fail(message, "embed", f"{type(one).__name__}: {one}")
-    return vectors
 
 
 def embeddings_reconcile() -> int:
@@ -391,26 +422,42 @@ def messages_process_pending(
 
 
 def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, BatchResult], None] | None) -> int:
-    total, after = 0, 0
+    """Batch after batch; the model encodes the next batch in a thread while this one writes the last.
+
+    The model spends its time in native code (the thread releases the GIL), the writing in Python and
+    the database, so the two overlap on a 2-core machine. Only the main thread touches the database.
+    """
+    fetched, finished, after = 0, 0, 0
     touched: set[int] = set()
     last_save = time.monotonic()
-    try:
-        while ids := messages_pending(limit=min(batch, limit - total) if limit else batch, after=after):
-            result = messages_process(message_ids=ids, bulk=True)
-            total, after = total + len(ids), ids[-1]
-            touched |= result.touched_themes
-            if time.monotonic() - last_save >= FLUSH_EVERY:
-                index.flush()
-                _refresh_touched(touched)
-                last_save = time.monotonic()
-            if on_batch is not None:
-                on_batch(total, result)
-            if limit and total >= limit:
-                break
-    finally:
-        index.flush()
-        _refresh_touched(touched)
-    return total
+    previous: tuple[_Staged, Future[_Encoded]] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="townsquare-embed") as model:
+        try:
+            while True:
+                staged = None
+                if not limit or fetched < limit:
+                    ids = messages_pending(limit=min(batch, limit - fetched) if limit else batch, after=after)
+                    if ids:
+                        staged = _embed_select(ids)
+                        fetched, after = fetched + len(ids), ids[-1]
+                        upcoming = (staged, model.submit(_encode, staged.texts))
+                if previous is not None:
+                    result = _process_staged(previous[0], previous[1].result(), bulk=True)
+                    finished += len(previous[0].message_ids)
+                    touched |= result.touched_themes
+                    if time.monotonic() - last_save >= FLUSH_EVERY:
+                        index.flush()
+                        _refresh_touched(touched)
+                        last_save = time.monotonic()
+                    if on_batch is not None:
+                        on_batch(finished, result)
+                if staged is None:
+                    break
+                previous = upcoming
+        finally:
+            index.flush()
+            _refresh_touched(touched)
+    return finished
 
 
 def _refresh_touched(theme_ids: set[int]) -> None:
@@ -546,9 +593,14 @@ def messages_process(*, message_ids: Sequence[int], bulk: bool = False) -> Batch
     ``bulk=True`` (the pending sweep) leaves saving the vector index and refreshing the touched
     themes to the caller, who does both once for many batches.
     """
-    embedded = messages_embed(message_ids=message_ids, flush=not bulk)
-    messages_classify(message_ids=message_ids)
-    assigned = messages_assign(message_ids=message_ids, refresh=not bulk)
+    staged = _embed_select(message_ids)
+    return _process_staged(staged, _encode(staged.texts), bulk=bulk)
+
+
+def _process_staged(staged: _Staged, encoded: _Encoded, *, bulk: bool) -> BatchResult:
+    embedded = _embed_store(staged, encoded, flush=not bulk)
+    messages_classify(message_ids=staged.message_ids)
+    assigned = messages_assign(message_ids=staged.message_ids, refresh=not bulk)
     assigned.skipped = embedded.skipped
     assigned.failed = embedded.failed
     return assigned
@@ -638,8 +690,9 @@ def _refresh_phrases(groups: dict[int, list[str]], sources: dict[int, list[phras
 
 
 def themes_refresh_all() -> int:
+    """Rescore every live theme (recency decays by the day), its words remade where it has grown."""
     ids = list(Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).values_list("pk", flat=True))
-    _refresh_in_chunks(ids)
+    _refresh_in_chunks(ids, incremental=True)
     return len(ids)
 
 
