@@ -14,6 +14,7 @@ from townsquare.feedback.models import (
     ClassifierVersion,
     CurationAction,
     Embedding,
+    ProcessingFailure,
     Proposal,
     ScoreWeights,
     Theme,
@@ -395,3 +396,18 @@ def test_labels_for_new_messages_are_inserted_in_bulk_not_updated_row_by_row(cha
     writes = [q["sql"].split()[0] for q in queries.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE")]
     assert result.done == 30 and Classification.objects.count() == 30
     assert writes == ["INSERT"]  # one statement for all thirty; nothing rewritten after it
+
+
+def test_the_model_failing_on_one_text_costs_only_that_message(channels: list[Any]) -> None:
+    good = MessageFactory(body="Export to CSV keeps failing with a timeout after 30s", channel=channels[0])
+    bad = MessageFactory(body="The export dialog crashes when the file name has an emoji", channel=channels[1])
+    staged = services._embed_select([good.pk, bad.pk])
+    assert staged.todo == [good, bad]
+    # A lone surrogate, which no database stores but the model's tokenizer refuses: a real failure of the model.
+    staged.texts[1] = "\ud800 crashes"
+    encoded = services._encode(staged.texts)
+    result = services._embed_store(staged, encoded, flush=True)
+    assert (result.done, result.failed) == (1, 1)
+    failure = ProcessingFailure.objects.get()
+    assert failure.message == bad and failure.stage == "embed" and "TypeError" in failure.reason
+    assert list(Embedding.objects.values_list("message_id", flat=True)) == [good.pk]
