@@ -431,6 +431,7 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
     touched: set[int] = set()
     last_save = time.monotonic()
     previous: tuple[_Staged, Future[_Encoded]] | None = None
+    centres = ThemeCentres()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="townsquare-embed") as model:
         try:
             while True:
@@ -442,12 +443,13 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
                         fetched, after = fetched + len(ids), ids[-1]
                         upcoming = (staged, model.submit(_encode, staged.texts))
                 if previous is not None:
-                    result = _process_staged(previous[0], previous[1].result(), bulk=True)
+                    result = _process_staged(previous[0], previous[1].result(), bulk=True, centres=centres)
                     finished += len(previous[0].message_ids)
                     touched |= result.touched_themes
                     if time.monotonic() - last_save >= FLUSH_EVERY:
                         index.flush()
                         _refresh_touched(touched)
+                        centres = ThemeCentres()  # catch up with curators' merges, splits and moves
                         last_save = time.monotonic()
                     if on_batch is not None:
                         on_batch(finished, result)
@@ -499,12 +501,68 @@ def classification_correct(*, message: Message, kind: str, docs_gap: bool = Fals
 # ------------------------------------------------------------------------------------ assignment
 
 
-def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> BatchResult:
+class ThemeCentres:
+    """The live themes' centres and sizes, as assignment compares new messages with them.
+
+    Read from the database for one call, or once per sweep and again at each of its flushes: at a
+    million messages there are tens of thousands of themes, and reading every centre for every batch
+    of 2,000 messages would cost more than the batch. Assignment keeps it current as it goes.
+    """
+
+    def __init__(self) -> None:
+        rows = list(
+            Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(centroid=b"")
+            .values_list("pk", "centroid", "message_count")
+        )
+        self.ids = [pk for pk, _, _ in rows]
+        self.sizes = [size for _, _, size in rows]
+        self._matrix = np.zeros((max(2 * len(rows), 1024), DIMENSIONS), dtype=np.float32)
+        for row, (_, centroid, _) in enumerate(rows):
+            self._matrix[row] = _from_bytes(centroid)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._matrix[: len(self.ids)]
+
+    def set(self, row: int, centre: np.ndarray, size: int) -> None:
+        self._matrix[row], self.sizes[row] = centre, size
+
+    def append(self, theme_id: int, centre: np.ndarray, size: int) -> None:
+        if len(self.ids) == len(self._matrix):  # grow by doubling: appends stay cheap over a long sweep
+            self._matrix = np.concatenate([self._matrix, np.zeros_like(self._matrix)])
+        self._matrix[len(self.ids)] = centre
+        self.ids.append(theme_id)
+        self.sizes.append(size)
+
+    def retire(self, row: int) -> None:
+        """A theme merged or archived since it was read: nothing joins it any more."""
+        self._matrix[row] = 0.0
+
+
+def _merged_targets(theme_ids: set[int]) -> dict[int, int]:
+    """Theme -> the theme it ended up in, for the themes a curator merged since they were read."""
+    current = {pk: pk for pk in theme_ids}
+    for _ in range(10):  # merge chains are short; the bound guards against a cycle
+        step = dict(
+            Theme.objects.filter(pk__in=set(current.values()), status=Theme.Status.MERGED, merged_into__isnull=False)
+            .values_list("pk", "merged_into_id")
+        )
+        if not step:
+            break
+        current = {pk: step.get(target, target) for pk, target in current.items()}
+    return {pk: target for pk, target in current.items() if target != pk}
+
+
+def messages_assign(
+    *, message_ids: Sequence[int], refresh: bool = True, centres: ThemeCentres | None = None
+) -> BatchResult:
     """Put each new feedback message in the nearest theme when similar enough, else seed a new theme.
 
     Already-assigned messages are left where they are (a curator's placement is never undone).
     Touched themes are refreshed unless ``refresh=False`` (then ``result.touched_themes`` says which
-    to refresh; theme centres are kept up to date either way).
+    to refresh; theme centres are kept up to date either way). ``centres``: the sweep's copy of the
+    theme centres (read once, kept current); a message meant for a theme a curator merged since it was
+    read goes to the theme it was merged into.
     """
     result = BatchResult()
     feedback_ids = set(
@@ -517,12 +575,8 @@ def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> Batc
     if not vectors:
         return result
     order = list(Message.objects.filter(pk__in=list(vectors)).order_by("created_at", "pk").values_list("pk", flat=True))
-    live = list(
-        Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(centroid=b"")
-        .values_list("pk", "centroid", "message_count")
-    )
-    theme_ids = [pk for pk, _, _ in live]
-    matrix = np.stack([_from_bytes(c) for _, c, _ in live]) if live else np.zeros((0, DIMENSIONS), dtype=np.float32)
+    centres = centres if centres is not None else ThemeCentres()
+    theme_ids, matrix = centres.ids, centres.matrix
     batch = np.stack([vectors[i] for i in order])
     # Nearest existing theme for the whole batch in a few matrix products (blocks bound the memory);
     # themes seeded by this batch are compared one by one below, as they appear.
@@ -563,6 +617,7 @@ def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> Batc
             seed_members.append([row])
             placements.append(("new", len(seed_counts) - 1, 1.0))
     with transaction.atomic():
+        merged = _merged_targets({theme_ids[k] for k in sums})
         created = Theme.objects.bulk_create([
             Theme(title=f"New theme {order[members[0]]}", centroid=_to_bytes(seeds[k]), message_count=len(members))
             for k, members in enumerate(seed_members)
@@ -571,15 +626,24 @@ def messages_assign(*, message_ids: Sequence[int], refresh: bool = True) -> Batc
         new_rows = []
         for message_id, (where, k, similarity) in zip(order, placements):
             pk = theme_ids[k] if where == "old" else created[k].pk
+            pk = merged.get(pk, pk)
             new_rows.append(ThemeMessage(theme_id=pk, message_id=message_id, similarity=similarity))
             result.touched_themes.add(pk)
         ThemeMessage.objects.bulk_create(new_rows, ignore_conflicts=True)
         # Centres stay running means (and counts stay current) between refreshes, which a sweep spaces out.
         for k, total in sums.items():
-            size = max(live[k][2], 1)
+            if theme_ids[k] in merged:
+                Theme.objects.filter(pk=merged[theme_ids[k]]).update(message_count=F("message_count") + joined[k])
+                centres.retire(k)
+                continue
+            size = max(centres.sizes[k], 1)
+            centre = _unit(matrix[k] * size + total)
             Theme.objects.filter(pk=theme_ids[k]).update(
-                centroid=_to_bytes(_unit(matrix[k] * size + total)), message_count=F("message_count") + joined[k]
+                centroid=_to_bytes(centre), message_count=F("message_count") + joined[k]
             )
+            centres.set(k, centre, size + joined[k])
+        for k, theme in enumerate(created):
+            centres.append(theme.pk, seeds[k], len(seed_members[k]))
     result.done = len(new_rows)
     if refresh:
         theme_refresh(theme_ids=sorted(result.touched_themes))
@@ -597,10 +661,12 @@ def messages_process(*, message_ids: Sequence[int], bulk: bool = False) -> Batch
     return _process_staged(staged, _encode(staged.texts), bulk=bulk)
 
 
-def _process_staged(staged: _Staged, encoded: _Encoded, *, bulk: bool) -> BatchResult:
+def _process_staged(
+    staged: _Staged, encoded: _Encoded, *, bulk: bool, centres: ThemeCentres | None = None
+) -> BatchResult:
     embedded = _embed_store(staged, encoded, flush=not bulk)
     messages_classify(message_ids=staged.message_ids)
-    assigned = messages_assign(message_ids=staged.message_ids, refresh=not bulk)
+    assigned = messages_assign(message_ids=staged.message_ids, refresh=not bulk, centres=centres)
     assigned.skipped = embedded.skipped
     assigned.failed = embedded.failed
     return assigned

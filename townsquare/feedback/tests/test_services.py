@@ -411,3 +411,21 @@ def test_the_model_failing_on_one_text_costs_only_that_message(channels: list[An
     failure = ProcessingFailure.objects.get()
     assert failure.message == bad and failure.stage == "embed" and "TypeError" in failure.reason
     assert list(Embedding.objects.values_list("message_id", flat=True)) == [good.pk]
+
+
+def test_a_message_meant_for_a_theme_merged_meanwhile_goes_where_it_was_merged(
+    channels: list[Any], make_user: Any
+) -> None:
+    first = [MessageFactory(body=text, channel=channels[0]) for text in EXPORT[:2]]
+    services.messages_process(message_ids=[m.pk for m in first])
+    old = Theme.objects.get()
+    centres = services.ThemeCentres()  # what a sweep read before the curator acted
+    target = Theme.objects.create(title="Exports, all of them")
+    services.themes_merge(target=target, sources=[old], by=make_user("devrel_lead"))
+    late = MessageFactory(body=EXPORT[2], channel=channels[1])
+    services.messages_embed(message_ids=[late.pk])
+    services.messages_classify(message_ids=[late.pk])
+    result = services.messages_assign(message_ids=[late.pk], centres=centres)
+    assert ThemeMessage.objects.get(message=late).theme == target
+    assert result.touched_themes == {target.pk}
+    assert not centres.matrix[centres.ids.index(old.pk)].any()  # nothing joins the merged theme any more
