@@ -25,7 +25,6 @@ from townsquare.feedback.tests.factories import (
     IdentityFactory,
     MemberFactory,
     MessageFactory,
-    OrganizationFactory,
 )
 
 pytestmark = pytest.mark.django_db
