@@ -1,11 +1,11 @@
 """Grouping by meaning without being told how many groups there are.
 
 A k-nearest-neighbour graph of the (unit) embeddings, weighted by cosine similarity, split into
-communities by Louvain modularity (networkx, seeded, so a run is reproducible). Modularity finds the
-number of groups itself; its resolution decides how fine they are, and we pick it per data set from a
-short ladder by the cosine silhouette of the result: well separated, compact groups win. The ladder is
-capped so that the finest partition stays coarse enough for curators (over-splitting costs them a
-merge each).
+communities by Louvain modularity (igraph's compiled multilevel algorithm, seeded, so a run is
+reproducible). Modularity finds the number of groups itself; its resolution decides how fine they
+are, and we pick it per data set from a short ladder by the cosine silhouette of the result: well
+separated, compact groups win. The ladder is capped so that the finest partition stays coarse enough
+for curators (over-splitting costs them a merge each).
 
 Large windows (more than ``SAMPLE_FOR_RESOLUTION`` texts) pick the resolution on a random sample and
 run Louvain once over the whole graph; neighbours come from usearch's HNSW index there instead of a
@@ -13,6 +13,9 @@ dense similarity matrix.
 """
 
 from __future__ import annotations
+
+import random
+import threading
 
 import numpy as np
 
@@ -47,43 +50,63 @@ def knn_graph(vectors: np.ndarray, k: int = KNN) -> tuple[np.ndarray, np.ndarray
     keys = np.arange(n, dtype=np.uint64)
     index.add(keys, vectors, threads=0)
     found = index.search(vectors, k + 1, threads=0)
-    idx = np.asarray(found.keys, dtype=np.int64)
-    sims = 1.0 - np.asarray(found.distances, dtype=np.float32)
-    # drop the point itself wherever the index returned it
-    out_idx = np.empty((n, k), dtype=np.int64)
-    out_sims = np.empty((n, k), dtype=np.float32)
-    for i in range(n):
-        keep = idx[i] != i
-        row_idx, row_sims = idx[i][keep][:k], sims[i][keep][:k]
-        if len(row_idx) < k:  # HNSW may return fewer hits; pad with the best one
-            pad = k - len(row_idx)
-            row_idx = np.concatenate([row_idx, np.repeat(row_idx[:1] if len(row_idx) else [i], pad)])
-            row_sims = np.concatenate([row_sims, np.repeat(row_sims[:1] if len(row_sims) else [0.0], pad)])
-        out_idx[i], out_sims[i] = row_idx, row_sims
-    return out_idx, out_sims
+    idx = np.asarray(found.keys, dtype=np.int64).reshape(n, -1)
+    sims = 1.0 - np.asarray(found.distances, dtype=np.float32).reshape(n, -1)
+    # Keep each row's first k hits in the index's order, leaving out the point itself and the empty
+    # slots past the number of hits HNSW found.
+    slots = np.arange(idx.shape[1])
+    valid = (idx != np.arange(n)[:, None]) & (slots[None, :] < np.asarray(found.counts).reshape(n, 1))
+    pick = np.argsort(~valid, axis=1, kind="stable")[:, :k]
+    out_idx = np.take_along_axis(idx, pick, 1)
+    out_sims = np.take_along_axis(sims, pick, 1)
+    hits = valid.sum(axis=1)
+    short = slots[None, :k] >= hits[:, None]
+    if short.any():  # HNSW may return fewer hits; pad with the best one (or, with none, a zero-weight self)
+        best_idx = np.where(hits > 0, out_idx[:, 0], np.arange(n))
+        best_sims = np.where(hits > 0, out_sims[:, 0], np.float32(0.0))
+        out_idx = np.where(short, best_idx[:, None], out_idx)
+        out_sims = np.where(short, best_sims[:, None], out_sims)
+    return out_idx, out_sims.astype(np.float32, copy=False)
 
 
 def _graph(idx: np.ndarray, sims: np.ndarray):  # type: ignore[no-untyped-def]
-    import networkx as nx
+    """The undirected kNN graph: one edge per neighbour pair (either direction), weighted by cosine."""
+    import igraph
 
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(idx)))
-    rows = np.repeat(np.arange(len(idx)), idx.shape[1])
-    weights = np.clip(sims.ravel(), 0.0, None)
-    keep = weights > 0
-    graph.add_weighted_edges_from(zip(rows[keep].tolist(), idx.ravel()[keep].tolist(), weights[keep].tolist()))
+    n = len(idx)
+    rows = np.repeat(np.arange(n, dtype=np.int64), idx.shape[1])
+    cols = idx.ravel().astype(np.int64, copy=False)
+    weights = np.clip(sims.ravel().astype(np.float64), 0.0, None)
+    keep = (weights > 0) & (rows != cols)
+    low, high, weights = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep], weights[keep]
+    # i -> j and j -> i are the same edge: keep it once
+    _, first = np.unique(low * n + high, return_index=True)
+    graph = igraph.Graph(n=n, edges=np.column_stack([low[first], high[first]]))
+    graph.es["weight"] = weights[first].tolist()
     return graph
 
 
-def _louvain(graph, n: int, resolution: float) -> np.ndarray:  # type: ignore[no-untyped-def]
-    import networkx as nx
+# igraph draws its random numbers from one process-wide generator; each run gets its own seeded one.
+_RNG_LOCK = threading.Lock()
 
-    communities = nx.community.louvain_communities(graph, weight="weight", resolution=resolution, seed=SEED)
-    labels = np.zeros(n, dtype=np.int64)
-    # largest community first, so ids are stable in meaning across runs ("0" is the biggest group)
-    for cid, nodes in enumerate(sorted(communities, key=lambda c: (-len(c), min(c)))):
-        labels[list(nodes)] = cid
-    return labels
+
+def _louvain(graph, n: int, resolution: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+    import igraph
+
+    with _RNG_LOCK:
+        igraph.set_random_number_generator(random.Random(SEED))
+        try:
+            found = graph.community_multilevel(weights="weight", resolution=resolution)
+        finally:
+            igraph.set_random_number_generator(random)  # igraph's default: the random module
+    membership = np.asarray(found.membership, dtype=np.int64)
+    # largest community first, so ids are stable in meaning across runs ("0" is the biggest group);
+    # ties go to the community holding the lowest index
+    ids, first, sizes = np.unique(membership, return_index=True, return_counts=True)
+    order = np.lexsort((first, -sizes))
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank[np.searchsorted(ids, membership)]
 
 
 def _silhouette(vectors: np.ndarray, labels: np.ndarray) -> float:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 
@@ -85,6 +86,22 @@ def test_it_finds_the_number_of_groups_itself() -> None:
     assert len(set(labels.tolist())) == 4
     for g in range(4):
         assert len(set(labels[g * 25 : (g + 1) * 25].tolist())) == 1
+
+
+def test_it_numbers_groups_largest_first_and_repeats_itself_exactly() -> None:
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(3, 32))
+    sizes = (10, 40, 25)
+    points = np.concatenate([c + 0.05 * rng.normal(size=(size, 32)) for c, size in zip(centres, sizes)]).astype(np.float32)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    random.seed(7)
+    expected_draw = random.random()
+    random.seed(7)
+    labels = cluster.cluster_vectors(points)
+    assert random.random() == expected_draw  # seeded on its own generator: Python's global one is left alone
+    assert labels[:10].tolist() == [2] * 10 and labels[10:50].tolist() == [0] * 40 and labels[50:].tolist() == [1] * 25
+    assert cluster.cluster_vectors(points).tolist() == labels.tolist()
+    assert cluster.cluster_vectors(points, resolution=1.0).tolist() == labels.tolist()
 
 
 def test_the_plugins_group_and_rank_real_texts() -> None:
