@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/feedback_classify.py
     .venv/bin/python benchmarks/feedback_classify.py --old-seed 6975d5c   # the seed set to compare with (git ref)
     .venv/bin/python benchmarks/feedback_classify.py --tune               # also a C x class-weight grid, by seed CV
+    .venv/bin/python benchmarks/feedback_classify.py --real               # also seed vs seed + real_train (needs ../shared/data)
 
 Trains exactly as ``services.classifier_train`` does without curator corrections: seed texts through
 ``text.prepare(None, t)``, ``embed.embed``, ``classify.train`` (whose cross-validated accuracy on the
@@ -13,6 +14,13 @@ seed set with the old hyper-parameters, the shipped seed set with the old ones, 
 set with ``classify.train``'s current defaults. Each prints: seed CV accuracy (``train``'s own);
 eval accuracy, macro-F1, per-class precision/recall/support and the binary "feedback" (any label but
 not_feedback) precision/recall. Nothing is asserted.
+
+``--real`` compares the classifier trained on the seed set alone with the one trained on every shipped
+training file (``classify.load_training``: seed + ``real_train.tsv``), each on ``real_holdout.tsv`` (real
+messages from communities no training file comes from: the honest test; texts read from ../shared/data)
+and on ``eval_real.tsv`` (optimistic for real_train: same communities). For each: binary feedback
+precision/recall/F1, macro-F1 over the 7 labels, and the cascade as the pipeline runs it (pre-filter
+``prefilter.screen`` with each message's real kind and thread start, then the classifier).
 
 ``--tune`` scores hyper-parameters by stratified 5-fold cross-validation on the seed set only (the
 eval sample plays no part in choosing them) and prints the grid, best first.
@@ -126,10 +134,53 @@ def tune(seed_path: Path) -> None:
         print(f"  {c:>5g} {str(weight):<12} {accuracy:>8.3f} {f1:>8.3f}")
 
 
+def real() -> None:
+    """Seed-only vs seed + real_train classifiers on the held-out and the eval real messages, alone and after the pre-filter."""
+    from sklearn import metrics
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townsquare.settings")
+    os.environ.setdefault("TOWNSQUARE_DATA_DIR", "/tmp/townsquare-bench-classify")
+    from townsquare.feedback.pipeline import embed
+
+    os.environ.setdefault("TOWNSQUARE_MODEL_CACHE", str(embed.cache_dir()))  # the model the runs above used
+    import django
+
+    django.setup()
+    from benchmarks import real_corpus
+    from townsquare.feedback.pipeline import classify, prefilter, text
+
+    if not real_corpus.available():
+        print("\n../shared/data not found: --real skipped")
+        return
+    sets = real_corpus.labelled("real_holdout.tsv", "eval_real.tsv")
+    vectors = {name: embed.embed([row[3] for row in rows]) for name, rows in sets.items()}
+    screened = {name: [prefilter.screen(row[3], kind=row[1], starts_thread=row[2]).keep for row in rows]
+                for name, rows in sets.items()}
+    trainings = {"seed only": classify.load_seed(), "seed + real_train": classify.load_training()}
+    classes = list(classify.LABELS)
+    print(f"\n{'trained on':<18} {'evaluated on':<17} {'n':>4}  {'fb precision':>12} {'recall':>6} {'F1':>6}  "
+          f"{'macro-F1':>8}  | after pre-filter: {'precision':>9} {'recall':>6} {'F1':>6}")
+    for train_name, (texts, labels) in trainings.items():
+        model = classify.train(embed.embed([text.prepare(None, t) for t in texts]), labels, cross_validate=False)
+        for name, rows in sets.items():
+            truth = [row[0] for row in rows]
+            pred = predicted_labels(model, vectors[name])
+            truth_fb = [label != "not_feedback" for label in truth]
+            pred_fb = [label != "not_feedback" for label in pred]
+            cascade = [p and k for p, k in zip(pred_fb, screened[name])]
+            scores = [metrics.precision_recall_fscore_support(truth_fb, found, average="binary", zero_division=0)[:3]
+                      for found in (pred_fb, cascade)]
+            macro = metrics.f1_score(truth, pred, labels=classes, average="macro", zero_division=0)
+            print(f"{train_name:<18} {name:<17} {len(rows):>4}  {scores[0][0]:>12.3f} {scores[0][1]:>6.3f} "
+                  f"{scores[0][2]:>6.3f}  {macro:>8.3f}  |                   {scores[1][0]:>9.3f} {scores[1][1]:>6.3f} "
+                  f"{scores[1][2]:>6.3f}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old-seed", default=OLD_SEED_REF, help="git ref of the seed set to compare with")
     parser.add_argument("--tune", action="store_true", help="print a C x class-weight grid scored by seed CV")
+    parser.add_argument("--real", action="store_true", help="seed only vs seed + real_train on real_holdout and eval_real")
     args = parser.parse_args(argv)
 
     from townsquare.feedback.pipeline import classify, embed
@@ -148,6 +199,8 @@ def main(argv: list[str]) -> int:
         if args.tune:
             tune(old)
             tune(classify.SEED_FILE)
+    if args.real:
+        real()
     return 0
 
 

@@ -41,13 +41,13 @@ def cascade(rows: list[tuple[str, str]]) -> None:
     from townsquare.feedback.pipeline.prefilter import screen
     from townsquare.feedback.pipeline.text import prepare
 
-    texts, labels = classify.load_seed()
+    texts, labels = classify.load_training()
     model = classify.train(embed([prepare(None, t) for t in texts]), labels, cross_validate=False)
     prepared = [prepare(None, text) for _, text in rows]
     predicted = [p.kind != "not_feedback" for p in classify.predict(model, embed(prepared))]
     passed = [screen(text).keep for text in prepared]
     truth = [label != "not_feedback" for label, _ in rows]
-    print(f"\n{len(rows)} hand-labelled real messages, feedback found by (trained on the seed set):")
+    print(f"\n{len(rows)} hand-labelled real messages, feedback found by (trained on the shipped training files, seed + real_train):")
     for name, found in (("classifier alone", predicted), ("pre-filter + classifier", [a and b for a, b in zip(passed, predicted)])):
         hits = sum(f and t for f, t in zip(found, truth))
         print(f"  {name:24} precision {100 * hits / max(sum(found), 1):5.1f} %  recall {100 * hits / sum(truth):5.1f} %  "

@@ -49,3 +49,40 @@ def records() -> Iterator[tuple[str, Any]]:
 def starts_thread(record: Any) -> bool:
     """A record opens its thread when it names no parent and no other message as its thread."""
     return not record.parent_external_id and record.thread_external_id in ("", record.external_id)
+
+
+TRAINING = ROOT / "townsquare" / "feedback" / "training"
+
+
+def labelled(*names: str) -> dict[str, list[tuple[str, str, bool, str]]]:
+    """Hand-labelled real messages of ``training/<name>`` files as ``(label, message kind, starts thread, text)``.
+
+    Call after ``django.setup()``; the archives are read once for all the files. Each row is matched to its
+    record in ``../shared/data``: by (archive kind, external_id) for real_train.tsv and real_holdout.tsv, by
+    external_id alone for eval_real.tsv (its source column names the demo export, e.g. discord_api). The text
+    is the file's own when it has one (what training reads), else ``text.prepare(title, body)`` of the record
+    (real_holdout.tsv ships no text). Raises KeyError when a row has no record (archives missing or changed).
+    """
+    from townsquare.feedback.pipeline.text import prepare
+
+    wanted: dict[str, list[tuple[str, str, str, str | None]]] = {}
+    for name in names:
+        wanted[name] = []
+        for line in (TRAINING / name).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                label, source, external_id, *text = line.split("\t", 3)
+                wanted[name].append((label, source, external_id, text[0] if text else None))
+    ids = {row[2] for rows in wanted.values() for row in rows}
+    found: dict[tuple[str, str], tuple[str, bool, str]] = {}
+    for kind, record in records():
+        if record.external_id in ids:
+            row = (record.kind, starts_thread(record), prepare(record.title, record.body))
+            found[(kind, record.external_id)] = row
+            found.setdefault(("", record.external_id), row)
+    out: dict[str, list[tuple[str, str, bool, str]]] = {}
+    for name, rows in wanted.items():
+        out[name] = []
+        for label, source, external_id, text in rows:
+            kind, starts, prepared = found.get((source, external_id)) or found[("", external_id)]
+            out[name].append((label, kind, starts, prepared if text is None else text))
+    return out

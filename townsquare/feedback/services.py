@@ -276,14 +276,14 @@ def vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
 # ------------------------------------------------------------------------------- classification
 
 _classifier_cache: dict[int, classify.Classifier] = {}
-_seed_cache: dict[float, tuple[np.ndarray, list[str]]] = {}
+_seed_cache: dict[tuple[float, ...], tuple[np.ndarray, list[str]]] = {}
 
 
 def _seed_vectors() -> tuple[np.ndarray, list[str]]:
-    """The shipped examples' embeddings, computed once per process (per version of the file)."""
-    stamp = classify.SEED_FILE.stat().st_mtime
+    """The shipped examples' embeddings (seed + real_train), computed once per process (per version of the files)."""
+    stamp = tuple(path.stat().st_mtime for path in classify.TRAINING_FILES)
     if stamp not in _seed_cache:
-        texts, labels = classify.load_seed()
+        texts, labels = classify.load_training()
         _seed_cache.clear()
         _seed_cache[stamp] = (embed([prepare(None, t) for t in texts]), labels)
     return _seed_cache[stamp]
@@ -291,7 +291,7 @@ def _seed_vectors() -> tuple[np.ndarray, list[str]]:
 
 @transaction.atomic
 def classifier_train(*, by: User | None = None) -> ClassifierVersion:
-    """Train on the shipped seed set plus every curator correction (the latest text of each message)."""
+    """Train on the shipped training files plus every curator correction (the latest text of each message)."""
     seed_vectors, labels = _seed_vectors()
     seed_count = len(labels)
     labels = list(labels)

@@ -1,7 +1,7 @@
 """Feedback classification: logistic regression over the sentence embeddings.
 
-Trained on the labelled seed set that ships with the project (``townsquare/feedback/training/``)
-plus curators' corrections. The weights are plain lists (stored as JSON), so a trained classifier
+Trained on the labelled examples that ship with the project (``townsquare/feedback/training/``: the
+hand-written seed set and the hand-labelled real messages of ``real_train.tsv``) plus curators' corrections. The weights are plain lists (stored as JSON), so a trained classifier
 needs no pickle to be saved or loaded.
 """
 
@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 SEED_FILE = Path(__file__).resolve().parents[1] / "training" / "seed.tsv"
+REAL_TRAIN_FILE = SEED_FILE.with_name("real_train.tsv")
+# What the product trains on (with curators' corrections): written examples, then real labelled messages.
+TRAINING_FILES = (SEED_FILE, REAL_TRAIN_FILE)
 
 # Training labels; "docs_question" is a question that reveals a documentation gap.
 LABELS = ("bug", "feature", "question", "docs_question", "complaint", "praise", "not_feedback")
@@ -46,16 +49,31 @@ class Prediction:
 
 
 def load_seed(path: Path = SEED_FILE) -> tuple[list[str], list[str]]:
-    """(texts, labels) from ``label<TAB>text`` lines; ``#`` starts a comment line."""
+    """(texts, labels) of one training file; ``#`` starts a comment line.
+
+    Lines are ``label<TAB>text`` (seed.tsv) or ``label<TAB>source<TAB>external_id<TAB>text`` (real_train.tsv).
+    """
     texts, labels = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        label, _, text = line.partition("\t")
+        fields = line.split("\t", 3)
+        label, text = fields[0], fields[-1] if len(fields) == 4 else line.partition("\t")[2]
         if label not in LABELS:
             raise ValueError(f"{path.name}: unknown label {label!r}")
         texts.append(text.strip())
         labels.append(label)
+    return texts, labels
+
+
+def load_training(paths: Sequence[Path] = TRAINING_FILES) -> tuple[list[str], list[str]]:
+    """(texts, labels) of every shipped training file, in order: what ``services.classifier_train`` starts from."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for path in paths:
+        more_texts, more_labels = load_seed(path)
+        texts += more_texts
+        labels += more_labels
     return texts, labels
 
 

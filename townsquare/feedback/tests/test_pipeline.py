@@ -139,6 +139,17 @@ def test_the_seed_set_trains_a_classifier_that_recognises_the_kinds() -> None:
     assert found[2].kind == "not_feedback"
 
 
+def test_the_product_trains_on_the_seed_set_and_the_real_labelled_messages() -> None:
+    seed_texts, seed_labels = classify.load_seed()
+    real_texts, real_labels = classify.load_seed(classify.REAL_TRAIN_FILE)
+    texts, labels = classify.load_training()
+    assert texts == seed_texts + real_texts and labels == seed_labels + real_labels
+    assert len(real_texts) >= 300 and set(real_labels) <= set(classify.LABELS)
+    # real_train.tsv's rows are label, source, external_id, text: only the text is read
+    assert not any("\t" in t for t in real_texts) and "slack_export" not in real_texts[0]
+    assert real_labels.count("not_feedback") > len(real_labels) / 2  # real channels are mostly not feedback
+
+
 def test_rank_weights_heads_without_a_title() -> None:
     assert rank.head_of("one two three", None) == "one two three"
     assert rank.head_of("body words", "The title") == "The title"
