@@ -1,8 +1,9 @@
 """Feedback classification: logistic regression over the sentence embeddings.
 
 Trained on the labelled examples that ship with the project (``townsquare/feedback/training/``: the
-hand-written seed set and the hand-labelled real messages of ``real_train.tsv``) plus curators' corrections. The weights are plain lists (stored as JSON), so a trained classifier
-needs no pickle to be saved or loaded.
+hand-written seed set and the hand-labelled real messages of ``real_train.tsv``) plus curators'
+corrections. The weights are plain lists (stored as JSON), so a trained classifier needs no pickle to
+be saved or loaded.
 """
 
 from __future__ import annotations
