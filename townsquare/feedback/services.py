@@ -38,7 +38,7 @@ from townsquare.feedback.models import (
 )
 from townsquare.feedback.pipeline import classify, phrases
 from townsquare.feedback.pipeline.cluster import centroids, cluster_vectors, neighbour_rank
-from townsquare.feedback.pipeline.embed import DIMENSIONS, MODEL_NAME, embed
+from townsquare.feedback.pipeline.embed import DIMENSIONS, MAX_TOKENS, MODEL_NAME, REPLY_TOKENS, embed
 from townsquare.feedback.pipeline.prefilter import screen
 from townsquare.feedback.pipeline.text import looks_usable, prepare
 from townsquare.feedback.vectors import FileVectorIndex, get_index
@@ -71,10 +71,11 @@ SPLIT_MAX_SIMILARITY = 0.5
 SPLIT_MIN_MESSAGES = 3
 # Only the strongest proposals stay open; the next re-grouping proposes again what still holds.
 MAX_OPEN_PROPOSALS = 20
-# A sweep makes a theme's title and key phrases again once it has grown by a quarter (or shrunk by a
-# fifth) since they were made, from its PHRASE_SAMPLE messages closest to the centre.
+# A sweep makes a theme's title and key phrases again once it has grown by a quarter and by three
+# messages (or shrunk by a fifth) since they were made, from its PHRASE_SAMPLE messages closest to the centre.
 PHRASES_GROWTH = 1.25
 PHRASES_SHRINK = 0.8
+PHRASES_MIN_GROWTH = 3  # and by three messages at least: a theme of one or two does not need new words for each
 PHRASE_SAMPLE = 300
 
 User = AbstractBaseUser
@@ -139,7 +140,7 @@ def messages_embed(*, message_ids: Sequence[int], flush: bool = True) -> BatchRe
     ``FLUSH_EVERY`` seconds, and ``embeddings_reconcile`` repairs what a crash did not save).
     """
     staged = _embed_select(message_ids)
-    return _embed_store(staged, _encode(staged.texts), flush=flush)
+    return _embed_store(staged, _encode(staged.texts, staged.limits), flush=flush)
 
 
 @dataclass
@@ -150,6 +151,7 @@ class _Staged:
     result: BatchResult
     todo: list[Message]
     texts: list[str]
+    limits: list[int]  # word pieces to embed: thread openers MAX_TOKENS, replies REPLY_TOKENS
 
 
 def _embed_select(message_ids: Sequence[int]) -> _Staged:
@@ -162,6 +164,7 @@ def _embed_select(message_ids: Sequence[int]) -> _Staged:
     )
     todo: list[Message] = []
     texts: list[str] = []
+    limits: list[int] = []
     for message in messages:
         author = message.author
         if (message.pk, message.version) in done:
@@ -171,12 +174,14 @@ def _embed_select(message_ids: Sequence[int]) -> _Staged:
             result.skipped += 1
             continue
         text = message_text(message)
-        if not looks_usable(text) or not screen(text, kind=message.kind, starts_thread=starts_thread(message)).keep:
+        opens = starts_thread(message)
+        if not looks_usable(text) or not screen(text, kind=message.kind, starts_thread=opens).keep:
             result.skipped += 1  # recorded as not feedback by messages_classify, without a vector
             continue
         todo.append(message)
         texts.append(text)
-    return _Staged(message_ids, result, todo, texts)
+        limits.append(MAX_TOKENS if opens else REPLY_TOKENS)
+    return _Staged(message_ids, result, todo, texts, limits)
 
 
 @dataclass
@@ -185,7 +190,7 @@ class _Encoded:
     failures: dict[int, str] = field(default_factory=dict)  # row -> why
 
 
-def _encode(texts: Sequence[str]) -> _Encoded:
+def _encode(texts: Sequence[str], limits: Sequence[int] | None = None) -> _Encoded:
     """Vectors for a batch; if the batch fails, one by one, so a single message cannot sink it.
 
     The whole batch goes to the model at once (sorted by length over all of it, it pads least). No
@@ -194,13 +199,13 @@ def _encode(texts: Sequence[str]) -> _Encoded:
     if not texts:
         return _Encoded(np.zeros((0, DIMENSIONS), dtype=np.float32))
     try:
-        return _Encoded(embed(texts))
+        return _Encoded(embed(texts, limits=limits))
     except Exception as exc:  # noqa: BLE001 - any failure of the model: isolate the message that causes it
         logger.warning("feedback embedding batch failed (%s); retrying one by one", type(exc).__name__)
     encoded = _Encoded(np.zeros((len(texts), DIMENSIONS), dtype=np.float32))
     for i, text in enumerate(texts):
         try:
-            encoded.vectors[i] = embed([text])[0]
+            encoded.vectors[i] = embed([text], limits=None if limits is None else [limits[i]])[0]
         except Exception as one:  # noqa: BLE001 - recorded with its reason by _embed_store; the batch goes on
             encoded.failures[i] = f"{type(one).__name__}: {one}"
     return encoded
@@ -441,7 +446,7 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
                     if ids:
                         staged = _embed_select(ids)
                         fetched, after = fetched + len(ids), ids[-1]
-                        upcoming = (staged, model.submit(_encode, staged.texts))
+                        upcoming = (staged, model.submit(_encode, staged.texts, staged.limits))
                 if previous is not None:
                     result = _process_staged(previous[0], previous[1].result(), bulk=True, centres=centres)
                     finished += len(previous[0].message_ids)
@@ -658,7 +663,7 @@ def messages_process(*, message_ids: Sequence[int], bulk: bool = False) -> Batch
     themes to the caller, who does both once for many batches.
     """
     staged = _embed_select(message_ids)
-    return _process_staged(staged, _encode(staged.texts), bulk=bulk)
+    return _process_staged(staged, _encode(staged.texts, staged.limits), bulk=bulk)
 
 
 def _process_staged(
@@ -712,7 +717,11 @@ def theme_refresh(
                 update["centroid"] = _to_bytes(_unit(np.stack(list(vectors.values())).mean(0)))
         if not stats.messages and status not in (Theme.Status.MERGED, Theme.Status.ARCHIVED):
             update["status"] = Theme.Status.ARCHIVED
-        grown = not phrases_count or not PHRASES_SHRINK * phrases_count < stats.messages < PHRASES_GROWTH * phrases_count
+        grown = (
+            not phrases_count
+            or stats.messages >= max(PHRASES_GROWTH * phrases_count, phrases_count + PHRASES_MIN_GROWTH)
+            or stats.messages <= PHRASES_SHRINK * phrases_count
+        )
         if stats.messages and phrases_too and (grown or not incremental):
             rows = list(
                 ThemeMessage.objects.filter(theme_id=pk).select_related("message")

@@ -106,6 +106,8 @@ def theme_facts_for_week(*, week_start: dt.date, department: Any = None, theme_i
     for theme in themes.filter(pk__in=wanted):
         current = this_week.get(theme.pk, [])
         stats = stats_for(current, now=end)
+        if not stats.people and theme.pk not in addressed:
+            continue  # only staff or bots spoke this week: nothing the community reported
         before = stats_for(last_week.get(theme.pk, []), now=end)
         facts.append(ThemeFacts(
             theme_id=theme.pk,

@@ -24,6 +24,7 @@ RESOLUTIONS = (1.0, 1.5, 2.0, 3.0, 4.0)
 SILHOUETTE_SAMPLE = 3000
 SAMPLE_FOR_RESOLUTION = 12000
 DENSE_LIMIT = 15000
+KNN_EXPANSION_ADD = 64
 SEED = 0
 
 
@@ -46,7 +47,10 @@ def knn_graph(vectors: np.ndarray, k: int = KNN) -> tuple[np.ndarray, np.ndarray
 
     Index = usearch_index_class()
 
-    index = Index(ndim=vectors.shape[1], metric="cos", dtype="f32")
+    # Building the graph is most of a large window's cost: half of usearch's default effort when adding
+    # (200,000 vectors: 29 s instead of 122 s, 81% instead of 90% of the exact 7 neighbours found, on
+    # noisy synthetic vectors), with the default effort when searching.
+    index = Index(ndim=vectors.shape[1], metric="cos", dtype="f32", expansion_add=KNN_EXPANSION_ADD)
     keys = np.arange(n, dtype=np.uint64)
     index.add(keys, vectors, threads=0)
     found = index.search(vectors, k + 1, threads=0)

@@ -4,11 +4,13 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.feedback import selectors, services
+from townsquare.feedback.pipeline import embed
 from townsquare.feedback.models import (
     Classification,
     ClassifierVersion,
@@ -404,7 +406,7 @@ def test_the_model_failing_on_one_text_costs_only_that_message(channels: list[An
     assert staged.todo == [good, bad]
     # A lone surrogate, which no database stores but the model's tokenizer refuses: a real failure of the model.
     staged.texts[1] = "\ud800 crashes"
-    encoded = services._encode(staged.texts)
+    encoded = services._encode(staged.texts, staged.limits)
     result = services._embed_store(staged, encoded, flush=True)
     assert (result.done, result.failed) == (1, 1)
     failure = ProcessingFailure.objects.get()
@@ -428,3 +430,17 @@ def test_a_message_meant_for_a_theme_merged_meanwhile_goes_where_it_was_merged(
     assert ThemeMessage.objects.get(message=late).theme == target
     assert result.touched_themes == {target.pk}
     assert not centres.matrix[centres.ids.index(old.pk)].any()  # nothing joins the merged theme any more
+
+
+def test_replies_are_embedded_at_the_shorter_cut_and_thread_openers_at_the_full_one(channels: list[Any]) -> None:
+    from townsquare.feedback.tests.test_pipeline import LONG_REPLY
+
+    opener = MessageFactory(body=LONG_REPLY, channel=channels[0], external_id="t1", thread_external_id="t1")
+    reply = MessageFactory(body=LONG_REPLY, channel=channels[0], thread_external_id="t1", parent_external_id="t1")
+    staged = services._embed_select([opener.pk, reply.pk])
+    assert staged.limits == [embed.MAX_TOKENS, embed.REPLY_TOKENS]
+    services._embed_store(staged, services._encode(staged.texts, staged.limits), flush=True)
+    vectors = services.vectors_for([opener.pk, reply.pk])
+    assert float(vectors[reply.pk] @ embed.embed([LONG_REPLY], limits=[embed.REPLY_TOKENS])[0]) > 0.98
+    assert float(vectors[opener.pk] @ embed.embed([LONG_REPLY])[0]) > 0.98
+    assert float(vectors[opener.pk] @ vectors[reply.pk]) < 0.95  # the reply lost its last words

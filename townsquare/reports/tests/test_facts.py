@@ -62,7 +62,7 @@ def workspace() -> dict:
                                 addressed_release="docs 2026-11-20", addressed_at=at(4), status=Theme.Status.ADDRESSED)
     merged = Theme.objects.create(title="Old duplicate", department=product, status=Theme.Status.MERGED, merged_into=kafka)
     ThemeMessage.objects.create(theme=merged, message=MessageFactory(author=dee, channel=slack, created_at=at(2)))
-    return {"product": product, "support": support, "kafka": kafka, "sso": sso, "docs": docs}
+    return {"product": product, "support": support, "kafka": kafka, "sso": sso, "docs": docs, "staff": staff}
 
 
 def test_facts_count_distinct_counted_people_and_paying_customers_in_the_week(workspace) -> None:
@@ -84,6 +84,14 @@ def test_facts_count_distinct_counted_people_and_paying_customers_in_the_week(wo
 def test_the_company_wide_report_takes_every_live_theme(workspace) -> None:
     titles = sorted(f.title for f in theme_facts_for_week(week_start=WEEK, department=None))
     assert titles == ["Async examples missing", "Kafka connector drops messages", "SSO login loops"]
+
+
+def test_a_theme_where_only_staff_spoke_this_week_is_not_reported(workspace) -> None:
+    staff = workspace["staff"]
+    quiet = Theme.objects.create(title="Staff follow-ups only", score=3.0)
+    ThemeMessage.objects.create(theme=quiet, message=MessageFactory(author=staff, created_at=at(2)))
+    titles = {f.title for f in theme_facts_for_week(week_start=WEEK, department=None)}
+    assert "Staff follow-ups only" not in titles and "SSO login loops" in titles
 
 
 def test_building_a_week_drafts_company_wide_and_each_department(workspace) -> None:
