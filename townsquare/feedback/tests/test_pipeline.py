@@ -5,8 +5,7 @@ import random
 
 import numpy as np
 
-from townsquare.feedback.pipeline import classify, cluster, embed, phrases, prefilter, rank, text
-from townsquare.feedback.pipeline import eval_plugins
+from townsquare.feedback.pipeline import classify, cluster, embed, eval_plugins, phrases, prefilter, rank, text
 
 
 def test_it_strips_code_quotes_and_signatures_from_the_text_it_embeds() -> None:

@@ -4,13 +4,11 @@ import datetime as dt
 import math
 from typing import Any
 
-import numpy as np
 import pytest
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.feedback import selectors, services
-from townsquare.feedback.pipeline import embed
 from townsquare.feedback.models import (
     Classification,
     ClassifierVersion,
@@ -22,6 +20,7 @@ from townsquare.feedback.models import (
     Theme,
     ThemeMessage,
 )
+from townsquare.feedback.pipeline import embed
 from townsquare.feedback.tests.factories import (
     AccountFactory,
     IdentityFactory,

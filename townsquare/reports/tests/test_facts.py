@@ -10,7 +10,11 @@ from django.core.management import call_command
 from townsquare.core.weeks import week_bounds
 from townsquare.feedback.models import Theme, ThemeMessage
 from townsquare.feedback.tests.factories import (
-    AccountFactory, ChannelFactory, IdentityFactory, MessageFactory, TeamFactory,
+    AccountFactory,
+    ChannelFactory,
+    IdentityFactory,
+    MessageFactory,
+    TeamFactory,
 )
 from townsquare.reports import services
 from townsquare.reports.facts import theme_facts_for_week
