@@ -440,7 +440,7 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="townsquare-embed") as model:
         try:
             while True:
-                staged = None
+                upcoming = None
                 if not limit or fetched < limit:
                     ids = messages_pending(limit=min(batch, limit - fetched) if limit else batch, after=after)
                     if ids:
@@ -458,7 +458,7 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
                         last_save = time.monotonic()
                     if on_batch is not None:
                         on_batch(finished, result)
-                if staged is None:
+                if upcoming is None:
                     break
                 previous = upcoming
         finally:
