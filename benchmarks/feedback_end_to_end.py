@@ -49,6 +49,22 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, all threads: on a 2-core machine the sweep is bound by it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_model() -> str:
+    """The processor and whether it has VNNI (int8 dot products), which the embedding speed depends on."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown")
+    return f"{name}, {'with' if 'vnni' in info else 'without'} VNNI"
+
+
 class PoolConnector:
     """Yields ``count`` records drawn from the real pool (benchmark only; registered under its own kind)."""
 
@@ -138,17 +154,20 @@ def run(args: argparse.Namespace) -> int:
     pool = [(kind, record, real_corpus.starts_thread(record)) for kind, record in real_corpus.records()]
     print(f"pool: {len(pool):,} real messages read from ../shared/data in {time.perf_counter() - t:.0f}s")
     embed(["warm up"])  # build or load the model outside the timings
-    print(f"database: {connection.vendor}; embedding runtime: {active_runtime()}; cores: {os.cpu_count()}")
+    print(f"database: {connection.vendor}; embedding runtime: {active_runtime()}; cores: {os.cpu_count()} ({cpu_model()})")
 
     PoolConnector.pool, PoolConnector.count, PoolConnector.people = pool, args.messages, args.people
     sys.modules.setdefault("benchmarks.feedback_end_to_end", sys.modules[__name__])  # one class, however it was started
     connectors.CONNECTORS["bench_pool"] = "benchmarks.feedback_end_to_end.PoolConnector"
     source = Source.objects.create(kind="bench_pool", name="bench pool")
     stages: list[tuple[str, float]] = []
+    cpu = [cpu_seconds()]
 
     def stage(name: str, seconds: float, detail: str) -> None:
         stages.append((name, seconds))
-        print(f"{name:8} {seconds:8.1f}s  {detail}  (peak RSS {peak_rss_mib():,.0f} MiB)", flush=True)
+        used = cpu_seconds()
+        print(f"{name:8} {seconds:8.1f}s  {detail}  (CPU {used - cpu[0]:,.0f}s; peak RSS {peak_rss_mib():,.0f} MiB)", flush=True)
+        cpu[0] = used
 
     t = time.perf_counter()
     run = sources.source_sync(source=source)

@@ -65,11 +65,18 @@ class ClassifierVersion(models.Model):
 
 
 class Embedding(models.Model):
-    """Marks that one version of a message is in the vector index; ``id`` is its key there."""
+    """The vector of one version of a message: stored here, searched through the vector index.
+
+    ``vector`` is the unit vector as float16 (768 bytes; cosines within 1e-3 of float32). The database
+    is the source of truth: the search index (``feedback.vectors``) is derived from these rows, keyed by
+    ``id``, and rebuilt from them when it lost anything. Rows made before vectors were stored here have
+    no vector; the next sweep embeds those messages again.
+    """
 
     message = models.ForeignKey("sources.Message", on_delete=models.CASCADE, related_name="feedback_embeddings")
     message_version = models.PositiveIntegerField()
     model = models.CharField(max_length=100)
+    vector = models.BinaryField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -104,6 +104,21 @@ def _from_bytes(data: bytes | memoryview | None) -> np.ndarray | None:
     return np.frombuffer(bytes(data), dtype=np.float32)
 
 
+def _vector_bytes(vector: np.ndarray) -> bytes:
+    """A message's vector as stored in ``Embedding.vector``: float16, half of float32's space."""
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def _vectors_from_stored(blobs: Sequence[bytes | memoryview]) -> np.ndarray:
+    """Stored float16 vectors as unit float32 rows, decoded together (one conversion for many)."""
+    if not blobs:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    matrix = np.frombuffer(b"".join(bytes(b) for b in blobs), dtype=np.float16).reshape(len(blobs), DIMENSIONS)
+    matrix = matrix.astype(np.float32)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return matrix
+
+
 def _unit(vector: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
@@ -222,17 +237,21 @@ def _embed_store(staged: _Staged, encoded: _Encoded, *, flush: bool) -> BatchRes
         with transaction.atomic():
             kept = [(message, vector) for message, vector in zip(chunk, vectors[start : start + BATCH]) if vector.any()]
             result.failed += len(chunk) - len(kept)
-            rows = Embedding.objects.bulk_create(
-                [Embedding(message=message, message_version=message.version, model=MODEL_NAME) for message, _ in kept]
-            )
+            rows = Embedding.objects.bulk_create([
+                Embedding(message=message, message_version=message.version, model=MODEL_NAME, vector=_vector_bytes(vector))
+                for message, vector in kept
+            ])
             if rows:
                 index.add([row.pk for row in rows], np.stack([v for _, v in kept]))
             # Older versions of these messages leave the index: one vector per message, its latest.
-            stale = Embedding.objects.filter(message__in=chunk, model=MODEL_NAME).exclude(pk__in=[row.pk for row in rows])
-            stale = [row for row in stale.select_related("message") if row.message_version < row.message.version]
+            stale = (
+                Embedding.objects.filter(message__in=chunk, model=MODEL_NAME, message_version__lt=F("message__version"))
+                .values_list("pk", flat=True)
+            )
+            stale = list(stale)
             if stale:
-                index.remove([row.pk for row in stale])
-                Embedding.objects.filter(pk__in=[row.pk for row in stale]).delete()
+                index.remove(stale)
+                Embedding.objects.filter(pk__in=stale).delete()
         result.done += len(rows)
     if flush:
         index.flush()
@@ -241,41 +260,56 @@ def _embed_store(staged: _Staged, encoded: _Encoded, *, flush: bool) -> BatchRes
 
 
 def embeddings_reconcile() -> int:
-    """Forget embeddings whose vector the index file does not hold, so they are processed again.
+    """Make the search index hold exactly the stored vectors; returns how many it had to add.
 
-    A sweep saves the file vector index every ``FLUSH_EVERY`` seconds rather than every batch (at a
-    million messages the file is a gigabyte); if the process dies in between, the database remembers
-    embeddings the file lost. Their rows and machine labels are deleted, so the next sweep embeds and
-    classifies those messages again; curator labels and theme placements stay. Returns how many.
+    Vectors live in the database (``Embedding.vector``); the file index is saved every
+    ``FLUSH_EVERY`` seconds rather than every batch, so a process that dies in between leaves the
+    file without its last vectors. They are added again from the database (nothing is embedded
+    twice), and keys of rows the database no longer has (an erased member's messages, a newer
+    version) leave the index. Rows made before vectors were stored have none: those are deleted with
+    their machine labels, so the next sweep embeds and classifies the messages again (curator labels
+    and theme placements stay).
     """
     index = get_index()
+    legacy = list(Embedding.objects.filter(model=MODEL_NAME, vector__isnull=True).values_list("pk", "message_id"))
+    for start in range(0, len(legacy), 5000):
+        chunk = legacy[start : start + 5000]
+        with transaction.atomic():
+            Embedding.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
+            Classification.objects.filter(message_id__in=[m for _, m in chunk], curated_at__isnull=True).delete()
+    if legacy:
+        logger.warning("feedback: %s embeddings had no stored vector; those messages will be embedded again", len(legacy))
     if not isinstance(index, FileVectorIndex):
         return 0
-    keys = Embedding.objects.filter(model=MODEL_NAME)
-    if keys.count() == len(index):
+    stored = Embedding.objects.filter(model=MODEL_NAME)
+    if stored.count() == len(index) and not legacy:
         return 0
-    missing = index.missing([pk for pk in keys.values_list("pk", flat=True).iterator(chunk_size=20_000)])
+    keys = list(stored.values_list("pk", flat=True).iterator(chunk_size=20_000))
+    known = set(keys)
+    extra = [key for key in index.keys() if key not in known]
+    index.remove(extra)
+    missing = index.missing(keys)
     for start in range(0, len(missing), 5000):
         chunk = missing[start : start + 5000]
-        with transaction.atomic():
-            message_ids = list(Embedding.objects.filter(pk__in=chunk).values_list("message_id", flat=True))
-            Embedding.objects.filter(pk__in=chunk).delete()
-            Classification.objects.filter(message_id__in=message_ids, curated_at__isnull=True).delete()
-    if missing:
-        logger.warning("feedback: %s embeddings were not in the saved vector index; they will be processed again", len(missing))
+        rows = list(Embedding.objects.filter(pk__in=chunk).values_list("pk", "vector"))
+        index.add([pk for pk, _ in rows], _vectors_from_stored([vector for _, vector in rows]))
+    if missing or extra:
+        index.flush()
+        logger.warning("feedback: the vector index lacked %s stored vectors and held %s stale keys; repaired",
+                       len(missing), len(extra))
     return len(missing)
 
 
 def vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
-    """The current-version vector of each message that has one."""
+    """The current-version vector of each message that has one (from the database, one query)."""
     rows = list(
-        Embedding.objects.filter(message_id__in=list(message_ids), model=MODEL_NAME)
-        .select_related("message")
-        .only("pk", "message_id", "message_version", "message__version")
+        Embedding.objects.filter(
+            message_id__in=list(message_ids), model=MODEL_NAME, message_version=F("message__version"),
+            vector__isnull=False,
+        ).values_list("message_id", "vector")
     )
-    current = [row for row in rows if row.message_version == row.message.version]
-    vectors = get_index().get([row.pk for row in current])
-    return {row.message_id: vectors[i] for i, row in enumerate(current) if vectors[i].any()}
+    matrix = _vectors_from_stored([vector for _, vector in rows])
+    return {message_id: matrix[i] for i, (message_id, _) in enumerate(rows) if matrix[i].any()}
 
 
 # ------------------------------------------------------------------------------- classification
@@ -1095,12 +1129,16 @@ def more_like_this(*, message: Message, limit: int = 10) -> list[tuple[Message, 
         vector = vectors_for([message.pk]).get(message.pk)
     if vector is None:
         return []
+    # The index finds candidates (its int8 vectors are approximate); the stored vectors rank them exactly.
     hits = get_index().search(vector, limit * 3 + 1)
-    keys = dict(hits)
-    rows = Embedding.objects.filter(pk__in=list(keys)).select_related("message__channel", "message__source", "message__author")
+    rows = list(
+        Embedding.objects.filter(pk__in=[key for key, _ in hits], vector__isnull=False)
+        .exclude(message_id=message.pk)
+        .filter(message_version=F("message__version"))
+        .select_related("message__channel", "message__source", "message__author")
+    )
+    similarities = _vectors_from_stored([row.vector for row in rows]) @ vector
     found: dict[int, tuple[Message, float]] = {}
-    for row in rows:
-        if row.message_id == message.pk or row.message_version != row.message.version:
-            continue
-        found[row.message_id] = (row.message, keys[row.pk])
+    for row, similarity in zip(rows, similarities):
+        found[row.message_id] = (row.message, float(similarity))
     return sorted(found.values(), key=lambda pair: -pair[1])[:limit]

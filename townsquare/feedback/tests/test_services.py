@@ -4,6 +4,7 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -351,20 +352,62 @@ def test_a_sweep_refreshes_the_themes_it_touched_once_at_its_end(channels: list[
     assert theme.key_phrases and "csv" in theme.title.lower()
 
 
-def test_embeddings_the_index_file_lost_in_a_crash_are_processed_again(channels: list[Any]) -> None:
+def test_vectors_the_index_file_lost_in_a_crash_come_back_from_the_database(channels: list[Any]) -> None:
     from townsquare.feedback import vectors
 
     messages = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT + DARK)]
     services.messages_process(message_ids=[m.pk for m in messages[:4]])  # saved to the index file
     services.messages_process(message_ids=[m.pk for m in messages[4:]], bulk=True)  # not saved yet: then a crash
-    assert Embedding.objects.count() == 7
+    assert Embedding.objects.count() == 7 and Embedding.objects.filter(vector__isnull=True).count() == 0
+    before = services.vectors_for([m.pk for m in messages])
     vectors.forget_indexes()  # a new process reads the file
+    assert len(vectors.get_index()) == 4
     assert services.messages_pending_count() == 0
-    assert services.messages_process_pending() == 3  # reconciled: the three lost vectors are embedded again
+    assert services.messages_process_pending() == 0  # nothing to embed again: the database kept the vectors
     assert Embedding.objects.count() == 7 and len(vectors.get_index()) == 7
-    assert set(services.vectors_for([m.pk for m in messages])) == {m.pk for m in messages}
+    after = services.vectors_for([m.pk for m in messages])
+    assert set(after) == {m.pk for m in messages}
+    assert all(np.allclose(before[k], after[k]) for k in after)
     assert ThemeMessage.objects.count() == 7  # their theme placements were kept, none duplicated
     assert services.embeddings_reconcile() == 0
+    vectors.forget_indexes()
+    assert len(vectors.get_index()) == 7  # the repaired index was saved
+
+
+def test_the_index_drops_keys_the_database_no_longer_holds_and_legacy_rows_are_embedded_again(channels: list[Any]) -> None:
+    from townsquare.feedback import vectors
+
+    messages = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT)]
+    services.messages_process(message_ids=[m.pk for m in messages])
+    gone = Embedding.objects.get(message=messages[0])
+    Embedding.objects.filter(pk=gone.pk).delete()  # e.g. the member was erased
+    Embedding.objects.filter(message=messages[1]).update(vector=None)  # a row from before vectors were stored
+    assert gone.pk in vectors.get_index().keys()
+    assert services.embeddings_reconcile() == 0
+    assert gone.pk not in vectors.get_index().keys()
+    assert not Embedding.objects.filter(message=messages[1]).exists()
+    assert services.messages_pending() == [messages[1].pk]  # its machine label went with it
+    assert services.messages_process_pending() == 1
+    assert Embedding.objects.get(message=messages[1]).vector
+    assert set(services.vectors_for([m.pk for m in messages])) == {m.pk for m in messages[1:]}
+    assert len(vectors.get_index()) == 3
+
+
+def test_an_index_file_of_an_older_layout_is_rebuilt_from_the_stored_vectors(channels: list[Any], settings: Any) -> None:
+    from pathlib import Path
+
+    from townsquare.feedback import vectors
+    from townsquare.feedback.pipeline.native import usearch_index_class
+
+    messages = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT)]
+    services.messages_process(message_ids=[m.pk for m in messages])
+    old = usearch_index_class()(ndim=384, metric="cos", dtype="f32")  # the layout before vectors were stored
+    old.add(np.arange(1, 3, dtype=np.uint64), np.eye(2, 384, dtype=np.float32))
+    old.save(settings.FEEDBACK_VECTOR_PATH)
+    vectors.forget_indexes()
+    assert len(vectors.FileVectorIndex(Path(settings.FEEDBACK_VECTOR_PATH))) == 0
+    assert services.messages_process_pending() == 0
+    assert sorted(vectors.get_index().keys()) == sorted(Embedding.objects.values_list("pk", flat=True))
 
 
 def test_one_sweep_at_a_time_and_a_writer_catches_up_with_the_saved_file(channels: list[Any], settings: Any) -> None:
