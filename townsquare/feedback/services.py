@@ -19,7 +19,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -128,22 +128,45 @@ def message_text(message: Message) -> str:
     return prepare(message.title, message.body)
 
 
-def _candidates(message_ids: Iterable[int]) -> list[Message]:
-    return list(
+@dataclass(frozen=True)
+class _Candidate:
+    """What the pre-filter reads of a message: plain values (a sweep reads millions; model instances cost)."""
+
+    pk: int
+    version: int
+    kind: str
+    title: str
+    body: str
+    opens_thread: bool
+    by_bot: bool
+
+
+def _candidates(message_ids: Iterable[int]) -> list[_Candidate]:
+    rows = (
         Message.objects.filter(pk__in=list(message_ids))
         .exclude(kind__in=SKIPPED_KINDS)
-        .select_related("author__member")
         .order_by("created_at", "pk")
+        .values_list("pk", "version", "kind", "title", "body", "external_id", "thread_external_id",
+                     "parent_external_id", "author__is_bot", "author__member__is_bot")
     )
+    return [
+        _Candidate(pk, version, kind, title or "", body or "", _opens_thread(external_id, thread, parent),
+                   bool(author_bot or member_bot))
+        for pk, version, kind, title, body, external_id, thread, parent, author_bot, member_bot in rows
+    ]
 
 
-def _fail(message: Message, stage: str, reason: str) -> None:
-    ProcessingFailure.objects.create(message=message, stage=stage, reason=reason[:2000])
-    logger.warning("feedback %s failed for message %s: %s", stage, message.pk, reason[:200])
+def _fail(message_id: int, stage: str, reason: str) -> None:
+    ProcessingFailure.objects.create(message_id=message_id, stage=stage, reason=reason[:2000])
+    logger.warning("feedback %s failed for message %s: %s", stage, message_id, reason[:200])
+
+
+def _opens_thread(external_id: str, thread_external_id: str, parent_external_id: str) -> bool:
+    return not parent_external_id and thread_external_id in ("", external_id)
 
 
 def starts_thread(message: Message) -> bool:
-    return not message.parent_external_id and message.thread_external_id in ("", message.external_id)
+    return _opens_thread(message.external_id, message.thread_external_id, message.parent_external_id)
 
 
 def messages_embed(*, message_ids: Sequence[int], flush: bool = True) -> BatchResult:
@@ -164,7 +187,7 @@ class _Staged:
 
     message_ids: Sequence[int]
     result: BatchResult
-    todo: list[Message]
+    todo: list[tuple[int, int]]  # (message id, version)
     texts: list[str]
     limits: list[int]  # word pieces to embed: thread openers MAX_TOKENS, replies REPLY_TOKENS
 
@@ -175,27 +198,23 @@ def _embed_select(message_ids: Sequence[int]) -> _Staged:
     messages = _candidates(message_ids)
     result.skipped += len(set(message_ids)) - len(messages)
     done = set(
-        Embedding.objects.filter(message__in=messages, model=MODEL_NAME).values_list("message_id", "message_version")
+        Embedding.objects.filter(message_id__in=[m.pk for m in messages], model=MODEL_NAME)
+        .values_list("message_id", "message_version")
     )
-    todo: list[Message] = []
+    todo: list[tuple[int, int]] = []
     texts: list[str] = []
     limits: list[int] = []
     for message in messages:
-        author = message.author
-        if (message.pk, message.version) in done:
+        if (message.pk, message.version) in done or message.by_bot:
             result.skipped += 1
             continue
-        if author is not None and (author.is_bot or author.member.is_bot):
-            result.skipped += 1
-            continue
-        text = message_text(message)
-        opens = starts_thread(message)
-        if not looks_usable(text) or not screen(text, kind=message.kind, starts_thread=opens).keep:
+        text = prepare(message.title, message.body)
+        if not looks_usable(text) or not screen(text, kind=message.kind, starts_thread=message.opens_thread).keep:
             result.skipped += 1  # recorded as not feedback by messages_classify, without a vector
             continue
-        todo.append(message)
+        todo.append((message.pk, message.version))
         texts.append(text)
-        limits.append(MAX_TOKENS if opens else REPLY_TOKENS)
+        limits.append(MAX_TOKENS if message.opens_thread else REPLY_TOKENS)
     return _Staged(message_ids, result, todo, texts, limits)
 
 
@@ -231,21 +250,22 @@ def _embed_store(staged: _Staged, encoded: _Encoded, *, flush: bool) -> BatchRes
     result, todo, vectors = staged.result, staged.todo, encoded.vectors
     index = get_index()
     for row, reason in encoded.failures.items():
-        _fail(todo[row], "embed", reason)
+        _fail(todo[row][0], "embed", reason)
     for start in range(0, len(todo), BATCH):
         chunk = todo[start : start + BATCH]
         with transaction.atomic():
             kept = [(message, vector) for message, vector in zip(chunk, vectors[start : start + BATCH]) if vector.any()]
             result.failed += len(chunk) - len(kept)
             rows = Embedding.objects.bulk_create([
-                Embedding(message=message, message_version=message.version, model=MODEL_NAME, vector=_vector_bytes(vector))
-                for message, vector in kept
+                Embedding(message_id=pk, message_version=version, model=MODEL_NAME, vector=_vector_bytes(vector))
+                for (pk, version), vector in kept
             ])
             if rows:
                 index.add([row.pk for row in rows], np.stack([v for _, v in kept]))
             # Older versions of these messages leave the index: one vector per message, its latest.
             stale = (
-                Embedding.objects.filter(message__in=chunk, model=MODEL_NAME, message_version__lt=F("message__version"))
+                Embedding.objects.filter(message_id__in=[pk for pk, _ in chunk], model=MODEL_NAME,
+                                         message_version__lt=F("message__version"))
                 .values_list("pk", flat=True)
             )
             stale = list(stale)
@@ -406,13 +426,32 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
     with transaction.atomic():
         for message_id in curated:  # a curator's label stands for later versions of the message too
             Classification.objects.filter(message_id=message_id).update(message_version=versions[message_id])
-        new = [r for r in rows if r.pk is None]  # split first: bulk_create sets the new rows' ids
+        new = [r for r in rows if r.pk is None]
         changed = [r for r in rows if r.pk is not None]
-        Classification.objects.bulk_create(new, batch_size=500)
+        _insert_classifications(new)
         Classification.objects.bulk_update(
             changed, ["message_version", "kind", "docs_gap", "confidence", "classifier", "updated_at"], batch_size=500
         )
     return result
+
+
+_CLASSIFICATION_COLUMNS = ("message_id", "message_version", "kind", "docs_gap", "confidence", "classifier_id", "updated_at")
+
+
+def _insert_classifications(rows: Sequence[Classification]) -> None:
+    """New machine labels in one executemany: a sweep writes one per message, and at a million messages
+    ``bulk_create``'s per-object work (instances, signals, SQL per 100 rows) was a tenth of the main thread."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (f"INSERT INTO {quote(Classification._meta.db_table)} ({', '.join(quote(c) for c in _CLASSIFICATION_COLUMNS)}) "
+           f"VALUES ({', '.join(['%s'] * len(_CLASSIFICATION_COLUMNS))})")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [
+            (r.message_id, r.message_version, r.kind, r.docs_gap, r.confidence, r.classifier_id, adapt(r.updated_at))
+            for r in rows
+        ])
 
 
 def _pending() -> Any:
@@ -670,17 +709,17 @@ def messages_assign(
             result.touched_themes.add(pk)
         ThemeMessage.objects.bulk_create(new_rows, ignore_conflicts=True)
         # Centres stay running means (and counts stay current) between refreshes, which a sweep spaces out.
+        grown: list[tuple[bytes | None, int, int]] = []  # (new centre or None to keep it, joined, theme id)
         for k, total in sums.items():
             if theme_ids[k] in merged:
-                Theme.objects.filter(pk=merged[theme_ids[k]]).update(message_count=F("message_count") + joined[k])
+                grown.append((None, joined[k], merged[theme_ids[k]]))
                 centres.retire(k)
                 continue
             size = max(centres.sizes[k], 1)
             centre = _unit(matrix[k] * size + total)
-            Theme.objects.filter(pk=theme_ids[k]).update(
-                centroid=_to_bytes(centre), message_count=F("message_count") + joined[k]
-            )
+            grown.append((_to_bytes(centre), joined[k], theme_ids[k]))
             centres.set(k, centre, size + joined[k])
+        _grow_themes(grown)
         for k, theme in enumerate(created):
             centres.append(theme.pk, seeds[k], len(seed_members[k]))
     result.done = len(new_rows)
@@ -688,6 +727,20 @@ def messages_assign(
         theme_refresh(theme_ids=sorted(result.touched_themes))
     logger.info("feedback assigned %s messages (%s new themes)", result.done, result.new_themes)
     return result
+
+
+def _grow_themes(grown: Sequence[tuple[bytes | None, int, int]]) -> None:
+    """New centres and message counts of the themes a batch joined, in one executemany (a batch touches
+    hundreds of themes; an ORM update each was a fifth of assignment's time)."""
+    if not grown:
+        return
+    quote = connection.ops.quote_name
+    table, centroid, count = quote(Theme._meta.db_table), quote("centroid"), quote("message_count")
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {centroid} = COALESCE(%s, {centroid}), {count} = {count} + %s WHERE {quote('id')} = %s",
+            grown,
+        )
 
 
 def messages_process(*, message_ids: Sequence[int], bulk: bool = False) -> BatchResult:

@@ -74,7 +74,8 @@ def prepare(title: str | None, body: str | None, *, max_chars: int = MAX_CHARS) 
         joined = title if text.startswith(title) else f"{title}. {text}"
     else:
         joined = title or text
-    joined = "".join(ch for ch in joined if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    if not joined.isprintable():  # rare: most texts hold no control or format characters (checked in C)
+        joined = "".join(ch for ch in joined if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
     return joined[:max_chars].strip()
 
 
@@ -87,9 +88,14 @@ def looks_usable(text: str) -> bool:
     if not text or len(text.strip()) < 3:
         return False
     sample = text[:4000]
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch)[0] == "C" and ch not in "\n\r\t"))
+    if sample.isprintable():  # no control characters at all: only replacement characters can be bad
+        bad = sample.count("\ufffd")
+    else:
+        bad = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch)[0] == "C" and ch not in "\n\r\t"))
     if bad / len(sample) > 0.02:
         return False
     tokens = sample.split()
-    wordlike = [t for t in tokens if len(t) <= 30 and sum(ch.isalpha() for ch in t) >= 0.7 * len(t)]
+    wordlike = [
+        t for t in tokens if len(t) <= 30 and (t.isalpha() or sum(ch.isalpha() for ch in t) >= 0.7 * len(t))
+    ]
     return len(wordlike) >= 2 and len(wordlike) >= 0.5 * len(tokens)
