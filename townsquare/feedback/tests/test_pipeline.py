@@ -83,12 +83,24 @@ def test_the_prefilter_passes_feedback_candidates_and_drops_chatter() -> None:
         "Not just you, I see it with the events endpoint": ("reply", False, "cue"),  # another person affected
         "Thank you for 2.0, honestly the release of the year": ("chat", False, "cue"),
         "Upgrade guide for v4": ("issue", True, "thread start"),
-        " ".join(["word"] * prefilter.LONG_WORDS): ("reply", False, "long"),
+        # a line addressed to someone still passes on a problem, an opinion, "me too" or a question
+        "TJ-: the installer crashes right after the language screen": ("chat", True, "cue"),
+        "@maria same here since the upgrade": ("reply", False, "cue"),
+        "TJ-: how do I install the nvidia driver from the docs": ("chat", True, "cue"),
+        "akik: did you install it from the PPA?": ("chat", True, "cue"),
+        # unaddressed, the words of a help topic are still cues ("Yes," names nobody)
+        "Yes, the docs explain how to install it": ("chat", True, "cue"),
     }
     for sentence, (kind, starts, reason) in keep.items():
         assert prefilter.screen(sentence, kind=kind, starts_thread=starts) == prefilter.Verdict(True, reason), sentence
+    long_notes = "Minutes: " + " ".join(f"item {n} was discussed and noted" for n in range(10))
     for sentence, reason in {"thanks!": "short", "+1": "short", "lol that is hilarious mate": "no cue",
-                             "see you all at the meetup": "no cue", "Upgrade guide": "short"}.items():
+                             "see you all at the meetup": "no cue", "Upgrade guide": "short",
+                             # a helper's answer: only the words of the topic, addressed to the asker
+                             "TJ-: sudo apt install nvidia-driver-535 then reboot, the docs say the same": "no cue",
+                             "@maria try the setup guide, what you need is in step 3": "no cue",
+                             # length alone no longer passes a message
+                             long_notes: "no cue"}.items():
         assert prefilter.screen(sentence, kind="chat") == prefilter.Verdict(False, reason), sentence
     # a reply never counts as a thread start, whatever its kind
     assert prefilter.screen("Notes from the call today", kind="reply", starts_thread=True).keep is False
