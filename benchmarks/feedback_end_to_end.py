@@ -139,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
     from django.db import connection
 
     logging.getLogger("townsquare").setLevel(logging.WARNING)
+    # ... but for the sweep's summary (how long the writer waited for the model)
+    sweep_log = logging.getLogger("townsquare.feedback.services")
+    sweep_log.setLevel(logging.INFO)
+    sweep_log.addFilter(lambda record: record.levelno >= logging.WARNING or record.getMessage().startswith("feedback sweep:"))
     from benchmarks import real_corpus
     from townsquare.feedback import services
     from townsquare.feedback.models import Classification, Embedding, Theme

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +55,8 @@ SKIPPED_KINDS = ("pull_request", "article")
 BATCH = 256
 # A pending sweep saves the vector index and refreshes the themes it touched at most this often (seconds).
 FLUSH_EVERY = 120.0
+# Batches a sweep hands to the model ahead of the one it writes (their texts wait in memory).
+SWEEP_AHEAD = 3
 RECLUSTER_DAYS = 28
 # Re-grouping proposes a merge when one group holds at least this share of each of two themes' messages.
 PROPOSAL_SHARE = 0.5
@@ -500,43 +502,52 @@ def messages_process_pending(
 
 
 def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, BatchResult], None] | None) -> int:
-    """Batch after batch; the model encodes the next batch in a thread while this one writes the last.
+    """Batch after batch; the model encodes the next batches in a thread while this one writes the last.
 
     The model spends its time in native code (the thread releases the GIL), the writing in Python and
     the database, so the two overlap on a 2-core machine. Only the main thread touches the database.
+    Up to ``SWEEP_AHEAD`` batches are handed to the model ahead of the one being written, so it keeps
+    encoding through the main thread's slow moments (a flush refreshes thousands of themes).
     """
     fetched, finished, after = 0, 0, 0
     touched: set[int] = set()
-    last_save = time.monotonic()
-    previous: tuple[_Staged, Future[_Encoded]] | None = None
+    last_save = started = time.monotonic()
+    waited = 0.0
+    queued: deque[tuple[_Staged, Future[_Encoded]]] = deque()
     centres = ThemeCentres()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="townsquare-embed") as model:
         try:
             while True:
-                upcoming = None
-                if not limit or fetched < limit:
+                while len(queued) < SWEEP_AHEAD and (not limit or fetched < limit):
                     ids = messages_pending(limit=min(batch, limit - fetched) if limit else batch, after=after)
-                    if ids:
-                        staged = _embed_select(ids)
-                        fetched, after = fetched + len(ids), ids[-1]
-                        upcoming = (staged, model.submit(_encode, staged.texts, staged.limits))
-                if previous is not None:
-                    result = _process_staged(previous[0], previous[1].result(), bulk=True, centres=centres)
-                    finished += len(previous[0].message_ids)
-                    touched |= result.touched_themes
-                    if time.monotonic() - last_save >= FLUSH_EVERY:
-                        index.flush()
-                        _refresh_touched(touched)
-                        centres = ThemeCentres()  # catch up with curators' merges, splits and moves
-                        last_save = time.monotonic()
-                    if on_batch is not None:
-                        on_batch(finished, result)
-                if upcoming is None:
+                    if not ids:
+                        break
+                    staged = _embed_select(ids)
+                    fetched, after = fetched + len(ids), ids[-1]
+                    queued.append((staged, model.submit(_encode, staged.texts, staged.limits)))
+                if not queued:
                     break
-                previous = upcoming
+                staged, future = queued.popleft()
+                wait_started = time.monotonic()
+                encoded = future.result()
+                waited += time.monotonic() - wait_started
+                result = _process_staged(staged, encoded, bulk=True, centres=centres)
+                finished += len(staged.message_ids)
+                touched |= result.touched_themes
+                if time.monotonic() - last_save >= FLUSH_EVERY:
+                    index.flush()
+                    _refresh_touched(touched)
+                    centres = ThemeCentres()  # catch up with curators' merges, splits and moves
+                    last_save = time.monotonic()
+                if on_batch is not None:
+                    on_batch(finished, result)
         finally:
+            for _, future in queued:
+                future.cancel()
             index.flush()
             _refresh_touched(touched)
+    logger.info("feedback sweep: %s messages in %.0f s; the writer waited %.0f s for the model",
+                finished, time.monotonic() - started, waited)
     return finished
 
 
@@ -812,6 +823,8 @@ def theme_refresh(
         if stats.messages and phrases_too and (grown or not incremental):
             rows = list(
                 ThemeMessage.objects.filter(theme_id=pk).select_related("message")
+                .only("message_id", "similarity", "message__title", "message__body", "message__external_id",
+                      "message__thread_external_id", "message__parent_external_id")
                 .order_by("-similarity", "message_id")[:PHRASE_SAMPLE]
             )
             groups[pk] = [message_text(r.message) for r in rows]

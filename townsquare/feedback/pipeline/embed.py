@@ -136,6 +136,10 @@ class _OnnxEncoder:
         options.intra_op_num_threads = _threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle intra-op threads sleep instead of spinning: the bulk path (a sweep) encodes while its main
+        # thread writes the previous batch, and spinning threads take the cores it needs. On 2 cores with
+        # the main thread 60 % busy: 1,500 real texts at 393 texts/s instead of 353 (alone: 518 vs 605).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str], batch_size: int, limits: Sequence[int] | None = None) -> np.ndarray:
