@@ -90,10 +90,12 @@ def main() -> int:
             ],
             batch_size=2000,
         )
-        embeddings = Embedding.objects.bulk_create(
-            [Embedding(message=m, message_version=1, model="all-MiniLM-L6-v2") for m in messages], batch_size=2000
-        )
         vectors = synthetic(a.new, centres, rng)
+        embeddings = Embedding.objects.bulk_create(
+            [Embedding(message=m, message_version=1, model="all-MiniLM-L6-v2", vector=v.astype(np.float16).tobytes())
+             for m, v in zip(messages, vectors)],
+            batch_size=2000,
+        )
         get_index().add([e.pk for e in embeddings], vectors)
         get_index().flush()
         Classification.objects.bulk_create(
