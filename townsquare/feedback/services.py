@@ -294,13 +294,24 @@ def embeddings_reconcile() -> int:
     """
     index = get_index()
     legacy = list(Embedding.objects.filter(model=MODEL_NAME, vector__isnull=True).values_list("pk", "message_id"))
+    moved = 0
     for start in range(0, len(legacy), 5000):
         chunk = legacy[start : start + 5000]
+        # An index file of the old layout still holds their vectors: they move into the database.
+        found = index.legacy_vectors([pk for pk, _ in chunk]) if isinstance(index, FileVectorIndex) else {}
+        lost = [(pk, message_id) for pk, message_id in chunk if pk not in found or not found[pk].any()]
         with transaction.atomic():
-            Embedding.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
-            Classification.objects.filter(message_id__in=[m for _, m in chunk], curated_at__isnull=True).delete()
+            for pk, vector in found.items():
+                if vector.any():
+                    Embedding.objects.filter(pk=pk).update(vector=_vector_bytes(_unit(vector)))
+            Embedding.objects.filter(pk__in=[pk for pk, _ in lost]).delete()
+            Classification.objects.filter(message_id__in=[m for _, m in lost], curated_at__isnull=True).delete()
+        moved += len(chunk) - len(lost)
     if legacy:
-        logger.warning("feedback: %s embeddings had no stored vector; those messages will be embedded again", len(legacy))
+        logger.warning("feedback: %s embeddings had no stored vector: %s moved from the old index file, the rest "
+                       "will be embedded again", len(legacy), moved)
+    if isinstance(index, FileVectorIndex):
+        index.forget_legacy()
     if not isinstance(index, FileVectorIndex):
         return 0
     stored = Embedding.objects.filter(model=MODEL_NAME)

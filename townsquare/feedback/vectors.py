@@ -57,6 +57,9 @@ class FileVectorIndex:
         self._lock = threading.RLock()
         self._index = self._new()
         self._dirty = False
+        # An index file of the layout before vectors were stored in the database (float32): kept for
+        # reading only, so the vectors it holds move into the database instead of being embedded again.
+        self.legacy: object | None = None
         self._saved_at = self._mtime()
         self._load()
 
@@ -73,8 +76,21 @@ class FileVectorIndex:
         if str(self._index.dtype).rsplit(".", 1)[-1].lower() != INDEX_DTYPE:
             # A file of an older layout: start empty; reconciling fills it again from the database.
             logger.warning("feedback: the vector index %s has an older layout; it is rebuilt from the database", self.path)
-            self._index = self._new()
+            self.legacy, self._index = self._index, self._new()
             self._dirty = True
+
+    def legacy_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
+        """The vectors an older-layout file held for these keys (none when there was no such file)."""
+        if self.legacy is None or not len(keys):
+            return {}
+        arr = np.asarray(list(keys), dtype=np.uint64)
+        with self._lock:
+            present = arr[np.asarray(self.legacy.contains(arr), dtype=bool)]
+            found = self.legacy.get(present) if len(present) else []
+        return {int(key): np.asarray(vector, dtype=np.float32) for key, vector in zip(present, found)}
+
+    def forget_legacy(self) -> None:
+        self.legacy = None
 
     def _mtime(self) -> float:
         try:

@@ -393,6 +393,34 @@ def test_the_index_drops_keys_the_database_no_longer_holds_and_legacy_rows_are_e
     assert len(vectors.get_index()) == 3
 
 
+def test_an_upgrade_moves_the_vectors_of_the_old_index_file_into_the_database(channels: list[Any], settings: Any) -> None:
+    from townsquare.feedback import vectors
+    from townsquare.feedback.pipeline.native import usearch_index_class
+
+    messages = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT)]
+    services.messages_process(message_ids=[m.pk for m in messages])
+    before = services.vectors_for([m.pk for m in messages])
+    rows = list(Embedding.objects.order_by("pk").values_list("pk", "message_id"))
+    # As an older version left things: the vectors only in a float32 index file, none in the rows,
+    # except one message whose vector that file lost.
+    old = usearch_index_class()(ndim=384, metric="cos", dtype="f32")
+    old.add(np.array([pk for pk, _ in rows[1:]], dtype=np.uint64), np.stack([before[m] for _, m in rows[1:]]))
+    old.save(settings.FEEDBACK_VECTOR_PATH)
+    Embedding.objects.update(vector=None)
+    vectors.forget_indexes()
+    labels = dict(Classification.objects.values_list("message_id", "kind"))
+
+    assert services.embeddings_reconcile() == 3
+    assert Embedding.objects.filter(vector__isnull=False).count() == 3
+    after = services.vectors_for([m.pk for m in messages])
+    assert set(after) == {m for _, m in rows[1:]}
+    assert all(float(after[m] @ before[m]) > 0.999 for m in after)
+    assert dict(Classification.objects.values_list("message_id", "kind")) == {m: labels[m] for _, m in rows[1:]}
+    assert services.messages_pending() == [rows[0][1]]  # the one the old file lost is embedded again
+    assert services.messages_process_pending() == 1
+    assert sorted(vectors.get_index().keys()) == sorted(Embedding.objects.values_list("pk", flat=True))
+
+
 def test_an_index_file_of_an_older_layout_is_rebuilt_from_the_stored_vectors(channels: list[Any], settings: Any) -> None:
     from pathlib import Path
 
