@@ -1199,15 +1199,23 @@ def score_weights_update(*, by: User, **values: float) -> ScoreWeights:
 
 
 def more_like_this(*, message: Message, limit: int = 10) -> list[tuple[Message, float]]:
-    """Messages across all channels nearest in meaning to ``message``."""
+    """Messages across all channels nearest in meaning to ``message``.
+
+    Read-only: a message without a stored vector (not processed yet, or dropped by the pre-filter) is
+    embedded for this search but not stored, so a web process never writes the index, whose one writer
+    is the sweep (``vectors.writer``). The index file is read again when that writer has saved it since.
+    """
     vector = vectors_for([message.pk]).get(message.pk)
     if vector is None:
-        messages_embed(message_ids=[message.pk])
-        vector = vectors_for([message.pk]).get(message.pk)
-    if vector is None:
+        text = message_text(message)
+        vector = embed([text])[0] if looks_usable(text) else None
+    if vector is None or not vector.any():
         return []
+    index = get_index()
+    if isinstance(index, FileVectorIndex):
+        index.reload_if_changed()
     # The index finds candidates (its int8 vectors are approximate); the stored vectors rank them exactly.
-    hits = get_index().search(vector, limit * 3 + 1)
+    hits = index.search(vector, limit * 3 + 1)
     rows = list(
         Embedding.objects.filter(pk__in=[key for key, _ in hits], vector__isnull=False)
         .exclude(message_id=message.pk)

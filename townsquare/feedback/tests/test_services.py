@@ -313,6 +313,29 @@ def test_more_like_this_finds_the_same_question_on_other_channels(channels: list
     assert len(similar) == 3
 
 
+def test_more_like_this_reads_what_the_sweep_saved_since_and_never_writes_the_index(
+    channels: list[Any], settings: Any
+) -> None:
+    from pathlib import Path
+
+    from townsquare.feedback import vectors
+
+    export = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT)]
+    services.messages_process(message_ids=[m.pk for m in export[:2]])
+    web = vectors.get_index()  # a web process that read the file early
+    assert {m.pk for m, _ in services.more_like_this(message=export[0])} == {export[1].pk}
+    worker = vectors.FileVectorIndex(Path(settings.FEEDBACK_VECTOR_PATH))  # the worker's sweep, in another process
+    vectors._indexes[str(Path(settings.FEEDBACK_VECTOR_PATH))] = worker
+    services.messages_process(message_ids=[m.pk for m in export[2:]])  # saves the file
+    vectors._indexes[str(Path(settings.FEEDBACK_VECTOR_PATH))] = web
+    assert {m.pk for m, _ in services.more_like_this(message=export[0])} == {m.pk for m in export[1:]}
+    # A message not processed yet is embedded for the search only: nothing is stored or indexed.
+    fresh = MessageFactory(body=EXPORT[0] + " Still failing today.", channel=channels[1])
+    found = services.more_like_this(message=fresh, limit=2)
+    assert len(found) == 2 and {m.pk for m, _ in found} <= {m.pk for m in export}
+    assert not Embedding.objects.filter(message=fresh).exists() and len(web) == 4 and not web._dirty
+
+
 def test_the_demo_loader_processes_pending_messages_once(channels: list[Any]) -> None:
     from townsquare.feedback.demo import feedback_demo_load
 
