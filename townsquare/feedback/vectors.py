@@ -51,6 +51,13 @@ class VectorIndex(Protocol):
     def __len__(self) -> int: ...
 
 
+def _split(index: object, keys: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keys a usearch index holds and those it does not, asked in one call."""
+    arr = np.asarray(list(keys), dtype=np.uint64)
+    held = np.asarray(index.contains(arr), dtype=bool)
+    return arr[held], arr[~held]
+
+
 class FileVectorIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -73,19 +80,19 @@ class FileVectorIndex:
         if not self.path.exists():
             return
         self._index.load(str(self.path))
+        self.legacy = None
         if str(self._index.dtype).rsplit(".", 1)[-1].lower() != INDEX_DTYPE:
-            # A file of an older layout: start empty; reconciling fills it again from the database.
+            # A file of an older layout: start empty; reconciling fills it again from the database. Not
+            # marked dirty: a process that only reads (a web worker) still reloads the rebuilt file.
             logger.warning("feedback: the vector index %s has an older layout; it is rebuilt from the database", self.path)
             self.legacy, self._index = self._index, self._new()
-            self._dirty = True
 
     def legacy_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:
         """The vectors an older-layout file held for these keys (none when there was no such file)."""
         if self.legacy is None or not len(keys):
             return {}
-        arr = np.asarray(list(keys), dtype=np.uint64)
         with self._lock:
-            present = arr[np.asarray(self.legacy.contains(arr), dtype=bool)]
+            present, _ = _split(self.legacy, keys)
             found = self.legacy.get(present) if len(present) else []
         return {int(key): np.asarray(vector, dtype=np.float32) for key, vector in zip(present, found)}
 
@@ -120,7 +127,7 @@ class FileVectorIndex:
         arr = np.asarray(list(keys), dtype=np.uint64)
         with self._lock:
             # A key may exist after a rolled-back transaction reused an id: replace, never duplicate.
-            present = arr[np.asarray(self._index.contains(arr), dtype=bool)]
+            present, _ = _split(self._index, arr)
             if len(present):
                 self._index.remove(present)
             self._index.add(arr, np.ascontiguousarray(vectors, dtype=np.float32))
@@ -130,9 +137,8 @@ class FileVectorIndex:
         """The keys this index does not hold (in memory: saved or not)."""
         if not len(keys):
             return []
-        arr = np.asarray(list(keys), dtype=np.uint64)
         with self._lock:
-            return [int(k) for k in arr[~np.asarray(self._index.contains(arr), dtype=bool)]]
+            return [int(k) for k in _split(self._index, keys)[1]]
 
     def keys(self) -> list[int]:
         with self._lock:
@@ -141,9 +147,8 @@ class FileVectorIndex:
     def remove(self, keys: Sequence[int]) -> None:
         if not len(keys):
             return
-        arr = np.asarray(list(keys), dtype=np.uint64)
         with self._lock:
-            present = arr[np.asarray(self._index.contains(arr), dtype=bool)]
+            present, _ = _split(self._index, keys)
             if len(present):
                 self._index.remove(present)
                 self._dirty = True

@@ -456,9 +456,11 @@ def test_an_index_file_of_an_older_layout_is_rebuilt_from_the_stored_vectors(cha
     old.add(np.arange(1, 3, dtype=np.uint64), np.eye(2, 384, dtype=np.float32))
     old.save(settings.FEEDBACK_VECTOR_PATH)
     vectors.forget_indexes()
-    assert len(vectors.FileVectorIndex(Path(settings.FEEDBACK_VECTOR_PATH))) == 0
+    web = vectors.FileVectorIndex(Path(settings.FEEDBACK_VECTOR_PATH))  # a process that only reads
+    assert len(web) == 0 and web.legacy is not None
     assert services.messages_process_pending() == 0
     assert sorted(vectors.get_index().keys()) == sorted(Embedding.objects.values_list("pk", flat=True))
+    assert web.reload_if_changed() and len(web) == 4 and web.legacy is None  # it catches up with the rebuilt file
 
 
 def test_one_sweep_at_a_time_and_a_writer_catches_up_with_the_saved_file(channels: list[Any], settings: Any) -> None:
