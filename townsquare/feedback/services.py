@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
+from townsquare.core.sql import insert_sql
 from townsquare.feedback import selectors
 from townsquare.feedback.models import (
     Classification,
@@ -456,12 +457,9 @@ def _insert_classifications(rows: Sequence[Classification]) -> None:
     ``bulk_create``'s per-object work (instances, signals, SQL per 100 rows) was a tenth of the main thread."""
     if not rows:
         return
-    quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
-    sql = (f"INSERT INTO {quote(Classification._meta.db_table)} ({', '.join(quote(c) for c in _CLASSIFICATION_COLUMNS)}) "
-           f"VALUES ({', '.join(['%s'] * len(_CLASSIFICATION_COLUMNS))})")
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [
+        cursor.executemany(insert_sql(Classification._meta.db_table, _CLASSIFICATION_COLUMNS), [
             (r.message_id, r.message_version, r.kind, r.docs_gap, r.confidence, r.classifier_id, adapt(r.updated_at))
             for r in rows
         ])

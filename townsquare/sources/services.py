@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.core.sanitize import sanitize_html, strip_control
+from townsquare.core.sql import insert_sql
 from townsquare.people.services import IdentityRef, identities_resolve, members_activity_refresh
 from townsquare.sources.connectors import archive_kinds, connector_for
 from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError, UnitDone, UnitSkipped
@@ -324,7 +325,7 @@ class _Ingest:
                         for values in new:
                             copy.write_row(values)
                 else:
-                    cursor.executemany(_insert_sql(), new)
+                    cursor.executemany(insert_sql(Message._meta.db_table, _INSERT_COLUMNS), new)
         if changed:
             Message.objects.bulk_update(changed, _UPDATE_FIELDS, batch_size=200)
         return {"new": len(new), "updated": len(changed), "unchanged": unchanged}
@@ -362,13 +363,6 @@ _INSERT_COLUMNS = [
     "source_id", "channel_id", "external_id", "kind", "author_id", "created_at", "updated_at", "title", "body",
     "body_html", "url", "thread_external_id", "parent_external_id", "language", "content_hash", "version", "ingested_at",
 ]
-
-
-def _insert_sql() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in _INSERT_COLUMNS)
-    values = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-    return f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES ({values})"
 
 
 _UPDATE_FIELDS = [
