@@ -34,8 +34,14 @@ os.environ.setdefault("TOWNSQUARE_MODEL_CACHE", str(ROOT / ".cache" / "models"))
 SHARED = ROOT.parent / "shared"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -84,20 +90,32 @@ def unreachable(reason: str) -> None:
 
 # ---------------------------------------------------------------- users and roles
 
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., Any]:
     from townsquare.people.services import team_ensure, user_ensure
 
     counter = iter(range(1, 10_000))
 
-    def make(role: str, *, username: str | None = None, team: str | None = None, is_lead: bool = False,
-             full_name: str | None = None) -> Any:
+    def make(
+        role: str,
+        *,
+        username: str | None = None,
+        team: str | None = None,
+        is_lead: bool = False,
+        full_name: str | None = None,
+    ) -> Any:
         n = next(counter)
         username = username or f"{role}-{n}"
         team_obj = team_ensure(name=team, kind=_kind_for(team)) if team else None
         return user_ensure(
-            username=username, email=f"{username}@example.com", full_name=full_name or f"{role.title()} Person{n}",
-            role=role, team=team_obj, is_lead=is_lead, password="pw-for-tests-123",
+            username=username,
+            email=f"{username}@example.com",
+            full_name=full_name or f"{role.title()} Person{n}",
+            role=role,
+            team=team_obj,
+            is_lead=is_lead,
+            password="pw-for-tests-123",
         )
 
     return make
@@ -124,6 +142,7 @@ def client_for(client: Any, make_user: Callable[..., Any]) -> Callable[..., Any]
 
 
 # ---------------------------------------------------------------- local SMTP server
+
 
 @dataclass
 class SMTPServer:
@@ -160,7 +179,9 @@ def smtp_server() -> Iterator[SMTPServer]:
     class Handler:
         async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
             server.envelopes.append(envelope)
-            server.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=default_policy))
+            server.messages.append(
+                message_from_bytes(envelope.original_content or envelope.content, policy=default_policy)
+            )
             return "250 Message accepted for delivery"
 
     controller = Controller(Handler(), hostname=server.host, port=server.port)
@@ -172,6 +193,7 @@ def smtp_server() -> Iterator[SMTPServer]:
 
 
 # ---------------------------------------------------------------- local HTTP endpoint
+
 
 @dataclass
 class Received:
@@ -259,6 +281,7 @@ def http_endpoint() -> Iterator[HTTPEndpoint]:
 
 # ---------------------------------------------------------------- real browser
 
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
@@ -338,6 +361,7 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 # ---------------------------------------------------------------- worker subprocesses
+
 
 def database_url_for_subprocess() -> str:
     """A TOWNSQUARE_DATABASE_URL pointing a child process at the current test database."""

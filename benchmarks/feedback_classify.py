@@ -58,8 +58,9 @@ def load_eval(path: Path = EVAL_FILE) -> tuple[list[str], list[str], list[str]]:
 
 
 def seed_at(ref: str, folder: Path) -> Path:
-    data = subprocess.run(["git", "show", f"{ref}:townsquare/feedback/training/seed.tsv"], cwd=ROOT,
-                          check=True, capture_output=True).stdout
+    data = subprocess.run(
+        ["git", "show", f"{ref}:townsquare/feedback/training/seed.tsv"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
     path = folder / f"seed-{ref}.tsv"
     path.write_bytes(data)
     return path
@@ -72,8 +73,14 @@ def predicted_labels(model, vectors) -> list[str]:  # type: ignore[no-untyped-de
     return ["docs_question" if p.kind == "question" and p.docs_gap else p.kind for p in predictions]
 
 
-def evaluate(name: str, seed_path: Path, eval_vectors, eval_labels: list[str],  # type: ignore[no-untyped-def]
-             eval_sources: list[str], **params: object) -> dict:
+def evaluate(
+    name: str,
+    seed_path: Path,
+    eval_vectors,
+    eval_labels: list[str],  # type: ignore[no-untyped-def]
+    eval_sources: list[str],
+    **params: object,
+) -> dict:
     from sklearn import metrics
 
     from townsquare.feedback.pipeline import classify, embed, text
@@ -83,7 +90,8 @@ def evaluate(name: str, seed_path: Path, eval_vectors, eval_labels: list[str],  
     pred = predicted_labels(model, eval_vectors)
     classes = list(classify.LABELS)
     precision, recall, f1, support = metrics.precision_recall_fscore_support(
-        eval_labels, pred, labels=classes, zero_division=0)
+        eval_labels, pred, labels=classes, zero_division=0
+    )
     truth_fb = [label != "not_feedback" for label in eval_labels]
     pred_fb = [label != "not_feedback" for label in pred]
     shipped = {"c": classify.DEFAULT_C, "class_weight": classify.DEFAULT_CLASS_WEIGHT}
@@ -92,15 +100,19 @@ def evaluate(name: str, seed_path: Path, eval_vectors, eval_labels: list[str],  
     print(f"  eval accuracy                   {metrics.accuracy_score(eval_labels, pred):.3f}")
     macro_f1 = metrics.f1_score(eval_labels, pred, labels=classes, average="macro", zero_division=0)
     print(f"  eval macro-F1 (7 labels)        {macro_f1:.3f}")
-    print(f"  feedback vs not_feedback        "
-          f"precision {metrics.precision_score(truth_fb, pred_fb, zero_division=0):.3f}"
-          f"  recall {metrics.recall_score(truth_fb, pred_fb, zero_division=0):.3f}"
-          f"  F1 {metrics.f1_score(truth_fb, pred_fb, zero_division=0):.3f}"
-          f"  (predicted feedback {sum(pred_fb)}, true {sum(truth_fb)})")
+    print(
+        f"  feedback vs not_feedback        "
+        f"precision {metrics.precision_score(truth_fb, pred_fb, zero_division=0):.3f}"
+        f"  recall {metrics.recall_score(truth_fb, pred_fb, zero_division=0):.3f}"
+        f"  F1 {metrics.f1_score(truth_fb, pred_fb, zero_division=0):.3f}"
+        f"  (predicted feedback {sum(pred_fb)}, true {sum(truth_fb)})"
+    )
     print(f"  {'label':<14} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8} {'predicted':>10}")
     for i, label in enumerate(classes):
-        print(f"  {label:<14} {precision[i]:>9.3f} {recall[i]:>7.3f} {f1[i]:>6.3f} {support[i]:>8}"
-              f" {pred.count(label):>10}")
+        print(
+            f"  {label:<14} {precision[i]:>9.3f} {recall[i]:>7.3f} {f1[i]:>6.3f} {support[i]:>8}"
+            f" {pred.count(label):>10}"
+        )
     by_source = {}
     for source in sorted(set(eval_sources)):
         rows = [i for i, s in enumerate(eval_sources) if s == source]
@@ -131,7 +143,7 @@ def tune(seed_path: Path) -> None:
     print(f"\nhyper-parameters by 5-fold CV on {seed_path.name} ({len(texts)} examples), best accuracy first")
     print(f"  {'C':>5} {'class_weight':<12} {'accuracy':>8} {'macro-F1':>8}")
     for accuracy, f1, c, weight in sorted(rows, key=lambda r: (-r[0], -r[1])):
-        print(f"  {c:>5g} {str(weight):<12} {accuracy:>8.3f} {f1:>8.3f}")
+        print(f"  {c:>5g} {weight!s:<12} {accuracy:>8.3f} {f1:>8.3f}")
 
 
 def real() -> None:
@@ -154,12 +166,16 @@ def real() -> None:
         return
     sets = real_corpus.labelled("real_holdout.tsv", "eval_real.tsv")
     vectors = {name: embed.embed([row[3] for row in rows]) for name, rows in sets.items()}
-    screened = {name: [prefilter.screen(row[3], kind=row[1], starts_thread=row[2]).keep for row in rows]
-                for name, rows in sets.items()}
+    screened = {
+        name: [prefilter.screen(row[3], kind=row[1], starts_thread=row[2]).keep for row in rows]
+        for name, rows in sets.items()
+    }
     trainings = {"seed only": classify.load_seed(), "seed + real_train": classify.load_training()}
     classes = list(classify.LABELS)
-    print(f"\n{'trained on':<18} {'evaluated on':<17} {'n':>4}  {'fb precision':>12} {'recall':>6} {'F1':>6}  "
-          f"{'macro-F1':>8}  | after pre-filter: {'precision':>9} {'recall':>6} {'F1':>6}")
+    print(
+        f"\n{'trained on':<18} {'evaluated on':<17} {'n':>4}  {'fb precision':>12} {'recall':>6} {'F1':>6}  "
+        f"{'macro-F1':>8}  | after pre-filter: {'precision':>9} {'recall':>6} {'F1':>6}"
+    )
     for train_name, (texts, labels) in trainings.items():
         model = classify.train(embed.embed([text.prepare(None, t) for t in texts]), labels, cross_validate=False)
         for name, rows in sets.items():
@@ -168,19 +184,25 @@ def real() -> None:
             truth_fb = [label != "not_feedback" for label in truth]
             pred_fb = [label != "not_feedback" for label in pred]
             cascade = [p and k for p, k in zip(pred_fb, screened[name])]
-            scores = [metrics.precision_recall_fscore_support(truth_fb, found, average="binary", zero_division=0)[:3]
-                      for found in (pred_fb, cascade)]
+            scores = [
+                metrics.precision_recall_fscore_support(truth_fb, found, average="binary", zero_division=0)[:3]
+                for found in (pred_fb, cascade)
+            ]
             macro = metrics.f1_score(truth, pred, labels=classes, average="macro", zero_division=0)
-            print(f"{train_name:<18} {name:<17} {len(rows):>4}  {scores[0][0]:>12.3f} {scores[0][1]:>6.3f} "
-                  f"{scores[0][2]:>6.3f}  {macro:>8.3f}  |                   {scores[1][0]:>9.3f} {scores[1][1]:>6.3f} "
-                  f"{scores[1][2]:>6.3f}")
+            print(
+                f"{train_name:<18} {name:<17} {len(rows):>4}  {scores[0][0]:>12.3f} {scores[0][1]:>6.3f} "
+                f"{scores[0][2]:>6.3f}  {macro:>8.3f}  |                   {scores[1][0]:>9.3f} {scores[1][1]:>6.3f} "
+                f"{scores[1][2]:>6.3f}"
+            )
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old-seed", default=OLD_SEED_REF, help="git ref of the seed set to compare with")
     parser.add_argument("--tune", action="store_true", help="print a C x class-weight grid scored by seed CV")
-    parser.add_argument("--real", action="store_true", help="seed only vs seed + real_train on real_holdout and eval_real")
+    parser.add_argument(
+        "--real", action="store_true", help="seed only vs seed + real_train on real_holdout and eval_real"
+    )
     args = parser.parse_args(argv)
 
     from townsquare.feedback.pipeline import classify, embed
@@ -191,10 +213,22 @@ def main(argv: list[str]) -> int:
     eval_vectors = embed.embed(eval_texts)  # the texts are already prepare()d, as the pipeline embeds them
     with tempfile.TemporaryDirectory() as tmp:
         old = seed_at(args.old_seed, Path(tmp))
-        evaluate(f"old seed set ({args.old_seed}), old hyper-parameters", old, eval_vectors, eval_labels,
-                 eval_sources, **OLD_PARAMS)
-        evaluate("seed set as shipped, old hyper-parameters", classify.SEED_FILE, eval_vectors, eval_labels,
-                 eval_sources, **OLD_PARAMS)
+        evaluate(
+            f"old seed set ({args.old_seed}), old hyper-parameters",
+            old,
+            eval_vectors,
+            eval_labels,
+            eval_sources,
+            **OLD_PARAMS,
+        )
+        evaluate(
+            "seed set as shipped, old hyper-parameters",
+            classify.SEED_FILE,
+            eval_vectors,
+            eval_labels,
+            eval_sources,
+            **OLD_PARAMS,
+        )
         evaluate("seed set as shipped", classify.SEED_FILE, eval_vectors, eval_labels, eval_sources)
         if args.tune:
             tune(old)

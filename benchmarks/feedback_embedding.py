@@ -51,7 +51,9 @@ def main() -> int:
     tokenizer.enable_truncation(embed.MAX_TOKENS)
     tokens = sum(len(e.ids) for e in tokenizer.encode_batch(texts))
     load = os.getloadavg()[0]
-    print(f"{len(texts):,} real texts that pass the pre-filter ({tokens / len(texts):.0f} word pieces each on average); {os.cpu_count()} cores; load average {load:.1f}")
+    print(
+        f"{len(texts):,} real texts that pass the pre-filter ({tokens / len(texts):.0f} word pieces each on average); {os.cpu_count()} cores; load average {load:.1f}"
+    )
     results = {}
     for runtime in ("torch", "onnx", "onnx-int8"):
         embed.embed(texts[:64], runtime=runtime)  # load or build outside the timing
@@ -62,7 +64,9 @@ def main() -> int:
             best = min(best, time.perf_counter() - started)
         results[runtime] = vectors
         cosine = (vectors * results["torch"]).sum(1)
-        print(f"  {runtime:10} {len(texts) / best:7.1f} texts/s {tokens / best:9,.0f} word pieces/s   mean cosine to torch {cosine.mean():.4f} (min {cosine.min():.4f})")
+        print(
+            f"  {runtime:10} {len(texts) / best:7.1f} texts/s {tokens / best:9,.0f} word pieces/s   mean cosine to torch {cosine.mean():.4f} (min {cosine.min():.4f})"
+        )
     return 0
 
 

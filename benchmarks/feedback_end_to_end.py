@@ -40,8 +40,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHANNELS = {  # channel name per archive kind of the pool
-    "irc_log": ["#help", "#dev"], "slack_export": ["#general", "#feedback"], "discord_export": ["#support", "#showcase"],
-    "discourse_archive": ["forum"], "github_archive": ["issues"], "pipermail": ["users-list"], "stackexchange_dump": ["forum"],
+    "irc_log": ["#help", "#dev"],
+    "slack_export": ["#general", "#feedback"],
+    "discord_export": ["#support", "#showcase"],
+    "discourse_archive": ["forum"],
+    "github_archive": ["issues"],
+    "pipermail": ["users-list"],
+    "stackexchange_dump": ["forum"],
 }
 
 
@@ -61,7 +66,9 @@ def cpu_model() -> str:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
         return "unknown"
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown")
+    name = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown"
+    )
     return f"{name}, {'with' if 'vnni' in info else 'without'} VNNI"
 
 
@@ -93,7 +100,9 @@ class PoolConnector:
             kind, record, starts = self.pool[rng.randrange(len(self.pool))]
             channel = rng.choice(CHANNELS.get(kind, ["#general"]))
             # a core of regulars writes most messages; a long tail writes a few each
-            author = int(rng.paretovariate(1.1) * 20) % self.people if rng.random() < 0.6 else rng.randrange(self.people)
+            author = (
+                int(rng.paretovariate(1.1) * 20) % self.people if rng.random() < 0.6 else rng.randrange(self.people)
+            )
             external_id = f"m{i}"
             open_threads = threads.setdefault(channel, [])
             parent = ""
@@ -103,14 +112,22 @@ class PoolConnector:
             else:
                 parent = rng.choice(open_threads)
             yield MessageRecord(
-                external_id=external_id, kind=record.kind, created_at=start + step * i,
+                external_id=external_id,
+                kind=record.kind,
+                created_at=start + step * i,
                 channel=ChannelRef(external_id=channel, name=channel),
-                author=AuthorRef(realm="bench", external_id=f"u{author}", handle=f"user{author}",
-                                 display_name=f"User {author}",
-                                 email=f"user{author}@example{author % 400}.com" if author % 3 else ""),
-                title=record.title if starts else "", body=record.body,
+                author=AuthorRef(
+                    realm="bench",
+                    external_id=f"u{author}",
+                    handle=f"user{author}",
+                    display_name=f"User {author}",
+                    email=f"user{author}@example{author % 400}.com" if author % 3 else "",
+                ),
+                title=record.title if starts else "",
+                body=record.body,
                 url=f"https://community.example.com/{channel.strip('#')}/{external_id}",
-                thread_external_id=parent or external_id, parent_external_id=parent,
+                thread_external_id=parent or external_id,
+                parent_external_id=parent,
             )
             self.progress = (i + 1, self.count)
             if (i + 1) % 20_000 == 0:
@@ -142,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
     # ... but for the sweep's summary (how long the writer waited for the model)
     sweep_log = logging.getLogger("townsquare.feedback.services")
     sweep_log.setLevel(logging.INFO)
-    sweep_log.addFilter(lambda record: record.levelno >= logging.WARNING or record.getMessage().startswith("feedback sweep:"))
+    sweep_log.addFilter(
+        lambda record: record.levelno >= logging.WARNING or record.getMessage().startswith("feedback sweep:")
+    )
     from benchmarks import real_corpus
     from townsquare.feedback import services
     from townsquare.feedback.models import Classification, Embedding, Theme
@@ -158,7 +177,9 @@ def run(args: argparse.Namespace) -> int:
     pool = [(kind, record, real_corpus.starts_thread(record)) for kind, record in real_corpus.records()]
     print(f"pool: {len(pool):,} real messages read from ../shared/data in {time.perf_counter() - t:.0f}s")
     embed(["warm up"])  # build or load the model outside the timings
-    print(f"database: {connection.vendor}; embedding runtime: {active_runtime()}; cores: {os.cpu_count()} ({cpu_model()})")
+    print(
+        f"database: {connection.vendor}; embedding runtime: {active_runtime()}; cores: {os.cpu_count()} ({cpu_model()})"
+    )
 
     PoolConnector.pool, PoolConnector.count, PoolConnector.people = pool, args.messages, args.people
     sys.modules.setdefault("benchmarks.feedback_end_to_end", sys.modules[__name__])  # one class, however it was started
@@ -170,40 +191,60 @@ def run(args: argparse.Namespace) -> int:
     def stage(name: str, seconds: float, detail: str) -> None:
         stages.append((name, seconds))
         used = cpu_seconds()
-        print(f"{name:8} {seconds:8.1f}s  {detail}  (CPU {used - cpu[0]:,.0f}s; peak RSS {peak_rss_mib():,.0f} MiB)", flush=True)
+        print(
+            f"{name:8} {seconds:8.1f}s  {detail}  (CPU {used - cpu[0]:,.0f}s; peak RSS {peak_rss_mib():,.0f} MiB)",
+            flush=True,
+        )
         cpu[0] = used
 
     t = time.perf_counter()
     run = sources.source_sync(source=source)
-    stage("ingest", time.perf_counter() - t, f"{run.status}: {run.new:,} messages = {run.new / (time.perf_counter() - t):,.0f}/s")
+    stage(
+        "ingest",
+        time.perf_counter() - t,
+        f"{run.status}: {run.new:,} messages = {run.new / (time.perf_counter() - t):,.0f}/s",
+    )
 
     t = time.perf_counter()
 
     def report(done: int, result: Any) -> None:
         if done % 100_000 < 2000:
             now = time.perf_counter()
-            print(f"  processed {done:,} ({done / (now - t):,.0f}/s overall; peak RSS {peak_rss_mib():,.0f} MiB)", flush=True)
+            print(
+                f"  processed {done:,} ({done / (now - t):,.0f}/s overall; peak RSS {peak_rss_mib():,.0f} MiB)",
+                flush=True,
+            )
 
     handled = services.messages_process_pending(batch=2000, on_batch=report)
     seconds = time.perf_counter() - t
     embedded = Embedding.objects.count()
     feedback = Classification.objects.exclude(kind="not_feedback").count()
-    stage("process", seconds, f"{handled:,} messages = {handled / seconds:,.0f}/s; {embedded:,} passed the pre-filter and "
-          f"were embedded ({100 * embedded / max(handled, 1):.0f}%) = {embedded / seconds:,.0f} embeddings/s; "
-          f"{feedback:,} classified as feedback; {Theme.objects.count():,} themes")
+    stage(
+        "process",
+        seconds,
+        f"{handled:,} messages = {handled / seconds:,.0f}/s; {embedded:,} passed the pre-filter and "
+        f"were embedded ({100 * embedded / max(handled, 1):.0f}%) = {embedded / seconds:,.0f} embeddings/s; "
+        f"{feedback:,} classified as feedback; {Theme.objects.count():,} themes",
+    )
 
     t = time.perf_counter()
     result = services.themes_recluster(days=args.days)
     window = Message.objects.filter(created_at__gte=dt.datetime.now(dt.UTC) - dt.timedelta(days=args.days)).count()
-    stage("regroup", time.perf_counter() - t, f"{args.days}-day window of {window:,} messages: {result.proposals} proposals")
+    stage(
+        "regroup",
+        time.perf_counter() - t,
+        f"{args.days}-day window of {window:,} messages: {result.proposals} proposals",
+    )
 
     t = time.perf_counter()
     refreshed = services.themes_refresh_all()
     stage("refresh", time.perf_counter() - t, f"{refreshed:,} themes rescored")
 
     total = sum(seconds for _, seconds in stages)
-    print(f"total    {total:8.1f}s = {total / 60:.1f} min for {args.messages:,} messages "
-          f"(target < 45 min); peak RSS {peak_rss_mib():,.0f} MiB (target < 4,096)")
+    print(
+        f"total    {total:8.1f}s = {total / 60:.1f} min for {args.messages:,} messages "
+        f"(target < 45 min); peak RSS {peak_rss_mib():,.0f} MiB (target < 4,096)"
+    )
     return 0
 
 

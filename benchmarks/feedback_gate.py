@@ -43,8 +43,11 @@ def features(texts: list[str], char: bool):  # type: ignore[no-untyped-def]
     texts = [t[:1000] for t in texts]
     parts = [HashingVectorizer(ngram_range=(1, 2), n_features=2**18, alternate_sign=False).transform(texts)]
     if char:
-        parts.append(HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2**18,
-                                       alternate_sign=False).transform(texts))
+        parts.append(
+            HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2**18, alternate_sign=False).transform(
+                texts
+            )
+        )
     shape = np.array([[np.log1p(len(_WORDS.findall(t))) / 5, "?" in t] for t in texts], dtype=float)
     return sp.hstack([*parts, sp.csr_matrix(shape)]).tocsr()
 
@@ -77,7 +80,11 @@ def main() -> int:
     corpus = []
     for _kind, record in real_corpus.records():
         text = prepare(record.title, record.body)
-        if (record.author is None or not record.author.is_bot) and record.kind not in SKIPPED_KINDS and looks_usable(text):
+        if (
+            (record.author is None or not record.author.is_bot)
+            and record.kind not in SKIPPED_KINDS
+            and looks_usable(text)
+        ):
             corpus.append(("?", record.kind, real_corpus.starts_thread(record), text))
     seed_texts, seed_labels = classify.load_seed()
     train = sets["real_train.tsv"]
@@ -92,11 +99,17 @@ def main() -> int:
         start = np.array([v.reason == "thread start" for v in verdicts])
         short = np.array([v.reason == "short" for v in verdicts])
         kept = np.array([v.keep for v in verdicts])
-        return {"rules": kept, "gate alone": gate, "rules' short/thread start + gate": start | (~short & gate),
-                "rules AND gate": start | (kept & gate)}
+        return {
+            "rules": kept,
+            "gate alone": gate,
+            "rules' short/thread start + gate": start | (~short & gate),
+            "rules AND gate": start | (kept & gate),
+        }
 
-    print(f"training rows: {len(seed_texts)} seed + {len(train)} real_train "
-          f"({int(y_train.sum())} feedback); target out-of-fold recall {TARGET_RECALL:.0%}")
+    print(
+        f"training rows: {len(seed_texts)} seed + {len(train)} real_train "
+        f"({int(y_train.sum())} feedback); target out-of-fold recall {TARGET_RECALL:.0%}"
+    )
     train_verdicts = rules(train)
     best = None
     for char in (False, True):
@@ -118,8 +131,9 @@ def main() -> int:
     assert best is not None
     _, char, c, threshold = best
     print(f"chosen on training rows: char={char} C={c:g} threshold {threshold:.3f}")
-    model = fit(sp.vstack([features(seed_texts, char), features([row[3] for row in train], char)]),
-                np.r_[y_seed, y_train], c)
+    model = fit(
+        sp.vstack([features(seed_texts, char), features([row[3] for row in train], char)]), np.r_[y_seed, y_train], c
+    )
 
     print(f"\n{'set':<18} {'way':<34} {'fb recall':>9} {'passed':>7}")
     for name in ("real_holdout.tsv", "eval_real.tsv"):
@@ -144,8 +158,10 @@ def main() -> int:
     for row in corpus:
         screen(row[3], kind=row[1], starts_thread=row[2])
     ruled = len(corpus) / (time.perf_counter() - started)
-    print(f"\ncost: gate {single:,.0f} messages/s one at a time, {batch:,.0f}/s in one batch; rules {ruled:,.0f}/s"
-          f" (1M messages: gate {1e6 / single / 60:.1f} min one at a time, {1e6 / batch / 60:.1f} min batched)")
+    print(
+        f"\ncost: gate {single:,.0f} messages/s one at a time, {batch:,.0f}/s in one batch; rules {ruled:,.0f}/s"
+        f" (1M messages: gate {1e6 / single / 60:.1f} min one at a time, {1e6 / batch / 60:.1f} min batched)"
+    )
     return 0
 
 

@@ -47,11 +47,18 @@ def cascade(rows: list[tuple[str, str]]) -> None:
     predicted = [p.kind != "not_feedback" for p in classify.predict(model, embed(prepared))]
     passed = [screen(text).keep for text in prepared]
     truth = [label != "not_feedback" for label, _ in rows]
-    print(f"\n{len(rows)} hand-labelled real messages, feedback found by (trained on the shipped training files, seed + real_train):")
-    for name, found in (("classifier alone", predicted), ("pre-filter + classifier", [a and b for a, b in zip(passed, predicted)])):
+    print(
+        f"\n{len(rows)} hand-labelled real messages, feedback found by (trained on the shipped training files, seed + real_train):"
+    )
+    for name, found in (
+        ("classifier alone", predicted),
+        ("pre-filter + classifier", [a and b for a, b in zip(passed, predicted)]),
+    ):
         hits = sum(f and t for f, t in zip(found, truth))
-        print(f"  {name:24} precision {100 * hits / max(sum(found), 1):5.1f} %  recall {100 * hits / sum(truth):5.1f} %  "
-              f"({sum(found)} flagged, {sum(truth)} real)")
+        print(
+            f"  {name:24} precision {100 * hits / max(sum(found), 1):5.1f} %  recall {100 * hits / sum(truth):5.1f} %  "
+            f"({sum(found)} flagged, {sum(truth)} real)"
+        )
 
 
 def main() -> int:
@@ -83,8 +90,10 @@ def main() -> int:
         for label in sorted(total):
             print(f"  {label:14} kept {kept[label]:4}/{total[label]:<4} = {100 * kept[label] / total[label]:5.1f} %")
         if feedback:
-            print(f"  feedback recall {100 * feedback_kept / feedback:.1f} %  "
-                  f"(not_feedback passed on: {100 * kept['not_feedback'] / max(total['not_feedback'], 1):.1f} %)")
+            print(
+                f"  feedback recall {100 * feedback_kept / feedback:.1f} %  "
+                f"(not_feedback passed on: {100 * kept['not_feedback'] / max(total['not_feedback'], 1):.1f} %)"
+            )
 
     evaluation = TRAINING / "eval_real.tsv"
     if evaluation.exists():
@@ -110,8 +119,10 @@ def main() -> int:
         all_total, all_kept = all_total + total, all_kept + kept
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         print(f"  {kind:18} {kept:6,}/{total:<6,} = {100 * kept / total:5.1f} %   ({reasons})")
-    print(f"  {'all':18} {all_kept:6,}/{all_total:<6,} = {100 * all_kept / all_total:5.1f} %   "
-          f"read and screened in {elapsed:.1f}s")
+    print(
+        f"  {'all':18} {all_kept:6,}/{all_total:<6,} = {100 * all_kept / all_total:5.1f} %   "
+        f"read and screened in {elapsed:.1f}s"
+    )
     return 0
 
 

@@ -91,7 +91,10 @@ def throughput() -> dict:
 
     get_model()
     short = [f"How do I rotate the API key for project number {i} without downtime?" for i in range(1000)]
-    long = [(f"Message {i}: " + "the exporter stops after the first page of results and drops the rest " * 30) for i in range(100)]
+    long = [
+        (f"Message {i}: " + "the exporter stops after the first page of results and drops the rest " * 30)
+        for i in range(100)
+    ]
     res = {"max_tokens": MAX_TOKENS, "torch_threads": __import__("torch").get_num_threads()}
     for name, texts in (("short_texts_per_s", short), (f"{MAX_TOKENS}_token_texts_per_s", long)):
         embed(texts[:32])

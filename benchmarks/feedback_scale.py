@@ -33,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 def synthetic(n: int, centres: np.ndarray, rng: np.random.Generator, noise: float = 0.6) -> np.ndarray:
     picks = rng.integers(0, len(centres), n)
-    vectors = centres[picks] + noise * rng.normal(size=(n, centres.shape[1])).astype(np.float32) / np.sqrt(centres.shape[1])
+    vectors = centres[picks] + noise * rng.normal(size=(n, centres.shape[1])).astype(np.float32) / np.sqrt(
+        centres.shape[1]
+    )
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -77,29 +79,39 @@ def main() -> int:
         identities = Identity.objects.bulk_create(
             [Identity(realm="github", external_id=f"u{i}", member=m) for i, m in enumerate(members)]
         )
-        themes = Theme.objects.bulk_create(
+        Theme.objects.bulk_create(
             [Theme(title=f"theme {i}", centroid=c.tobytes(), message_count=5) for i, c in enumerate(centres)]
         )
         now = timezone.now()
         messages = Message.objects.bulk_create(
             [
-                Message(source=source, channel=channels[i % 5], external_id=f"m{i}", kind="issue",
-                        author=identities[i % len(identities)], created_at=now - dt.timedelta(minutes=i % 10_000),
-                        body=f"synthetic message {i} about topic words w{i % 97} w{i % 89}", content_hash=str(i))
+                Message(
+                    source=source,
+                    channel=channels[i % 5],
+                    external_id=f"m{i}",
+                    kind="issue",
+                    author=identities[i % len(identities)],
+                    created_at=now - dt.timedelta(minutes=i % 10_000),
+                    body=f"synthetic message {i} about topic words w{i % 97} w{i % 89}",
+                    content_hash=str(i),
+                )
                 for i in range(a.new)
             ],
             batch_size=2000,
         )
         vectors = synthetic(a.new, centres, rng)
         embeddings = Embedding.objects.bulk_create(
-            [Embedding(message=m, message_version=1, model="all-MiniLM-L6-v2", vector=v.astype(np.float16).tobytes())
-             for m, v in zip(messages, vectors)],
+            [
+                Embedding(message=m, message_version=1, model="all-MiniLM-L6-v2", vector=v.astype(np.float16).tobytes())
+                for m, v in zip(messages, vectors)
+            ],
             batch_size=2000,
         )
         get_index().add([e.pk for e in embeddings], vectors)
         get_index().flush()
         Classification.objects.bulk_create(
-            [Classification(message=m, message_version=1, kind="bug", confidence=0.9) for m in messages], batch_size=2000
+            [Classification(message=m, message_version=1, kind="bug", confidence=0.9) for m in messages],
+            batch_size=2000,
         )
         print(f"setup: {a.new:,} messages, {a.themes:,} themes in {time.perf_counter() - start:.1f} s", flush=True)
 
@@ -107,14 +119,20 @@ def main() -> int:
         start = time.perf_counter()
         result = services.messages_assign(message_ids=ids)
         took = time.perf_counter() - start
-        print(f"incremental assignment (service, SQLite): {result.done:,} messages in {took:.1f} s "
-              f"({result.done / took:,.0f}/s), {result.new_themes:,} new themes, "
-              f"{len(result.touched_themes):,} themes refreshed; target < 60 s for 20,000", flush=True)
+        print(
+            f"incremental assignment (service, SQLite): {result.done:,} messages in {took:.1f} s "
+            f"({result.done / took:,.0f}/s), {result.new_themes:,} new themes, "
+            f"{len(result.touched_themes):,} themes refreshed; target < 60 s for 20,000",
+            flush=True,
+        )
 
         start = time.perf_counter()
         regroup = services.themes_recluster(days=30)
-        print(f"re-grouping (service, SQLite): {regroup.done:,}-message window in {time.perf_counter() - start:.1f} s, "
-              f"{regroup.proposals:,} proposals", flush=True)
+        print(
+            f"re-grouping (service, SQLite): {regroup.done:,}-message window in {time.perf_counter() - start:.1f} s, "
+            f"{regroup.proposals:,} proposals",
+            flush=True,
+        )
         print(f"peak memory so far: {peak_rss_mib():,.0f} MiB", flush=True)
 
     from townsquare.feedback.pipeline.cluster import cluster_vectors
@@ -123,9 +141,11 @@ def main() -> int:
     start = time.perf_counter()
     labels = cluster_vectors(window)
     took = time.perf_counter() - start
-    print(f"grouping core: {a.window:,} vectors in {took:.1f} s, {len(set(labels.tolist())):,} groups "
-          f"({a.themes:,} synthetic topics); target < 600 s for 200,000; peak memory {peak_rss_mib():,.0f} MiB",
-          flush=True)
+    print(
+        f"grouping core: {a.window:,} vectors in {took:.1f} s, {len(set(labels.tolist())):,} groups "
+        f"({a.themes:,} synthetic topics); target < 600 s for 200,000; peak memory {peak_rss_mib():,.0f} MiB",
+        flush=True,
+    )
     return 0
 
 

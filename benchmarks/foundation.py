@@ -56,8 +56,13 @@ def main() -> None:
         first = timed([*TOWNSQUARE, "demo"], env)
         again = timed([*TOWNSQUARE, "demo"], env)
         port = free_port()
-        server = subprocess.Popen([*TOWNSQUARE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        server = subprocess.Popen(
+            [*TOWNSQUARE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(100):
@@ -80,8 +85,10 @@ def main() -> None:
     samples.sort()
     print(f"demo set-up, fresh data dir (migrate, static, demo data): {first:.2f} s")
     print(f"demo set-up, second run (nothing to do):                   {again:.2f} s")
-    print(f"dashboard via gunicorn, {args.requests} sequential requests: median {statistics.median(samples):.1f} ms, "
-          f"p95 {samples[int(len(samples) * 0.95) - 1]:.1f} ms, max {samples[-1]:.1f} ms")
+    print(
+        f"dashboard via gunicorn, {args.requests} sequential requests: median {statistics.median(samples):.1f} ms, "
+        f"p95 {samples[int(len(samples) * 0.95) - 1]:.1f} ms, max {samples[-1]:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

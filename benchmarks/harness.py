@@ -21,8 +21,15 @@ def fresh_django(database_url: str | None = None) -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         for name in [k for k in os.environ if k.startswith("TOWNSQUARE_")]:
             del os.environ[name]
-        os.environ.update({"TOWNSQUARE_DATA_DIR": tmp, "TOWNSQUARE_LOG_LEVEL": "warning", "TOWNSQUARE_ALLOWED_HOSTS": "testserver",
-                           "DJANGO_SETTINGS_MODULE": "townsquare.settings", "HF_HUB_OFFLINE": "1"})
+        os.environ.update(
+            {
+                "TOWNSQUARE_DATA_DIR": tmp,
+                "TOWNSQUARE_LOG_LEVEL": "warning",
+                "TOWNSQUARE_ALLOWED_HOSTS": "testserver",
+                "DJANGO_SETTINGS_MODULE": "townsquare.settings",
+                "HF_HUB_OFFLINE": "1",
+            }
+        )
         if database_url:
             os.environ["TOWNSQUARE_DATABASE_URL"] = database_url
         import django
@@ -32,8 +39,10 @@ def fresh_django(database_url: str | None = None) -> Iterator[str]:
         from django.core.management import call_command
 
         # No collectstatic manifest in a throwaway directory: serve static URLs plainly.
-        settings.STORAGES = {**settings.STORAGES,
-                             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
         if database_url:
             call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)

@@ -26,13 +26,90 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = (
-    "the a to it is and of for in on that this with you we can but not be have are import export sync "
-    "error warning install upgrade docs release version python django postgres sqlite docker kubernetes api "
-    "token thread channel question answer thanks please help issue bug feature request works broken slow fast "
-    "config setting cache memory cpu latency deploy build test ci pipeline merge branch commit review "
-    "community meetup talk slides video blog newsletter plugin extension theme dashboard chart report"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "to",
+    "it",
+    "is",
+    "and",
+    "of",
+    "for",
+    "in",
+    "on",
+    "that",
+    "this",
+    "with",
+    "you",
+    "we",
+    "can",
+    "but",
+    "not",
+    "be",
+    "have",
+    "are",
+    "import",
+    "export",
+    "sync",
+    "error",
+    "warning",
+    "install",
+    "upgrade",
+    "docs",
+    "release",
+    "version",
+    "python",
+    "django",
+    "postgres",
+    "sqlite",
+    "docker",
+    "kubernetes",
+    "api",
+    "token",
+    "thread",
+    "channel",
+    "question",
+    "answer",
+    "thanks",
+    "please",
+    "help",
+    "issue",
+    "bug",
+    "feature",
+    "request",
+    "works",
+    "broken",
+    "slow",
+    "fast",
+    "config",
+    "setting",
+    "cache",
+    "memory",
+    "cpu",
+    "latency",
+    "deploy",
+    "build",
+    "test",
+    "ci",
+    "pipeline",
+    "merge",
+    "branch",
+    "commit",
+    "review",
+    "community",
+    "meetup",
+    "talk",
+    "slides",
+    "video",
+    "blog",
+    "newsletter",
+    "plugin",
+    "extension",
+    "theme",
+    "dashboard",
+    "chart",
+    "report",
+]
 CHANNELS = ["general", "help", "dev", "announcements", "random", "feedback", "jobs", "events"]
 
 
@@ -40,11 +117,21 @@ def generate(path: Path, *, messages: int, people: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     per_day = 400
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        users = [{"id": f"U{n:07d}", "team_id": "TBENCH", "name": f"user{n}", "real_name": f"User {n}",
-                  "is_bot": n % 997 == 0, "profile": {"email": f"user{n}@example{n % 50}.org" if n % 3 else ""}}
-                 for n in range(people)]
+        users = [
+            {
+                "id": f"U{n:07d}",
+                "team_id": "TBENCH",
+                "name": f"user{n}",
+                "real_name": f"User {n}",
+                "is_bot": n % 997 == 0,
+                "profile": {"email": f"user{n}@example{n % 50}.org" if n % 3 else ""},
+            }
+            for n in range(people)
+        ]
         archive.writestr("users.json", json.dumps(users))
-        archive.writestr("channels.json", json.dumps([{"id": f"C{n:04d}", "name": name} for n, name in enumerate(CHANNELS)]))
+        archive.writestr(
+            "channels.json", json.dumps([{"id": f"C{n:04d}", "name": name} for n, name in enumerate(CHANNELS)])
+        )
         del users
         written = 0
         day = 0
@@ -67,8 +154,7 @@ def generate(path: Path, *, messages: int, people: int, seed: int = 7) -> None:
                         text += f" <https://example.com/docs/{rng.randrange(1000)}|docs>"
                     # a core of regulars writes most messages; a long tail writes a few each
                     author = int(rng.paretovariate(1.1) * 20) % people if rng.random() < 0.6 else rng.randrange(people)
-                    message = {"type": "message", "user": f"U{author:07d}",
-                               "text": text, "ts": ts_str}
+                    message = {"type": "message", "user": f"U{author:07d}", "text": text, "ts": ts_str}
                     if rng.random() < 0.03:
                         message["edited"] = {"user": message["user"], "ts": f"{ts + index * 200 + 180}.000000"}
                     if thread_root and rng.random() < 0.2:
@@ -115,8 +201,10 @@ def main() -> int:
     archive = work / "slack-export.zip"
     started = time.perf_counter()
     generate(archive, messages=args.messages, people=args.people)
-    print(f"generated {args.messages:,} messages from up to {args.people:,} people in {time.perf_counter() - started:.1f}s "
-          f"({archive.stat().st_size / 1e6:.0f} MB zip)")
+    print(
+        f"generated {args.messages:,} messages from up to {args.people:,} people in {time.perf_counter() - started:.1f}s "
+        f"({archive.stat().st_size / 1e6:.0f} MB zip)"
+    )
 
     source, _ = services.source_get_or_create(kind="slack_export", name=f"bench {args.messages} {int(time.time())}")
     t0 = time.perf_counter()
@@ -139,13 +227,19 @@ def main() -> int:
     identities = Identity.objects.filter(realm="slack:TBENCH").count()
     rate = first.new / first_s if first_s else 0.0
     print(f"database:        {connection.vendor}")
-    print(f"first import:    {first.status}, {first.new:,} new, {first.rejected:,} rejected in {first_s:.1f}s "
-          f"= {rate:,.0f} messages/s (target >= 5,000)")
+    print(
+        f"first import:    {first.status}, {first.new:,} new, {first.rejected:,} rejected in {first_s:.1f}s "
+        f"= {rate:,.0f} messages/s (target >= 5,000)"
+    )
     print(f"stored:          {stored:,} messages, {identities:,} identities")
-    print(f"no-change rerun: {second.status}, {second.unchanged:,} unchanged, {second.new + second.updated} written "
-          f"in {second_s:.1f}s = {first_s / second_s:.1f}x faster (target >= 5x)")
-    print(f"record-by-record rerun (fingerprints cleared): {third.unchanged:,} unchanged, "
-          f"{third.new + third.updated} written in {third_s:.1f}s = {first_s / third_s:.1f}x faster")
+    print(
+        f"no-change rerun: {second.status}, {second.unchanged:,} unchanged, {second.new + second.updated} written "
+        f"in {second_s:.1f}s = {first_s / second_s:.1f}x faster (target >= 5x)"
+    )
+    print(
+        f"record-by-record rerun (fingerprints cleared): {third.unchanged:,} unchanged, "
+        f"{third.new + third.updated} written in {third_s:.1f}s = {first_s / third_s:.1f}x faster"
+    )
     print(f"peak RSS:        {rss_mib:,.0f} MiB (target < 1024)")
     if not args.keep:
         archive.unlink()

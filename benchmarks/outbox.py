@@ -29,7 +29,7 @@ class Endpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with endpoint.lock:
                     endpoint.count += 1
@@ -66,15 +66,26 @@ def main() -> None:
         for offset in range(0, args.notifications, chunk):
             with transaction.atomic():
                 for n in range(offset, min(offset + chunk, args.notifications)):
-                    services.notification_enqueue(event_key=f"bench:{n}", title=f"Task {n} finished",
-                                                  body="Thanks to everyone who helped.", purpose="alerts")
-        print(f"[{connection.vendor}] recorded {args.notifications:,} notifications in {time.perf_counter() - start:.1f} s")
+                    services.notification_enqueue(
+                        event_key=f"bench:{n}",
+                        title=f"Task {n} finished",
+                        body="Thanks to everyone who helped.",
+                        purpose="alerts",
+                    )
+        print(
+            f"[{connection.vendor}] recorded {args.notifications:,} notifications in {time.perf_counter() - start:.1f} s"
+        )
         db_url = args.database_url or f"sqlite:///{connection.settings_dict['NAME']}"
         env = {**os.environ, "TOWNSQUARE_DATABASE_URL": db_url, "TOWNSQUARE_TASKS_BACKEND": "database"}
         start = time.perf_counter()
         workers = [
-            subprocess.Popen([sys.executable, "-m", "townsquare.cli", "worker", "--batch", "--queue", "notify",
-                              "--interval", "0"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(
+                [sys.executable, "-m", "townsquare.cli", "worker", "--batch", "--queue", "notify", "--interval", "0"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             for _ in range(args.workers)
         ]
         samples = []
@@ -84,8 +95,10 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         sent = Notification.objects.filter(status=Notification.Status.SENT).count()
-        print(f"[{connection.vendor}] {args.workers} workers delivered {endpoint.count:,} messages "
-              f"({sent:,} marked sent) in {elapsed:.1f} s = {endpoint.count / elapsed:,.0f}/s")
+        print(
+            f"[{connection.vendor}] {args.workers} workers delivered {endpoint.count:,} messages "
+            f"({sent:,} marked sent) in {elapsed:.1f} s = {endpoint.count / elapsed:,.0f}/s"
+        )
         third = len(samples) // 3 or 1
         if len(samples) >= 3:
             first_rate = samples[third][1] / samples[third][0]

@@ -31,15 +31,114 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FIRST = ("Ada Alan Grace Linus Guido Barbara Ken Margaret Dennis Radia Frances Tim Hedy Donald Edsger Sophie Anita "
-         "Yukihiro Rasmus Larry Bjarne James Brendan Sandi Kelsey Mitchell Jessica Priya Mateo Chen Aiko Omar Noor Ivan "
-         "Lena Tariq Amara Diego Elif Kofi Mei Ravi Sven Zanele Hana Luca Ines Yusuf").split()
-LAST = ("Lovelace Turing Hopper Torvalds Rossum Liskov Thompson Hamilton Ritchie Perlman Allen Berners-Lee Lamarr Knuth "
-        "Dijkstra Wilson Borg Matsumoto Lerdorf Wall Stroustrup Gosling Eich Metz Hightower Hashimoto Smith Nair Garcia "
-        "Wei Tanaka Haddad Petrov Novak Okafor Demir Mensah Zhang Iyer Larsen Dlamini Kim Rossi Silva Yilmaz Walsh").split()
-CHANNELS = [("github", "github"), ("discourse", "discourse:forum.example.org"), ("slack_export", "slack:T0BENCH"),
-            ("discord_export", "discord:1234"), ("irc_log", "irc:libera.chat"), ("mbox", "email"),
-            ("stackexchange_dump", "stackexchange:stackoverflow"), ("matrix_export", "matrix:example.org")]
+FIRST = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Guido",
+    "Barbara",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "Frances",
+    "Tim",
+    "Hedy",
+    "Donald",
+    "Edsger",
+    "Sophie",
+    "Anita",
+    "Yukihiro",
+    "Rasmus",
+    "Larry",
+    "Bjarne",
+    "James",
+    "Brendan",
+    "Sandi",
+    "Kelsey",
+    "Mitchell",
+    "Jessica",
+    "Priya",
+    "Mateo",
+    "Chen",
+    "Aiko",
+    "Omar",
+    "Noor",
+    "Ivan",
+    "Lena",
+    "Tariq",
+    "Amara",
+    "Diego",
+    "Elif",
+    "Kofi",
+    "Mei",
+    "Ravi",
+    "Sven",
+    "Zanele",
+    "Hana",
+    "Luca",
+    "Ines",
+    "Yusuf",
+]
+LAST = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Rossum",
+    "Liskov",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "Allen",
+    "Berners-Lee",
+    "Lamarr",
+    "Knuth",
+    "Dijkstra",
+    "Wilson",
+    "Borg",
+    "Matsumoto",
+    "Lerdorf",
+    "Wall",
+    "Stroustrup",
+    "Gosling",
+    "Eich",
+    "Metz",
+    "Hightower",
+    "Hashimoto",
+    "Smith",
+    "Nair",
+    "Garcia",
+    "Wei",
+    "Tanaka",
+    "Haddad",
+    "Petrov",
+    "Novak",
+    "Okafor",
+    "Demir",
+    "Mensah",
+    "Zhang",
+    "Iyer",
+    "Larsen",
+    "Dlamini",
+    "Kim",
+    "Rossi",
+    "Silva",
+    "Yilmaz",
+    "Walsh",
+]
+CHANNELS = [
+    ("github", "github"),
+    ("discourse", "discourse:forum.example.org"),
+    ("slack_export", "slack:T0BENCH"),
+    ("discord_export", "discord:1234"),
+    ("irc_log", "irc:libera.chat"),
+    ("mbox", "email"),
+    ("stackexchange_dump", "stackexchange:stackoverflow"),
+    ("matrix_export", "matrix:example.org"),
+]
 PERSONAL = ["gmail.com", "outlook.com", "yahoo.com", "qq.com", "protonmail.com"]
 
 
@@ -71,8 +170,10 @@ def setup(database_url: str | None, data_dir: Path, *, keep: bool = False) -> st
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # lets the test client's "testserver" host in
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -94,14 +195,22 @@ def populate(*, members: int, identities: int, messages: int, seed: int) -> dict
             [OrganizationDomain(organization=o, domain=f"company{n}.com") for n, o in enumerate(orgs)]
         )
         tiers = [t.value for t in Account.Tier]
-        Account.objects.bulk_create([
-            Account(crm_id=f"CRM{n:05d}", name=o.name, organization=o, tier=tiers[n % len(tiers)],
-                    annual_revenue=rng.randint(5, 5000) * 1000) for n, o in enumerate(orgs[:300])
-        ])
+        Account.objects.bulk_create(
+            [
+                Account(
+                    crm_id=f"CRM{n:05d}",
+                    name=o.name,
+                    organization=o,
+                    tier=tiers[n % len(tiers)],
+                    annual_revenue=rng.randint(5, 5000) * 1000,
+                )
+                for n, o in enumerate(orgs[:300])
+            ]
+        )
         sources = Source.objects.bulk_create([Source(name=f"Bench {kind}", kind=kind) for kind, _ in CHANNELS])
-        channels = Channel.objects.bulk_create([
-            Channel(source=s, external_id=f"c{n}", name=f"#{s.kind}-{n}") for s in sources for n in range(5)
-        ])
+        channels = Channel.objects.bulk_create(
+            [Channel(source=s, external_id=f"c{n}", name=f"#{s.kind}-{n}") for s in sources for n in range(5)]
+        )
         by_source: dict[int, list[Channel]] = {}
         for channel in channels:
             by_source.setdefault(channel.source_id, []).append(channel)
@@ -111,21 +220,31 @@ def populate(*, members: int, identities: int, messages: int, seed: int) -> dict
         for n in range(members):
             org = orgs[rng.randrange(len(orgs))] if rng.random() < 0.3 else None
             first_seen = now - timedelta(days=rng.randint(30, 900))
-            member_rows.append(Member(
-                display_name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {n}", organization=org,
-                primary_email=f"user{n}@{org_domain[org.pk] if org else rng.choice(PERSONAL)}",
-                is_staff=n % 97 == 0, first_seen=first_seen, last_seen=first_seen + timedelta(days=rng.randint(0, 29)),
-            ))
+            member_rows.append(
+                Member(
+                    display_name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {n}",
+                    organization=org,
+                    primary_email=f"user{n}@{org_domain[org.pk] if org else rng.choice(PERSONAL)}",
+                    is_staff=n % 97 == 0,
+                    first_seen=first_seen,
+                    last_seen=first_seen + timedelta(days=rng.randint(0, 29)),
+                )
+            )
         Member.objects.bulk_create(member_rows, batch_size=5000)
         identity_rows = []
         for n in range(identities):
             member = member_rows[n] if n < members else member_rows[rng.randrange(members)]
             kind_index = n % len(CHANNELS) if n < members else (n * 3 + 1) % len(CHANNELS)
             realm = CHANNELS[kind_index][1]
-            identity_rows.append(Identity(
-                realm=realm, external_id=f"{realm}-{n}", handle=f"{member.display_name.split()[0].lower()}{n}",
-                email=member.primary_email if n % 4 == 0 else "", member=member,
-            ))
+            identity_rows.append(
+                Identity(
+                    realm=realm,
+                    external_id=f"{realm}-{n}",
+                    handle=f"{member.display_name.split()[0].lower()}{n}",
+                    email=member.primary_email if n % 4 == 0 else "",
+                    member=member,
+                )
+            )
         Identity.objects.bulk_create(identity_rows, batch_size=5000, ignore_conflicts=False)
     realm_source = {realm: sources[i] for i, (_, realm) in enumerate(CHANNELS)}
     made = time.perf_counter()
@@ -137,12 +256,23 @@ def populate(*, members: int, identities: int, messages: int, seed: int) -> dict
     for n, author in enumerate(authors):
         source = realm_source[author.realm]
         created = now - timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60))
-        body = f"Message {n} about the {rng.choice(['SDK', 'CLI', 'docs', 'API', 'plugin'])}: " + "lorem ipsum " * rng.randint(3, 30)
-        batch.append(Message(
-            source=source, channel=rng.choice(by_source[source.pk]), external_id=str(n), kind="comment",
-            author=author, created_at=created, body=body, url=f"https://example.org/{source.kind}/{n}",
-            content_hash=hashlib.blake2b(body.encode(), digest_size=16).hexdigest(),
-        ))
+        body = (
+            f"Message {n} about the {rng.choice(['SDK', 'CLI', 'docs', 'API', 'plugin'])}: "
+            + "lorem ipsum " * rng.randint(3, 30)
+        )
+        batch.append(
+            Message(
+                source=source,
+                channel=rng.choice(by_source[source.pk]),
+                external_id=str(n),
+                kind="comment",
+                author=author,
+                created_at=created,
+                body=body,
+                url=f"https://example.org/{source.kind}/{n}",
+                content_hash=hashlib.blake2b(body.encode(), digest_size=16).hexdigest(),
+            )
+        )
         if len(batch) == 10_000:
             Message.objects.bulk_create(batch)
             batch = []
@@ -177,9 +307,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--target-ms", type=float, default=200.0)
-    parser.add_argument("--reuse", metavar="DIR", default="",
-                        help="Keep the corpus (SQLite file in DIR; with --database-url, the database is not dropped) "
-                             "and reuse it on the next run, skipping generation.")
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        default="",
+        help="Keep the corpus (SQLite file in DIR; with --database-url, the database is not dropped) "
+        "and reuse it on the next run, skipping generation.",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ppl-bench-") as tmp:
@@ -192,26 +326,33 @@ def main() -> int:
         print(f"Database: {label}{' (reused)' if reuse else ''}")
         if not reuse:
             started = time.perf_counter()
-            counts = populate(members=args.members, identities=max(args.identities, args.members),
-                              messages=args.messages, seed=args.seed)
-            print(f"Corpus: {counts['members']:,} members, {counts['identities']:,} identities, "
-                  f"{counts['messages']:,} messages in {time.perf_counter() - started:.0f}s")
+            counts = populate(
+                members=args.members,
+                identities=max(args.identities, args.members),
+                messages=args.messages,
+                seed=args.seed,
+            )
+            print(
+                f"Corpus: {counts['members']:,} members, {counts['identities']:,} identities, "
+                f"{counts['messages']:,} messages in {time.perf_counter() - started:.0f}s"
+            )
 
         from django.db.models import Count
         from django.test import Client
 
         from townsquare.people.models import Identity, Member
         from townsquare.people.services import roles_ensure, user_ensure
-
         from townsquare.sources.models import Message
 
-        print(f"Rows: {Member.objects.count():,} members, {Identity.objects.count():,} identities, "
-              f"{Message.objects.count():,} messages")
+        print(
+            f"Rows: {Member.objects.count():,} members, {Identity.objects.count():,} identities, "
+            f"{Message.objects.count():,} messages"
+        )
         roles_ensure()
         user = user_ensure(username="bench", email="bench@bench.invalid", full_name="Bench Mark", role="devrel_member")
         client = Client()
         client.force_login(user)
-        busiest = (Identity.objects.values("member_id").annotate(n=Count("messages")).order_by("-n").first() or {})
+        busiest = Identity.objects.values("member_id").annotate(n=Count("messages")).order_by("-n").first() or {}
         typical = Member.objects.order_by("pk")[args.members // 2]
         cases = [
             ("directory, first page", "/people/", {}),
@@ -220,7 +361,11 @@ def main() -> int:
             ("directory, search 'company12'", "/people/", {"q": "company12"}),
             ("directory, enterprise customers", "/people/", {"tier": "enterprise"}),
             ("directory, channel slack", "/people/", {"channel": "slack"}),
-            (f"member page, busiest ({busiest.get('n', 0):,} messages)", f"/people/members/{busiest.get('member_id')}/", {}),
+            (
+                f"member page, busiest ({busiest.get('n', 0):,} messages)",
+                f"/people/members/{busiest.get('member_id')}/",
+                {},
+            ),
             ("member page, busiest, page 20", f"/people/members/{busiest.get('member_id')}/", {"page": "20"}),
             ("member page, typical", f"/people/members/{typical.pk}/", {}),
         ]
@@ -234,8 +379,10 @@ def main() -> int:
             flag = "" if median < args.target_ms else "  <-- over target"
             failures += bool(flag)
             print(f"{name:48} {median:10.1f} {worst:9.1f} {best:9.1f}{flag}")
-        print(f"\n{args.runs} runs each after one warm-up; target median < {args.target_ms:.0f} ms; "
-              f"load average after: {os.getloadavg()[0]:.1f}.")
+        print(
+            f"\n{args.runs} runs each after one warm-up; target median < {args.target_ms:.0f} ms; "
+            f"load average after: {os.getloadavg()[0]:.1f}."
+        )
         return 1 if failures else 0
 
 

@@ -79,7 +79,11 @@ def main() -> int:
     excluded = tsv_rows(args.exclude) if args.exclude.exists() else []
     excluded_ids = {external_id for _label, _source, external_id, _text in excluded}
     excluded_texts = {text for _label, _source, _external_id, text in excluded}
-    labels = {(source, external_id): label for label, source, external_id, _text in tsv_rows(args.labels)} if args.labels else {}
+    labels = (
+        {(source, external_id): label for label, source, external_id, _text in tsv_rows(args.labels)}
+        if args.labels
+        else {}
+    )
 
     pool: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
     about: dict[str, tuple[str, bool, str]] = {}  # external_id -> (channel, starts thread, parent id), for --context
@@ -102,8 +106,11 @@ def main() -> int:
             dropped["in eval_real"] += 1
             continue
         pool[kind].append((record.external_id, line))
-        about[record.external_id] = (record.channel.name if record.channel else "", real_corpus.starts_thread(record),
-                                     record.parent_external_id or record.thread_external_id)
+        about[record.external_id] = (
+            record.channel.name if record.channel else "",
+            real_corpus.starts_thread(record),
+            record.parent_external_id or record.thread_external_id,
+        )
 
     rng = random.Random(args.seed)
     out: list[str] = []
@@ -115,8 +122,10 @@ def main() -> int:
         for external_id, line in sorted(drawn):
             out.append(f"{labels.get((kind, external_id), '?')}\t{kind}\t{external_id}\t{line}")
             channel, starts, parent = about[external_id]
-            context.append(f"{kind}\t{external_id}\t{channel}\t{'START' if starts else 'reply'}\t"
-                           f"{texts.get(parent, '')[:300] if parent != external_id else ''}")
+            context.append(
+                f"{kind}\t{external_id}\t{channel}\t{'START' if starts else 'reply'}\t"
+                f"{texts.get(parent, '')[:300] if parent != external_id else ''}"
+            )
     print(f"dropped: {dict(dropped)}", file=sys.stderr)
     sys.stdout.write("".join(f"{row}\n" for row in out))
     if args.context:

@@ -51,7 +51,9 @@ def main() -> int:
         index = index_class(ndim=384, metric="cos", dtype=dtype, expansion_add=expansion)
         started = time.process_time()
         for start in range(0, len(vectors), 300):
-            index.add(np.arange(start, start + 300, dtype=np.uint64)[: len(vectors) - start], vectors[start : start + 300])
+            index.add(
+                np.arange(start, start + 300, dtype=np.uint64)[: len(vectors) - start], vectors[start : start + 300]
+            )
         cpu = time.process_time() - started
         found = index.search(queries, CANDIDATES)
         straight, reranked = [], []
@@ -61,9 +63,12 @@ def main() -> int:
             straight.append(len(set(exact[i]) & set(keys[:10].tolist())) / 10)
             best = keys[np.argsort(-(vectors[keys] @ queries[i]))][:10]
             reranked.append(len(set(exact[i]) & set(best.tolist())) / 10)
-        print(f"  {dtype:>3} expansion_add {expansion:3}: insert {1000 * cpu / len(vectors):.3f} ms CPU per vector, "
-              f"memory {index.memory_usage / 2**20:,.0f} MiB, recall@10 {np.mean(straight):.3f}, "
-              f"after exact ranking of {CANDIDATES} candidates {np.mean(reranked):.3f}", flush=True)
+        print(
+            f"  {dtype:>3} expansion_add {expansion:3}: insert {1000 * cpu / len(vectors):.3f} ms CPU per vector, "
+            f"memory {index.memory_usage / 2**20:,.0f} MiB, recall@10 {np.mean(straight):.3f}, "
+            f"after exact ranking of {CANDIDATES} candidates {np.mean(reranked):.3f}",
+            flush=True,
+        )
     return 0
 
 

@@ -32,12 +32,15 @@ def test_a_lead_adds_a_destination_and_sends_a_test_message(web, make_user, http
 def test_the_outbox_shows_a_dead_notification_and_retries_it(web, make_user, http_endpoint) -> None:
     make_user(Role.DEVREL_MEMBER, username="ari", full_name="Ari Lindqvist")
     services.destination_save(name="#devrel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
-    [dead] = services.notification_enqueue(event_key="b-dead", title="Ana finished “Kafka connector tutorial”",
-                                           body="More here", purpose="announcements")
-    Notification.objects.filter(pk=dead.pk).update(status=Notification.Status.DEAD, attempts=8,
-                                                   last_error="Failed to send JSON POST notification: error=503.")
-    [sent] = services.notification_enqueue(event_key="b-sent", title="Ari finished “Q3 talk at PyCon”",
-                                           body="More here", purpose="announcements")
+    [dead] = services.notification_enqueue(
+        event_key="b-dead", title="Ana finished “Kafka connector tutorial”", body="More here", purpose="announcements"
+    )
+    Notification.objects.filter(pk=dead.pk).update(
+        status=Notification.Status.DEAD, attempts=8, last_error="Failed to send JSON POST notification: error=503."
+    )
+    [sent] = services.notification_enqueue(
+        event_key="b-sent", title="Ari finished “Q3 talk at PyCon”", body="More here", purpose="announcements"
+    )
     services.notification_deliver(notification_id=sent.pk)
     web.login("ari")
     web.goto("/notifications/")

@@ -56,8 +56,9 @@ def test_the_outbox_filters_with_htmx_without_a_full_reload(web, make_user) -> N
     from townsquare.notify import services
 
     make_user(Role.DEVREL_MEMBER, username="ari")
-    services.notification_enqueue(event_key="b1", title="Ana finished the Kafka tutorial", body="b",
-                                  emails=["x@example.com"])
+    services.notification_enqueue(
+        event_key="b1", title="Ana finished the Kafka tutorial", body="b", emails=["x@example.com"]
+    )
     web.login("ari")
     web.goto("/notifications/")
     web.page.evaluate("window.__marker = 'still here'")

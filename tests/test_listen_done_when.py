@@ -44,63 +44,142 @@ CRM_CSV = """Account ID,Account Name,Website,Customer Tier,Annual Revenue,Accoun
 
 def write_zulip_export(folder: Path) -> Path:
     folder.mkdir()
-    (folder / "realm.json").write_text(json.dumps({
-        "zerver_realm": [{"id": 1, "string_id": "datavis", "name": "DataVis", "uri": ZULIP_URL}],
-        "zerver_userprofile": [
-            {"id": 21, "full_name": "Jeff", "email": "user21@datavis.zulipchat.com", "delivery_email": JEFF_EMAIL,
-             "is_bot": False},
-            {"id": 22, "full_name": "Ana Lima", "email": "user22@datavis.zulipchat.com",
-             "delivery_email": "ana@example.org", "is_bot": False},
-        ],
-        "zerver_stream": [{"id": 3, "name": "maps", "realm": 1}],
-        "zerver_recipient": [{"id": 100, "type": 2, "type_id": 3}],
-    }))
-    (folder / "messages-000001.json").write_text(json.dumps({
-        "zerver_message": [
-            {"id": 901, "sender": 21, "recipient": 100, "subject": "census tracts",
-             "content": "Which census tract shapefiles do you use for Harris County?",
-             "rendered_content": "<p>Which census tract shapefiles do you use for Harris County?</p>",
-             "date_sent": 1470000000.0},
-            {"id": 902, "sender": 22, "recipient": 100, "subject": "census tracts", "content": "The 2010 TIGER ones.",
-             "rendered_content": "<p>The 2010 TIGER ones.</p>", "date_sent": 1470000100.0},
-            {"id": 903, "sender": 21, "recipient": 100, "subject": "census tracts",
-             "content": "Thanks, those load fine in the **map** widget.",
-             "rendered_content": "<p>Thanks, those load fine in the <strong>map</strong> widget.</p>",
-             "date_sent": 1470000200.0},
-        ],
-        "zerver_usermessage": [],
-    }))
+    (folder / "realm.json").write_text(
+        json.dumps(
+            {
+                "zerver_realm": [{"id": 1, "string_id": "datavis", "name": "DataVis", "uri": ZULIP_URL}],
+                "zerver_userprofile": [
+                    {
+                        "id": 21,
+                        "full_name": "Jeff",
+                        "email": "user21@datavis.zulipchat.com",
+                        "delivery_email": JEFF_EMAIL,
+                        "is_bot": False,
+                    },
+                    {
+                        "id": 22,
+                        "full_name": "Ana Lima",
+                        "email": "user22@datavis.zulipchat.com",
+                        "delivery_email": "ana@example.org",
+                        "is_bot": False,
+                    },
+                ],
+                "zerver_stream": [{"id": 3, "name": "maps", "realm": 1}],
+                "zerver_recipient": [{"id": 100, "type": 2, "type_id": 3}],
+            }
+        )
+    )
+    (folder / "messages-000001.json").write_text(
+        json.dumps(
+            {
+                "zerver_message": [
+                    {
+                        "id": 901,
+                        "sender": 21,
+                        "recipient": 100,
+                        "subject": "census tracts",
+                        "content": "Which census tract shapefiles do you use for Harris County?",
+                        "rendered_content": "<p>Which census tract shapefiles do you use for Harris County?</p>",
+                        "date_sent": 1470000000.0,
+                    },
+                    {
+                        "id": 902,
+                        "sender": 22,
+                        "recipient": 100,
+                        "subject": "census tracts",
+                        "content": "The 2010 TIGER ones.",
+                        "rendered_content": "<p>The 2010 TIGER ones.</p>",
+                        "date_sent": 1470000100.0,
+                    },
+                    {
+                        "id": 903,
+                        "sender": 21,
+                        "recipient": 100,
+                        "subject": "census tracts",
+                        "content": "Thanks, those load fine in the **map** widget.",
+                        "rendered_content": "<p>Thanks, those load fine in the <strong>map</strong> widget.</p>",
+                        "date_sent": 1470000200.0,
+                    },
+                ],
+                "zerver_usermessage": [],
+            }
+        )
+    )
     return folder
 
 
 def write_discussions(path: Path) -> Path:
     base = "https://github.com/houstondatavis/meetup/discussions/7"
-    path.write_text(json.dumps({"data": {"repository": {"nameWithOwner": "houstondatavis/meetup", "discussions": {
-        "pageInfo": {"hasNextPage": False, "endCursor": None},
-        "nodes": [{
-            "id": "D_kwDOJ7", "number": 7, "title": "Share the flood map notebook?", "body": "It was a great talk.",
-            "url": base, "createdAt": "2016-08-02T15:00:00Z", "updatedAt": "2016-08-02T15:00:00Z",
-            "author": {"login": "jeff", "databaseId": 40001, "__typename": "User"},
-            "category": {"name": "Q&A", "isAnswerable": True}, "answer": None,
-            "comments": {"nodes": [{
-                "id": "DC_kwDOJ8", "body": "Posted it in the repo.", "url": f"{base}#discussioncomment-8",
-                "createdAt": "2016-08-02T16:00:00Z", "updatedAt": "2016-08-02T16:00:00Z",
-                "author": {"login": "micahstubbs", "databaseId": 40002, "__typename": "User"},
-                "replies": {"nodes": [{
-                    "id": "DC_kwDOJ9", "body": "Found it, thanks!", "url": f"{base}#discussioncomment-9",
-                    "createdAt": "2016-08-02T17:00:00Z", "updatedAt": "2016-08-02T17:00:00Z",
-                    "author": {"login": "jeff", "databaseId": 40001, "__typename": "User"},
-                }]},
-            }]},
-        }],
-    }}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "data": {
+                    "repository": {
+                        "nameWithOwner": "houstondatavis/meetup",
+                        "discussions": {
+                            "pageInfo": {"hasNextPage": False, "endCursor": None},
+                            "nodes": [
+                                {
+                                    "id": "D_kwDOJ7",
+                                    "number": 7,
+                                    "title": "Share the flood map notebook?",
+                                    "body": "It was a great talk.",
+                                    "url": base,
+                                    "createdAt": "2016-08-02T15:00:00Z",
+                                    "updatedAt": "2016-08-02T15:00:00Z",
+                                    "author": {"login": "jeff", "databaseId": 40001, "__typename": "User"},
+                                    "category": {"name": "Q&A", "isAnswerable": True},
+                                    "answer": None,
+                                    "comments": {
+                                        "nodes": [
+                                            {
+                                                "id": "DC_kwDOJ8",
+                                                "body": "Posted it in the repo.",
+                                                "url": f"{base}#discussioncomment-8",
+                                                "createdAt": "2016-08-02T16:00:00Z",
+                                                "updatedAt": "2016-08-02T16:00:00Z",
+                                                "author": {
+                                                    "login": "micahstubbs",
+                                                    "databaseId": 40002,
+                                                    "__typename": "User",
+                                                },
+                                                "replies": {
+                                                    "nodes": [
+                                                        {
+                                                            "id": "DC_kwDOJ9",
+                                                            "body": "Found it, thanks!",
+                                                            "url": f"{base}#discussioncomment-9",
+                                                            "createdAt": "2016-08-02T17:00:00Z",
+                                                            "updatedAt": "2016-08-02T17:00:00Z",
+                                                            "author": {
+                                                                "login": "jeff",
+                                                                "databaseId": 40001,
+                                                                "__typename": "User",
+                                                            },
+                                                        }
+                                                    ]
+                                                },
+                                            }
+                                        ]
+                                    },
+                                }
+                            ],
+                        },
+                    }
+                }
+            }
+        )
+    )
     return path
 
 
 def import_all(zulip: Path, discussions: Path) -> list[str]:
     outputs = []
-    for kind, path, name in (("slack_export", SLACK_DEMO, SLACK_NAME), ("zulip_export", zulip, "DataVis Zulip"),
-                             ("github_discussions", discussions, "Meetup discussions")):
+    for kind, path, name in (
+        ("slack_export", SLACK_DEMO, SLACK_NAME),
+        ("zulip_export", zulip, "DataVis Zulip"),
+        ("github_discussions", discussions, "Meetup discussions"),
+    ):
         out = io.StringIO()
         call_command("import", kind, str(path), "--name", name, stdout=out)
         outputs.append(out.getvalue())
@@ -125,10 +204,16 @@ def test_one_person_from_three_channels_on_one_page_then_seen_as_a_paying_custom
     lead = client_for("devrel_lead")
 
     # A source added through the UI, so its messages link back to the Slack workspace.
-    response = lead.post(reverse("sources:source-add"), {
-        "name": SLACK_NAME, "kind": "slack_export", "config": json.dumps({"workspace_url": SLACK_URL}),
-        "schedule": "", "enabled": "on",
-    })
+    response = lead.post(
+        reverse("sources:source-add"),
+        {
+            "name": SLACK_NAME,
+            "kind": "slack_export",
+            "config": json.dumps({"workspace_url": SLACK_URL}),
+            "schedule": "",
+            "enabled": "on",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
 
     # Three archives through the CLI, into that source and two new ones.
@@ -154,7 +239,9 @@ def test_one_person_from_three_channels_on_one_page_then_seen_as_a_paying_custom
     response = lead.post(accept)
     assert response.status_code == 302
     # The other same-handle pair (micahstubbs) is left for its own decision.
-    assert MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN, reason__contains="micahstubbs").count() == 1
+    assert (
+        MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN, reason__contains="micahstubbs").count() == 1
+    )
     member_id = jeff_member_id()
     assert member_id == slack_jeff.member_id  # the older member keeps the merged identities
     assert MergeRecord.objects.filter(reason=MergeRecord.Reason.SAME_HANDLE, target_id=member_id).exists()
@@ -220,11 +307,15 @@ def test_one_person_from_three_channels_on_one_page_then_seen_as_a_paying_custom
     assert {tag.get_text(strip=True) for tag in rows[0].select(".channel-tag")} == {"slack", "zulip", "github"}
     assert rows[0].select_one("td.num").get_text(strip=True) == str(len(expected))
     customers = page(lead, reverse("people:directory"), tier="customer")
-    tiers = {row.select_one("td a")["href"]: row.select_one(".tag").get_text(strip=True)
-             for row in customers.select("#people-rows tbody tr")}
+    tiers = {
+        row.select_one("td a")["href"]: row.select_one(".tag").get_text(strip=True)
+        for row in customers.select("#people-rows tbody tr")
+    }
     intentive = Identity.objects.filter(handle__in=["micahstubbs", "javier"], realm__startswith="slack:")
-    assert tiers == {member_url: "Enterprise", **{reverse("people:member", args=[i.member_id]): "Startup"
-                                                  for i in intentive}}
+    assert tiers == {
+        member_url: "Enterprise",
+        **{reverse("people:member", args=[i.member_id]): "Startup" for i in intentive},
+    }
     assert len(tiers) == 3
 
     # A salesperson (a stakeholder, no access to people's messages) sees him on the customer's page.

@@ -30,7 +30,9 @@ if not SECRET_KEY:
         SECRET_KEY = stored_secret(DATA_DIR / "secret_key")
 if not ENCRYPTION_KEYS:
     if MODE == "production":
-        env.problem("ENCRYPTION_KEYS", "is required when TOWNSQUARE_MODE=production: comma-separated Fernet keys, newest first")
+        env.problem(
+            "ENCRYPTION_KEYS", "is required when TOWNSQUARE_MODE=production: comma-separated Fernet keys, newest first"
+        )
     elif not env.problems:
         ENCRYPTION_KEYS = [stored_secret(DATA_DIR / "encryption_key", nbytes=32)]
 
@@ -184,14 +186,44 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(DATA_DIR / "media")}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media")},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
 # Source maps are large and never needed compressed: skipping them keeps `init` fast (brotli is slow on them).
-WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz",
-                                       "br", "swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov",
-                                       "mp4", "mpeg", "mpg", "webm", "wmv", "map"]
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "zip",
+    "gz",
+    "tgz",
+    "bz2",
+    "tbz",
+    "xz",
+    "br",
+    "swf",
+    "flv",
+    "woff",
+    "woff2",
+    "3gp",
+    "3gpp",
+    "asf",
+    "avi",
+    "m4v",
+    "mov",
+    "mp4",
+    "mpeg",
+    "mpg",
+    "webm",
+    "wmv",
+    "map",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

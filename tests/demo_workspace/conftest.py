@@ -39,7 +39,9 @@ ORIGIN = "http://localhost"
 
 @pytest.fixture(scope="package")
 def demo_workspace(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory,
+    django_db_setup: Any,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, int]]:
     """The demo workspace, loaded once for this package; yields what the first load returned."""
     override = override_settings(
@@ -92,8 +94,10 @@ class InProcessSite:
             return
         headers = {name: value for name, value in request.headers.items() if name.lower().startswith("hx-")}
         response = self.client.generic(
-            request.method, f"{parts.path}?{parts.query}" if parts.query else parts.path,
-            data=request.post_data_buffer or b"", content_type=request.headers.get("content-type", ""),
+            request.method,
+            f"{parts.path}?{parts.query}" if parts.query else parts.path,
+            data=request.post_data_buffer or b"",
+            content_type=request.headers.get("content-type", ""),
             headers=headers,
         )
         body = b"".join(response.streaming_content) if response.streaming else response.content

@@ -23,7 +23,9 @@ PAGINATION = "Paginator silently skips records when page_size is above 100"
 
 def test_a_devrel_member_opens_the_demo_inbox_and_the_pagination_theme(demo_web: Any, demo_site_client: Client) -> None:
     demo_site_client.force_login(get_user_model().objects.get(username="ari"))
-    theme = Message.objects.get(source__name__startswith="Acme Cloud", title__contains=PAGINATION).feedback_assignment.theme
+    theme = Message.objects.get(
+        source__name__startswith="Acme Cloud", title__contains=PAGINATION
+    ).feedback_assignment.theme
     page = demo_web.page
 
     assert demo_web.goto("/feedback/").status == 200

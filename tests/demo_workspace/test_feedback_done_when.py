@@ -55,8 +55,11 @@ def kinds_of(theme: Theme) -> set[str]:
 def who(theme: Theme) -> list[str]:
     """The authors in a theme, for failure messages (staff marked with *)."""
     rows = ThemeMessage.objects.filter(theme=theme).select_related("message__author__member", "message__source")
-    return sorted(f"{r.message.author.handle}{'*' if r.message.author.member.is_staff else ''}@{r.message.source.kind}"
-                  for r in rows if r.message.author)
+    return sorted(
+        f"{r.message.author.handle}{'*' if r.message.author.member.is_staff else ''}@{r.message.source.kind}"
+        for r in rows
+        if r.message.author
+    )
 
 
 def inbox_row(page: str, theme: Theme) -> list[str]:
@@ -138,4 +141,3 @@ def test_the_home_page_and_last_weeks_report_draft_show_the_acme_feedback(devrel
     assert all(item.people_count >= 1 for item in items)
     page = devrel.get(f"/reports/{report.pk}/").content.decode()
     assert items[0].title in page.replace("&#x27;", "'").replace("&amp;", "&")
-

@@ -33,15 +33,22 @@ def test_the_demo_workspace_loads_once_and_again_without_duplicates(demo_workspa
     assert counts["people.Account"] > 10
     assert counts["intake.Request"] > 5
     assert counts["board.Task"] > 5
-    new_messages = sum(value for key, value in first.items()
-                       if key.startswith("sources ") and not key.endswith("merged across channels"))
+    new_messages = sum(
+        value
+        for key, value in first.items()
+        if key.startswith("sources ") and not key.endswith("merged across channels")
+    )
     assert new_messages == counts["sources.Message"], "the first load imported every message there is"
     # The Acme Cloud sample is recent: dated back from the day of the first load, on four kinds of channel.
     since = timezone.now() - dt.timedelta(days=14)
     recent = Message.objects.filter(source__name__startswith="Acme Cloud", created_at__gte=since)
     assert recent.count() > 60
     assert set(recent.values_list("source__kind", flat=True)) == {
-        "github_archive", "discourse_archive", "slack_export", "stackexchange_dump"}
+        "github_archive",
+        "discourse_archive",
+        "slack_export",
+        "stackexchange_dump",
+    }
     anchors = {s.config["demo_anchor"] for s in Source.objects.filter(name__startswith="Acme Cloud")}
     assert len(anchors) == 1
     second = demo_workspace_load()  # in this test's savepoint: the other tests never see it

@@ -37,8 +37,23 @@ class TaskOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = ["id", "title", "description", "column", "position", "owner", "due_date", "labels", "visibility",
-                  "completions", "done_at", "collaborators", "url", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "description",
+            "column",
+            "position",
+            "owner",
+            "due_date",
+            "labels",
+            "visibility",
+            "completions",
+            "done_at",
+            "collaborators",
+            "url",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_url(self, task: Task) -> str:
         return services.task_absolute_url(task)
@@ -56,8 +71,9 @@ class TaskInput(serializers.Serializer):
 
 class MoveInput(serializers.Serializer):
     column = serializers.ChoiceField(choices=Column.choices)
-    before = serializers.IntegerField(required=False, allow_null=True,
-                                      help_text="Put the task above this task of the same column; default: the end.")
+    before = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Put the task above this task of the same column; default: the end."
+    )
 
 
 def _board_view(cls: Any) -> Any:
@@ -88,12 +104,18 @@ class TaskListCreate(generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         task = services.task_create(
-            title=values["title"], description=values["description"], column=values["column"],
-            owner=values.get("owner"), due_date=values.get("due_date"), labels=values["labels"],
-            visibility=values["visibility"], by=request.user,
+            title=values["title"],
+            description=values["description"],
+            column=values["column"],
+            owner=values.get("owner"),
+            due_date=values.get("due_date"),
+            labels=values["labels"],
+            visibility=values["visibility"],
+            by=request.user,
         )
-        return Response(TaskOutput(selectors.task_get_for_user(request.user, task.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            TaskOutput(selectors.task_get_for_user(request.user, task.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 @_board_view
@@ -176,8 +198,14 @@ class KudosListCreate(generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         task = selectors.task_get_for_user(request.user, values["task"]) if values.get("task") else None
-        kudos = services.kudos_give(by=request.user, user=values.get("user"), name=values["name"],
-                                    team=values.get("team"), task=task, message=values["message"])
+        kudos = services.kudos_give(
+            by=request.user,
+            user=values.get("user"),
+            name=values["name"],
+            team=values.get("team"),
+            task=task,
+            message=values["message"],
+        )
         return Response(KudosOutput(kudos, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 

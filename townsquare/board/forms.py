@@ -37,8 +37,12 @@ class TaskForm(forms.Form):
     @classmethod
     def initial_for(cls, task: Task) -> dict[str, Any]:
         return {
-            "title": task.title, "description": task.description, "owner": task.owner_id, "due_date": task.due_date,
-            "labels": ", ".join(label.name for label in task.labels.all()), "visibility": task.visibility,
+            "title": task.title,
+            "description": task.description,
+            "owner": task.owner_id,
+            "due_date": task.due_date,
+            "labels": ", ".join(label.name for label in task.labels.all()),
+            "visibility": task.visibility,
         }
 
     def clean_due_date(self) -> dt.date | None:
@@ -51,12 +55,15 @@ class MoveForm(forms.Form):
 
 
 class CollaboratorForm(forms.Form):
-    user = PersonChoiceField(queryset=get_user_model().objects.none(), required=False, label="Person",
-                             empty_label="Someone without a login…")
-    name = forms.CharField(max_length=200, required=False, label="Or their name",
-                           help_text="For people without a Townsquare login.")
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False,
-                                  help_text="Leave empty to use the person's own team.")
+    user = PersonChoiceField(
+        queryset=get_user_model().objects.none(), required=False, label="Person", empty_label="Someone without a login…"
+    )
+    name = forms.CharField(
+        max_length=200, required=False, label="Or their name", help_text="For people without a Townsquare login."
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, help_text="Leave empty to use the person's own team."
+    )
     contribution = forms.CharField(max_length=300, label="What they did")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -71,8 +78,9 @@ class CollaboratorForm(forms.Form):
 
 
 class ThanksForm(forms.Form):
-    user = PersonChoiceField(queryset=get_user_model().objects.none(), required=False, label="Who",
-                             empty_label="Someone without a login…")
+    user = PersonChoiceField(
+        queryset=get_user_model().objects.none(), required=False, label="Who", empty_label="Someone without a login…"
+    )
     name = forms.CharField(max_length=200, required=False, label="Or their name")
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
     message = forms.CharField(max_length=500, label="Thank you for…")
@@ -96,8 +104,9 @@ class AnnouncementForm(forms.ModelForm):
 
 
 class BoardSettingsForm(forms.Form):
-    announce_mode = forms.ChoiceField(choices=BoardSettings.AnnounceMode.choices, widget=forms.RadioSelect,
-                                      label="When a task reaches Done")
+    announce_mode = forms.ChoiceField(
+        choices=BoardSettings.AnnounceMode.choices, widget=forms.RadioSelect, label="When a task reaches Done"
+    )
 
 
 class PeriodForm(forms.Form):

@@ -38,21 +38,25 @@ class Task(models.Model):
     description = models.TextField(blank=True)
     column = models.CharField(max_length=10, choices=Column.choices, default=Column.BACKLOG)
     position = models.IntegerField(default=0)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="board_tasks")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="board_tasks"
+    )
     due_date = models.DateField(null=True, blank=True)
     labels = models.ManyToManyField(Label, blank=True, related_name="tasks")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     # Where the work came from: an accepted request, or nothing (DevRel's own work). Feedback themes
     # will get their own nullable key when the feedback app has them.
-    origin_request = models.ForeignKey("intake.Request", null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="board_tasks")
+    origin_request = models.ForeignKey(
+        "intake.Request", null=True, blank=True, on_delete=models.SET_NULL, related_name="board_tasks"
+    )
     completions = models.PositiveIntegerField(default=0, help_text="How many times the task reached Done.")
     done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,21 +99,24 @@ class Collaborator(models.Model):
     """Someone (a user, or a person named in text) from some team who helped with a task."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="collaborators")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="board_collaborations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="board_collaborations"
+    )
     name = models.CharField(max_length=200, blank=True, help_text="For people without a Townsquare login.")
     team = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     contribution = models.CharField(max_length=300, help_text="What they did, e.g. “reviewed the code samples”.")
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(name=""), name="collaborator_user_or_name"),
-            models.UniqueConstraint(fields=["task", "user"], condition=Q(user__isnull=False),
-                                    name="collaborator_user_once_per_task"),
+            models.UniqueConstraint(
+                fields=["task", "user"], condition=Q(user__isnull=False), name="collaborator_user_once_per_task"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,8 +145,9 @@ class TaskEvent(models.Model):
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     from_column = models.CharField(max_length=10, choices=Column.choices, blank=True)
     to_column = models.CharField(max_length=10, choices=Column.choices, blank=True)
     detail = models.JSONField(default=dict, blank=True, help_text="Changed fields as {field: [old, new]}, or notes.")
@@ -163,15 +171,18 @@ class Kudos(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="kudos")
     task_title = models.CharField(max_length=200, blank=True, help_text="Kept if the task is deleted.")
-    collaborator = models.ForeignKey(Collaborator, null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="kudos")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="kudos_received")
+    collaborator = models.ForeignKey(
+        Collaborator, null=True, blank=True, on_delete=models.CASCADE, related_name="kudos"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="kudos_received"
+    )
     name = models.CharField(max_length=200, blank=True)
     team = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="kudos")
     message = models.CharField(max_length=500)
-    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="kudos_given")
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="kudos_given"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,11 +223,13 @@ class Announcement(models.Model):
     body = models.TextField(blank=True, help_text="The Markdown message as queued.")
     event_key = models.CharField(max_length=200, blank=True)
     destinations = models.PositiveIntegerField(default=0, help_text="Outbox rows created when it was queued.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -240,8 +253,9 @@ class BoardSettings(models.Model):
         REVIEW = "review", "Preview and edit each announcement before it goes"
 
     announce_mode = models.CharField(max_length=10, choices=AnnounceMode.choices, default=AnnounceMode.AUTO)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

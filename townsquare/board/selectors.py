@@ -42,12 +42,25 @@ _USER_NAME_FIELDS = ("username", "first_name", "last_name")
 def with_card_fields(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Just what a board card shows: no descriptions, no user rows beyond names (it is a hot path)."""
     collaborators = Collaborator.objects.select_related("user").only(
-        "task_id", "name", "contribution", "user_id", "team_id", *(f"user__{name}" for name in _USER_NAME_FIELDS),
+        "task_id",
+        "name",
+        "contribution",
+        "user_id",
+        "team_id",
+        *(f"user__{name}" for name in _USER_NAME_FIELDS),
     )
     return (
         tasks.select_related("owner")
-        .only("title", "column", "position", "owner_id", "due_date", "visibility", "done_at",
-              *(f"owner__{name}" for name in _USER_NAME_FIELDS))
+        .only(
+            "title",
+            "column",
+            "position",
+            "owner_id",
+            "due_date",
+            "visibility",
+            "done_at",
+            *(f"owner__{name}" for name in _USER_NAME_FIELDS),
+        )
         # Teams are few: prefetched once each rather than joined into every collaborator row.
         .prefetch_related("labels", Prefetch("collaborators", collaborators), "collaborators__team")
     )
@@ -145,8 +158,11 @@ def board_get(*, user: Any, filters: BoardFilters, limit: int = COLUMN_LIMIT) ->
 
 
 def board_filter_options(user: Any) -> dict[str, Any]:
-    owners = get_user_model().objects.filter(pk__in=tasks_visible_to(user).values("owner_id")).order_by(
-        "first_name", "last_name", "username")
+    owners = (
+        get_user_model()
+        .objects.filter(pk__in=tasks_visible_to(user).values("owner_id"))
+        .order_by("first_name", "last_name", "username")
+    )
     return {
         "owners": list(owners),
         "labels": list(Label.objects.filter(pk__in=Task.labels.through.objects.values("label_id"))),
@@ -207,18 +223,26 @@ def kudos_summary(*, period: Period) -> dict[str, list[dict[str, Any]]]:
     """Kudos counts per person and per team in the period, most first."""
     kudos = period.apply(Kudos.objects.all())
     people = list(
-        kudos.filter(user__isnull=False).values("user_id", "user__first_name", "user__last_name", "user__username")
-        .annotate(credits=Count("id", filter=Q(kind=Kudos.Kind.CREDIT)),
-                  thanks=Count("id", filter=Q(kind=Kudos.Kind.THANKS)), total=Count("id"))
+        kudos.filter(user__isnull=False)
+        .values("user_id", "user__first_name", "user__last_name", "user__username")
+        .annotate(
+            credits=Count("id", filter=Q(kind=Kudos.Kind.CREDIT)),
+            thanks=Count("id", filter=Q(kind=Kudos.Kind.THANKS)),
+            total=Count("id"),
+        )
         .order_by("-total", "user__first_name", "user__username")
     )
     for row in people:
         row["name"] = f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__username"]
     teams = list(
-        kudos.filter(team__isnull=False).values("team__slug", "team__name")
-        .annotate(credits=Count("id", filter=Q(kind=Kudos.Kind.CREDIT)),
-                  thanks=Count("id", filter=Q(kind=Kudos.Kind.THANKS)), total=Count("id"),
-                  people=Count("user", distinct=True))
+        kudos.filter(team__isnull=False)
+        .values("team__slug", "team__name")
+        .annotate(
+            credits=Count("id", filter=Q(kind=Kudos.Kind.CREDIT)),
+            thanks=Count("id", filter=Q(kind=Kudos.Kind.THANKS)),
+            total=Count("id"),
+            people=Count("user", distinct=True),
+        )
         .order_by("-total", "team__name")
     )
     return {"people": people, "teams": teams}

@@ -46,13 +46,29 @@ def _user_or_none(by: Any) -> Any:
     return by if getattr(by, "pk", None) else None
 
 
-def _event(task: Task, kind: str, by: Any, *, summary: str = "", from_column: str = "", to_column: str = "",
-           detail: dict[str, Any] | None = None) -> TaskEvent:
-    return TaskEvent.objects.create(task=task, kind=kind, actor=_user_or_none(by), summary=summary[:300],
-                                    from_column=from_column, to_column=to_column, detail=detail or {})
+def _event(
+    task: Task,
+    kind: str,
+    by: Any,
+    *,
+    summary: str = "",
+    from_column: str = "",
+    to_column: str = "",
+    detail: dict[str, Any] | None = None,
+) -> TaskEvent:
+    return TaskEvent.objects.create(
+        task=task,
+        kind=kind,
+        actor=_user_or_none(by),
+        summary=summary[:300],
+        from_column=from_column,
+        to_column=to_column,
+        detail=detail or {},
+    )
 
 
 # ---------------------------------------------------------------- settings
+
 
 def board_settings_get() -> BoardSettings:
     settings_row, _ = BoardSettings.objects.get_or_create(pk=1)
@@ -70,6 +86,7 @@ def board_settings_update(*, announce_mode: str, by: Any) -> BoardSettings:
 
 
 # ---------------------------------------------------------------- labels and positions
+
 
 def labels_ensure(*, names: Iterable[str]) -> list[Label]:
     labels = []
@@ -110,7 +127,9 @@ def _position_for(*, column: str, before: Task | None, exclude_pk: int | None) -
         before.refresh_from_db(fields=["position", "column"])
         above = (
             others.filter(Q(position__lt=before.position) | Q(position=before.position, pk__lt=before.pk))
-            .order_by("-position", "-pk").values_list("position", flat=True).first()
+            .order_by("-position", "-pk")
+            .values_list("position", flat=True)
+            .first()
         )
         low = above if above is not None else before.position - 2 * POSITION_GAP
         if before.position - low > 1:
@@ -121,10 +140,18 @@ def _position_for(*, column: str, before: Task | None, exclude_pk: int | None) -
 
 # ---------------------------------------------------------------- tasks
 
+
 @transaction.atomic
 def task_create(
-    *, title: str, by: Any, description: str = "", column: str = Column.BACKLOG, owner: Any = None,
-    due_date: dt.date | None = None, labels: Sequence[str] = (), visibility: str = Visibility.PUBLIC,
+    *,
+    title: str,
+    by: Any,
+    description: str = "",
+    column: str = Column.BACKLOG,
+    owner: Any = None,
+    due_date: dt.date | None = None,
+    labels: Sequence[str] = (),
+    visibility: str = Visibility.PUBLIC,
     origin_request: Any = None,
 ) -> Task:
     title = " ".join(title.split())
@@ -134,8 +161,16 @@ def task_create(
         raise TownsquareError(f"unknown column {column!r}", record="column")
     if visibility not in Visibility.values:
         raise TownsquareError(f"unknown visibility {visibility!r}", record="visibility")
-    task = Task(title=title[:200], description=description, column=Column.BACKLOG, owner=owner, due_date=due_date,
-                visibility=visibility, origin_request=origin_request, created_by=_user_or_none(by))
+    task = Task(
+        title=title[:200],
+        description=description,
+        column=Column.BACKLOG,
+        owner=owner,
+        due_date=due_date,
+        visibility=visibility,
+        origin_request=origin_request,
+        created_by=_user_or_none(by),
+    )
     task.position = _position_for(column=Column.BACKLOG, before=None, exclude_pk=None)
     task.save()
     if labels:
@@ -160,8 +195,12 @@ def task_create_for_request(*, request: Any, by: Any) -> Task:
     lines = [f"{str(key).replace('_', ' ').capitalize()}: {value}" for key, value in details.items() if value]
     lines.append(f"Requested by {person_name(request.requester)} ({request.team.name}) as “{request.type.name}”.")
     return task_create(
-        title=request.title, description="\n".join(lines), by=by, labels=[request.type.name, request.team.name],
-        due_date=getattr(request, "desired_date", None), origin_request=request,
+        title=request.title,
+        description="\n".join(lines),
+        by=by,
+        labels=[request.type.name, request.team.name],
+        due_date=getattr(request, "desired_date", None),
+        origin_request=request,
     )
 
 
@@ -193,8 +232,13 @@ def task_update(*, task: Task, by: Any, labels: Sequence[str] | None = None, **c
             task.labels.set(new_objects)
     if diff:
         task.save()
-        _event(task, TaskEvent.Kind.EDITED, by, summary="edited " + ", ".join(name.replace("_", " ") for name in diff),
-               detail=diff)
+        _event(
+            task,
+            TaskEvent.Kind.EDITED,
+            by,
+            summary="edited " + ", ".join(name.replace("_", " ") for name in diff),
+            detail=diff,
+        )
     return task
 
 
@@ -235,11 +279,23 @@ def task_move(*, task: Task, column: str, by: Any, before: Task | None = None) -
         fields += ["completions", "done_at", "done_by"]
     task.save(update_fields=fields)
     if from_column != column:
-        _event(task, TaskEvent.Kind.MOVED, by, from_column=from_column, to_column=column,
-               summary=f"moved from {Column(from_column).label} to {Column(column).label}")
+        _event(
+            task,
+            TaskEvent.Kind.MOVED,
+            by,
+            from_column=from_column,
+            to_column=column,
+            summary=f"moved from {Column(from_column).label} to {Column(column).label}",
+        )
     else:
-        _event(task, TaskEvent.Kind.MOVED, by, from_column=from_column, to_column=column,
-               summary=f"reordered within {Column(column).label}")
+        _event(
+            task,
+            TaskEvent.Kind.MOVED,
+            by,
+            from_column=from_column,
+            to_column=column,
+            summary=f"reordered within {Column(column).label}",
+        )
     if completing:
         _complete(task, by)
     elif from_column == Column.DONE and column != Column.DONE:
@@ -257,12 +313,20 @@ def task_done(*, task: Task, by: Any) -> Task:
 
 def _complete(task: Task, by: Any) -> None:
     reopened = task.completions > 1
-    _event(task, TaskEvent.Kind.COMPLETED, by, to_column=Column.DONE,
-           summary="finished again after being reopened" if reopened else "finished",
-           detail={"completion": task.completions})
+    _event(
+        task,
+        TaskEvent.Kind.COMPLETED,
+        by,
+        to_column=Column.DONE,
+        summary="finished again after being reopened" if reopened else "finished",
+        detail={"completion": task.completions},
+    )
     _credit_collaborators(task, by)
     announcement = Announcement.objects.create(
-        task=task, completion=task.completions, reopened=reopened, created_by=_user_or_none(by),
+        task=task,
+        completion=task.completions,
+        reopened=reopened,
+        created_by=_user_or_none(by),
         headline=_done_message(task, by=by, reopened=reopened).default_headline,
     )
     if board_settings_get().announce_mode == BoardSettings.AnnounceMode.AUTO:
@@ -294,15 +358,27 @@ def _mark_origin_request_done(task: Task, by: Any) -> None:
 
 # ---------------------------------------------------------------- collaborators and kudos
 
+
 def _credit_collaborators(task: Task, by: Any) -> list[Kudos]:
     """One credit per collaborator, the first time the task is done with them on it."""
     credited = Kudos.objects.filter(collaborator__task=task).values_list("collaborator_id", flat=True)
     pending = task.collaborators.exclude(pk__in=list(credited))
-    return Kudos.objects.bulk_create([
-        Kudos(kind=Kudos.Kind.CREDIT, task=task, task_title=task.title, collaborator=c, user_id=c.user_id, name=c.name,
-              team_id=c.team_id, message=c.contribution, given_by=_user_or_none(by))
-        for c in pending
-    ])
+    return Kudos.objects.bulk_create(
+        [
+            Kudos(
+                kind=Kudos.Kind.CREDIT,
+                task=task,
+                task_title=task.title,
+                collaborator=c,
+                user_id=c.user_id,
+                name=c.name,
+                team_id=c.team_id,
+                message=c.contribution,
+                given_by=_user_or_none(by),
+            )
+            for c in pending
+        ]
+    )
 
 
 def _team_of(user: Any) -> Any:
@@ -311,8 +387,9 @@ def _team_of(user: Any) -> Any:
 
 
 @transaction.atomic
-def collaborator_add(*, task: Task, by: Any, contribution: str, user: Any = None, name: str = "",
-                     team: Any = None) -> Collaborator:
+def collaborator_add(
+    *, task: Task, by: Any, contribution: str, user: Any = None, name: str = "", team: Any = None
+) -> Collaborator:
     """Credit someone from another team on a task; on a done task the credit counts at once."""
     name = " ".join(name.split())[:200]
     contribution = " ".join(contribution.split())[:300]
@@ -324,8 +401,14 @@ def collaborator_add(*, task: Task, by: Any, contribution: str, user: Any = None
         raise TownsquareError(f"{person_name(user)} is already a collaborator", record="user")
     if team is None and user is not None:
         team = _team_of(user)
-    collaborator = Collaborator.objects.create(task=task, user=user, name="" if user else name, team=team,
-                                               contribution=contribution, added_by=_user_or_none(by))
+    collaborator = Collaborator.objects.create(
+        task=task,
+        user=user,
+        name="" if user else name,
+        team=team,
+        contribution=contribution,
+        added_by=_user_or_none(by),
+    )
     team_text = f" ({team.name})" if team else ""
     _event(task, TaskEvent.Kind.COLLABORATOR_ADDED, by, summary=f"added {collaborator.display_name}{team_text}")
     if Task.objects.filter(pk=task.pk, column=Column.DONE).exists():  # the caller's copy may be stale
@@ -342,8 +425,9 @@ def collaborator_remove(*, collaborator: Collaborator, by: Any) -> None:
 
 
 @transaction.atomic
-def kudos_give(*, by: Any, message: str, user: Any = None, name: str = "", team: Any = None,
-               task: Task | None = None) -> Kudos:
+def kudos_give(
+    *, by: Any, message: str, user: Any = None, name: str = "", team: Any = None, task: Task | None = None
+) -> Kudos:
     """An explicit thank-you, to a user or a named person, optionally for a task."""
     message = " ".join(message.split())[:500]
     name = " ".join(name.split())[:200]
@@ -355,14 +439,23 @@ def kudos_give(*, by: Any, message: str, user: Any = None, name: str = "", team:
         raise TownsquareError("kudos are for other people", record="user")
     if team is None and user is not None:
         team = _team_of(user)
-    kudos = Kudos.objects.create(kind=Kudos.Kind.THANKS, task=task, task_title=task.title if task else "", user=user,
-                                 name="" if user else name, team=team, message=message, given_by=_user_or_none(by))
+    kudos = Kudos.objects.create(
+        kind=Kudos.Kind.THANKS,
+        task=task,
+        task_title=task.title if task else "",
+        user=user,
+        name="" if user else name,
+        team=team,
+        message=message,
+        given_by=_user_or_none(by),
+    )
     if task is not None:
         _event(task, TaskEvent.Kind.THANKED, by, summary=f"thanked {kudos.display_name}")
     return kudos
 
 
 # ---------------------------------------------------------------- announcements
+
 
 def task_absolute_url(task: Task) -> str:
     return f"{settings.BASE_URL}{reverse('board:task', args=[task.pk])}"
@@ -386,8 +479,13 @@ def _done_message(task: Task, *, by: Any, reopened: bool, headline: str = "", no
 
 
 def announcement_message(announcement: Announcement) -> chat.DoneMessage:
-    return _done_message(announcement.task, by=announcement.created_by, reopened=announcement.reopened,
-                         headline=announcement.headline, note=announcement.note)
+    return _done_message(
+        announcement.task,
+        by=announcement.created_by,
+        reopened=announcement.reopened,
+        headline=announcement.headline,
+        note=announcement.note,
+    )
 
 
 def announcement_event_key(announcement: Announcement) -> str:
@@ -398,8 +496,10 @@ def announcement_event_key(announcement: Announcement) -> str:
 def announcement_update(*, announcement: Announcement, headline: str, note: str, by: Any) -> Announcement:
     announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
     if announcement.status != Announcement.Status.DRAFT:
-        raise TownsquareError(f"this announcement is {announcement.get_status_display().lower()}: it can no longer "
-                              "be edited", record=f"announcement {announcement.pk}")
+        raise TownsquareError(
+            f"this announcement is {announcement.get_status_display().lower()}: it can no longer be edited",
+            record=f"announcement {announcement.pk}",
+        )
     headline = chat.one_line(headline)[:300]
     if not headline:
         raise TownsquareError("the announcement needs a headline", record="headline")
@@ -417,13 +517,21 @@ def announcement_send(*, announcement: Announcement, by: Any) -> Announcement:
 
     announcement = Announcement.objects.select_for_update().select_related("task").get(pk=announcement.pk)
     if announcement.status != Announcement.Status.DRAFT:
-        raise TownsquareError(f"this announcement is already {announcement.get_status_display().lower()}",
-                              record=f"announcement {announcement.pk}")
+        raise TownsquareError(
+            f"this announcement is already {announcement.get_status_display().lower()}",
+            record=f"announcement {announcement.pk}",
+        )
     message = announcement_message(announcement)
     title, body = chat.render_done(message, "markdown")
     event_key = announcement_event_key(announcement)
-    rows = notification_enqueue(event_key=event_key, title=title, body=body, body_format=Notification.Format.MARKDOWN,
-                                purpose="announcements", link=message.link)
+    rows = notification_enqueue(
+        event_key=event_key,
+        title=title,
+        body=body,
+        body_format=Notification.Format.MARKDOWN,
+        purpose="announcements",
+        link=message.link,
+    )
     announcement.status = Announcement.Status.QUEUED
     announcement.body = body
     announcement.event_key = event_key
@@ -431,9 +539,18 @@ def announcement_send(*, announcement: Announcement, by: Any) -> Announcement:
     announcement.decided_by = _user_or_none(by)
     announcement.decided_at = timezone.now()
     announcement.save()
-    where = f"{len(rows)} destination{'s' if len(rows) != 1 else ''}" if rows else "no destination (none is set up for announcements)"
-    _event(announcement.task, TaskEvent.Kind.ANNOUNCED, by, summary=f"announced to {where}",
-           detail={"completion": announcement.completion, "event_key": event_key})
+    where = (
+        f"{len(rows)} destination{'s' if len(rows) != 1 else ''}"
+        if rows
+        else "no destination (none is set up for announcements)"
+    )
+    _event(
+        announcement.task,
+        TaskEvent.Kind.ANNOUNCED,
+        by,
+        summary=f"announced to {where}",
+        detail={"completion": announcement.completion, "event_key": event_key},
+    )
     logger.info("task %s: announcement %s queued for %s destinations", announcement.task_id, announcement.pk, len(rows))
     return announcement
 
@@ -444,8 +561,9 @@ def announcement_discard(*, announcement: Announcement, by: Any) -> Announcement
         status=Announcement.Status.DISCARDED, decided_by=_user_or_none(by), decided_at=timezone.now()
     )
     if not updated:
-        raise TownsquareError("only an announcement waiting for review can be discarded",
-                              record=f"announcement {announcement.pk}")
+        raise TownsquareError(
+            "only an announcement waiting for review can be discarded", record=f"announcement {announcement.pk}"
+        )
     announcement.refresh_from_db()
     _event(announcement.task, TaskEvent.Kind.ANNOUNCEMENT_DISCARDED, by, summary="discarded the announcement")
     return announcement

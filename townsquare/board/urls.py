@@ -13,8 +13,11 @@ urlpatterns = [
     path("tasks/<int:pk>/edit/", views.task_edit, name="task-edit"),
     path("tasks/<int:pk>/move/", views.task_move, name="move"),
     path("tasks/<int:pk>/collaborators/", views.collaborator_add, name="collaborator-add"),
-    path("tasks/<int:pk>/collaborators/<int:collaborator_pk>/remove/", views.collaborator_remove,
-         name="collaborator-remove"),
+    path(
+        "tasks/<int:pk>/collaborators/<int:collaborator_pk>/remove/",
+        views.collaborator_remove,
+        name="collaborator-remove",
+    ),
     path("tasks/<int:pk>/thanks/", views.task_thank, name="thank"),
     path("announcements/<int:pk>/", views.announcement_detail, name="announcement"),
     path("settings/", views.board_settings, name="settings"),

@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.middleware.csrf import get_token
 from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from townsquare.board import chat, selectors, services
@@ -29,15 +29,16 @@ from townsquare.board.forms import (
 )
 from townsquare.board.models import Announcement, Collaborator, Column, Task
 from townsquare.core import roles
-from townsquare.core.feeds import feed_token, feed_view
 from townsquare.core.errors import TownsquareError
+from townsquare.core.feeds import feed_token, feed_view
 from townsquare.people.models import Team
 
 
 def _move_options(current: str) -> str:
     """The <option>s of a card's move form, rendered once per column instead of once per card."""
     return format_html_join(
-        "", '<option value="{}"{}>{}</option>',
+        "",
+        '<option value="{}"{}>{}</option>',
         ((value, mark_safe(" selected") if value == current else "", label) for value, label in Column.choices),
     )
 
@@ -86,10 +87,18 @@ def task_list(request: HttpRequest) -> HttpResponse:
     order = ("-done_at", "-id") if column == Column.DONE else ("column", "position", "id")
     page = Paginator(tasks.order_by(*order), 100).get_page(request.GET.get("page"))
     query = urlencode({**filters.query(), **({"column": column} if column else {})})
-    return render(request, "board/task_list.html", {
-        "page": page, "column": column, "column_label": Column(column).label if column else "", "filters": filters,
-        "query": query, "filter_query": urlencode(filters.query()),
-    })
+    return render(
+        request,
+        "board/task_list.html",
+        {
+            "page": page,
+            "column": column,
+            "column_label": Column(column).label if column else "",
+            "filters": filters,
+            "query": query,
+            "filter_query": urlencode(filters.query()),
+        },
+    )
 
 
 @roles.role_required(roles.DEVREL)
@@ -99,9 +108,14 @@ def task_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             task = services.task_create(
-                title=data["title"], description=data["description"], column=data["column"], owner=data["owner"],
-                due_date=data["due_date"], labels=services.parse_labels(data["labels"]),
-                visibility=data["visibility"], by=request.user,
+                title=data["title"],
+                description=data["description"],
+                column=data["column"],
+                owner=data["owner"],
+                due_date=data["due_date"],
+                labels=services.parse_labels(data["labels"]),
+                visibility=data["visibility"],
+                by=request.user,
             )
         except TownsquareError as exc:
             form.add_error(None, exc.message)
@@ -137,8 +151,14 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.task_update(
-                task=task, by=request.user, title=data["title"], description=data["description"], owner=data["owner"],
-                due_date=data["due_date"], visibility=data["visibility"], labels=services.parse_labels(data["labels"]),
+                task=task,
+                by=request.user,
+                title=data["title"],
+                description=data["description"],
+                owner=data["owner"],
+                due_date=data["due_date"],
+                visibility=data["visibility"],
+                labels=services.parse_labels(data["labels"]),
             )
         except TownsquareError as exc:
             form.add_error(None, exc.message)
@@ -205,8 +225,14 @@ def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            collaborator = services.collaborator_add(task=task, by=request.user, user=data["user"], name=data["name"],
-                                                     team=data["team"], contribution=data["contribution"])
+            collaborator = services.collaborator_add(
+                task=task,
+                by=request.user,
+                user=data["user"],
+                name=data["name"],
+                team=data["team"],
+                contribution=data["contribution"],
+            )
         except TownsquareError as exc:
             messages.error(request, exc.message)
         else:
@@ -234,8 +260,14 @@ def task_thank(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            kudos = services.kudos_give(by=request.user, user=data["user"], name=data["name"], team=data["team"],
-                                        message=data["message"], task=task)
+            kudos = services.kudos_give(
+                by=request.user,
+                user=data["user"],
+                name=data["name"],
+                team=data["team"],
+                message=data["message"],
+                task=task,
+            )
         except TownsquareError as exc:
             messages.error(request, exc.message)
         else:
@@ -259,8 +291,10 @@ def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("board:task", pk=announcement.task_id)
             if form.is_valid():
                 announcement = services.announcement_update(
-                    announcement=announcement, headline=form.cleaned_data["headline"],
-                    note=form.cleaned_data["note"], by=request.user,
+                    announcement=announcement,
+                    headline=form.cleaned_data["headline"],
+                    note=form.cleaned_data["note"],
+                    by=request.user,
                 )
                 if action == "send":
                     announcement = services.announcement_send(announcement=announcement, by=request.user)
@@ -275,10 +309,17 @@ def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     title, body = chat.render_done(message, "markdown")
     if announcement.status == Announcement.Status.QUEUED:
         body = announcement.body
-    return render(request, "board/announcement.html", {
-        "announcement": announcement, "form": form, "preview_title": title, "preview_body": body,
-        "event_key": services.announcement_event_key(announcement),
-    })
+    return render(
+        request,
+        "board/announcement.html",
+        {
+            "announcement": announcement,
+            "form": form,
+            "preview_title": title,
+            "preview_body": body,
+            "event_key": services.announcement_event_key(announcement),
+        },
+    )
 
 
 @roles.role_required(roles.LEADS)
@@ -293,6 +334,7 @@ def board_settings(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- kudos and the done feed
+
 
 def _period(request: HttpRequest) -> tuple[selectors.Period, PeriodForm]:
     """The ledger period from ``?quarter=2026Q3`` or ``?start=…&end=…`` (dates, inclusive)."""
@@ -314,10 +356,18 @@ def kudos_index(request: HttpRequest) -> HttpResponse:
     period, form = _period(request)
     summary = selectors.kudos_summary(period=period)
     recent = selectors.kudos_ledger(period=period)[:20]
-    return render(request, "board/kudos_index.html", {**summary, "recent": recent, "period_form": form,
-                                                      "period": period,
-                                                      "period_query": request.GET.urlencode(),
-                                                      "can_see_internal": selectors.can_edit(request.user)})
+    return render(
+        request,
+        "board/kudos_index.html",
+        {
+            **summary,
+            "recent": recent,
+            "period_form": form,
+            "period": period,
+            "period_query": request.GET.urlencode(),
+            "can_see_internal": selectors.can_edit(request.user),
+        },
+    )
 
 
 @roles.role_required(roles.ALL)
@@ -325,11 +375,19 @@ def kudos_person(request: HttpRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(get_user_model(), pk=user_id)
     period, form = _period(request)
     kudos = selectors.kudos_ledger(period=period, user=person)
-    return render(request, "board/kudos_ledger.html", {
-        "subject": person.get_full_name() or person.get_username(), "person": person,
-        "teams": Team.objects.filter(memberships__user=person), "kudos": kudos, "period_form": form, "period": period,
-        "can_see_internal": selectors.can_edit(request.user),
-    })
+    return render(
+        request,
+        "board/kudos_ledger.html",
+        {
+            "subject": person.get_full_name() or person.get_username(),
+            "person": person,
+            "teams": Team.objects.filter(memberships__user=person),
+            "kudos": kudos,
+            "period_form": form,
+            "period": period,
+            "can_see_internal": selectors.can_edit(request.user),
+        },
+    )
 
 
 @roles.role_required(roles.ALL)
@@ -337,10 +395,18 @@ def kudos_team(request: HttpRequest, slug: str) -> HttpResponse:
     team = get_object_or_404(Team, slug=slug)
     period, form = _period(request)
     kudos = selectors.kudos_ledger(period=period, team=team)
-    return render(request, "board/kudos_ledger.html", {
-        "subject": team.name, "team": team, "kudos": kudos, "period_form": form, "period": period,
-        "can_see_internal": selectors.can_edit(request.user),
-    })
+    return render(
+        request,
+        "board/kudos_ledger.html",
+        {
+            "subject": team.name,
+            "team": team,
+            "kudos": kudos,
+            "period_form": form,
+            "period": period,
+            "can_see_internal": selectors.can_edit(request.user),
+        },
+    )
 
 
 @roles.role_required(roles.ALL)

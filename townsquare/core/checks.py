@@ -29,7 +29,9 @@ def check_task_queue(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        return [Error(f"TOWNSQUARE_REDIS_URL: cannot reach Redis for the rq task backend ({exc})", id="townsquare.E002")]
+        return [
+            Error(f"TOWNSQUARE_REDIS_URL: cannot reach Redis for the rq task backend ({exc})", id="townsquare.E002")
+        ]
     return []
 
 
@@ -50,6 +52,9 @@ def check_production(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         problems.append(Warning("TOWNSQUARE_BASE_URL: serve over https in production", id="townsquare.W003"))
     if settings.TASKS_BACKEND == "immediate":
         problems.append(
-            Error("TOWNSQUARE_TASKS_BACKEND: 'immediate' runs work inside web requests; use database or rq", id="townsquare.E004")
+            Error(
+                "TOWNSQUARE_TASKS_BACKEND: 'immediate' runs work inside web requests; use database or rq",
+                id="townsquare.E004",
+            )
         )
     return problems

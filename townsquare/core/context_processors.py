@@ -20,18 +20,31 @@ NAVIGATION = (
 # Pages within each loop, shown as tabs under the main navigation (each filtered by its view's roles).
 SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "listen": (
-        ("Sources", "sources:index"), ("Messages", "sources:messages"), ("People", "people:directory"),
-        ("Merge suggestions", "people:suggestions"), ("Organisations", "people:organizations"),
+        ("Sources", "sources:index"),
+        ("Messages", "sources:messages"),
+        ("People", "people:directory"),
+        ("Merge suggestions", "people:suggestions"),
+        ("Organisations", "people:organizations"),
         ("Customer accounts", "people:accounts"),
     ),
     "feedback": (
-        ("Themes", "feedback:index"), ("Weekly reports", "reports:index"), ("Subscriptions", "reports:subscriptions"),
+        ("Themes", "feedback:index"),
+        ("Weekly reports", "reports:index"),
+        ("Subscriptions", "reports:subscriptions"),
     ),
 }
 
 # Apps whose pages belong to another loop's section of the navigation.
-SECTION_OF = {"reports": "feedback", "people": "listen", "sources": "listen", "updates": "value", "metrics": "value",
-              "intake": "requests", "board": "board", "feedback": "feedback"}
+SECTION_OF = {
+    "reports": "feedback",
+    "people": "listen",
+    "sources": "listen",
+    "updates": "value",
+    "metrics": "value",
+    "intake": "requests",
+    "board": "board",
+    "feedback": "feedback",
+}
 
 
 def _allowed(url: str, user_roles: frozenset[str]) -> bool:

@@ -32,8 +32,11 @@ def feed_view(allowed: Iterable[str]) -> Callable[[Callable[..., HttpResponse]],
                 try:
                     user_id = signing.loads(request.GET.get("token", ""), salt=FEED_SALT)
                 except signing.BadSignature:
-                    return HttpResponse("A valid feed token is required: copy the feed link from Townsquare.",
-                                        status=403, content_type="text/plain")
+                    return HttpResponse(
+                        "A valid feed token is required: copy the feed link from Townsquare.",
+                        status=403,
+                        content_type="text/plain",
+                    )
                 user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
                 if user is None:
                     return HttpResponse("This feed link is no longer valid.", status=403, content_type="text/plain")

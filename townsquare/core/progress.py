@@ -15,7 +15,11 @@ logger = logging.getLogger("townsquare.progress")
 
 
 def track(
-    items: Iterable[T], *, description: str, total: int | None = None, console: Console | None = None,
+    items: Iterable[T],
+    *,
+    description: str,
+    total: int | None = None,
+    console: Console | None = None,
     log_every: int = 10_000,
 ) -> Iterator[T]:
     """Yield ``items`` while showing progress; without a terminal, log every ``log_every`` items."""

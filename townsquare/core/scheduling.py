@@ -57,7 +57,7 @@ def registered_jobs() -> dict[str, PeriodicJob]:
 def next_run(cron: str, after: dt.datetime) -> dt.datetime:
     tz = ZoneInfo(settings.TIME_ZONE)
     local = after.astimezone(tz)
-    return croniter(cron, local).get_next(dt.datetime).astimezone(dt.timezone.utc)
+    return croniter(cron, local).get_next(dt.datetime).astimezone(dt.UTC)
 
 
 def schedules_sync(*, now: dt.datetime | None = None) -> list[Schedule]:

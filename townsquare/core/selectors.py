@@ -30,8 +30,10 @@ def weekly_counts(*, now: dt.datetime | None = None, weeks: int = WEEKS) -> list
         .annotate(n=Count("id"))
     )
     by_week = {row["week"].date() if hasattr(row["week"], "date") else row["week"]: row["n"] for row in rows}
-    return [{"week": first + dt.timedelta(weeks=i), "count": by_week.get(first + dt.timedelta(weeks=i), 0)}
-            for i in range(weeks)]
+    return [
+        {"week": first + dt.timedelta(weeks=i), "count": by_week.get(first + dt.timedelta(weeks=i), 0)}
+        for i in range(weeks)
+    ]
 
 
 def sparkline(points: list[dict[str, Any]], *, width: int = 240, height: int = 48) -> dict[str, Any]:
@@ -60,14 +62,21 @@ def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
     my_teams = list(Team.objects.filter(memberships__user=user).values("pk", "name", "slug"))
     summary: dict[str, Any] = {"teams": Team.objects.count(), "my_teams": my_teams}
 
-    summary["themes"] = list(
-        Theme.objects.exclude(status__in=["merged", "archived"]).order_by("-score", "-id")
-        .values("pk", "title", "people_count", "customer_count")[:5]
-    ) if user_roles & roles.READERS else []
+    summary["themes"] = (
+        list(
+            Theme.objects.exclude(status__in=["merged", "archived"])
+            .order_by("-score", "-id")
+            .values("pk", "title", "people_count", "customer_count")[:5]
+        )
+        if user_roles & roles.READERS
+        else []
+    )
     latest = Report.objects.filter(status="published").order_by("-week_start", "-revision")
     team_ids = [t["pk"] for t in my_teams]
-    summary["my_report"] = latest.filter(department_id__in=team_ids).select_related("department").first() or latest.filter(
-        department__isnull=True).first()
+    summary["my_report"] = (
+        latest.filter(department_id__in=team_ids).select_related("department").first()
+        or latest.filter(department__isnull=True).first()
+    )
 
     requests = Request.objects.filter(status__in=Request.OPEN_STATUSES)
     if not user_roles & (roles.DEVREL | {roles.Role.EXECUTIVE}):
@@ -85,7 +94,8 @@ def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
         summary["messages_total"] = Message.objects.count() if latest_message else 0
         summary["activity"] = sparkline(weekly_counts())
         summary["destinations"] = Destination.objects.filter(enabled=True).count()
-        summary["notifications_pending"] = Notification.objects.filter(status__in=["pending", "failed", "sending"]).count()
+        summary["notifications_pending"] = Notification.objects.filter(
+            status__in=["pending", "failed", "sending"]
+        ).count()
         summary["notifications_attention"] = Notification.objects.filter(status__in=["dead", "uncertain"]).count()
     return summary
-

@@ -10,5 +10,7 @@ from django.db import connection
 def insert_sql(table: str, columns: Sequence[str]) -> str:
     """``INSERT INTO table (columns) VALUES (%s, ...)``, quoted for the current database, for ``executemany``."""
     quote = connection.ops.quote_name
-    return (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})")
+    return (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )

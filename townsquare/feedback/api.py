@@ -23,9 +23,26 @@ class ThemeOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Theme
-        fields = ["id", "title", "key_phrases", "summary", "status", "department", "why_now", "issue_url",
-                  "addressed_release", "first_seen", "last_seen", "message_count", "people_count",
-                  "customer_count", "channel_count", "score", "score_parts", "merged_into"]
+        fields = [
+            "id",
+            "title",
+            "key_phrases",
+            "summary",
+            "status",
+            "department",
+            "why_now",
+            "issue_url",
+            "addressed_release",
+            "first_seen",
+            "last_seen",
+            "message_count",
+            "people_count",
+            "customer_count",
+            "channel_count",
+            "score",
+            "score_parts",
+            "merged_into",
+        ]
 
 
 class MessageOutput(serializers.ModelSerializer):
@@ -94,12 +111,18 @@ class ThemeCurate(generics.GenericAPIView):
             elif action == "address":
                 theme = services.theme_mark_addressed(theme=theme, release=v.get("release", ""), by=by)
             elif action == "merge":
-                theme = services.themes_merge(target=theme, sources=list(Theme.objects.filter(pk__in=v.get("theme_ids", []))), by=by)
+                theme = services.themes_merge(
+                    target=theme, sources=list(Theme.objects.filter(pk__in=v.get("theme_ids", []))), by=by
+                )
             elif action == "split":
-                theme = services.theme_split(theme=theme, message_ids=v.get("message_ids", []), title=v.get("title", ""), by=by)
+                theme = services.theme_split(
+                    theme=theme, message_ids=v.get("message_ids", []), title=v.get("title", ""), by=by
+                )
             else:
                 target = get_object_or_404(Theme, pk=v.get("target_theme") or 0)
-                for message in Message.objects.filter(pk__in=v.get("message_ids", []), feedback_assignment__theme=theme):
+                for message in Message.objects.filter(
+                    pk__in=v.get("message_ids", []), feedback_assignment__theme=theme
+                ):
                     services.message_move(message=message, theme=target, by=by)
                 theme = target
         except TownsquareError as exc:

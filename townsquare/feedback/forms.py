@@ -39,11 +39,15 @@ class SplitForm(forms.Form):
 
 class MoveForm(forms.Form):
     message = forms.IntegerField()
-    theme = forms.ModelChoiceField(queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]))
+    theme = forms.ModelChoiceField(
+        queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+    )
 
 
 class MergeForm(forms.Form):
-    themes = forms.ModelMultipleChoiceField(queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]))
+    themes = forms.ModelMultipleChoiceField(
+        queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+    )
     target = forms.ModelChoiceField(
         queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]), required=False
     )
@@ -59,4 +63,6 @@ class WeightsForm(forms.Form):
     def __init__(self, *args: object, initial_weights: dict[str, float], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         for name in WEIGHT_FIELDS:
-            self.fields[name] = forms.FloatField(min_value=0, initial=initial_weights[name], label=name.replace("_", " "))
+            self.fields[name] = forms.FloatField(
+                min_value=0, initial=initial_weights[name], label=name.replace("_", " ")
+            )

@@ -21,8 +21,12 @@ class Classification(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     docs_gap = models.BooleanField(default=False, help_text="A question the documentation should have answered.")
     confidence = models.FloatField(default=0.0)
-    classifier = models.ForeignKey("ClassifierVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    curated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    classifier = models.ForeignKey(
+        "ClassifierVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    curated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     curated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,7 +58,9 @@ class ClassifierVersion(models.Model):
     intercept = models.JSONField()
     seed_examples = models.PositiveIntegerField(default=0)
     curated_examples = models.PositiveIntegerField(default=0)
-    cv_accuracy = models.FloatField(null=True, blank=True, help_text="Cross-validated accuracy on the training examples.")
+    cv_accuracy = models.FloatField(
+        null=True, blank=True, help_text="Cross-validated accuracy on the training examples."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,7 +87,9 @@ class Embedding(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["message", "message_version", "model"], name="fb_embedding_once_per_version"),
+            models.UniqueConstraint(
+                fields=["message", "message_version", "model"], name="fb_embedding_once_per_version"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,12 +125,16 @@ class Theme(models.Model):
     key_phrases = models.JSONField(default=list, blank=True)
     summary = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
-    department = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_themes")
+    department = models.ForeignKey(
+        "people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_themes"
+    )
     why_now = models.TextField(blank=True, help_text="Why this matters now: the curator's note for the report.")
     issue_url = models.URLField(max_length=1000, blank=True)
     addressed_release = models.CharField(max_length=200, blank=True)
     addressed_at = models.DateTimeField(null=True, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
     centroid = models.BinaryField(blank=True, default=b"", help_text="Unit float32 mean of its messages' embeddings.")
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
@@ -223,7 +235,9 @@ class Proposal(models.Model):
     message_ids = models.JSONField(default=list, blank=True, help_text="For a split: the messages to move out.")
     reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -242,12 +256,20 @@ class ScoreWeights(models.Model):
     tier_team = models.FloatField(default=2.0)
     tier_startup = models.FloatField(default=1.0)
     tier_free = models.FloatField(default=0.0)
-    revenue = models.FloatField(default=1.0, help_text="Points per decade of summed annual revenue: w × log10(1 + revenue / 10,000).")
+    revenue = models.FloatField(
+        default=1.0, help_text="Points per decade of summed annual revenue: w × log10(1 + revenue / 10,000)."
+    )
     channel = models.FloatField(default=0.25, help_text="Multiplier bonus per channel beyond the first.")
-    half_life_days = models.FloatField(default=14.0, help_text="Recency: the score halves every this many days of silence.")
-    trend = models.FloatField(default=0.5, help_text="Week-over-week change in people, as a multiplier bonus (capped ±100%).")
+    half_life_days = models.FloatField(
+        default=14.0, help_text="Recency: the score halves every this many days of silence."
+    )
+    trend = models.FloatField(
+        default=0.5, help_text="Week-over-week change in people, as a multiplier bonus (capped ±100%)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name_plural = "score weights"

@@ -83,8 +83,21 @@ _FACT_COLUMNS = (
 )
 
 
-def _fact(created_at, identity, identity_bot, member, staff, member_bot, channel, channel_name, source, source_name,
-          account, tier, revenue) -> Fact:  # type: ignore[no-untyped-def]
+def _fact(
+    created_at,
+    identity,
+    identity_bot,
+    member,
+    staff,
+    member_bot,
+    channel,
+    channel_name,
+    source,
+    source_name,
+    account,
+    tier,
+    revenue,
+) -> Fact:  # type: ignore[no-untyped-def]
     person = None if identity is None or member is None or staff or member_bot or identity_bot else member
     key = (channel, channel_name) if channel is not None else (-source, source_name)
     paying = (account, tier, float(revenue)) if account is not None and tier in PAYING_TIERS else None
@@ -98,11 +111,18 @@ def _fact_of(row: ThemeMessage) -> Fact:
     organization = member.organization if member is not None else None
     account = getattr(organization, "account", None) if organization is not None else None
     return _fact(
-        message.created_at, message.author_id, identity is not None and identity.is_bot,
-        member.pk if member is not None else None, member is not None and member.is_staff,
-        member is not None and member.is_bot, message.channel_id, str(message.channel) if message.channel_id else "",
-        message.source_id, str(message.source),
-        account.pk if account is not None else None, account.tier if account is not None else "",
+        message.created_at,
+        message.author_id,
+        identity is not None and identity.is_bot,
+        member.pk if member is not None else None,
+        member is not None and member.is_staff,
+        member is not None and member.is_bot,
+        message.channel_id,
+        str(message.channel) if message.channel_id else "",
+        message.source_id,
+        str(message.source),
+        account.pk if account is not None else None,
+        account.tier if account is not None else "",
         account.annual_revenue if account is not None else 0,
     )
 

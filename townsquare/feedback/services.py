@@ -149,12 +149,29 @@ def _candidates(message_ids: Iterable[int]) -> list[_Candidate]:
         Message.objects.filter(pk__in=list(message_ids))
         .exclude(kind__in=SKIPPED_KINDS)
         .order_by("created_at", "pk")
-        .values_list("pk", "version", "kind", "title", "body", "external_id", "thread_external_id",
-                     "parent_external_id", "author__is_bot", "author__member__is_bot")
+        .values_list(
+            "pk",
+            "version",
+            "kind",
+            "title",
+            "body",
+            "external_id",
+            "thread_external_id",
+            "parent_external_id",
+            "author__is_bot",
+            "author__member__is_bot",
+        )
     )
     return [
-        _Candidate(pk, version, kind, title or "", body or "", _opens_thread(external_id, thread, parent),
-                   bool(author_bot or member_bot))
+        _Candidate(
+            pk,
+            version,
+            kind,
+            title or "",
+            body or "",
+            _opens_thread(external_id, thread, parent),
+            bool(author_bot or member_bot),
+        )
         for pk, version, kind, title, body, external_id, thread, parent, author_bot, member_bot in rows
     ]
 
@@ -201,8 +218,9 @@ def _embed_select(message_ids: Sequence[int]) -> _Staged:
     messages = _candidates(message_ids)
     result.skipped += len(set(message_ids)) - len(messages)
     done = set(
-        Embedding.objects.filter(message_id__in=[m.pk for m in messages], model=MODEL_NAME)
-        .values_list("message_id", "message_version")
+        Embedding.objects.filter(message_id__in=[m.pk for m in messages], model=MODEL_NAME).values_list(
+            "message_id", "message_version"
+        )
     )
     todo: list[tuple[int, int]] = []
     texts: list[str] = []
@@ -259,18 +277,18 @@ def _embed_store(staged: _Staged, encoded: _Encoded, *, flush: bool) -> BatchRes
         with transaction.atomic():
             kept = [(message, vector) for message, vector in zip(chunk, vectors[start : start + BATCH]) if vector.any()]
             result.failed += len(chunk) - len(kept)
-            rows = Embedding.objects.bulk_create([
-                Embedding(message_id=pk, message_version=version, model=MODEL_NAME, vector=_vector_bytes(vector))
-                for (pk, version), vector in kept
-            ])
+            rows = Embedding.objects.bulk_create(
+                [
+                    Embedding(message_id=pk, message_version=version, model=MODEL_NAME, vector=_vector_bytes(vector))
+                    for (pk, version), vector in kept
+                ]
+            )
             if rows:
                 index.add([row.pk for row in rows], np.stack([v for _, v in kept]))
             # Older versions of these messages leave the index: one vector per message, its latest.
-            stale = (
-                Embedding.objects.filter(message_id__in=[pk for pk, _ in chunk], model=MODEL_NAME,
-                                         message_version__lt=F("message__version"))
-                .values_list("pk", flat=True)
-            )
+            stale = Embedding.objects.filter(
+                message_id__in=[pk for pk, _ in chunk], model=MODEL_NAME, message_version__lt=F("message__version")
+            ).values_list("pk", flat=True)
             stale = list(stale)
             if stale:
                 index.remove(stale)
@@ -309,8 +327,12 @@ def embeddings_reconcile() -> int:
             Classification.objects.filter(message_id__in=[m for _, m in lost], curated_at__isnull=True).delete()
         moved += len(chunk) - len(lost)
     if legacy:
-        logger.warning("feedback: %s embeddings had no stored vector: %s moved from the old index file, the rest "
-                       "will be embedded again", len(legacy), moved)
+        logger.warning(
+            "feedback: %s embeddings had no stored vector: %s moved from the old index file, the rest "
+            "will be embedded again",
+            len(legacy),
+            moved,
+        )
     if isinstance(index, FileVectorIndex):
         index.forget_legacy()
     if not isinstance(index, FileVectorIndex):
@@ -320,7 +342,8 @@ def embeddings_reconcile() -> int:
         return 0
     keys = list(stored.values_list("pk", flat=True).iterator(chunk_size=20_000))
     known = set(keys)
-    extra = [key for key in index.keys() if key not in known]
+    held = index.keys()
+    extra = [key for key in held if key not in known]
     index.remove(extra)
     missing = index.missing(keys)
     for start in range(0, len(missing), 5000):
@@ -329,8 +352,11 @@ def embeddings_reconcile() -> int:
         index.add([pk for pk, _ in rows], _vectors_from_stored([vector for _, vector in rows]))
     if missing or extra:
         index.flush()
-        logger.warning("feedback: the vector index lacked %s stored vectors and held %s stale keys; repaired",
-                       len(missing), len(extra))
+        logger.warning(
+            "feedback: the vector index lacked %s stored vectors and held %s stale keys; repaired",
+            len(missing),
+            len(extra),
+        )
     return len(missing)
 
 
@@ -338,7 +364,9 @@ def vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
     """The current-version vector of each message that has one (from the database, one query)."""
     rows = list(
         Embedding.objects.filter(
-            message_id__in=list(message_ids), model=MODEL_NAME, message_version=F("message__version"),
+            message_id__in=list(message_ids),
+            model=MODEL_NAME,
+            message_version=F("message__version"),
             vector__isnull=False,
         ).values_list("message_id", "vector")
     )
@@ -427,12 +455,24 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
             continue
         prediction = predictions.get(message_id)
         if prediction is not None:
-            row = Classification(message_id=message_id, message_version=message_version, kind=prediction.kind,
-                                 docs_gap=prediction.docs_gap, confidence=prediction.confidence, classifier=version)
+            row = Classification(
+                message_id=message_id,
+                message_version=message_version,
+                kind=prediction.kind,
+                docs_gap=prediction.docs_gap,
+                confidence=prediction.confidence,
+                classifier=version,
+            )
             result.done += 1
         else:
-            row = Classification(message_id=message_id, message_version=message_version,
-                                 kind=Classification.Kind.NOT_FEEDBACK, docs_gap=False, confidence=1.0, classifier=None)
+            row = Classification(
+                message_id=message_id,
+                message_version=message_version,
+                kind=Classification.Kind.NOT_FEEDBACK,
+                docs_gap=False,
+                confidence=1.0,
+                classifier=None,
+            )
             result.skipped += 1
         row.pk = existing.get(message_id)
         row.updated_at = now
@@ -449,7 +489,15 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
     return result
 
 
-_CLASSIFICATION_COLUMNS = ("message_id", "message_version", "kind", "docs_gap", "confidence", "classifier_id", "updated_at")
+_CLASSIFICATION_COLUMNS = (
+    "message_id",
+    "message_version",
+    "kind",
+    "docs_gap",
+    "confidence",
+    "classifier_id",
+    "updated_at",
+)
 
 
 def _insert_classifications(rows: Sequence[Classification]) -> None:
@@ -459,10 +507,21 @@ def _insert_classifications(rows: Sequence[Classification]) -> None:
         return
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.executemany(insert_sql(Classification._meta.db_table, _CLASSIFICATION_COLUMNS), [
-            (r.message_id, r.message_version, r.kind, r.docs_gap, r.confidence, r.classifier_id, adapt(r.updated_at))
-            for r in rows
-        ])
+        cursor.executemany(
+            insert_sql(Classification._meta.db_table, _CLASSIFICATION_COLUMNS),
+            [
+                (
+                    r.message_id,
+                    r.message_version,
+                    r.kind,
+                    r.docs_gap,
+                    r.confidence,
+                    r.classifier_id,
+                    adapt(r.updated_at),
+                )
+                for r in rows
+            ],
+        )
 
 
 def _pending() -> Any:
@@ -555,8 +614,12 @@ def _sweep(index: Any, *, batch: int, limit: int, on_batch: Callable[[int, Batch
                 future.cancel()
             index.flush()
             _refresh_touched(touched)
-    logger.info("feedback sweep: %s messages in %.0f s; the writer waited %.0f s for the model",
-                finished, time.monotonic() - started, waited)
+    logger.info(
+        "feedback sweep: %s messages in %.0f s; the writer waited %.0f s for the model",
+        finished,
+        time.monotonic() - started,
+        waited,
+    )
     return finished
 
 
@@ -609,7 +672,8 @@ class ThemeCentres:
 
     def __init__(self) -> None:
         rows = list(
-            Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(centroid=b"")
+            Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+            .exclude(centroid=b"")
             .values_list("pk", "centroid", "message_count")
         )
         self.ids = [pk for pk, _, _ in rows]
@@ -642,8 +706,9 @@ def _merged_targets(theme_ids: set[int]) -> dict[int, int]:
     current = {pk: pk for pk in theme_ids}
     for _ in range(10):  # merge chains are short; the bound guards against a cycle
         step = dict(
-            Theme.objects.filter(pk__in=set(current.values()), status=Theme.Status.MERGED, merged_into__isnull=False)
-            .values_list("pk", "merged_into_id")
+            Theme.objects.filter(
+                pk__in=set(current.values()), status=Theme.Status.MERGED, merged_into__isnull=False
+            ).values_list("pk", "merged_into_id")
         )
         if not step:
             break
@@ -716,10 +781,12 @@ def messages_assign(
             placements.append(("new", len(seed_counts) - 1, 1.0))
     with transaction.atomic():
         merged = _merged_targets({theme_ids[k] for k in sums})
-        created = Theme.objects.bulk_create([
-            Theme(title=f"New theme {order[members[0]]}", centroid=_to_bytes(seeds[k]), message_count=len(members))
-            for k, members in enumerate(seed_members)
-        ])
+        created = Theme.objects.bulk_create(
+            [
+                Theme(title=f"New theme {order[members[0]]}", centroid=_to_bytes(seeds[k]), message_count=len(members))
+                for k, members in enumerate(seed_members)
+            ]
+        )
         result.new_themes = len(created)
         new_rows = []
         for message_id, (where, k, similarity) in zip(order, placements):
@@ -831,9 +898,17 @@ def theme_refresh(
         )
         if stats.messages and phrases_too and (grown or not incremental):
             rows = list(
-                ThemeMessage.objects.filter(theme_id=pk).select_related("message")
-                .only("message_id", "similarity", "message__title", "message__body", "message__external_id",
-                      "message__thread_external_id", "message__parent_external_id")
+                ThemeMessage.objects.filter(theme_id=pk)
+                .select_related("message")
+                .only(
+                    "message_id",
+                    "similarity",
+                    "message__title",
+                    "message__body",
+                    "message__external_id",
+                    "message__thread_external_id",
+                    "message__parent_external_id",
+                )
                 .order_by("-similarity", "message_id")[:PHRASE_SAMPLE]
             )
             groups[pk] = [message_text(r.message) for r in rows]
@@ -847,7 +922,9 @@ def theme_refresh(
 def _title_sources(rows: Sequence[ThemeMessage], vectors: dict[int, np.ndarray]) -> list[phrases.TitleSource]:
     return [
         phrases.TitleSource(
-            title=r.message.title or "", body=r.message.body or "", starts_thread=starts_thread(r.message),
+            title=r.message.title or "",
+            body=r.message.body or "",
+            starts_thread=starts_thread(r.message),
             vector=vectors.get(r.message_id),
         )
         for r in rows
@@ -875,7 +952,9 @@ def _refresh_phrases(groups: dict[int, list[str]], sources: dict[int, list[phras
 
 def themes_refresh_all() -> int:
     """Rescore every live theme (recency decays by the day), its words remade where it has grown."""
-    ids = list(Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).values_list("pk", flat=True))
+    ids = list(
+        Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).values_list("pk", flat=True)
+    )
     _refresh_in_chunks(ids, incremental=True)
     return len(ids)
 
@@ -931,9 +1010,10 @@ def _merge_proposals(
                     continue
                 a, b = position[first], position[other]
                 similarity = float(centres[first] @ centres[other])
-                if similarity < MERGE_MIN_SIMILARITY or max(
-                    neighbour_rank(stacked, a, b), neighbour_rank(stacked, b, a)
-                ) >= MERGE_NEAREST:
+                if (
+                    similarity < MERGE_MIN_SIMILARITY
+                    or max(neighbour_rank(stacked, a, b), neighbour_rank(stacked, b, a)) >= MERGE_NEAREST
+                ):
                     continue
                 seen.add(pair)
                 reason = (
@@ -974,7 +1054,10 @@ def _split_proposals(
             continue
         reason = f"{len(movable)} of {size} recent messages form their own group, only {similarity:.0%} alike the rest"
         proposal = Proposal(
-            kind=Proposal.Kind.SPLIT, theme_ids=[theme_id], message_ids=[window[row][0] for row in movable], reason=reason
+            kind=Proposal.Kind.SPLIT,
+            theme_ids=[theme_id],
+            message_ids=[window[row][0] for row in movable],
+            reason=reason,
         )
         found.append((1.0 - similarity, proposal))
     return found
@@ -1053,7 +1136,11 @@ def themes_merge(*, target: Theme, sources: Sequence[Theme], by: User) -> Theme:
     Theme.objects.filter(pk__in=source_ids).update(status=Theme.Status.MERGED, merged_into=target)
     Theme.objects.filter(merged_into_id__in=source_ids).update(merged_into=target)
     Proposal.objects.filter(status=Proposal.Status.OPEN).filter(
-        pk__in=[p.pk for p in Proposal.objects.filter(status=Proposal.Status.OPEN) if set(p.theme_ids) & {target.pk, *source_ids}]
+        pk__in=[
+            p.pk
+            for p in Proposal.objects.filter(status=Proposal.Status.OPEN)
+            if set(p.theme_ids) & {target.pk, *source_ids}
+        ]
     ).update(status=Proposal.Status.STALE)
     _log(target, CurationAction.Action.MERGE, by, merged=source_ids, titles=[s.title for s in sources])
     theme_refresh(theme_ids=[target.pk, *source_ids], phrases_too=False)
@@ -1068,7 +1155,9 @@ def theme_split(*, theme: Theme, message_ids: Sequence[int], title: str, by: Use
         raise TownsquareError("pick the messages to split off", record=f"theme {theme.pk}")
     if rows.count() == ThemeMessage.objects.filter(theme=theme).count():
         raise TownsquareError("a split must leave some messages behind", record=f"theme {theme.pk}")
-    new = Theme.objects.create(title=(title.strip() or f"Split from {theme.title}")[:200], title_curated=bool(title.strip()))
+    new = Theme.objects.create(
+        title=(title.strip() or f"Split from {theme.title}")[:200], title_curated=bool(title.strip())
+    )
     moved = list(rows.values_list("message_id", flat=True))
     rows.update(theme=new, pinned_by_curator=True)
     ThemeMessage.objects.filter(theme=theme).update(pinned_by_curator=True)
@@ -1174,8 +1263,16 @@ def proposal_decide(*, proposal: Proposal, accept: bool, by: User) -> Proposal:
 
 
 WEIGHT_FIELDS = (
-    "person", "tier_enterprise", "tier_business", "tier_team", "tier_startup", "tier_free",
-    "revenue", "channel", "half_life_days", "trend",
+    "person",
+    "tier_enterprise",
+    "tier_business",
+    "tier_team",
+    "tier_startup",
+    "tier_free",
+    "revenue",
+    "channel",
+    "half_life_days",
+    "trend",
 )
 
 

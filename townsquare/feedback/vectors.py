@@ -74,7 +74,9 @@ class FileVectorIndex:
     def _new() -> object:
         from townsquare.feedback.pipeline.native import usearch_index_class
 
-        return usearch_index_class()(ndim=DIMENSIONS, metric="cos", dtype=INDEX_DTYPE, expansion_add=INDEX_EXPANSION_ADD)
+        return usearch_index_class()(
+            ndim=DIMENSIONS, metric="cos", dtype=INDEX_DTYPE, expansion_add=INDEX_EXPANSION_ADD
+        )
 
     def _load(self) -> None:
         if not self.path.exists():
@@ -84,7 +86,9 @@ class FileVectorIndex:
         if str(self._index.dtype).rsplit(".", 1)[-1].lower() != INDEX_DTYPE:
             # A file of an older layout: start empty; reconciling fills it again from the database. Not
             # marked dirty: a process that only reads (a web worker) still reloads the rebuilt file.
-            logger.warning("feedback: the vector index %s has an older layout; it is rebuilt from the database", self.path)
+            logger.warning(
+                "feedback: the vector index %s has an older layout; it is rebuilt from the database", self.path
+            )
             self.legacy, self._index = self._index, self._new()
 
     def legacy_vectors(self, keys: Sequence[int]) -> dict[int, np.ndarray]:

@@ -99,8 +99,9 @@ def theme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             ids = list(obj.assignments.values_list("message_id", flat=True))
             form = forms.SplitForm(request.POST, message_ids=ids)
             if form.is_valid():
-                new = services.theme_split(theme=obj, message_ids=form.cleaned_data["messages"],
-                                           title=form.cleaned_data["title"], by=user)
+                new = services.theme_split(
+                    theme=obj, message_ids=form.cleaned_data["messages"], title=form.cleaned_data["title"], by=user
+                )
                 flash.success(request, "Split into a new theme.")
                 return redirect("feedback:theme", pk=new.pk)
         elif action == "move":
@@ -113,8 +114,9 @@ def theme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             form = forms.ReclassifyForm(request.POST)
             if form.is_valid():
                 message = get_object_or_404(Message, pk=form.cleaned_data["message"], feedback_assignment__theme=obj)
-                services.classification_correct(message=message, kind=form.cleaned_data["kind"],
-                                                docs_gap=form.cleaned_data["docs_gap"], by=user)
+                services.classification_correct(
+                    message=message, kind=form.cleaned_data["kind"], docs_gap=form.cleaned_data["docs_gap"], by=user
+                )
                 return _done(request, obj, "Classification corrected.")
         else:
             raise Http404("No such action.")
@@ -164,7 +166,9 @@ def proposals(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         proposal = get_object_or_404(Proposal, pk=request.POST.get("proposal") or 0)
         try:
-            services.proposal_decide(proposal=proposal, accept=request.POST.get("decision") == "accept", by=request.user)
+            services.proposal_decide(
+                proposal=proposal, accept=request.POST.get("decision") == "accept", by=request.user
+            )
             flash.success(request, "Done.")
         except TownsquareError as exc:
             flash.error(request, exc.message)

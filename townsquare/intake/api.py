@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
@@ -28,7 +29,11 @@ CANCELLERS = roles.STAKEHOLDERS | roles.LEADS
 
 
 def _bad(exc: TownsquareError) -> Response:
-    field = str(exc.record) if exc.record in ("title", "team", "quarter", "type", "override", "budget", "points") else "detail"
+    field = (
+        str(exc.record)
+        if exc.record in ("title", "team", "quarter", "type", "override", "budget", "points")
+        else "detail"
+    )
     if field == "detail":
         return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
     return Response({field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
@@ -61,6 +66,7 @@ class QuarterInputField(serializers.CharField):
 
 # ---------------------------------------------------------------- types
 
+
 class RequestTypeOutput(serializers.ModelSerializer):
     mentoring_alternative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -83,6 +89,7 @@ class RequestTypeListApi(APIView):
 
 # ---------------------------------------------------------------- requests
 
+
 class RequestOutput(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -92,9 +99,27 @@ class RequestOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Request
-        fields = ["id", "title", "team", "type", "requester", "quarter", "status", "points", "priority", "details",
-                  "desired_date", "mentoring_candidate", "mentoring_plan", "over_budget_override", "uniquely_devrel",
-                  "team_could_with_guidance", "triage_note", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "team",
+            "type",
+            "requester",
+            "quarter",
+            "status",
+            "points",
+            "priority",
+            "details",
+            "desired_date",
+            "mentoring_candidate",
+            "mentoring_plan",
+            "over_budget_override",
+            "uniquely_devrel",
+            "team_could_with_guidance",
+            "triage_note",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class RequestFileInput(serializers.Serializer):
@@ -116,9 +141,12 @@ class RequestFileInput(serializers.Serializer):
         for spec in request_type.fields or []:
             field = form_field_for(spec)
             try:
-                value = field.clean(field.to_python(given.get(spec["name"])) if spec["kind"] != "checkbox"
-                                    else given.get(spec["name"], False))
-            except Exception as exc:  # Django's ValidationError: report it per field
+                value = field.clean(
+                    field.to_python(given.get(spec["name"]))
+                    if spec["kind"] != "checkbox"
+                    else given.get(spec["name"], False)
+                )
+            except ValidationError as exc:  # reported per field
                 errors[spec["name"]] = list(getattr(exc, "messages", [str(exc)]))
                 continue
             if value not in (None, ""):
@@ -138,7 +166,8 @@ class RequestListApi(APIView):
     read_roles = roles.READERS
 
     @extend_schema(
-        responses=RequestOutput(many=True), summary="Requests",
+        responses=RequestOutput(many=True),
+        summary="Requests",
         parameters=[OpenApiParameter("status", str), OpenApiParameter("team", str), OpenApiParameter("quarter", str)],
     )
     def get(self, request: ApiRequest) -> Response:
@@ -167,9 +196,14 @@ class RequestListApi(APIView):
             return Response({"team": ["say which team files this request"]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             created = services.request_file(
-                team=team, requester=request.user, request_type=data["type"], title=data["title"],
-                quarter=data.get("quarter") or current_quarter(), details=data["details"],
-                desired_date=data.get("desired_date"), override=data["override"],
+                team=team,
+                requester=request.user,
+                request_type=data["type"],
+                title=data["title"],
+                quarter=data.get("quarter") or current_quarter(),
+                details=data["details"],
+                desired_date=data.get("desired_date"),
+                override=data["override"],
             )
         except TownsquareError as exc:
             return _bad(exc)
@@ -211,9 +245,14 @@ class RequestTriageApi(APIView):
         data = serializer.validated_data
         try:
             with transaction.atomic():
-                services.request_triage(request=obj, by=request.user, uniquely_devrel=data["uniquely_devrel"],
-                                        team_could_with_guidance=data["team_could_with_guidance"], note=data["note"],
-                                        quiet=data["decision"] != "triage")
+                services.request_triage(
+                    request=obj,
+                    by=request.user,
+                    uniquely_devrel=data["uniquely_devrel"],
+                    team_could_with_guidance=data["team_could_with_guidance"],
+                    note=data["note"],
+                    quiet=data["decision"] != "triage",
+                )
                 if data["decision"] == "accept":
                     services.request_accept(request=obj, by=request.user, note=data["note"])
                 elif data["decision"] == "decline":
@@ -241,8 +280,11 @@ class RequestStatusApi(APIView):
         obj = _request_for(request, pk)
         serializer = StatusInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        action = services.request_start if serializer.validated_data["status"] == Request.Status.IN_PROGRESS \
+        action = (
+            services.request_start
+            if serializer.validated_data["status"] == Request.Status.IN_PROGRESS
             else services.request_mark_done
+        )
         try:
             action(request=obj, by=request.user)
         except TownsquareError as exc:
@@ -286,13 +328,16 @@ class TeamReorderApi(APIView):
         serializer = ReorderInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            ranked = services.requests_reorder(team=team, ordered_ids=serializer.validated_data["order"], by=request.user)
+            ranked = services.requests_reorder(
+                team=team, ordered_ids=serializer.validated_data["order"], by=request.user
+            )
         except TownsquareError as exc:
             return _bad(exc)
         return Response(RequestOutput(ranked, many=True).data)
 
 
 # ---------------------------------------------------------------- budgets and ledger
+
 
 class BalanceOutput(serializers.Serializer):
     team = serializers.CharField()
@@ -308,9 +353,18 @@ class BalanceOutput(serializers.Serializer):
 
 
 def _balance_row(budget: Any, balance: selectors.Balance) -> dict[str, Any]:
-    return {"team": budget.team.slug, "quarter": budget.quarter, "budget_id": budget.pk, "allocated": balance.allocated,
-            "adjusted": balance.adjusted, "allowance": balance.allowance, "reserved": balance.reserved,
-            "spent": balance.spent, "available": balance.available, "closed": budget.is_closed}
+    return {
+        "team": budget.team.slug,
+        "quarter": budget.quarter,
+        "budget_id": budget.pk,
+        "allocated": balance.allocated,
+        "adjusted": balance.adjusted,
+        "allowance": balance.allowance,
+        "reserved": balance.reserved,
+        "spent": balance.spent,
+        "available": balance.available,
+        "closed": budget.is_closed,
+    }
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -320,8 +374,11 @@ class BudgetListApi(APIView):
     permission_classes = [IsAuthenticated, roles.HasRole]
     allowed_roles = roles.READERS
 
-    @extend_schema(responses=BalanceOutput(many=True), parameters=[OpenApiParameter("quarter", str)],
-                   summary="Budgets and balances")
+    @extend_schema(
+        responses=BalanceOutput(many=True),
+        parameters=[OpenApiParameter("quarter", str)],
+        summary="Budgets and balances",
+    )
     def get(self, request: ApiRequest) -> Response:
         teams = None if selectors.is_devrel_reader(request.user) else selectors.teams_of(request.user)
         rows = selectors.budgets_with_balances(quarter=_quarter_param(request), teams=teams)
@@ -380,20 +437,35 @@ class QuarterSummaryApi(APIView):
     permission_classes = [IsAuthenticated, roles.HasRole]
     allowed_roles = roles.VALUE_READERS
 
-    @extend_schema(responses=SummaryOutput, parameters=[OpenApiParameter("quarter", str)],
-                   summary="Points per team and type, service vs mentoring")
+    @extend_schema(
+        responses=SummaryOutput,
+        parameters=[OpenApiParameter("quarter", str)],
+        summary="Points per team and type, service vs mentoring",
+    )
     def get(self, request: ApiRequest) -> Response:
         s = selectors.quarter_summary(quarter=_quarter_param(request))
         slugs = {t.pk: t.slug for t in s.types}
         data = {
-            "quarter": s.quarter.key, "label": s.quarter.label, "allowance": s.allowance, "reserved": s.reserved,
-            "spent": s.spent, "service": s.service, "mentoring": s.mentoring,
-            "teams": [{
-                "team": t.team.slug, "allowance": t.balance.allowance if t.balance else None,
-                "reserved": t.balance.reserved if t.balance else None, "spent": t.balance.spent if t.balance else None,
-                "available": t.balance.available if t.balance else None, "service": t.service,
-                "mentoring": t.mentoring, "requests": t.requests,
-                "by_type": {slugs[k]: v for k, v in t.by_type.items() if k in slugs},
-            } for t in s.teams],
+            "quarter": s.quarter.key,
+            "label": s.quarter.label,
+            "allowance": s.allowance,
+            "reserved": s.reserved,
+            "spent": s.spent,
+            "service": s.service,
+            "mentoring": s.mentoring,
+            "teams": [
+                {
+                    "team": t.team.slug,
+                    "allowance": t.balance.allowance if t.balance else None,
+                    "reserved": t.balance.reserved if t.balance else None,
+                    "spent": t.balance.spent if t.balance else None,
+                    "available": t.balance.available if t.balance else None,
+                    "service": t.service,
+                    "mentoring": t.mentoring,
+                    "requests": t.requests,
+                    "by_type": {slugs[k]: v for k, v in t.by_type.items() if k in slugs},
+                }
+                for t in s.teams
+            ],
         }
         return Response(SummaryOutput(data).data)

@@ -75,12 +75,27 @@ def burn_down_chart(*, quarter: Quarter, allowance: int, points: list[BurnPoint]
     x_ticks.append(Tick(round(LEFT + plot_w, 1), end.strftime("%b %-d")))
     y_ticks = [Tick(y(v), str(v)) for v in range(low, high + 1, step)]
     last = points[-1]
-    summary = (f"Burn-down for {quarter.label}: {allowance} points at the start, {last.available} available on "
-               f"{min(today, end):%d %b}." if start <= today else f"{quarter.label} has not started yet.")
+    summary = (
+        f"Burn-down for {quarter.label}: {allowance} points at the start, {last.available} available on "
+        f"{min(today, end):%d %b}."
+        if start <= today
+        else f"{quarter.label} has not started yet."
+    )
     return BurnDownChart(
-        width=WIDTH, height=HEIGHT, actual_path=path, ideal_path=ideal,
-        today_x=x(today) if start <= today <= end else None, zero_y=y(0),
-        plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP, plot_bottom=HEIGHT - BOTTOM,
-        y_ticks=y_ticks, x_ticks=x_ticks, last_x=end_x, last_y=y(last.available), last_value=last.available,
+        width=WIDTH,
+        height=HEIGHT,
+        actual_path=path,
+        ideal_path=ideal,
+        today_x=x(today) if start <= today <= end else None,
+        zero_y=y(0),
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        plot_top=TOP,
+        plot_bottom=HEIGHT - BOTTOM,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        last_x=end_x,
+        last_y=y(last.available),
+        last_value=last.available,
         summary=summary,
     )

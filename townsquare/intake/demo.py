@@ -22,24 +22,78 @@ BUDGET_POINTS = 15  # GitLab's developer evangelism handbook gave each stakehold
 
 # (title, team, requester, type slug, what happens next, details)
 DEMO_REQUESTS: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
-    ("Launch post for the Kafka connector", "Marketing", "mia", "new-blog-post", "accept",
-     {"audience": "Data engineers already on Kafka", "key_points": "Zero-copy ingest; ten-minute setup."}),
-    ("Talk at PyCon DE: Streaming without tears", "Marketing", "marco", "talk-already-given", "start",
-     {"talk": "Streaming without tears (2025)", "event": "PyCon DE"}),
-    ("Review the spring newsletter", "Marketing", "mia", "newsletter-review", "filed",
-     {"draft_url": "https://docs.example.com/drafts/spring-newsletter"}),
-    ("Q&A hour for the support rotation", "Support", "sam", "qa-session", "done",
-     {"audience": "Tier-2 support engineers", "topics": "Webhooks retries\nRate limits"}),
-    ("Answer the SSO thread on the forum", "Support", "sam", "community-response", "triaged",
-     {"thread_url": "https://forum.example.com/t/sso-with-okta/4411"}),
-    ("Demo for Acme's platform team", "Sales", "sofia", "demo", "accept",
-     {"setting": "Prospect call", "audience": "Acme platform engineers"}),
-    ("Metrics for the board deck", "Product", "priya", "metrics-pull", "decline",
-     {"question": "How many active contributors did we have each month this year?"}),
-    ("Docs review: new CLI reference", "Engineering", "eli", "docs-review", "mentoring",
-     {"docs_url": "https://github.com/example/product/pull/812"}),
-    ("Terraform integration tutorial", "Engineering", "eli", "integration-tutorial", "filed",
-     {"integration": "Terraform", "use_case": "Provision a workspace and its webhooks from code."}),
+    (
+        "Launch post for the Kafka connector",
+        "Marketing",
+        "mia",
+        "new-blog-post",
+        "accept",
+        {"audience": "Data engineers already on Kafka", "key_points": "Zero-copy ingest; ten-minute setup."},
+    ),
+    (
+        "Talk at PyCon DE: Streaming without tears",
+        "Marketing",
+        "marco",
+        "talk-already-given",
+        "start",
+        {"talk": "Streaming without tears (2025)", "event": "PyCon DE"},
+    ),
+    (
+        "Review the spring newsletter",
+        "Marketing",
+        "mia",
+        "newsletter-review",
+        "filed",
+        {"draft_url": "https://docs.example.com/drafts/spring-newsletter"},
+    ),
+    (
+        "Q&A hour for the support rotation",
+        "Support",
+        "sam",
+        "qa-session",
+        "done",
+        {"audience": "Tier-2 support engineers", "topics": "Webhooks retries\nRate limits"},
+    ),
+    (
+        "Answer the SSO thread on the forum",
+        "Support",
+        "sam",
+        "community-response",
+        "triaged",
+        {"thread_url": "https://forum.example.com/t/sso-with-okta/4411"},
+    ),
+    (
+        "Demo for Acme's platform team",
+        "Sales",
+        "sofia",
+        "demo",
+        "accept",
+        {"setting": "Prospect call", "audience": "Acme platform engineers"},
+    ),
+    (
+        "Metrics for the board deck",
+        "Product",
+        "priya",
+        "metrics-pull",
+        "decline",
+        {"question": "How many active contributors did we have each month this year?"},
+    ),
+    (
+        "Docs review: new CLI reference",
+        "Engineering",
+        "eli",
+        "docs-review",
+        "mentoring",
+        {"docs_url": "https://github.com/example/product/pull/812"},
+    ),
+    (
+        "Terraform integration tutorial",
+        "Engineering",
+        "eli",
+        "integration-tutorial",
+        "filed",
+        {"integration": "Terraform", "use_case": "Provision a workspace and its webhooks from code."},
+    ),
 ]
 
 
@@ -65,15 +119,26 @@ def intake_demo_load() -> dict[str, int]:
             continue  # the core demo was not loaded, or a lead retired this type
         if Request.objects.filter(team=team, title=title).exists():
             continue
-        request = services.request_file(team=team, requester=requester, request_type=request_type, quarter=quarter,
-                                        title=title, details=details, desired_date=wanted_by)
+        request = services.request_file(
+            team=team,
+            requester=requester,
+            request_type=request_type,
+            quarter=quarter,
+            title=title,
+            details=details,
+            desired_date=wanted_by,
+        )
         created += 1
         if outcome == "filed" or ari is None:
             continue
-        services.request_triage(request=request, by=ari, uniquely_devrel=outcome != "mentoring",
-                                team_could_with_guidance=outcome == "mentoring",
-                                note="" if outcome == "triaged" else "Looked at in Monday's triage.",
-                                quiet=outcome != "triaged")
+        services.request_triage(
+            request=request,
+            by=ari,
+            uniquely_devrel=outcome != "mentoring",
+            team_could_with_guidance=outcome == "mentoring",
+            note="" if outcome == "triaged" else "Looked at in Monday's triage.",
+            quiet=outcome != "triaged",
+        )
         if outcome in ("accept", "start", "done"):
             services.request_accept(request=request, by=ari)
         if outcome in ("start", "done"):
@@ -81,9 +146,11 @@ def intake_demo_load() -> dict[str, int]:
         if outcome == "done":
             services.request_mark_done(request=request, by=ari)
         if outcome == "decline":
-            services.request_decline(request=request, by=ari,
-                                     note="The value report already has this chart; see the Value page.")
+            services.request_decline(
+                request=request, by=ari, note="The value report already has this chart; see the Value page."
+            )
         if outcome == "mentoring":
-            services.request_offer_mentoring(request=request, by=ari,
-                                             plan="Pair on the first page, then Eli reviews the rest with our checklist.")
+            services.request_offer_mentoring(
+                request=request, by=ari, plan="Pair on the first page, then Eli reviews the rest with our checklist."
+            )
     return {"budgets": budgets, "requests": created}

@@ -42,10 +42,14 @@ def fields_validate(definition: Any) -> list[dict[str, Any]]:
             raise TownsquareError(f"{where} has unknown keys: {', '.join(sorted(unknown))}", record="fields")
         name = entry.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise TownsquareError(f"{where}: name must be lower_case letters, digits and _ (got {name!r})", record="fields")
+            raise TownsquareError(
+                f"{where}: name must be lower_case letters, digits and _ (got {name!r})", record="fields"
+            )
         if name in RESERVED_NAMES or name in seen:
-            raise TownsquareError(f"{where}: the name {name!r} is {'reserved' if name in RESERVED_NAMES else 'used twice'}",
-                                  record="fields")
+            raise TownsquareError(
+                f"{where}: the name {name!r} is {'reserved' if name in RESERVED_NAMES else 'used twice'}",
+                record="fields",
+            )
         seen.add(name)
         label = entry.get("label") or name.replace("_", " ").capitalize()
         kind = entry.get("kind", "text")
@@ -54,12 +58,19 @@ def fields_validate(definition: Any) -> list[dict[str, Any]]:
         required = entry.get("required", False)
         if not isinstance(required, bool) or not isinstance(label, str) or not isinstance(entry.get("help", ""), str):
             raise TownsquareError(f"{where}: label and help are text, required is true or false", record="fields")
-        field: dict[str, Any] = {"name": name, "label": label[:200], "kind": kind, "required": required,
-                                 "help": entry.get("help", "")[:300]}
+        field: dict[str, Any] = {
+            "name": name,
+            "label": label[:200],
+            "kind": kind,
+            "required": required,
+            "help": entry.get("help", "")[:300],
+        }
         if kind == "choice":
             choices = entry.get("choices")
             if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and c for c in choices):
-                raise TownsquareError(f"{where}: a choice field needs a non-empty list of text choices", record="fields")
+                raise TownsquareError(
+                    f"{where}: a choice field needs a non-empty list of text choices", record="fields"
+                )
             field["choices"] = choices
         elif "choices" in entry:
             raise TownsquareError(f"{where}: only choice fields take choices", record="fields")
@@ -68,7 +79,10 @@ def fields_validate(definition: Any) -> list[dict[str, Any]]:
 
 
 def form_field_for(spec: dict[str, Any]) -> forms.Field:
-    kind, common = spec["kind"], {"label": spec["label"], "required": spec["required"], "help_text": spec.get("help", "")}
+    kind, common = (
+        spec["kind"],
+        {"label": spec["label"], "required": spec["required"], "help_text": spec.get("help", "")},
+    )
     if kind == "textarea":
         return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if kind == "url":

@@ -45,7 +45,8 @@ class RequestForm(forms.Form):
     quarter = QuarterField(label="Budget quarter")
     desired_date = forms.DateField(required=False, label="Wanted by", widget=forms.DateInput(attrs={"type": "date"}))
     override = forms.BooleanField(
-        required=False, label="File over budget (team lead override)",
+        required=False,
+        label="File over budget (team lead override)",
         help_text="Only team leads can do this; the override is recorded in the ledger with your name.",
     )
 
@@ -74,8 +75,11 @@ class RequestForm(forms.Form):
         return self.cleaned_data.get("team") or self.only_team
 
     def details(self) -> dict[str, Any]:
-        return {name[2:]: answer_to_json(self.cleaned_data.get(name)) for name in self.type_field_names
-                if self.cleaned_data.get(name) not in (None, "")}
+        return {
+            name[2:]: answer_to_json(self.cleaned_data.get(name))
+            for name in self.type_field_names
+            if self.cleaned_data.get(name) not in (None, "")
+        }
 
 
 def _yes_no(value: str) -> bool | None:
@@ -96,18 +100,33 @@ class TriageForm(forms.Form):
         (Decision.DECLINE, "Decline (points are refunded)"),
     ]
 
-    uniquely_devrel = forms.ChoiceField(label="Is this uniquely DevRel's work?", choices=YES_NO, widget=forms.RadioSelect)
-    team_could_with_guidance = forms.ChoiceField(label="Could the team do this itself with guidance?", choices=YES_NO,
-                                                 widget=forms.RadioSelect)
+    uniquely_devrel = forms.ChoiceField(
+        label="Is this uniquely DevRel's work?", choices=YES_NO, widget=forms.RadioSelect
+    )
+    team_could_with_guidance = forms.ChoiceField(
+        label="Could the team do this itself with guidance?", choices=YES_NO, widget=forms.RadioSelect
+    )
     decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect, initial=Decision.TRIAGE)
-    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                           label="Note to the requester", help_text="Sent with the notice; say why when declining.")
-    plan = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                           label="Mentoring plan", help_text="Only when redirecting to mentoring.")
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note to the requester",
+        help_text="Sent with the notice; say why when declining.",
+    )
+    plan = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Mentoring plan",
+        help_text="Only when redirecting to mentoring.",
+    )
 
     def answers(self) -> dict[str, bool | None]:
-        return {"uniquely_devrel": _yes_no(self.cleaned_data["uniquely_devrel"]),
-                "team_could_with_guidance": _yes_no(self.cleaned_data["team_could_with_guidance"])}
+        return {
+            "uniquely_devrel": _yes_no(self.cleaned_data["uniquely_devrel"]),
+            "team_could_with_guidance": _yes_no(self.cleaned_data["team_could_with_guidance"]),
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -127,8 +146,12 @@ class BudgetForm(forms.Form):
 
 
 class AdjustForm(forms.Form):
-    points = forms.IntegerField(min_value=-10_000, max_value=10_000, label="Points to add",
-                                help_text="A whole number; negative to take points away.")
+    points = forms.IntegerField(
+        min_value=-10_000,
+        max_value=10_000,
+        label="Points to add",
+        help_text="A whole number; negative to take points away.",
+    )
     reason = forms.CharField(max_length=300, help_text="Recorded in the ledger for everyone to see.")
 
     def clean_points(self) -> int:
@@ -140,23 +163,31 @@ class AdjustForm(forms.Form):
 
 class RequestTypeForm(forms.Form):
     name = forms.CharField(max_length=100)
-    slug = forms.SlugField(max_length=100, required=False, label="Address",
-                           help_text="Used in the form's URL; leave empty to derive it from the name.")
+    slug = forms.SlugField(
+        max_length=100,
+        required=False,
+        label="Address",
+        help_text="Used in the form's URL; leave empty to derive it from the name.",
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     points = forms.IntegerField(min_value=0, max_value=1000, help_text="Whole points charged to the team's budget.")
     mode = forms.ChoiceField(choices=RequestType.Mode.choices)
     mentoring_alternative = forms.ModelChoiceField(
-        queryset=RequestType.objects.filter(mode=RequestType.Mode.MENTORING), required=False,
+        queryset=RequestType.objects.filter(mode=RequestType.Mode.MENTORING),
+        required=False,
         help_text="What a repeated service request converts to when DevRel offers mentoring.",
     )
     form_fields = forms.CharField(
-        label="Form fields (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 12, "class": "code", "spellcheck": "false"}),
+        label="Form fields (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "class": "code", "spellcheck": "false"}),
         help_text='A list like [{"name": "event", "label": "Event", "kind": "text", "required": true}]. '
-        "Kinds: text, textarea, url, date, number, choice (with \"choices\": [...]), checkbox.",
+        'Kinds: text, textarea, url, date, number, choice (with "choices": [...]), checkbox.',
     )
     position = forms.IntegerField(min_value=0, max_value=10_000, initial=100, help_text="Lower comes first.")
-    active = forms.BooleanField(required=False, initial=True,
-                                help_text="Inactive types stay on old requests but can no longer be filed.")
+    active = forms.BooleanField(
+        required=False, initial=True, help_text="Inactive types stay on old requests but can no longer be filed."
+    )
 
     def clean_slug(self) -> str:
         return self.cleaned_data.get("slug") or slugify(self.cleaned_data.get("name", ""))[:100]
@@ -173,8 +204,13 @@ class RequestTypeForm(forms.Form):
     @staticmethod
     def initial_for(request_type: RequestType) -> dict[str, Any]:
         return {
-            "name": request_type.name, "slug": request_type.slug, "description": request_type.description,
-            "points": request_type.points, "mode": request_type.mode, "position": request_type.position,
-            "mentoring_alternative": request_type.mentoring_alternative, "active": request_type.active,
+            "name": request_type.name,
+            "slug": request_type.slug,
+            "description": request_type.description,
+            "points": request_type.points,
+            "mode": request_type.mode,
+            "position": request_type.position,
+            "mentoring_alternative": request_type.mentoring_alternative,
+            "active": request_type.active,
             "form_fields": json.dumps(request_type.fields, indent=2, ensure_ascii=False),
         }

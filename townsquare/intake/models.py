@@ -27,19 +27,25 @@ class RequestType(models.Model):
     points = models.PositiveIntegerField()
     mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.SERVICE)
     fields = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="The form's extra fields: a list of {name, label, kind, required, help, choices}.",
     )
     mentoring_alternative = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         limit_choices_to={"mode": "mentoring"},
         help_text="The mentoring type a repeated service request converts to when DevRel offers mentoring.",
     )
     active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=100)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -65,11 +71,13 @@ class Budget(models.Model):
     quarter = models.CharField(max_length=6, help_text="Fiscal quarter key, e.g. 2026Q3.")
     points = models.PositiveIntegerField()
     closed_at = models.DateTimeField(null=True, blank=True, help_text="Set when the DevRel lead closes the quarter.")
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-quarter", "team__name"]
@@ -110,8 +118,14 @@ class Request(models.Model):
     budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="requests")
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intake_requests")
     type = models.ForeignKey(RequestType, on_delete=models.PROTECT, related_name="requests")
-    original_type = models.ForeignKey(RequestType, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                      help_text="The service type it was filed as, when converted to mentoring.")
+    original_type = models.ForeignKey(
+        RequestType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The service type it was filed as, when converted to mentoring.",
+    )
     title = models.CharField(max_length=200)
     details = models.JSONField(default=dict, blank=True, help_text="Answers to the type's form fields, by field name.")
     desired_date = models.DateField(null=True, blank=True)
@@ -122,14 +136,21 @@ class Request(models.Model):
         default=False, help_text="At filing, the team's third or later service request of this type this quarter."
     )
     mentoring_plan = models.TextField(blank=True)
-    override_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", help_text="The team lead who filed it over budget.")
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The team lead who filed it over budget.",
+    )
     override_at = models.DateTimeField(null=True, blank=True)
     uniquely_devrel = models.BooleanField(null=True, help_text="Triage: is this work only DevRel can do?")
     team_could_with_guidance = models.BooleanField(null=True, help_text="Triage: could the team do it with guidance?")
     triage_note = models.TextField(blank=True)
-    triaged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     triaged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -52,10 +52,16 @@ def budget_balance(*, budget: Budget) -> Balance:
 
 
 def budgets_with_balances(*, quarter: Quarter, teams: QuerySet[Team] | None = None) -> list[tuple[Budget, Balance]]:
-    rows = Budget.objects.filter(quarter=quarter.key).select_related("team").annotate(
-        adjusted=Coalesce(Sum("entries__allowance"), 0), reserved=Coalesce(Sum("entries__reserved"), 0),
-        spent=Coalesce(Sum("entries__spent"), 0),
-    ).order_by("team__name")
+    rows = (
+        Budget.objects.filter(quarter=quarter.key)
+        .select_related("team")
+        .annotate(
+            adjusted=Coalesce(Sum("entries__allowance"), 0),
+            reserved=Coalesce(Sum("entries__reserved"), 0),
+            spent=Coalesce(Sum("entries__spent"), 0),
+        )
+        .order_by("team__name")
+    )
     if teams is not None:
         rows = rows.filter(team__in=teams)
     return [(b, Balance(allocated=b.points, adjusted=b.adjusted, reserved=b.reserved, spent=b.spent)) for b in rows]
@@ -66,6 +72,7 @@ def ledger_for_budget(*, budget: Budget) -> QuerySet[LedgerEntry]:
 
 
 # ---------------------------------------------------------------- who sees what
+
 
 def is_devrel_reader(user: User) -> bool:
     """DevRel, executives and admins see every team's requests."""
@@ -106,19 +113,26 @@ def requests_visible_to(*, user: User) -> QuerySet[Request]:
 
 # ---------------------------------------------------------------- lists
 
+
 def request_types_active() -> QuerySet[RequestType]:
     return RequestType.objects.filter(active=True).select_related("mentoring_alternative")
 
 
 def team_open_requests(*, team: Team) -> QuerySet[Request]:
     """The team's open requests in the team's own priority order."""
-    return (Request.objects.filter(team=team, status__in=Request.OPEN_STATUSES)
-            .select_related("type", "requester", "budget").order_by("priority", "created_at", "pk"))
+    return (
+        Request.objects.filter(team=team, status__in=Request.OPEN_STATUSES)
+        .select_related("type", "requester", "budget")
+        .order_by("priority", "created_at", "pk")
+    )
 
 
 def team_requests_in_quarter(*, team: Team, quarter: Quarter) -> QuerySet[Request]:
-    return (Request.objects.filter(team=team, budget__quarter=quarter.key)
-            .select_related("type", "requester").order_by("priority", "created_at"))
+    return (
+        Request.objects.filter(team=team, budget__quarter=quarter.key)
+        .select_related("type", "requester")
+        .order_by("priority", "created_at")
+    )
 
 
 def triage_queue(*, team: Team | None = None, include_decided: bool = False) -> QuerySet[Request]:
@@ -134,10 +148,13 @@ def triage_queue(*, team: Team | None = None, include_decided: bool = False) -> 
 
 def same_type_count(*, request: Request) -> int:
     """How many requests of this type the team filed in the request's quarter (including this one)."""
-    return Request.objects.filter(budget_id=request.budget_id, type_id=request.original_type_id or request.type_id).count()
+    return Request.objects.filter(
+        budget_id=request.budget_id, type_id=request.original_type_id or request.type_id
+    ).count()
 
 
 # ---------------------------------------------------------------- burn-down
+
 
 @dataclass(frozen=True)
 class BurnPoint:
@@ -169,6 +186,7 @@ def burn_down(*, budget: Budget, today: dt.date | None = None) -> list[BurnPoint
 
 
 # ---------------------------------------------------------------- quarter summary
+
 
 @dataclass
 class TeamSummary:
@@ -217,12 +235,17 @@ def quarter_summary(*, quarter: Quarter) -> QuarterSummary:
     a request converted to mentoring counts as mentoring.
     """
     balances = {b.team_id: (b, bal) for b, bal in budgets_with_balances(quarter=quarter)}
-    held = (LedgerEntry.objects.filter(budget__quarter=quarter.key, request__isnull=False)
-            .values("budget__team_id", "request__type_id", "request__type__mode")
-            .annotate(points=Coalesce(Sum(F("reserved") + F("spent")), 0)))
-    counts = (Request.objects.filter(budget__quarter=quarter.key).exclude(status__in=[Request.Status.DECLINED,
-                                                                                        Request.Status.CANCELLED])
-              .values("team_id").annotate(n=Count("id")))
+    held = (
+        LedgerEntry.objects.filter(budget__quarter=quarter.key, request__isnull=False)
+        .values("budget__team_id", "request__type_id", "request__type__mode")
+        .annotate(points=Coalesce(Sum(F("reserved") + F("spent")), 0))
+    )
+    counts = (
+        Request.objects.filter(budget__quarter=quarter.key)
+        .exclude(status__in=[Request.Status.DECLINED, Request.Status.CANCELLED])
+        .values("team_id")
+        .annotate(n=Count("id"))
+    )
     per_team: dict[int, TeamSummary] = {}
     team_ids = set(balances) | {row["budget__team_id"] for row in held}
     teams = {t.pk: t for t in Team.objects.filter(pk__in=team_ids)}
@@ -243,12 +266,18 @@ def quarter_summary(*, quarter: Quarter) -> QuarterSummary:
     for row in counts:
         if row["team_id"] in per_team:
             per_team[row["team_id"]].requests = row["n"]
-    types = sorted(RequestType.objects.filter(pk__in=[k for k, v in type_totals.items() if v]),
-                   key=lambda t: (t.is_mentoring, t.position, t.name))  # service types first, then mentoring
+    types = sorted(
+        RequestType.objects.filter(pk__in=[k for k, v in type_totals.items() if v]),
+        key=lambda t: (t.is_mentoring, t.position, t.name),
+    )  # service types first, then mentoring
     ordered = sorted(per_team.values(), key=lambda s: s.team.name)
     return QuarterSummary(
-        quarter=quarter, teams=ordered, types=types, type_totals=dict(type_totals),
-        service=sum(s.service for s in ordered), mentoring=sum(s.mentoring for s in ordered),
+        quarter=quarter,
+        teams=ordered,
+        types=types,
+        type_totals=dict(type_totals),
+        service=sum(s.service for s in ordered),
+        mentoring=sum(s.mentoring for s in ordered),
         allowance=sum(bal.allowance for _, bal in balances.values()),
         reserved=sum(bal.reserved for _, bal in balances.values()),
         spent=sum(bal.spent for _, bal in balances.values()),

@@ -44,10 +44,20 @@ def _display(user: Any) -> str:
 
 # ---------------------------------------------------------------- request types
 
+
 @transaction.atomic
 def request_type_save(
-    *, request_type: RequestType | None = None, name: str, slug: str, description: str, points: int, mode: str,
-    fields: Any, active: bool, mentoring_alternative: RequestType | None = None, position: int = 100,
+    *,
+    request_type: RequestType | None = None,
+    name: str,
+    slug: str,
+    description: str,
+    points: int,
+    mode: str,
+    fields: Any,
+    active: bool,
+    mentoring_alternative: RequestType | None = None,
+    position: int = 100,
     by: AbstractBaseUser | None = None,
 ) -> RequestType:
     """Create or update a type. Points already charged to filed requests do not change."""
@@ -68,13 +78,18 @@ def request_type_save(
     request_type = request_type or RequestType()
     request_type.name, request_type.slug, request_type.description = name.strip(), slug, description.strip()
     request_type.points, request_type.mode, request_type.fields = points, mode, clean_fields
-    request_type.active, request_type.mentoring_alternative, request_type.position = active, mentoring_alternative, position
+    request_type.active, request_type.mentoring_alternative, request_type.position = (
+        active,
+        mentoring_alternative,
+        position,
+    )
     request_type.updated_by = _user_or_none(by)
     request_type.save()
     return request_type
 
 
 # ---------------------------------------------------------------- budgets
+
 
 def _check_open_quarter(quarter: Quarter, *, what: str) -> None:
     if timezone.now() >= quarter_bounds(quarter)[1]:
@@ -119,8 +134,9 @@ def budget_adjust(*, budget: Budget, points: int, reason: str, by: AbstractBaseU
     balance = selectors.budget_balance(budget=budget)
     if balance.allowance + points < 0:
         raise TownsquareError(f"the allowance would fall below zero (it is {balance.allowance})", record="points")
-    return LedgerEntry.objects.create(budget=budget, kind=LedgerEntry.Kind.ADJUST, allowance=points,
-                                      reason=reason.strip()[:300], by=_user_or_none(by))
+    return LedgerEntry.objects.create(
+        budget=budget, kind=LedgerEntry.Kind.ADJUST, allowance=points, reason=reason.strip()[:300], by=_user_or_none(by)
+    )
 
 
 @transaction.atomic
@@ -135,30 +151,44 @@ def budget_close(*, budget: Budget, by: AbstractBaseUser) -> Budget:
 
 # ---------------------------------------------------------------- notices
 
+
 def _record_and_notify(*, request: Request, from_status: str, by: Any, note: str = "") -> RequestEvent:
     """Record the status change and queue the requester's notice, in the caller's transaction."""
     from townsquare.notify.services import notification_enqueue
 
-    event = RequestEvent.objects.create(request=request, from_status=from_status, to_status=request.status,
-                                        by=_user_or_none(by), note=note)
+    event = RequestEvent.objects.create(
+        request=request, from_status=from_status, to_status=request.status, by=_user_or_none(by), note=note
+    )
     link = f"{settings.BASE_URL}{request.get_absolute_url()}"
     context = {"request_obj": request, "event": event, "by_name": _display(_user_or_none(by)), "link": link}
     title = render_to_string("intake/notices/status_title.txt", context).strip()
     body = render_to_string("intake/notices/status_body.txt", context).strip()
     if request.requester.email:
         notification_enqueue(
-            event_key=f"intake:request:{request.pk}:event:{event.pk}", title=title, body=body,
-            emails=[request.requester.email], purpose="requests", link=link,
+            event_key=f"intake:request:{request.pk}:event:{event.pk}",
+            title=title,
+            body=body,
+            emails=[request.requester.email],
+            purpose="requests",
+            link=link,
         )
     return event
 
 
 # ---------------------------------------------------------------- filing
 
+
 @transaction.atomic
 def request_file(
-    *, team: Team, requester: AbstractBaseUser, request_type: RequestType, quarter: Quarter, title: str,
-    details: dict[str, Any] | None = None, desired_date: dt.date | None = None, override: bool = False,
+    *,
+    team: Team,
+    requester: AbstractBaseUser,
+    request_type: RequestType,
+    quarter: Quarter,
+    title: str,
+    details: dict[str, Any] | None = None,
+    desired_date: dt.date | None = None,
+    override: bool = False,
 ) -> Request:
     """File a request and reserve its points; refused over budget unless the team's lead overrides.
 
@@ -190,28 +220,39 @@ def request_file(
     if over and not override:
         raise TownsquareError(
             f"not enough points: “{request_type.name}” costs {points} and {team.name} has {balance.available} of "
-            f"{balance.allowance} left for {quarter.label}", record="budget",
+            f"{balance.allowance} left for {quarter.label}",
+            record="budget",
         )
     if over and not selectors.is_team_lead(user=requester, team=team):
         raise TownsquareError(f"only a lead of {team.name} can file over budget", record="override")
     prior_same_type = Request.objects.filter(budget=budget, type=request_type).count()
-    next_rank = (Request.objects.filter(team=team, status__in=Request.OPEN_STATUSES)
-                 .aggregate(m=Max("priority"))["m"] or 0) + 1
+    next_rank = (
+        Request.objects.filter(team=team, status__in=Request.OPEN_STATUSES).aggregate(m=Max("priority"))["m"] or 0
+    ) + 1
     now = timezone.now()
     request = Request.objects.create(
-        team=team, budget=budget, requester=requester, type=request_type, title=title[:200],
-        details=details or {}, desired_date=desired_date, priority=next_rank, points=points,
-        mentoring_candidate=(request_type.mode == RequestType.Mode.SERVICE
-                             and prior_same_type + 1 >= MENTORING_CANDIDATE_AT),
-        override_by=requester if over else None, override_at=now if over else None,
+        team=team,
+        budget=budget,
+        requester=requester,
+        type=request_type,
+        title=title[:200],
+        details=details or {},
+        desired_date=desired_date,
+        priority=next_rank,
+        points=points,
+        mentoring_candidate=(
+            request_type.mode == RequestType.Mode.SERVICE and prior_same_type + 1 >= MENTORING_CANDIDATE_AT
+        ),
+        override_by=requester if over else None,
+        override_at=now if over else None,
     )
     reason = "filed"
     if over:
         reason = f"filed over budget ({balance.available} left): override by lead {_display(requester)}"
-    LedgerEntry.objects.create(budget=budget, request=request, kind=LedgerEntry.Kind.RESERVE, reserved=points,
-                               reason=reason, by=requester)
-    _record_and_notify(request=request, from_status="", by=requester,
-                       note=reason if over else "")
+    LedgerEntry.objects.create(
+        budget=budget, request=request, kind=LedgerEntry.Kind.RESERVE, reserved=points, reason=reason, by=requester
+    )
+    _record_and_notify(request=request, from_status="", by=requester, note=reason if over else "")
     logger.info("request %s filed by user %s for team %s (%s points)", request.pk, requester.pk, team.pk, points)
     return request
 
@@ -228,8 +269,13 @@ ALLOWED = {
     Status.CANCELLED: {Status.FILED, Status.TRIAGED, Status.ACCEPTED, Status.MENTORING},
 }
 VERBS = {
-    Status.TRIAGED: "triage", Status.ACCEPTED: "accept", Status.DECLINED: "decline", Status.MENTORING: "redirect to mentoring",
-    Status.IN_PROGRESS: "start", Status.DONE: "mark done", Status.CANCELLED: "cancel",
+    Status.TRIAGED: "triage",
+    Status.ACCEPTED: "accept",
+    Status.DECLINED: "decline",
+    Status.MENTORING: "redirect to mentoring",
+    Status.IN_PROGRESS: "start",
+    Status.DONE: "mark done",
+    Status.CANCELLED: "cancel",
 }
 
 
@@ -238,8 +284,9 @@ def _lock(request: Request, to: str) -> tuple[Budget, Request]:
     budget = budget_lock(budget_id=request.budget_id)
     locked = Request.objects.select_for_update().select_related("requester", "type", "team").get(pk=request.pk)
     if locked.status not in ALLOWED[to]:
-        raise TownsquareError(f"cannot {VERBS[to]} a request that is {locked.get_status_display().lower()}",
-                              record=locked.title)
+        raise TownsquareError(
+            f"cannot {VERBS[to]} a request that is {locked.get_status_display().lower()}", record=locked.title
+        )
     return budget, locked
 
 
@@ -261,8 +308,13 @@ def _sync(target: Request, locked: Request) -> Request:
 
 @transaction.atomic
 def request_triage(
-    *, request: Request, by: AbstractBaseUser, uniquely_devrel: bool | None, team_could_with_guidance: bool | None,
-    note: str = "", quiet: bool = False,
+    *,
+    request: Request,
+    by: AbstractBaseUser,
+    uniquely_devrel: bool | None,
+    team_could_with_guidance: bool | None,
+    note: str = "",
+    quiet: bool = False,
 ) -> Request:
     """Record the triage answers; a filed request moves to triaged (answers can be revised later).
 
@@ -281,8 +333,9 @@ def request_triage(
     locked.save()
     if from_status != Status.TRIAGED:
         if quiet:
-            RequestEvent.objects.create(request=locked, from_status=from_status, to_status=locked.status,
-                                        by=_user_or_none(by))
+            RequestEvent.objects.create(
+                request=locked, from_status=from_status, to_status=locked.status, by=_user_or_none(by)
+            )
         else:
             _record_and_notify(request=locked, from_status=from_status, by=by)
     return _sync(request, locked)
@@ -293,8 +346,15 @@ def request_accept(*, request: Request, by: AbstractBaseUser, note: str = "") ->
     """Accept: the reserved points are spent. Creating the board task hooks in here (board app)."""
     budget, locked = _lock(request, Status.ACCEPTED)
     reserved, _ = _held(locked)
-    LedgerEntry.objects.create(budget=budget, request=locked, kind=LedgerEntry.Kind.SPEND, reserved=-reserved,
-                               spent=reserved, reason="accepted", by=_user_or_none(by))
+    LedgerEntry.objects.create(
+        budget=budget,
+        request=locked,
+        kind=LedgerEntry.Kind.SPEND,
+        reserved=-reserved,
+        spent=reserved,
+        reason="accepted",
+        by=_user_or_none(by),
+    )
     from_status, locked.status = locked.status, Status.ACCEPTED
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by, note=note)
@@ -310,8 +370,14 @@ def request_decline(*, request: Request, by: AbstractBaseUser, note: str = "") -
     budget, locked = _lock(request, Status.DECLINED)
     reserved, _ = _held(locked)
     if reserved:
-        LedgerEntry.objects.create(budget=budget, request=locked, kind=LedgerEntry.Kind.REFUND, reserved=-reserved,
-                                   reason="declined", by=_user_or_none(by))
+        LedgerEntry.objects.create(
+            budget=budget,
+            request=locked,
+            kind=LedgerEntry.Kind.REFUND,
+            reserved=-reserved,
+            reason="declined",
+            by=_user_or_none(by),
+        )
     from_status, locked.status = locked.status, Status.DECLINED
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by, note=note)
@@ -325,18 +391,29 @@ def request_offer_mentoring(*, request: Request, by: AbstractBaseUser, plan: str
     old_type = locked.type
     new_type = old_type if old_type.mode == RequestType.Mode.MENTORING else old_type.mentoring_alternative
     if new_type is None:
-        raise TownsquareError(f"“{old_type.name}” has no mentoring alternative; the DevRel lead can set one",
-                              record=locked.title)
+        raise TownsquareError(
+            f"“{old_type.name}” has no mentoring alternative; the DevRel lead can set one", record=locked.title
+        )
     reserved, _ = _held(locked)
     new_points = new_type.points
     if reserved != new_points:
         LedgerEntry.objects.create(
-            budget=budget, request=locked, kind=LedgerEntry.Kind.REFUND if reserved > new_points else LedgerEntry.Kind.RESERVE,
-            reserved=new_points - reserved, by=_user_or_none(by),
+            budget=budget,
+            request=locked,
+            kind=LedgerEntry.Kind.REFUND if reserved > new_points else LedgerEntry.Kind.RESERVE,
+            reserved=new_points - reserved,
+            by=_user_or_none(by),
             reason=f"converted to mentoring: {old_type.name} {reserved} → {new_type.name} {new_points} points",
         )
-    LedgerEntry.objects.create(budget=budget, request=locked, kind=LedgerEntry.Kind.SPEND, reserved=-new_points,
-                               spent=new_points, reason="accepted as mentoring", by=_user_or_none(by))
+    LedgerEntry.objects.create(
+        budget=budget,
+        request=locked,
+        kind=LedgerEntry.Kind.SPEND,
+        reserved=-new_points,
+        spent=new_points,
+        reason="accepted as mentoring",
+        by=_user_or_none(by),
+    )
     if new_type != old_type:
         locked.original_type = old_type
     locked.type, locked.points = new_type, new_points
@@ -374,8 +451,9 @@ def request_mark_done(*, request: Request, by: AbstractBaseUser | None) -> Reque
     if locked.status == Status.DONE:
         return _sync(request, locked)
     if locked.status not in ALLOWED[Status.DONE]:
-        raise TownsquareError(f"cannot mark done a request that is {locked.get_status_display().lower()}",
-                              record=locked.title)
+        raise TownsquareError(
+            f"cannot mark done a request that is {locked.get_status_display().lower()}", record=locked.title
+        )
     from_status, locked.status = locked.status, Status.DONE
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by)
@@ -390,8 +468,15 @@ def request_cancel(*, request: Request, by: AbstractBaseUser, note: str = "") ->
         raise TownsquareError("only the requester or a team lead can cancel this request", record=locked.title)
     reserved, spent = _held(locked)
     if reserved or spent:
-        LedgerEntry.objects.create(budget=budget, request=locked, kind=LedgerEntry.Kind.REFUND, reserved=-reserved,
-                                   spent=-spent, reason="cancelled", by=_user_or_none(by))
+        LedgerEntry.objects.create(
+            budget=budget,
+            request=locked,
+            kind=LedgerEntry.Kind.REFUND,
+            reserved=-reserved,
+            spent=-spent,
+            reason="cancelled",
+            by=_user_or_none(by),
+        )
     from_status, locked.status = locked.status, Status.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by, note=note)
@@ -400,13 +485,17 @@ def request_cancel(*, request: Request, by: AbstractBaseUser, note: str = "") ->
 
 # ---------------------------------------------------------------- priorities
 
+
 @transaction.atomic
 def requests_reorder(*, team: Team, ordered_ids: Sequence[int], by: AbstractBaseUser) -> list[Request]:
     """Set the team's own ranking: ``ordered_ids`` first in that order, other open requests after, as they were."""
     if not selectors.teams_of(by).filter(pk=team.pk).exists():
         raise TownsquareError(f"only members of {team.name} can rank its requests", record=team.name)
-    open_rows = list(Request.objects.select_for_update().filter(team=team, status__in=Request.OPEN_STATUSES)
-                     .order_by("priority", "created_at", "pk"))
+    open_rows = list(
+        Request.objects.select_for_update()
+        .filter(team=team, status__in=Request.OPEN_STATUSES)
+        .order_by("priority", "created_at", "pk")
+    )
     by_id = {r.pk: r for r in open_rows}
     ids = list(dict.fromkeys(int(i) for i in ordered_ids))
     unknown = [i for i in ids if i not in by_id]

@@ -28,6 +28,7 @@ CANCELLERS = roles.STAKEHOLDERS | roles.LEADS
 
 # ---------------------------------------------------------------- object access
 
+
 def team_get_for_user(request: HttpRequest, slug: str) -> Team:
     """A stakeholder team the user may see: DevRel, executives and admins see all; others only their own."""
     team = selectors.stakeholder_teams().filter(slug=slug).first()
@@ -55,6 +56,7 @@ def _quarter_from(request: HttpRequest) -> Quarter:
 
 # ---------------------------------------------------------------- landing
 
+
 @roles.role_required(roles.ALL)
 def index(request: HttpRequest) -> HttpResponse:
     quarter = current_quarter()
@@ -71,14 +73,17 @@ def index(request: HttpRequest) -> HttpResponse:
         "devrel_view": devrel_view,
         "can_triage": roles.has_role(request.user, roles.DEVREL),
         "undecided": selectors.triage_queue().count() if devrel_view else 0,
-        "my_requests": selectors.requests_visible_to(user=request.user).filter(
-            requester=request.user, status__in=Request.OPEN_STATUSES).order_by("priority")[:10]
-        if request.user.is_authenticated else [],
+        "my_requests": selectors.requests_visible_to(user=request.user)
+        .filter(requester=request.user, status__in=Request.OPEN_STATUSES)
+        .order_by("priority")[:10]
+        if request.user.is_authenticated
+        else [],
     }
     return render(request, "intake/index.html", context)
 
 
 # ---------------------------------------------------------------- filing
+
 
 @roles.role_required(FILERS)
 def request_new(request: HttpRequest, slug: str) -> HttpResponse:
@@ -95,13 +100,24 @@ def request_new(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             created = services.request_file(
-                team=data["team"], requester=request.user, request_type=request_type, quarter=data["quarter"],
-                title=data["title"], details=form.details(), desired_date=data.get("desired_date"),
+                team=data["team"],
+                requester=request.user,
+                request_type=request_type,
+                quarter=data["quarter"],
+                title=data["title"],
+                details=form.details(),
+                desired_date=data.get("desired_date"),
                 override=bool(data.get("override")),
             )
         except TownsquareError as exc:
-            field = {"type": None, "budget": None, "override": "override" if "override" in form.fields else None,
-                     "quarter": "quarter", "title": "title", "team": "team"}.get(str(exc.record))
+            field = {
+                "type": None,
+                "budget": None,
+                "override": "override" if "override" in form.fields else None,
+                "quarter": "quarter",
+                "title": "title",
+                "team": "team",
+            }.get(str(exc.record))
             if exc.record == "budget":
                 balance_info = _balance_help(data["team"], data["quarter"])
             if balance_info is None:  # the refusal box already says it, with the balance
@@ -110,23 +126,35 @@ def request_new(request: HttpRequest, slug: str) -> HttpResponse:
             note = " over budget, with your override recorded" if created.was_overridden else ""
             messages.success(request, f"Filed “{created.title}”{note}: {created.points} points reserved.")
             return redirect(created)
-    budgets = selectors.budgets_with_balances(quarter=current_quarter(), teams=Team.objects.filter(pk__in=[t.pk for t in teams]))
-    return render(request, "intake/request_form.html", {
-        "form": form, "request_type": request_type, "budgets": budgets, "balance_info": balance_info,
-        "can_override": can_override,
-    })
+    budgets = selectors.budgets_with_balances(
+        quarter=current_quarter(), teams=Team.objects.filter(pk__in=[t.pk for t in teams])
+    )
+    return render(
+        request,
+        "intake/request_form.html",
+        {
+            "form": form,
+            "request_type": request_type,
+            "budgets": budgets,
+            "balance_info": balance_info,
+            "can_override": can_override,
+        },
+    )
 
 
 def _balance_help(team: Team, quarter: Quarter) -> dict[str, Any] | None:
     budget = Budget.objects.filter(team=team, quarter=quarter.key).select_related("team").first()
     if budget is None:
         return None
-    lead_names = [m.user.get_full_name() or m.user.get_username()
-                  for m in team.memberships.filter(is_lead=True).select_related("user")]
+    lead_names = [
+        m.user.get_full_name() or m.user.get_username()
+        for m in team.memberships.filter(is_lead=True).select_related("user")
+    ]
     return {"budget": budget, "balance": selectors.budget_balance(budget=budget), "leads": lead_names}
 
 
 # ---------------------------------------------------------------- one request
+
 
 @roles.role_required(roles.READERS)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -135,18 +163,29 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {}
     if obj.triaged_at:
         as_choice = {True: "yes", False: "no", None: "unsure"}
-        initial = {"uniquely_devrel": as_choice[obj.uniquely_devrel],
-                   "team_could_with_guidance": as_choice[obj.team_could_with_guidance], "note": obj.triage_note}
-    return render(request, "intake/request_detail.html", _detail_context(request, obj, TriageForm(initial=initial)
-                                                                          if can_triage and obj.is_undecided else None))
+        initial = {
+            "uniquely_devrel": as_choice[obj.uniquely_devrel],
+            "team_could_with_guidance": as_choice[obj.team_could_with_guidance],
+            "note": obj.triage_note,
+        }
+    return render(
+        request,
+        "intake/request_detail.html",
+        _detail_context(request, obj, TriageForm(initial=initial) if can_triage and obj.is_undecided else None),
+    )
 
 
 def _detail_context(request: HttpRequest, obj: Request, triage_form: TriageForm | None) -> dict[str, Any]:
-    can_cancel = (obj.status in services.ALLOWED[Request.Status.CANCELLED] and roles.has_role(request.user, CANCELLERS)
-                  and (obj.requester_id == request.user.pk or selectors.is_team_lead(user=request.user, team=obj.team)))
+    can_cancel = (
+        obj.status in services.ALLOWED[Request.Status.CANCELLED]
+        and roles.has_role(request.user, CANCELLERS)
+        and (obj.requester_id == request.user.pk or selectors.is_team_lead(user=request.user, team=obj.team))
+    )
     return {
         "obj": obj,
-        "details": details_for_display(obj.type.fields if not obj.original_type else obj.original_type.fields, obj.details),
+        "details": details_for_display(
+            obj.type.fields if not obj.original_type else obj.original_type.fields, obj.details
+        ),
         "events": obj.events.select_related("by"),
         "entries": obj.entries.select_related("by"),
         "triage_form": triage_form,
@@ -166,8 +205,13 @@ def request_triage(request: HttpRequest, pk: int) -> HttpResponse:
         data, decision = form.cleaned_data, form.cleaned_data["decision"]
         try:
             with transaction.atomic():
-                services.request_triage(request=obj, by=request.user, note=data["note"],
-                                        quiet=decision != TriageForm.Decision.TRIAGE, **form.answers())
+                services.request_triage(
+                    request=obj,
+                    by=request.user,
+                    note=data["note"],
+                    quiet=decision != TriageForm.Decision.TRIAGE,
+                    **form.answers(),
+                )
                 if decision == TriageForm.Decision.ACCEPT:
                     services.request_accept(request=obj, by=request.user, note=data["note"])
                 elif decision == TriageForm.Decision.DECLINE:
@@ -199,8 +243,13 @@ def _transition(request: HttpRequest, pk: int, action: Any, done: str, **kwargs:
 @require_POST
 @roles.role_required(roles.DEVREL)
 def request_offer_mentoring(request: HttpRequest, pk: int) -> HttpResponse:
-    return _transition(request, pk, services.request_offer_mentoring, "Mentoring offered for “{title}”.",
-                       plan=request.POST.get("plan", "")[:2000])
+    return _transition(
+        request,
+        pk,
+        services.request_offer_mentoring,
+        "Mentoring offered for “{title}”.",
+        plan=request.POST.get("plan", "")[:2000],
+    )
 
 
 @require_POST
@@ -223,27 +272,38 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 # ---------------------------------------------------------------- triage queue
 
+
 @roles.role_required(roles.DEVREL)
 def triage(request: HttpRequest) -> HttpResponse:
     team_slug = request.GET.get("team", "")
     team = get_object_or_404(Team, slug=team_slug) if team_slug else None
     rows = list(selectors.triage_queue(team=team))
-    context = {"rows": rows, "team": team, "teams": selectors.stakeholder_teams(),
-               "decided": selectors.triage_queue(team=team, include_decided=True)
-               .exclude(status__in=Request.UNDECIDED_STATUSES)[:50]}
+    context = {
+        "rows": rows,
+        "team": team,
+        "teams": selectors.stakeholder_teams(),
+        "decided": selectors.triage_queue(team=team, include_decided=True).exclude(
+            status__in=Request.UNDECIDED_STATUSES
+        )[:50],
+    }
     template = "intake/triage.html#queue" if request.htmx else "intake/triage.html"
     return render(request, template, context)
 
 
 # ---------------------------------------------------------------- team budget page
 
+
 @roles.role_required(roles.READERS)
 def team_page(request: HttpRequest, slug: str) -> HttpResponse:
     team = team_get_for_user(request, slug)
     quarter = _quarter_from(request)
     budget = Budget.objects.filter(team=team, quarter=quarter.key).select_related("team", "closed_by").first()
-    context: dict[str, Any] = {"team": team, "quarter": quarter, "budget": budget,
-                               "quarters": selectors.quarters_with_budgets()}
+    context: dict[str, Any] = {
+        "team": team,
+        "quarter": quarter,
+        "budget": budget,
+        "quarters": selectors.quarters_with_budgets(),
+    }
     if budget is not None:
         balance = selectors.budget_balance(budget=budget)
         entries, running = [], budget.points
@@ -251,8 +311,16 @@ def team_page(request: HttpRequest, slug: str) -> HttpResponse:
             running += entry.effect
             entries.append((entry, running))
         today = local_date(timezone.now())
-        context.update(balance=balance, ledger=entries, chart=burn_down_chart(
-            quarter=quarter, allowance=budget.points, points=selectors.burn_down(budget=budget, today=today), today=today))
+        context.update(
+            balance=balance,
+            ledger=entries,
+            chart=burn_down_chart(
+                quarter=quarter,
+                allowance=budget.points,
+                points=selectors.burn_down(budget=budget, today=today),
+                today=today,
+            ),
+        )
     by_status: OrderedDict[str, list[Request]] = OrderedDict((s.value, []) for s in Request.Status)
     for row in selectors.team_requests_in_quarter(team=team, quarter=quarter):
         by_status[row.status].append(row)
@@ -264,9 +332,12 @@ def team_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _priorities_context(request: HttpRequest, team: Team) -> dict[str, Any]:
-    return {"team": team, "open_requests": list(selectors.team_open_requests(team=team)),
-            "can_reorder": roles.has_role(request.user, FILERS)
-            and selectors.teams_of(request.user).filter(pk=team.pk).exists()}
+    return {
+        "team": team,
+        "open_requests": list(selectors.team_open_requests(team=team)),
+        "can_reorder": roles.has_role(request.user, FILERS)
+        and selectors.teams_of(request.user).filter(pk=team.pk).exists(),
+    }
 
 
 @require_POST
@@ -304,26 +375,35 @@ def team_reorder(request: HttpRequest, slug: str) -> HttpResponse:
 
 # ---------------------------------------------------------------- budgets (DevRel lead)
 
+
 @roles.role_required(roles.LEADS)
 def budgets(request: HttpRequest) -> HttpResponse:
     form = BudgetForm(request.POST or None, teams=selectors.stakeholder_teams())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            budget = services.budget_create(team=data["team"], quarter=data["quarter"], points=data["points"],
-                                            by=request.user)
+            budget = services.budget_create(
+                team=data["team"], quarter=data["quarter"], points=data["points"], by=request.user
+            )
         except TownsquareError as exc:
-            form.add_error("quarter" if exc.record == "quarter" else ("points" if exc.record == "points" else None),
-                           exc.message)
+            form.add_error(
+                "quarter" if exc.record == "quarter" else ("points" if exc.record == "points" else None), exc.message
+            )
         else:
             messages.success(request, f"{budget.team.name} has {budget.points} points for {budget.quarter_obj.label}.")
             return redirect(reverse("intake:budgets") + f"?quarter={budget.quarter}")
     quarter = _quarter_from(request)
-    return render(request, "intake/budgets.html", {
-        "form": form, "quarter": quarter, "quarters": selectors.quarters_with_budgets(),
-        "balances": selectors.budgets_with_balances(quarter=quarter),
-        "missing": selectors.stakeholder_teams().exclude(budgets__quarter=quarter.key),
-    })
+    return render(
+        request,
+        "intake/budgets.html",
+        {
+            "form": form,
+            "quarter": quarter,
+            "quarters": selectors.quarters_with_budgets(),
+            "balances": selectors.budgets_with_balances(quarter=quarter),
+            "missing": selectors.stakeholder_teams().exclude(budgets__quarter=quarter.key),
+        },
+    )
 
 
 @require_POST
@@ -333,12 +413,15 @@ def budget_adjust(request: HttpRequest, pk: int) -> HttpResponse:
     form = AdjustForm(request.POST)
     if form.is_valid():
         try:
-            services.budget_adjust(budget=budget, points=form.cleaned_data["points"], reason=form.cleaned_data["reason"],
-                                   by=request.user)
+            services.budget_adjust(
+                budget=budget, points=form.cleaned_data["points"], reason=form.cleaned_data["reason"], by=request.user
+            )
         except TownsquareError as exc:
             messages.error(request, f"Budget not adjusted: {exc.message}.")
         else:
-            messages.success(request, f"Adjusted {budget.team.name}'s budget by {form.cleaned_data['points']:+d} points.")
+            messages.success(
+                request, f"Adjusted {budget.team.name}'s budget by {form.cleaned_data['points']:+d} points."
+            )
     else:
         errors = "; ".join(f"{form.fields[k].label or k}: {' '.join(v)}" for k, v in form.errors.items())
         messages.error(request, f"Budget not adjusted: {errors}")
@@ -356,20 +439,29 @@ def budget_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 # ---------------------------------------------------------------- quarter summary
 
+
 @roles.role_required(roles.VALUE_READERS)
 def summary(request: HttpRequest) -> HttpResponse:
     quarter = _quarter_from(request)
-    return render(request, "intake/summary.html", {
-        "summary": selectors.quarter_summary(quarter=quarter), "quarter": quarter,
-        "quarters": selectors.quarters_with_budgets(),
-    })
+    return render(
+        request,
+        "intake/summary.html",
+        {
+            "summary": selectors.quarter_summary(quarter=quarter),
+            "quarter": quarter,
+            "quarters": selectors.quarters_with_budgets(),
+        },
+    )
 
 
 # ---------------------------------------------------------------- request types (DevRel lead)
 
+
 @roles.role_required(roles.LEADS)
 def types(request: HttpRequest) -> HttpResponse:
-    rows = RequestType.objects.select_related("mentoring_alternative", "updated_by").order_by("mode", "position", "name")
+    rows = RequestType.objects.select_related("mentoring_alternative", "updated_by").order_by(
+        "mode", "position", "name"
+    )
     return render(request, "intake/types.html", {"types": rows})
 
 
@@ -382,9 +474,17 @@ def type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         data = form.cleaned_data
         try:
             saved = services.request_type_save(
-                request_type=instance, name=data["name"], slug=data["slug"], description=data["description"],
-                points=data["points"], mode=data["mode"], fields=data["form_fields"], active=data["active"],
-                mentoring_alternative=data["mentoring_alternative"], position=data["position"], by=request.user,
+                request_type=instance,
+                name=data["name"],
+                slug=data["slug"],
+                description=data["description"],
+                points=data["points"],
+                mode=data["mode"],
+                fields=data["form_fields"],
+                active=data["active"],
+                mentoring_alternative=data["mentoring_alternative"],
+                position=data["position"],
+                by=request.user,
             )
         except TownsquareError as exc:
             field = exc.record if exc.record in ("points", "slug", "mode", "mentoring_alternative") else None

@@ -14,8 +14,18 @@ class NotificationOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "event_key", "target", "title", "status", "attempts", "next_attempt_at", "sent_at",
-                  "last_error", "created_at"]
+        fields = [
+            "id",
+            "event_key",
+            "target",
+            "title",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "sent_at",
+            "last_error",
+            "created_at",
+        ]
 
 
 @method_decorator(login_not_required, name="dispatch")

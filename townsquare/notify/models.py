@@ -21,11 +21,25 @@ class Purpose(models.TextChoices):
 
 # Apprise services Townsquare supports and documents, with the name people know them by.
 SERVICE_LABELS = {
-    "slack": "Slack", "mmost": "Mattermost", "mmosts": "Mattermost", "discord": "Discord",
-    "matrix": "Matrix", "matrixs": "Matrix", "msteams": "Microsoft Teams", "workflows": "Microsoft Teams (Workflows)",
-    "zulip": "Zulip", "rocket": "Rocket.Chat", "rockets": "Rocket.Chat",
-    "mailto": "Email", "mailtos": "Email", "json": "JSON webhook", "jsons": "JSON webhook",
-    "form": "Form webhook", "forms": "Form webhook", "xml": "XML webhook", "xmls": "XML webhook",
+    "slack": "Slack",
+    "mmost": "Mattermost",
+    "mmosts": "Mattermost",
+    "discord": "Discord",
+    "matrix": "Matrix",
+    "matrixs": "Matrix",
+    "msteams": "Microsoft Teams",
+    "workflows": "Microsoft Teams (Workflows)",
+    "zulip": "Zulip",
+    "rocket": "Rocket.Chat",
+    "rockets": "Rocket.Chat",
+    "mailto": "Email",
+    "mailtos": "Email",
+    "json": "JSON webhook",
+    "jsons": "JSON webhook",
+    "form": "Form webhook",
+    "forms": "Form webhook",
+    "xml": "XML webhook",
+    "xmls": "XML webhook",
 }
 
 
@@ -37,7 +51,9 @@ class Destination(models.Model):
     service = models.CharField(max_length=40, editable=False, help_text="The URL scheme, safe to display.")
     purposes = models.JSONField(default=list, blank=True)
     enabled = models.BooleanField(default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
@@ -92,7 +108,9 @@ class Notification(models.Model):
 
     event_key = models.CharField(max_length=200)
     target = models.CharField(max_length=300, help_text="dest:<id> or email:<address>")
-    destination = models.ForeignKey(Destination, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    destination = models.ForeignKey(
+        Destination, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     email = models.EmailField(blank=True)
     title = models.CharField(max_length=300)
     body = models.TextField()

@@ -51,12 +51,21 @@ def destination_validate_url(url: str) -> str:
             record="url",
         )
     if apprise.Apprise.instantiate(url) is None:
-        raise TownsquareError(f"Apprise cannot parse this {scheme}:// URL; check its form in the Apprise docs", record="url")
+        raise TownsquareError(
+            f"Apprise cannot parse this {scheme}:// URL; check its form in the Apprise docs", record="url"
+        )
     return scheme
 
 
-def destination_save(*, destination: Destination | None = None, name: str, url: str | None, purposes: Sequence[str],
-                     enabled: bool, by: object = None) -> Destination:
+def destination_save(
+    *,
+    destination: Destination | None = None,
+    name: str,
+    url: str | None,
+    purposes: Sequence[str],
+    enabled: bool,
+    by: object = None,
+) -> Destination:
     """Create or update a destination; ``url=None`` on update keeps the stored secret URL."""
     destination = destination or Destination(created_by=by if getattr(by, "pk", None) else None)
     if url is not None or destination.pk is None:
@@ -171,8 +180,15 @@ def notification_enqueue(
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
-                    event_key=event_key[:200], target=target, title=title[:300], body=body, body_format=body_format,
-                    body_html=body_html, link=link, next_attempt_at=now, **fields,
+                    event_key=event_key[:200],
+                    target=target,
+                    title=title[:300],
+                    body=body,
+                    body_format=body_format,
+                    body_html=body_html,
+                    link=link,
+                    next_attempt_at=now,
+                    **fields,
                 )
         except IntegrityError:
             continue  # already recorded for this target: one event, one delivery
@@ -206,7 +222,7 @@ def _flush_after_commit() -> None:
     ids: list[int] = getattr(_after_commit, "ids", None) or []
     _after_commit.ids = None
     for start in range(0, len(ids), DELIVERY_BATCH):
-        _enqueue_batch(ids[start:start + DELIVERY_BATCH])
+        _enqueue_batch(ids[start : start + DELIVERY_BATCH])
 
 
 def _enqueue_batch(notification_ids: list[int]) -> None:
@@ -215,8 +231,9 @@ def _enqueue_batch(notification_ids: list[int]) -> None:
     try:
         deliver_notifications_task.enqueue(notification_ids)
     except Exception:  # the periodic sweep delivers them if the queue is unreachable now
-        logger.warning("notifications %s..: could not enqueue delivery; the sweep will retry", notification_ids[0],
-                       exc_info=True)
+        logger.warning(
+            "notifications %s..: could not enqueue delivery; the sweep will retry", notification_ids[0], exc_info=True
+        )
 
 
 def _enqueue_delivery(notification_id: int, run_after: dt.datetime | None = None) -> None:
@@ -228,7 +245,9 @@ def _enqueue_delivery(notification_id: int, run_after: dt.datetime | None = None
     try:
         task.enqueue(notification_id)
     except Exception:  # the periodic sweep delivers it if the queue is unreachable now
-        logger.warning("notification %s: could not enqueue delivery; the sweep will retry", notification_id, exc_info=True)
+        logger.warning(
+            "notification %s: could not enqueue delivery; the sweep will retry", notification_id, exc_info=True
+        )
 
 
 def backoff_delay(attempts: int) -> dt.timedelta:
@@ -264,7 +283,8 @@ def notification_deliver(*, notification_id: int) -> str:
                 return _hold_for_configuration(notification)
             url = email_apprise_url(notification.email)
             body, fmt = (
-                (notification.body_html, Notification.Format.HTML) if notification.body_html
+                (notification.body_html, Notification.Format.HTML)
+                if notification.body_html
                 else (notification.body, notification.body_format)
             )
     except (TownsquareError, ValueError) as exc:
@@ -288,7 +308,9 @@ UNCONFIGURED_RETRY = dt.timedelta(hours=1)
 def _hold_for_configuration(notification: Notification) -> str:
     """Email is not configured yet: keep the message (no attempt counted) and look again in an hour."""
     Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.FAILED, attempts=F("attempts") - 1, send_started_at=None,
+        status=Notification.Status.FAILED,
+        attempts=F("attempts") - 1,
+        send_started_at=None,
         next_attempt_at=timezone.now() + UNCONFIGURED_RETRY,
         last_error="Waiting for email to be configured (TOWNSQUARE_EMAIL_URL is not set); it is sent once it is.",
     )
@@ -335,7 +357,9 @@ def notifications_deliver_due(*, limit: int = 500) -> int:
     due = list(
         Notification.objects.filter(
             status__in=[Notification.Status.PENDING, Notification.Status.FAILED], next_attempt_at__lte=timezone.now()
-        ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for pk in due:
         notification_deliver(notification_id=pk)
@@ -349,8 +373,10 @@ def notification_retry(*, notification: Notification) -> Notification:
         status=Notification.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), send_started_at=None
     )
     if not updated:
-        raise TownsquareError(f"cannot retry a notification that is {notification.get_status_display().lower()}",
-                              record=f"notification {notification.pk}")
+        raise TownsquareError(
+            f"cannot retry a notification that is {notification.get_status_display().lower()}",
+            record=f"notification {notification.pk}",
+        )
     transaction.on_commit(partial(_enqueue_delivery, notification.pk))
     notification.refresh_from_db()
     return notification
@@ -362,8 +388,9 @@ def notification_mark_sent(*, notification: Notification) -> Notification:
         status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
     )
     if not updated:
-        raise TownsquareError("only a notification whose outcome is unknown can be marked sent",
-                              record=f"notification {notification.pk}")
+        raise TownsquareError(
+            "only a notification whose outcome is unknown can be marked sent", record=f"notification {notification.pk}"
+        )
     notification.refresh_from_db()
     return notification
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.people import selectors, services
-from townsquare.people.models import Account, Identity, MergeSuggestion, Member, Organization
+from townsquare.people.models import Account, Identity, Member, MergeSuggestion, Organization
 
 
 class IdentityOutput(serializers.ModelSerializer):
@@ -30,8 +30,19 @@ class MemberOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Member
-        fields = ["id", "display_name", "primary_email", "organization", "customer_tier", "is_staff", "team", "is_bot",
-                  "first_seen", "last_seen", "identities"]
+        fields = [
+            "id",
+            "display_name",
+            "primary_email",
+            "organization",
+            "customer_tier",
+            "is_staff",
+            "team",
+            "is_bot",
+            "first_seen",
+            "last_seen",
+            "identities",
+        ]
 
 
 class OrganizationOutput(serializers.ModelSerializer):
@@ -50,7 +61,17 @@ class AccountOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["id", "crm_id", "name", "tier", "annual_revenue", "owner", "organization", "member_count", "imported_at"]
+        fields = [
+            "id",
+            "crm_id",
+            "name",
+            "tier",
+            "annual_revenue",
+            "owner",
+            "organization",
+            "member_count",
+            "imported_at",
+        ]
 
 
 class SuggestionOutput(serializers.ModelSerializer):
@@ -78,8 +99,11 @@ class MemberList(generics.ListAPIView):
         params = self.request.query_params
         organization = params.get("organization", "")
         filters = selectors.DirectoryFilters(
-            q=params.get("q", ""), organization=int(organization) if organization.isdigit() else None,
-            tier=params.get("tier", ""), staff=params.get("staff", ""), channel=params.get("channel", ""),
+            q=params.get("q", ""),
+            organization=int(organization) if organization.isdigit() else None,
+            tier=params.get("tier", ""),
+            staff=params.get("staff", ""),
+            channel=params.get("channel", ""),
         )
         ids = selectors.member_directory(filters=filters).values("pk")
         return _members().filter(pk__in=ids).order_by("display_name", "pk")

@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 FIELDS = ("crm_id", "name", "domains", "tier", "annual_revenue", "owner")
 REQUIRED = ("crm_id", "name")
 FIELD_LABELS = {
-    "crm_id": "CRM id", "name": "Account name", "domains": "Domain(s) or website", "tier": "Customer tier",
-    "annual_revenue": "Annual revenue", "owner": "Account owner",
+    "crm_id": "CRM id",
+    "name": "Account name",
+    "domains": "Domain(s) or website",
+    "tier": "Customer tier",
+    "annual_revenue": "Annual revenue",
+    "owner": "Account owner",
 }
 # Header names CRMs commonly use (Salesforce, HubSpot, Pipedrive exports), compared lower-case without punctuation.
 SYNONYMS = {
@@ -36,14 +40,29 @@ SYNONYMS = {
     "owner": {"owner", "accountowner", "companyowner", "salesowner", "accountmanager", "ownername", "owneremail"},
 }
 TIER_WORDS = {
-    "enterprise": Account.Tier.ENTERPRISE, "ent": Account.Tier.ENTERPRISE, "strategic": Account.Tier.ENTERPRISE,
-    "business": Account.Tier.BUSINESS, "pro": Account.Tier.BUSINESS, "professional": Account.Tier.BUSINESS,
-    "team": Account.Tier.TEAM, "teams": Account.Tier.TEAM, "standard": Account.Tier.TEAM,
-    "startup": Account.Tier.STARTUP, "startups": Account.Tier.STARTUP,
-    "free": Account.Tier.FREE, "trial": Account.Tier.FREE, "free / trial": Account.Tier.FREE, "community": Account.Tier.FREE,
+    "enterprise": Account.Tier.ENTERPRISE,
+    "ent": Account.Tier.ENTERPRISE,
+    "strategic": Account.Tier.ENTERPRISE,
+    "business": Account.Tier.BUSINESS,
+    "pro": Account.Tier.BUSINESS,
+    "professional": Account.Tier.BUSINESS,
+    "team": Account.Tier.TEAM,
+    "teams": Account.Tier.TEAM,
+    "standard": Account.Tier.TEAM,
+    "startup": Account.Tier.STARTUP,
+    "startups": Account.Tier.STARTUP,
+    "free": Account.Tier.FREE,
+    "trial": Account.Tier.FREE,
+    "free / trial": Account.Tier.FREE,
+    "community": Account.Tier.FREE,
 }
-_MULTIPLIERS = {"k": Decimal(1_000), "m": Decimal(1_000_000), "mm": Decimal(1_000_000), "b": Decimal(1_000_000_000),
-                "bn": Decimal(1_000_000_000)}
+_MULTIPLIERS = {
+    "k": Decimal(1_000),
+    "m": Decimal(1_000_000),
+    "mm": Decimal(1_000_000),
+    "b": Decimal(1_000_000_000),
+    "bn": Decimal(1_000_000_000),
+}
 _DOMAIN_RE = re.compile(r"^(?=.{3,255}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -146,8 +165,7 @@ def parse_domains(raw: str) -> list[str]:
         text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
         text = text.split("/")[0].split("?")[0].split("#")[0].split(":")[0]
         text = text.split("@")[-1].strip(".")
-        if text.startswith("www."):
-            text = text[4:]
+        text = text.removeprefix("www.")
         if not _DOMAIN_RE.match(text):
             raise ValueError(f"{part!r} is not a domain")
         if is_personal_domain(text):
@@ -160,7 +178,7 @@ def parse_domains(raw: str) -> list[str]:
 def _open(path_or_file: str | Path | IO[Any]) -> tuple[IO[str], bool]:
     if isinstance(path_or_file, (str, Path)):
         try:
-            return open(path_or_file, encoding="utf-8-sig", newline=""), True  # noqa: SIM115
+            return open(path_or_file, encoding="utf-8-sig", newline=""), True
         except OSError as exc:
             raise TownsquareError(f"cannot read the file: {exc.strerror}", record=str(path_or_file)) from None
     data = path_or_file.read()
@@ -187,7 +205,10 @@ def _records(handle: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def accounts_import_csv(
-    *, path_or_file: str | Path | IO[Any], mapping: Mapping[str, str] | None = None, dry_run: bool = False,
+    *,
+    path_or_file: str | Path | IO[Any],
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Create or update Accounts from a CRM CSV, keyed on the CRM id (re-importing changes nothing).
@@ -207,32 +228,42 @@ def accounts_import_csv(
     finally:
         if owned:
             handle.close()
-    log.info("accounts import%s: %d created, %d updated, %d unchanged, %d bad rows", " (dry run)" if dry_run else "",
-             report.created, report.updated, report.unchanged, len(report.errors))
+    log.info(
+        "accounts import%s: %d created, %d updated, %d unchanged, %d bad rows",
+        " (dry run)" if dry_run else "",
+        report.created,
+        report.updated,
+        report.unchanged,
+        len(report.errors),
+    )
     return report
 
 
-def _import(handle: IO[str], mapping: dict[str, str], dry_run: bool,
-            progress: Callable[[int], None] | None) -> ImportReport:
+def _import(
+    handle: IO[str], mapping: dict[str, str], dry_run: bool, progress: Callable[[int], None] | None
+) -> ImportReport:
     records = _records(handle)
     first = next(records, None)
     headers = list(first[1].keys()) if first else []
     unknown_fields = sorted(set(mapping.values()) - set(FIELDS))
     if unknown_fields:
-        raise TownsquareError(f"unknown field(s) {', '.join(unknown_fields)}; fields are {', '.join(FIELDS)}",
-                              record="mapping")
+        raise TownsquareError(
+            f"unknown field(s) {', '.join(unknown_fields)}; fields are {', '.join(FIELDS)}", record="mapping"
+        )
     missing_columns = sorted(set(mapping) - set(headers))
     if missing_columns and first is not None:
-        raise TownsquareError(f"no column named {', '.join(repr(c) for c in missing_columns)} in the file",
-                              record="mapping")
+        raise TownsquareError(
+            f"no column named {', '.join(repr(c) for c in missing_columns)} in the file", record="mapping"
+        )
     for header, name in mapping_guess(headers).items():
         if header not in mapping and name not in mapping.values():
             mapping[header] = name
     column_for = {name: header for header, name in mapping.items()}
     lacking = [name for name in REQUIRED if name not in column_for]
     if lacking:
-        raise TownsquareError(f"map a column to {', '.join(lacking)} (columns: {', '.join(headers) or 'none'})",
-                              record="mapping")
+        raise TownsquareError(
+            f"map a column to {', '.join(lacking)} (columns: {', '.join(headers) or 'none'})", record="mapping"
+        )
     report = ImportReport(dry_run=dry_run, mapping={column_for[n]: n for n in FIELDS if n in column_for})
     seen: dict[str, int] = {}
     new_domains: list[str] = []
@@ -320,8 +351,9 @@ def _upsert(*, crm_id: str, values: dict[str, Any], domains: list[str], line: in
         )
     if account is None:
         account = Account.objects.create(crm_id=crm_id, organization=organization, **values)
-        return RowResult(line, crm_id, account.name, "create", organization=organization.name if organization else ""), \
-            created_org
+        return RowResult(
+            line, crm_id, account.name, "create", organization=organization.name if organization else ""
+        ), created_org
     changes = [name for name, value in values.items() if getattr(account, name) != value]
     if organization is not None and account.organization_id != organization.pk:
         changes.append("organization")
@@ -333,8 +365,14 @@ def _upsert(*, crm_id: str, values: dict[str, Any], domains: list[str], line: in
             setattr(account, name, value)
         account.organization = organization
         account.save()
-    return RowResult(line, crm_id, account.name, "update" if changes else "unchanged", changes,
-                     organization.name if organization else ""), created_org
+    return RowResult(
+        line,
+        crm_id,
+        account.name,
+        "update" if changes else "unchanged",
+        changes,
+        organization.name if organization else "",
+    ), created_org
 
 
 def members_link_organizations(*, domains: list[str]) -> int:

@@ -21,8 +21,14 @@ def people_demo_load() -> dict[str, int]:
     report = accounts_import_csv(path_or_file=SAMPLE_CRM_CSV)
     users = get_user_model().objects.filter(username__in=STAFF_HANDLES).exclude(email="")
     refs = [
-        IdentityRef(realm="github", external_id=f"demo-{user.username}", handle=STAFF_HANDLES[user.username],
-                    display_name=user.get_full_name() or user.username, email=user.email, email_verified=True)
+        IdentityRef(
+            realm="github",
+            external_id=f"demo-{user.username}",
+            handle=STAFF_HANDLES[user.username],
+            display_name=user.get_full_name() or user.username,
+            email=user.email,
+            email_verified=True,
+        )
         for user in users
     ]
     identities = identities_resolve(refs=refs)

@@ -9,13 +9,21 @@ from townsquare.people.models import Account, Identity, Member
 
 
 class DirectoryForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, handle, email or organisation"}))
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, handle, email or organisation"}),
+    )
     organization = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    tier = forms.ChoiceField(required=False, label="Customer",
-                             choices=[("", "Anyone"), ("customer", "Any customer"), *Account.Tier.choices])
-    staff = forms.ChoiceField(required=False, label="Staff",
-                              choices=[("", "Staff and community"), ("community", "Community only"), ("staff", "Staff only")])
+    tier = forms.ChoiceField(
+        required=False, label="Customer", choices=[("", "Anyone"), ("customer", "Any customer"), *Account.Tier.choices]
+    )
+    staff = forms.ChoiceField(
+        required=False,
+        label="Staff",
+        choices=[("", "Staff and community"), ("community", "Community only"), ("staff", "Staff only")],
+    )
     channel = forms.ChoiceField(required=False, label="Channel", choices=[("", "All channels")])
 
     def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
@@ -41,22 +49,31 @@ class MergeForm(forms.Form):
 
 
 class SplitForm(forms.Form):
-    identities = forms.ModelMultipleChoiceField(queryset=Identity.objects.none(), widget=forms.CheckboxSelectMultiple,
-                                                label="Identities that belong to someone else")
+    identities = forms.ModelMultipleChoiceField(
+        queryset=Identity.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Identities that belong to someone else",
+    )
 
     def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["identities"]
         field.queryset = Identity.objects.filter(member=member).order_by("realm", "handle")  # type: ignore[attr-defined]
-        field.label_from_instance = lambda i: f"{i.handle or i.display_name or i.external_id} · {i.realm}" + (  # type: ignore[attr-defined]
-            f" · {i.email}" if i.email else ""
+        field.label_from_instance = lambda i: (
+            f"{i.handle or i.display_name or i.external_id} · {i.realm}"
+            + (  # type: ignore[attr-defined]
+                f" · {i.email}" if i.email else ""
+            )
         )
 
 
 class EraseForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Reason",
-                             help_text="A request or ticket reference. Do not write the person's name or email here: "
-                                       "this text is kept in the audit log after the erasure.")
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason",
+        help_text="A request or ticket reference. Do not write the person's name or email here: "
+        "this text is kept in the audit log after the erasure.",
+    )
     confirm = forms.CharField(max_length=20, label="Type ERASE to confirm")
 
     def clean_confirm(self) -> str:
@@ -66,8 +83,10 @@ class EraseForm(forms.Form):
 
 
 class AccountsImportForm(forms.Form):
-    file = forms.FileField(label="CRM export (CSV)", help_text="UTF-8 or Excel CSV, comma, semicolon or tab separated; "
-                                                                 "first line holds the column names.")
+    file = forms.FileField(
+        label="CRM export (CSV)",
+        help_text="UTF-8 or Excel CSV, comma, semicolon or tab separated; first line holds the column names.",
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -84,8 +103,10 @@ class MappingForm(forms.Form):
         inverse = {name: column for column, name in initial_mapping.items()}
         for name in FIELDS:
             self.fields[f"col_{name}"] = forms.ChoiceField(
-                label=FIELD_LABELS[name], required=name in ("crm_id", "name"),
-                choices=[("", "— not in the file —"), *((h, h) for h in headers)], initial=inverse.get(name, ""),
+                label=FIELD_LABELS[name],
+                required=name in ("crm_id", "name"),
+                choices=[("", "— not in the file —"), *((h, h) for h in headers)],
+                initial=inverse.get(name, ""),
             )
 
     def mapping(self) -> dict[str, str]:

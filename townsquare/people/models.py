@@ -23,7 +23,9 @@ class Team(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
     description = models.TextField(blank=True)
-    email_domain = models.CharField(max_length=255, blank=True, help_text="Staff email domain, if it differs from the company's.")
+    email_domain = models.CharField(
+        max_length=255, blank=True, help_text="Staff email domain, if it differs from the company's."
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -88,7 +90,9 @@ class Account(models.Model):
 
     crm_id = models.CharField(max_length=100, unique=True, help_text="The account's id in the CRM export.")
     name = models.CharField(max_length=200)
-    organization = models.OneToOneField(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="account")
+    organization = models.OneToOneField(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="account"
+    )
     tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.TEAM)
     annual_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     owner = models.CharField(max_length=200, blank=True, help_text="Account owner in sales (name or email).")
@@ -106,9 +110,17 @@ class Member(models.Model):
 
     display_name = models.CharField(max_length=200)
     primary_email = models.EmailField(blank=True)
-    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="community_members",
-                             help_text="Set when this person is company staff.")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="community_members",
+        help_text="Set when this person is company staff.",
+    )
     is_staff = models.BooleanField(default=False, help_text="Company staff: kept, but excluded from feedback counts.")
     is_bot = models.BooleanField(default=False)
     first_seen = models.DateTimeField(null=True, blank=True)
@@ -174,14 +186,18 @@ class MergeRecord(models.Model):
 
     action = models.CharField(max_length=10, choices=Action.choices)
     reason = models.CharField(max_length=20, choices=Reason.choices)
-    source_member_id = models.BigIntegerField(help_text="The member whose identities moved (kept as id: it may be gone).")
+    source_member_id = models.BigIntegerField(
+        help_text="The member whose identities moved (kept as id: it may be gone)."
+    )
     target = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="merges_in")
     identity_ids = models.JSONField(default=list)
     snapshot = models.JSONField(default=dict, help_text="The source member's fields, to restore on undo.")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)
-    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -202,7 +218,9 @@ class MergeSuggestion(models.Model):
     member_b = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -221,7 +239,9 @@ class ErasureRecord(models.Model):
     identity_count = models.PositiveIntegerField(default=0)
     message_count = models.PositiveIntegerField(default=0)
     merge_record_count = models.PositiveIntegerField(default=0, help_text="Merge history entries removed with it.")
-    reason = models.CharField(max_length=500, help_text="Why (e.g. a ticket reference); must not contain personal data.")
+    reason = models.CharField(
+        max_length=500, help_text="Why (e.g. a ticket reference); must not contain personal data."
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,9 +11,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from townsquare.people.models import (
     Account,
     Identity,
+    Member,
     MergeRecord,
     MergeSuggestion,
-    Member,
     Organization,
     Team,
     TeamMembership,
@@ -63,12 +63,16 @@ def member_directory(*, filters: DirectoryFilters) -> QuerySet[Member]:
         # One UNION of three cheap scans, then rows by id: an OR across tables would make the
         # database walk the name index and test every member against the subqueries.
         matches = (
-            Member.objects.filter(Q(display_name__icontains=q) | Q(primary_email__icontains=q)).order_by().values("pk")
+            Member.objects.filter(Q(display_name__icontains=q) | Q(primary_email__icontains=q))
+            .order_by()
+            .values("pk")
             .union(
                 Member.objects.filter(organization_id__in=Organization.objects.filter(name__icontains=q).values("pk"))
-                .order_by().values("pk"),
+                .order_by()
+                .values("pk"),
                 Identity.objects.filter(Q(handle__icontains=q) | Q(email__icontains=q) | Q(display_name__icontains=q))
-                .order_by().values("member_id"),
+                .order_by()
+                .values("member_id"),
             )
         )
         rows = rows.filter(pk__in=matches)
@@ -112,8 +116,11 @@ def member_directory_page_details(members: list[Member]) -> list[Member]:
     for identity in Identity.objects.filter(member_id__in=ids).order_by("realm", "handle"):
         identities[identity.member_id].append(identity)
     counts = dict(
-        Message.objects.filter(author__member_id__in=ids).order_by().values("author__member_id")
-        .annotate(n=Count("pk")).values_list("author__member_id", "n")
+        Message.objects.filter(author__member_id__in=ids)
+        .order_by()
+        .values("author__member_id")
+        .annotate(n=Count("pk"))
+        .values_list("author__member_id", "n")
     )
     for member in members:
         member.identity_list = identities.get(member.pk, [])  # type: ignore[attr-defined]
@@ -163,8 +170,10 @@ def member_messages(*, member: Member) -> QuerySet[Message]:
 def member_channel_counts(*, member: Member) -> list[dict[str, Any]]:
     identity_ids = [i.pk for i in member.identities.all()]
     return list(
-        Message.objects.filter(author_id__in=identity_ids).values("source__name", "source__kind")
-        .annotate(n=Count("pk")).order_by("-n")
+        Message.objects.filter(author_id__in=identity_ids)
+        .values("source__name", "source__kind")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
     )
 
 
@@ -181,7 +190,9 @@ def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Pag
 
 
 def member_history(*, member: Member) -> QuerySet[MergeRecord]:
-    return MergeRecord.objects.filter(Q(target=member) | Q(source_member_id=member.pk)).select_related("by", "undone_by")
+    return MergeRecord.objects.filter(Q(target=member) | Q(source_member_id=member.pk)).select_related(
+        "by", "undone_by"
+    )
 
 
 def open_suggestions() -> QuerySet[MergeSuggestion]:
@@ -194,9 +205,11 @@ def open_suggestions() -> QuerySet[MergeSuggestion]:
 
 
 def organizations_with_counts(*, q: str = "") -> QuerySet[Organization]:
-    rows = Organization.objects.select_related("account").annotate(
-        member_count=Count("members", distinct=True)
-    ).prefetch_related("domains")
+    rows = (
+        Organization.objects.select_related("account")
+        .annotate(member_count=Count("members", distinct=True))
+        .prefetch_related("domains")
+    )
     if q.strip():
         rows = rows.filter(Q(name__icontains=q.strip()) | Q(domains__domain__icontains=q.strip())).distinct()
     return rows.order_by("name")

@@ -22,9 +22,9 @@ from townsquare.people.email_domains import domain_candidates, email_domain, is_
 from townsquare.people.models import (
     ErasureRecord,
     Identity,
+    Member,
     MergeRecord,
     MergeSuggestion,
-    Member,
     Organization,
     OrganizationDomain,
     Team,
@@ -41,13 +41,21 @@ def roles_ensure() -> list[Group]:
 def team_ensure(*, name: str, kind: str, description: str = "") -> Team:
     if kind not in Team.Kind.values:
         raise TownsquareError(f"unknown team kind {kind!r}", record=name)
-    team, _ = Team.objects.get_or_create(slug=slugify(name), defaults={"name": name, "kind": kind, "description": description})
+    team, _ = Team.objects.get_or_create(
+        slug=slugify(name), defaults={"name": name, "kind": kind, "description": description}
+    )
     return team
 
 
 @transaction.atomic
 def user_ensure(
-    *, username: str, email: str, full_name: str, role: str, team: Team | None = None, is_lead: bool = False,
+    *,
+    username: str,
+    email: str,
+    full_name: str,
+    role: str,
+    team: Team | None = None,
+    is_lead: bool = False,
     password: str | None = None,
 ) -> AbstractUser:
     """Create or update a user with exactly one role and (optionally) one team membership."""
@@ -150,7 +158,7 @@ class StaffDirectory:
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def identities_resolve(*, refs: Iterable[IdentityRef]) -> dict[tuple[str, str], Identity]:
@@ -192,12 +200,25 @@ def identities_resolve(*, refs: Iterable[IdentityRef]) -> dict[tuple[str, str], 
 
 
 def member_for_new_identity(
-    *, realm: str, external_id: str, handle: str = "", display_name: str = "", email: str = "",
-    email_verified: bool = False, is_bot: bool = False,
+    *,
+    realm: str,
+    external_id: str,
+    handle: str = "",
+    display_name: str = "",
+    email: str = "",
+    email_verified: bool = False,
+    is_bot: bool = False,
 ) -> Identity:
     """The single-ref form of :func:`identities_resolve` (same rules, same idempotency)."""
-    ref = IdentityRef(realm=realm, external_id=external_id, handle=handle, display_name=display_name, email=email,
-                      email_verified=email_verified, is_bot=is_bot)
+    ref = IdentityRef(
+        realm=realm,
+        external_id=external_id,
+        handle=handle,
+        display_name=display_name,
+        email=email,
+        email_verified=email_verified,
+        is_bot=is_bot,
+    )
     return identities_resolve(refs=[ref])[ref.normalised().key]
 
 
@@ -243,15 +264,30 @@ def _resolve_chunk(
         for ref in new_refs:
             is_staff, team_id = staff.match(ref.email)
             organization = organizations.get(email_domain(ref.email)) if ref.email else None
-            members.append(Member(
-                display_name=(ref.display_name or ref.handle or ref.external_id)[:200], primary_email=ref.email,
-                organization=organization, is_staff=is_staff, team_id=team_id, is_bot=ref.is_bot,
-                first_seen=ref.seen_at, last_seen=ref.seen_at,
-            ))
+            members.append(
+                Member(
+                    display_name=(ref.display_name or ref.handle or ref.external_id)[:200],
+                    primary_email=ref.email,
+                    organization=organization,
+                    is_staff=is_staff,
+                    team_id=team_id,
+                    is_bot=ref.is_bot,
+                    first_seen=ref.seen_at,
+                    last_seen=ref.seen_at,
+                )
+            )
         Member.objects.bulk_create(members)
         created = [
-            Identity(realm=ref.realm, external_id=ref.external_id, handle=ref.handle, display_name=ref.display_name,
-                     email=ref.email, email_verified=ref.email_verified, is_bot=ref.is_bot, member=member)
+            Identity(
+                realm=ref.realm,
+                external_id=ref.external_id,
+                handle=ref.handle,
+                display_name=ref.display_name,
+                email=ref.email,
+                email_verified=ref.email_verified,
+                is_bot=ref.is_bot,
+                member=member,
+            )
             for ref, member in zip(new_refs, members, strict=True)
         ]
         Identity.objects.bulk_create(created)
@@ -296,8 +332,9 @@ def _merge_same_verified_email(identities: list[Identity], *, by_key: dict[tuple
     members = Member.objects.in_bulk([*groups, *(m for sources in groups.values() for m in sources)])
     for target_id, source_ids in groups.items():
         for source_id in sorted(source_ids):
-            record = _merge(source=members[source_id], target=members[target_id],
-                            reason=MergeRecord.Reason.SAME_EMAIL, by=None)
+            record = _merge(
+                source=members[source_id], target=members[target_id], reason=MergeRecord.Reason.SAME_EMAIL, by=None
+            )
             moved = set(record.identity_ids)
             for identity in by_key.values():
                 if identity.pk in moved:
@@ -319,16 +356,21 @@ def _suggest_same_handle(created: list[Identity]) -> None:
             if member_id == identity.member_id or realm == identity.realm:
                 continue
             a, b = sorted((member_id, identity.member_id))
-            suggestions.setdefault((a, b), MergeSuggestion(
-                member_a_id=a, member_b_id=b,
-                reason=f"same handle “{identity.handle}” on {realm} and {identity.realm}"[:200],
-            ))
+            suggestions.setdefault(
+                (a, b),
+                MergeSuggestion(
+                    member_a_id=a,
+                    member_b_id=b,
+                    reason=f"same handle “{identity.handle}” on {realm} and {identity.realm}"[:200],
+                ),
+            )
     if suggestions:
         # ignore_conflicts: a pair suggested (or rejected) before is not suggested again.
         MergeSuggestion.objects.bulk_create(list(suggestions.values()), ignore_conflicts=True)
 
 
 # ---------------------------------------------------------------- organisations and staff
+
 
 def _organization_name_for(domain: str) -> str:
     label = domain.split(".")[0]
@@ -359,7 +401,9 @@ def organizations_for_domains(*, domains: Iterable[str], create: bool = True) ->
             missing[registrable_domain(domain)].append(domain)
     if missing:
         proposed = {base: _organization_name_for(base) for base in missing}
-        taken = set(Organization.objects.filter(name__in=[*proposed.values(), *proposed]).values_list("name", flat=True))
+        taken = set(
+            Organization.objects.filter(name__in=[*proposed.values(), *proposed]).values_list("name", flat=True)
+        )
         new_orgs: dict[str, Organization] = {}
         used: set[str] = set()
         for base, name in proposed.items():
@@ -414,8 +458,17 @@ def members_activity_refresh(*, member_ids: Iterable[int]) -> None:
 
 # ---------------------------------------------------------------- merge, split, undo
 
-_SNAPSHOT_FIELDS = ("display_name", "primary_email", "organization_id", "team_id", "is_staff", "is_bot",
-                    "first_seen", "last_seen", "created_at")
+_SNAPSHOT_FIELDS = (
+    "display_name",
+    "primary_email",
+    "organization_id",
+    "team_id",
+    "is_staff",
+    "is_bot",
+    "first_seen",
+    "last_seen",
+    "created_at",
+)
 
 
 def _snapshot(member: Member) -> dict[str, Any]:
@@ -443,7 +496,8 @@ def _restore(member: Member, data: dict[str, Any]) -> None:
 def _merge(*, source: Member, target: Member, reason: str, by: AbstractBaseUser | None) -> MergeRecord:
     identity_ids = list(Identity.objects.filter(member=source).order_by("pk").values_list("pk", flat=True))
     snapshot = {
-        "source": _snapshot(source), "target_before": _snapshot(target),
+        "source": _snapshot(source),
+        "target_before": _snapshot(target),
         # Earlier merges into the source lose their target when it is deleted; undo points them back.
         "records_into_source": list(MergeRecord.objects.filter(target=source).values_list("pk", flat=True)),
     }
@@ -455,10 +509,17 @@ def _merge(*, source: Member, target: Member, reason: str, by: AbstractBaseUser 
     target.is_bot = target.is_bot and source.is_bot
     target.first_seen = min((d for d in (target.first_seen, source.first_seen) if d), default=None)
     target.last_seen = max((d for d in (target.last_seen, source.last_seen) if d), default=None)
-    target.save(update_fields=["primary_email", "organization", "is_staff", "team", "is_bot", "first_seen", "last_seen"])
+    target.save(
+        update_fields=["primary_email", "organization", "is_staff", "team", "is_bot", "first_seen", "last_seen"]
+    )
     record = MergeRecord.objects.create(
-        action=MergeRecord.Action.MERGE, reason=reason, source_member_id=source.pk, target=target,
-        identity_ids=identity_ids, snapshot=snapshot, by=by,
+        action=MergeRecord.Action.MERGE,
+        reason=reason,
+        source_member_id=source.pk,
+        target=target,
+        identity_ids=identity_ids,
+        snapshot=snapshot,
+        by=by,
     )
     source_id = source.pk
     source.delete()
@@ -468,8 +529,9 @@ def _merge(*, source: Member, target: Member, reason: str, by: AbstractBaseUser 
 
 
 @transaction.atomic
-def member_merge(*, source: Member, target: Member, by: AbstractBaseUser | None,
-                 reason: str = MergeRecord.Reason.MANUAL) -> MergeRecord:
+def member_merge(
+    *, source: Member, target: Member, by: AbstractBaseUser | None, reason: str = MergeRecord.Reason.MANUAL
+) -> MergeRecord:
     """Move every identity of ``source`` to ``target`` and remove ``source``; undo with :func:`merge_undo`."""
     if source.pk == target.pk:
         raise TownsquareError("a member cannot be merged into itself", record=f"member {source.pk}")
@@ -497,8 +559,12 @@ def member_split(*, member: Member, identity_ids: Iterable[int], by: AbstractBas
     is_staff, team_id = staff.match(email)
     organization = organizations_for_domains(domains=[email_domain(email)]).get(email_domain(email)) if email else None
     new = Member.objects.create(
-        display_name=(first.display_name or first.handle or first.external_id)[:200], primary_email=email,
-        organization=organization, is_staff=is_staff, team_id=team_id, is_bot=all(i.is_bot for i in chosen),
+        display_name=(first.display_name or first.handle or first.external_id)[:200],
+        primary_email=email,
+        organization=organization,
+        is_staff=is_staff,
+        team_id=team_id,
+        is_bot=all(i.is_bot for i in chosen),
     )
     Identity.objects.filter(pk__in=ids).update(member=new)
     remaining_emails = [i.email for i in own if i.pk not in ids and i.email]
@@ -508,8 +574,13 @@ def member_split(*, member: Member, identity_ids: Iterable[int], by: AbstractBas
     members_activity_refresh(member_ids=[member.pk, new.pk])
     new.refresh_from_db(fields=["first_seen", "last_seen"])
     record = MergeRecord.objects.create(
-        action=MergeRecord.Action.SPLIT, reason=MergeRecord.Reason.MANUAL, source_member_id=member.pk, target=new,
-        identity_ids=ids, snapshot=snapshot, by=by,
+        action=MergeRecord.Action.SPLIT,
+        reason=MergeRecord.Reason.MANUAL,
+        source_member_id=member.pk,
+        target=new,
+        identity_ids=ids,
+        snapshot=snapshot,
+        by=by,
     )
     log.info("split identities %s of member %s into %s (record %s)", ids, member.pk, new.pk, record.pk)
     return record
@@ -523,7 +594,9 @@ def merge_undo(*, record: MergeRecord, by: AbstractBaseUser | None) -> Member:
     if record.undone_at is not None:
         raise TownsquareError("this was already undone", record=label)
     if record.target_id is None:
-        raise TownsquareError("the member it involved is gone: undo the later merge first (or it was erased)", record=label)
+        raise TownsquareError(
+            "the member it involved is gone: undo the later merge first (or it was erased)", record=label
+        )
     moved = Identity.objects.filter(pk__in=record.identity_ids)
     if moved.exclude(member_id=record.target_id).exists() or moved.count() != len(record.identity_ids):
         raise TownsquareError("its identities have moved since; undo the later merge or split first", record=label)
@@ -575,8 +648,9 @@ def merge_suggestion_accept(*, suggestion: MergeSuggestion, by: AbstractBaseUser
     target_id, source_id = sorted((suggestion.member_a_id, suggestion.member_b_id))
     members = Member.objects.in_bulk([source_id, target_id])
     # The merge removes the source member, and the suggestion with it (cascade); the MergeRecord is the history.
-    return member_merge(source=members[source_id], target=members[target_id], by=by,
-                        reason=MergeRecord.Reason.SAME_HANDLE)
+    return member_merge(
+        source=members[source_id], target=members[target_id], by=by, reason=MergeRecord.Reason.SAME_HANDLE
+    )
 
 
 @transaction.atomic
@@ -592,6 +666,7 @@ def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: AbstractBaseUser
 
 
 # ---------------------------------------------------------------- GDPR
+
 
 @transaction.atomic
 def member_erase(*, member: Member, by: AbstractBaseUser | None, reason: str) -> ErasureRecord:
@@ -614,11 +689,20 @@ def member_erase(*, member: Member, by: AbstractBaseUser | None, reason: str) ->
     member_id = member.pk
     member.delete()
     record = ErasureRecord.objects.create(
-        member_id=member_id, identity_count=len(identity_ids), message_count=message_count,
-        merge_record_count=history_count, reason=reason[:500], by=by,
+        member_id=member_id,
+        identity_count=len(identity_ids),
+        message_count=message_count,
+        merge_record_count=history_count,
+        reason=reason[:500],
+        by=by,
     )
-    log.info("erased member %s: %d identities, %d messages (erasure %s)", member_id, len(identity_ids),
-             message_count, record.pk)
+    log.info(
+        "erased member %s: %d identities, %d messages (erasure %s)",
+        member_id,
+        len(identity_ids),
+        message_count,
+        record.pk,
+    )
     return record
 
 
@@ -626,30 +710,49 @@ def member_export(*, member: Member) -> dict[str, Any]:
     """Everything Townsquare holds about one person, as JSON-ready data (a GDPR access request)."""
     identities = list(Identity.objects.filter(member=member).order_by("pk"))
     messages = (
-        Message.objects.filter(author__member=member).select_related("source", "channel", "author")
+        Message.objects.filter(author__member=member)
+        .select_related("source", "channel", "author")
         .order_by("created_at", "pk")
     )
     return {
         "format": "townsquare-member-export/1",
         "exported_at": timezone.now().isoformat(),
         "member": {
-            "id": member.pk, "display_name": member.display_name, "primary_email": member.primary_email,
+            "id": member.pk,
+            "display_name": member.display_name,
+            "primary_email": member.primary_email,
             "organization": member.organization.name if member.organization_id else None,
-            "is_staff": member.is_staff, "is_bot": member.is_bot,
+            "is_staff": member.is_staff,
+            "is_bot": member.is_bot,
             "first_seen": member.first_seen.isoformat() if member.first_seen else None,
             "last_seen": member.last_seen.isoformat() if member.last_seen else None,
         },
         "identities": [
-            {"id": i.pk, "realm": i.realm, "external_id": i.external_id, "handle": i.handle,
-             "display_name": i.display_name, "email": i.email, "email_verified": i.email_verified,
-             "created_at": i.created_at.isoformat()}
+            {
+                "id": i.pk,
+                "realm": i.realm,
+                "external_id": i.external_id,
+                "handle": i.handle,
+                "display_name": i.display_name,
+                "email": i.email,
+                "email_verified": i.email_verified,
+                "created_at": i.created_at.isoformat(),
+            }
             for i in identities
         ],
         "messages": [
-            {"id": m.pk, "source": m.source.name, "channel": m.channel.name if m.channel_id else None,
-             "identity": m.author_id, "kind": m.kind, "created_at": m.created_at.isoformat(),
-             "updated_at": m.updated_at.isoformat() if m.updated_at else None, "title": m.title, "body": m.body,
-             "url": m.url}
+            {
+                "id": m.pk,
+                "source": m.source.name,
+                "channel": m.channel.name if m.channel_id else None,
+                "identity": m.author_id,
+                "kind": m.kind,
+                "created_at": m.created_at.isoformat(),
+                "updated_at": m.updated_at.isoformat() if m.updated_at else None,
+                "title": m.title,
+                "body": m.body,
+                "url": m.url,
+            }
             for m in messages.iterator(chunk_size=2000)
         ],
     }

@@ -18,7 +18,7 @@ from townsquare.core.errors import TownsquareError
 from townsquare.people import selectors, services
 from townsquare.people.crm import accounts_import_csv, mapping_guess
 from townsquare.people.forms import AccountsImportForm, DirectoryForm, EraseForm, MappingForm, MergeForm, SplitForm
-from townsquare.people.models import Account, ErasureRecord, MergeRecord, MergeSuggestion, Member, Organization, Team
+from townsquare.people.models import Account, ErasureRecord, Member, MergeRecord, MergeSuggestion, Organization, Team
 from townsquare.people.selectors import DirectoryFilters
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,13 @@ def _filters(form: DirectoryForm) -> DirectoryFilters:
     if not form.is_valid():
         return DirectoryFilters()
     data = form.cleaned_data
-    return DirectoryFilters(q=data["q"] or "", organization=data["organization"], tier=data["tier"] or "",
-                            staff=data["staff"] or "", channel=data["channel"] or "")
+    return DirectoryFilters(
+        q=data["q"] or "",
+        organization=data["organization"],
+        tier=data["tier"] or "",
+        staff=data["staff"] or "",
+        channel=data["channel"] or "",
+    )
 
 
 @roles.role_required(roles.DEVREL)
@@ -61,7 +66,11 @@ def directory(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "form": form, "page": page, "filters": filters, "organization": organization, "query": query.urlencode(),
+        "form": form,
+        "page": page,
+        "filters": filters,
+        "organization": organization,
+        "query": query.urlencode(),
         "open_suggestions": MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN).count(),
     }
     template = "people/directory.html#rows" if request.htmx and not request.htmx.boosted else "people/directory.html"
@@ -80,7 +89,9 @@ def member(request: HttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
     page, channel_counts = selectors.member_messages_page(member=found, page=request.GET.get("page"))
     context = {
-        "member": found, "page": page, "channel_counts": channel_counts,
+        "member": found,
+        "page": page,
+        "channel_counts": channel_counts,
         "history": selectors.member_history(member=found)[:20],
         "account": getattr(found.organization, "account", None) if found.organization_id else None,
     }
@@ -115,8 +126,9 @@ def member_split(request: HttpRequest, pk: int) -> HttpResponse:
     form = SplitForm(request.POST or None, member=found)
     if request.method == "POST" and form.is_valid():
         try:
-            record = services.member_split(member=found, identity_ids=[i.pk for i in form.cleaned_data["identities"]],
-                                           by=request.user)
+            record = services.member_split(
+                member=found, identity_ids=[i.pk for i in form.cleaned_data["identities"]], by=request.user
+            )
         except TownsquareError as exc:
             form.add_error(None, exc.message)
         else:
@@ -141,8 +153,12 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     except TownsquareError as exc:
         messages.error(request, str(exc))
         return redirect("people:merges")
-    messages.success(request, f"Undone: {restored.display_name} is separate again." if record.action == "merge"
-                     else "Undone: the identities are back with this member.")
+    messages.success(
+        request,
+        f"Undone: {restored.display_name} is separate again."
+        if record.action == "merge"
+        else "Undone: the identities are back with this member.",
+    )
     return redirect(restored.get_absolute_url())
 
 
@@ -183,8 +199,11 @@ def member_erase(request: HttpRequest, pk: int) -> HttpResponse:
         except TownsquareError as exc:
             form.add_error("reason", exc.message)
         else:
-            messages.success(request, f"Erased: {record.identity_count} identities and {record.message_count} "
-                                      f"messages deleted. The audit log keeps only these counts.")
+            messages.success(
+                request,
+                f"Erased: {record.identity_count} identities and {record.message_count} "
+                f"messages deleted. The audit log keeps only these counts.",
+            )
             return redirect("people:erasures")
     message_count = selectors.member_messages(member=found).count()
     return render(request, "people/member_erase.html", {"member": found, "form": form, "message_count": message_count})
@@ -225,9 +244,15 @@ def organization(request: HttpRequest, pk: int) -> HttpResponse:
     people = Member.objects.filter(organization=found).order_by("display_name", "pk")
     page = Paginator(people, 50).get_page(request.GET.get("page"))
     selectors.member_directory_page_details(list(page.object_list))
-    return render(request, "people/organization.html", {
-        "organization": found, "page": page, "account": getattr(found, "account", None),
-    })
+    return render(
+        request,
+        "people/organization.html",
+        {
+            "organization": found,
+            "page": page,
+            "account": getattr(found, "account", None),
+        },
+    )
 
 
 @roles.role_required(roles.READERS)
@@ -281,13 +306,20 @@ def accounts_import(request: HttpRequest) -> HttpResponse:
             return redirect("people:accounts-import")
         headers = _csv_headers(name)
         mapping_form = MappingForm(request.POST, headers=headers, initial_mapping={})
-        return _import_step(request, token, mapping_form, headers, request.POST.get("filename", ""),
-                            run=request.POST.get("action") == "import")
+        return _import_step(
+            request,
+            token,
+            mapping_form,
+            headers,
+            request.POST.get("filename", ""),
+            run=request.POST.get("action") == "import",
+        )
     return render(request, "people/accounts_import.html", {"upload_form": AccountsImportForm()})
 
 
-def _import_step(request: HttpRequest, token: str, mapping_form: MappingForm, headers: list[str], filename: str,
-                 *, run: bool) -> HttpResponse:
+def _import_step(
+    request: HttpRequest, token: str, mapping_form: MappingForm, headers: list[str], filename: str, *, run: bool
+) -> HttpResponse:
     name = _upload_path(token)
     report = None
     error = ""
@@ -306,10 +338,21 @@ def _import_step(request: HttpRequest, token: str, mapping_form: MappingForm, he
             error = str(exc)
     if run and report is not None:
         default_storage.delete(name)
-        messages.success(request, f"Imported: {report.created} created, {report.updated} updated, "
-                                  f"{report.unchanged} unchanged, {len(report.errors)} bad rows skipped.")
+        messages.success(
+            request,
+            f"Imported: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.errors)} bad rows skipped.",
+        )
         return render(request, "people/accounts_import.html", {"report": report, "done": True})
-    return render(request, "people/accounts_import.html", {
-        "mapping_form": mapping_form, "token": token, "filename": filename, "report": report, "error": error,
-        "headers": headers,
-    })
+    return render(
+        request,
+        "people/accounts_import.html",
+        {
+            "mapping_form": mapping_form,
+            "token": token,
+            "filename": filename,
+            "report": report,
+            "error": error,
+            "headers": headers,
+        },
+    )

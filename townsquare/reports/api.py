@@ -20,9 +20,28 @@ class ItemOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ReportItem
-        fields = ["position", "theme_id", "title", "summary", "key_phrases", "message_count", "people_count",
-                  "people_last_week", "customer_count", "customers", "revenue_total", "channels", "trend", "score",
-                  "note", "quotes", "threads", "issue_url", "addressed_in", "url"]
+        fields = [
+            "position",
+            "theme_id",
+            "title",
+            "summary",
+            "key_phrases",
+            "message_count",
+            "people_count",
+            "people_last_week",
+            "customer_count",
+            "customers",
+            "revenue_total",
+            "channels",
+            "trend",
+            "score",
+            "note",
+            "quotes",
+            "threads",
+            "issue_url",
+            "addressed_in",
+            "url",
+        ]
 
     def get_url(self, item: ReportItem) -> str:
         return absolute(item.get_absolute_url())
@@ -36,8 +55,19 @@ class ReportOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Report
-        fields = ["id", "week_start", "iso_week", "department", "revision", "supersedes", "status", "intro",
-                  "correction_note", "published_at", "url"]
+        fields = [
+            "id",
+            "week_start",
+            "iso_week",
+            "department",
+            "revision",
+            "supersedes",
+            "status",
+            "intro",
+            "correction_note",
+            "published_at",
+            "url",
+        ]
 
     def get_url(self, report: Report) -> str:
         return absolute(report.get_absolute_url())
@@ -60,8 +90,9 @@ class ReportList(generics.ListAPIView):
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
-        return selectors.report_archive(user=self.request.user, department=params.get("department", ""),
-                                        query=params.get("q", "").strip())
+        return selectors.report_archive(
+            user=self.request.user, department=params.get("department", ""), query=params.get("q", "").strip()
+        )
 
 
 @method_decorator(login_not_required, name="dispatch")

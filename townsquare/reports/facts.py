@@ -41,7 +41,11 @@ def _customers(rows: Iterable[ThemeMessage]) -> list[dict[str, Any]]:
         organization = row.message.author.member.organization
         account = getattr(organization, "account", None) if organization is not None else None
         if account is not None and account.tier in PAYING_TIERS:
-            accounts[account.pk] = {"name": account.name, "tier": account.tier, "annual_revenue": account.annual_revenue}
+            accounts[account.pk] = {
+                "name": account.name,
+                "tier": account.tier,
+                "annual_revenue": account.annual_revenue,
+            }
     return sorted(accounts.values(), key=lambda c: (-float(c["annual_revenue"]), c["name"]))
 
 
@@ -56,13 +60,15 @@ def _quotes(rows: list[ThemeMessage]) -> list[Quote]:
             continue
         seen_authors.add(author_id)
         author = message.author
-        quotes.append(Quote(
-            text=_excerpt(message.body or message.title),
-            author=(author.display_name or author.handle or "someone") if author is not None else "someone",
-            channel=str(message.channel or message.source),
-            url=message.url,
-            message_id=message.pk,
-        ))
+        quotes.append(
+            Quote(
+                text=_excerpt(message.body or message.title),
+                author=(author.display_name or author.handle or "someone") if author is not None else "someone",
+                channel=str(message.channel or message.source),
+                url=message.url,
+                message_id=message.pk,
+            )
+        )
         if len(quotes) == MAX_QUOTES:
             break
     return quotes
@@ -74,13 +80,17 @@ def _threads(rows: list[ThemeMessage]) -> list[dict[str, str]]:
         message = row.message
         key = (message.source_id, message.thread_external_id or message.external_id)
         if key not in threads:
-            threads[key] = {"title": _excerpt(message.title or message.body, 120), "url": message.url,
-                            "channel": str(message.channel or message.source)}
+            threads[key] = {
+                "title": _excerpt(message.title or message.body, 120),
+                "url": message.url,
+                "channel": str(message.channel or message.source),
+            }
     return list(threads.values())
 
 
-def theme_facts_for_week(*, week_start: dt.date, department: Any = None, theme_ids: Iterable[int] | None = None
-                         ) -> list[ThemeFacts]:
+def theme_facts_for_week(
+    *, week_start: dt.date, department: Any = None, theme_ids: Iterable[int] | None = None
+) -> list[ThemeFacts]:
     """Facts for every live theme with feedback in the week (or addressed in it), routed to ``department``.
 
     ``department=None`` is the company-wide report: every theme, routed or not.
@@ -92,10 +102,9 @@ def theme_facts_for_week(*, week_start: dt.date, department: Any = None, theme_i
         themes = themes.filter(department=department)
     if theme_ids is not None:
         themes = themes.filter(pk__in=list(theme_ids))
-    rows = (
-        ThemeMessage.objects.filter(theme__in=themes, message__created_at__gte=previous, message__created_at__lt=end)
-        .select_related("message__channel", "message__source", "message__author__member__organization__account")
-    )
+    rows = ThemeMessage.objects.filter(
+        theme__in=themes, message__created_at__gte=previous, message__created_at__lt=end
+    ).select_related("message__channel", "message__source", "message__author__member__organization__account")
     this_week: dict[int, list[ThemeMessage]] = defaultdict(list)
     last_week: dict[int, list[ThemeMessage]] = defaultdict(list)
     for row in rows:
@@ -109,24 +118,26 @@ def theme_facts_for_week(*, week_start: dt.date, department: Any = None, theme_i
         if not stats.people and theme.pk not in addressed:
             continue  # only staff or bots spoke this week: nothing the community reported
         before = stats_for(last_week.get(theme.pk, []), now=end)
-        facts.append(ThemeFacts(
-            theme_id=theme.pk,
-            title=theme.title,
-            summary=theme.summary,
-            key_phrases=list(theme.key_phrases or []),
-            message_count=stats.messages,
-            people_count=stats.people,
-            people_last_week=before.people,
-            customers=_customers(current),
-            channels=stats.channel_names,
-            score=theme.score,
-            note=theme.why_now,
-            quotes=_quotes(current),
-            threads=_threads(current),
-            issue_url=theme.issue_url,
-            addressed_in=theme.addressed_release if theme.pk in addressed else "",
-            is_new=bool(theme.first_seen and theme.first_seen >= start),
-        ))
+        facts.append(
+            ThemeFacts(
+                theme_id=theme.pk,
+                title=theme.title,
+                summary=theme.summary,
+                key_phrases=list(theme.key_phrases or []),
+                message_count=stats.messages,
+                people_count=stats.people,
+                people_last_week=before.people,
+                customers=_customers(current),
+                channels=stats.channel_names,
+                score=theme.score,
+                note=theme.why_now,
+                quotes=_quotes(current),
+                threads=_threads(current),
+                issue_url=theme.issue_url,
+                addressed_in=theme.addressed_release if theme.pk in addressed else "",
+                is_new=bool(theme.first_seen and theme.first_seen >= start),
+            )
+        )
     return facts
 
 
@@ -134,5 +145,7 @@ def departments_with_themes() -> list[Any]:
     """Departments that have live themes routed to them."""
     from townsquare.people.models import Team
 
-    live = Q(feedback_themes__isnull=False) & ~Q(feedback_themes__status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+    live = Q(feedback_themes__isnull=False) & ~Q(
+        feedback_themes__status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]
+    )
     return list(Team.objects.filter(live).distinct().order_by("name"))

@@ -19,24 +19,39 @@ class Report(models.Model):
         PUBLISHED = "published", "Published"
 
     week_start = models.DateField(help_text="Monday of the ISO week, in the company time zone.")
-    department = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="reports",
-                                   help_text="Empty: the company-wide report.")
+    department = models.ForeignKey(
+        "people.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        help_text="Empty: the company-wide report.",
+    )
     revision = models.PositiveIntegerField(default=1)
-    supersedes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by")
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     intro = models.TextField(blank=True, help_text="The curators' opening note.")
     correction_note = models.TextField(blank=True, help_text="What a revision corrects.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-week_start", "department__name", "-revision"]
         constraints = [
             models.UniqueConstraint(fields=["week_start", "department", "revision"], name="report_unique_revision"),
-            models.UniqueConstraint(fields=["week_start", "revision"], condition=models.Q(department__isnull=True),
-                                    name="report_unique_revision_all"),
+            models.UniqueConstraint(
+                fields=["week_start", "revision"],
+                condition=models.Q(department__isnull=True),
+                name="report_unique_revision_all",
+            ),
         ]
         indexes = [
             # Serves the archive (newest weeks first, per department) and the Atom feeds.
@@ -44,7 +59,9 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.department_name} · week of {self.week_start:%Y-%m-%d}" + (f" (rev. {self.revision})" if self.revision > 1 else "")
+        return f"{self.department_name} · week of {self.week_start:%Y-%m-%d}" + (
+            f" (rev. {self.revision})" if self.revision > 1 else ""
+        )
 
     def get_absolute_url(self) -> str:
         return reverse("reports:report", args=[self.pk])
@@ -90,7 +107,9 @@ class ReportItem(models.Model):
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField()
-    theme_id = models.BigIntegerField(null=True, blank=True, help_text="The live theme, if it still exists (no FK: themes may be merged or deleted).")
+    theme_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The live theme, if it still exists (no FK: themes may be merged or deleted)."
+    )
     title = models.CharField(max_length=300)
     summary = models.TextField(blank=True)
     key_phrases = models.JSONField(default=list, blank=True)
@@ -134,17 +153,32 @@ class ReportItem(models.Model):
 class Subscription(models.Model):
     """Who receives a department's report by email: a person, or a whole team."""
 
-    department = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="report_subscriptions",
-                                   help_text="Empty: the company-wide report.")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="report_subscriptions")
-    team = models.ForeignKey("people.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                             help_text="Every member of this team receives it.")
+    department = models.ForeignKey(
+        "people.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+        help_text="Empty: the company-wide report.",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    team = models.ForeignKey(
+        "people.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Every member of this team receives it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(user__isnull=False) ^ models.Q(team__isnull=False),
-                                   name="subscription_user_xor_team"),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) ^ models.Q(team__isnull=False), name="subscription_user_xor_team"
+            ),
             models.UniqueConstraint(fields=["department", "user"], name="subscription_unique_user"),
             models.UniqueConstraint(fields=["department", "team"], name="subscription_unique_team"),
         ]
@@ -163,3 +197,6 @@ class Unsubscribe(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["department", "user"], name="unsubscribe_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} unsubscribed from {self.department or 'all departments'}"

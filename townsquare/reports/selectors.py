@@ -36,7 +36,9 @@ def themes_to_add(*, report: Report, limit: int = 50) -> list[Any]:
     from townsquare.feedback.models import Theme
 
     present = report.items.exclude(theme_id__isnull=True).values_list("theme_id", flat=True)
-    themes = Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(pk__in=list(present))
+    themes = Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]).exclude(
+        pk__in=list(present)
+    )
     if report.department_id:
         themes = themes.filter(department=report.department)
     return list(themes.order_by("-score", "-id")[:limit])
@@ -45,7 +47,9 @@ def themes_to_add(*, report: Report, limit: int = 50) -> list[Any]:
 def previous_published(*, report: Report) -> Report | None:
     """Last week's (or the latest earlier) published report of the same department, newest revision."""
     return (
-        Report.objects.filter(department=report.department, status=Report.Status.PUBLISHED, week_start__lt=report.week_start)
+        Report.objects.filter(
+            department=report.department, status=Report.Status.PUBLISHED, week_start__lt=report.week_start
+        )
         .order_by("-week_start", "-revision")
         .first()
     )
@@ -75,7 +79,13 @@ def report_changes(*, report: Report, previous: Report | None) -> list[Change]:
         if old is None:
             changes.append(Change("new", item.title, item.people_count, 0, item))
         else:
-            kind = "up" if item.people_count > old.people_count else "down" if item.people_count < old.people_count else "same"
+            kind = (
+                "up"
+                if item.people_count > old.people_count
+                else "down"
+                if item.people_count < old.people_count
+                else "same"
+            )
             changes.append(Change(kind, item.title, item.people_count, old.people_count, item))
     changes += [Change("gone", old.title, 0, old.people_count, None) for old in before.values()]
     return changes

@@ -114,16 +114,13 @@ def _item_fields(facts: ThemeFacts) -> dict[str, Any]:
 
 
 def _latest(week_start: dt.date, department: Any) -> Report | None:
-    return (
-        Report.objects.filter(week_start=week_start, department=department)
-        .order_by("-revision")
-        .first()
-    )
+    return Report.objects.filter(week_start=week_start, department=department).order_by("-revision").first()
 
 
 @transaction.atomic
-def report_build_draft(*, week_start: dt.date, department: Any, facts: Iterable[ThemeFacts], by: Any = None,
-                       rebuild: bool = False) -> Report:
+def report_build_draft(
+    *, week_start: dt.date, department: Any, facts: Iterable[ThemeFacts], by: Any = None, rebuild: bool = False
+) -> Report:
     """The draft for a week and department: its top themes by score (at most ``DRAFT_THEMES``).
 
     An existing draft is kept as the curators left it unless ``rebuild``; a week
@@ -139,8 +136,9 @@ def report_build_draft(*, week_start: dt.date, department: Any, facts: Iterable[
         )
     if existing is not None and not rebuild:
         return existing
-    report = existing or Report.objects.create(week_start=week_start, department=department,
-                                               created_by=by if getattr(by, "pk", None) else None)
+    report = existing or Report.objects.create(
+        week_start=week_start, department=department, created_by=by if getattr(by, "pk", None) else None
+    )
     report.items.all().delete()
     ranked = sorted(facts, key=lambda f: (-f.score, f.title))[:DRAFT_THEMES]
     ReportItem.objects.bulk_create(
@@ -209,8 +207,12 @@ def report_revise(*, report: Report, by: Any, correction_note: str) -> Report:
     if not correction_note.strip():
         raise TownsquareError("say what the correction changes", record="correction_note")
     revision = Report.objects.create(
-        week_start=report.week_start, department=report.department, revision=report.revision + 1,
-        supersedes=report, intro=report.intro, correction_note=correction_note.strip(),
+        week_start=report.week_start,
+        department=report.department,
+        revision=report.revision + 1,
+        supersedes=report,
+        intro=report.intro,
+        correction_note=correction_note.strip(),
         created_by=by if getattr(by, "pk", None) else None,
     )
     items = list(report.items.all())
@@ -227,11 +229,15 @@ def report_recipients(*, report: Report) -> list[str]:
     department_filter = Q(department=report.department) if report.department_id else Q(department__isnull=True)
     subs = Subscription.objects.filter(department_filter)
     opted_out = Unsubscribe.objects.filter(department_filter).values("user_id")
-    users = User.objects.filter(
-        Q(pk__in=subs.filter(user__isnull=False).values("user_id"))
-        | Q(team_memberships__team__in=subs.filter(team__isnull=False).values("team_id")),
-        is_active=True,
-    ).exclude(pk__in=opted_out).exclude(email="")
+    users = (
+        User.objects.filter(
+            Q(pk__in=subs.filter(user__isnull=False).values("user_id"))
+            | Q(team_memberships__team__in=subs.filter(team__isnull=False).values("team_id")),
+            is_active=True,
+        )
+        .exclude(pk__in=opted_out)
+        .exclude(email="")
+    )
     return sorted({email.lower() for email in users.values_list("email", flat=True)})
 
 
@@ -262,8 +268,10 @@ def _message_context(report: Report, items: Sequence[ReportItem]) -> dict[str, A
                 "note": item.note,
                 "channels": ", ".join(item.channels),
                 "link": Trusted(absolute(item.get_absolute_url())),
-                "quotes": [{"text": q.get("text", ""), "author": q.get("author", ""), "channel": q.get("channel", "")}
-                           for q in item.quotes[:2]],
+                "quotes": [
+                    {"text": q.get("text", ""), "author": q.get("author", ""), "channel": q.get("channel", "")}
+                    for q in item.quotes[:2]
+                ],
             }
             for item in items
         ],
@@ -278,7 +286,9 @@ def report_subject(report: Report) -> str:
 def report_email(*, report: Report, items: Sequence[ReportItem], unsubscribe_url: str) -> tuple[str, str]:
     """(text, html) bodies of the report email."""
     context = {**_message_context(report, items), "unsubscribe": Trusted(unsubscribe_url)}
-    return render_message("reports/email/report", context, "text"), render_message("reports/email/report", context, "html")
+    return render_message("reports/email/report", context, "text"), render_message(
+        "reports/email/report", context, "html"
+    )
 
 
 def report_chat(*, report: Report, items: Sequence[ReportItem]) -> str:
@@ -308,11 +318,16 @@ def report_publish(*, report: Report, by: Any) -> PublishOutcome:
     for email in report_recipients(report=report):
         unsubscribe = absolute(reverse("reports:unsubscribe", args=[unsubscribe_token(report=report, email=email)]))
         text_body, html_body = report_email(report=report, items=items, unsubscribe_url=unsubscribe)
-        created += notification_enqueue(event_key=event_key, title=subject, body=text_body, body_html=html_body,
-                                        emails=[email], link=link)
+        created += notification_enqueue(
+            event_key=event_key, title=subject, body=text_body, body_html=html_body, emails=[email], link=link
+        )
     created += notification_enqueue(
-        event_key=event_key, title=subject, body=report_chat(report=report, items=items),
-        body_format=Notification.Format.MARKDOWN, purpose=Purpose.REPORTS, link=link,
+        event_key=event_key,
+        title=subject,
+        body=report_chat(report=report, items=items),
+        body_format=Notification.Format.MARKDOWN,
+        purpose=Purpose.REPORTS,
+        link=link,
     )
     logger.info("report %s: published, %d notifications recorded", report.pk, len(created))
     return PublishOutcome(report=report, sent_now=True, notifications=created)
@@ -364,7 +379,9 @@ def reports_build_week(*, week_start: dt.date, by: Any = None, rebuild: bool = F
         if latest is not None and latest.is_published:
             continue
         facts = theme_facts_for_week(week_start=week_start, department=department)
-        drafts.append(report_build_draft(week_start=week_start, department=department, facts=facts, by=by, rebuild=rebuild))
+        drafts.append(
+            report_build_draft(week_start=week_start, department=department, facts=facts, by=by, rebuild=rebuild)
+        )
     logger.info("week %s: %d report drafts ready", iso_week_label(week_start), len(drafts))
     return drafts
 
@@ -380,6 +397,15 @@ def report_add_theme(*, report: Report, theme_id: int) -> ReportItem:
         theme = Theme.objects.filter(pk=theme_id).first()
         if theme is None or not theme.is_live:
             raise TownsquareError("no such live theme", record=f"theme {theme_id}")
-        found = [ThemeFacts(theme_id=theme.pk, title=theme.title, summary=theme.summary, score=theme.score,
-                            note=theme.why_now, issue_url=theme.issue_url, key_phrases=list(theme.key_phrases or []))]
+        found = [
+            ThemeFacts(
+                theme_id=theme.pk,
+                title=theme.title,
+                summary=theme.summary,
+                score=theme.score,
+                note=theme.why_now,
+                issue_url=theme.issue_url,
+                key_phrases=list(theme.key_phrases or []),
+            )
+        ]
     return report_item_add(report=report, facts=found[0])

@@ -15,12 +15,13 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
-from townsquare.core.feeds import feed_token, feed_view
 from townsquare.core.errors import TownsquareError
+from townsquare.core.feeds import feed_token, feed_view
 from townsquare.core.weeks import iso_week_label, last_complete_week, parse_week
 from townsquare.people.models import Team
 from townsquare.reports import selectors, services
 from townsquare.reports.models import Report, ReportItem, Subscription
+
 
 def report_get_for_user(request: HttpRequest, pk: int) -> Report:
     try:
@@ -43,7 +44,9 @@ def archive(request: HttpRequest) -> HttpResponse:
     rows = selectors.report_archive(user=request.user, department=department, query=query)
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
     context = {
-        "page": page, "department": department, "query": query,
+        "page": page,
+        "department": department,
+        "query": query,
         "departments": Team.objects.exclude(kind=Team.Kind.DEVREL).order_by("name"),
         "build_weeks": _recent_weeks(),
     }
@@ -66,7 +69,9 @@ def build_week(request: HttpRequest) -> HttpResponse:
         return redirect("reports:index")
     drafts = services.reports_build_week(week_start=week, by=request.user)
     if drafts:
-        messages.success(request, f"{len(drafts)} draft{'s' if len(drafts) != 1 else ''} ready for {iso_week_label(week)}.")
+        messages.success(
+            request, f"{len(drafts)} draft{'s' if len(drafts) != 1 else ''} ready for {iso_week_label(week)}."
+        )
     else:
         messages.info(request, f"Every report for {iso_week_label(week)} is already published.")
     return redirect("reports:index")
@@ -123,8 +128,11 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("reports:edit", pk=report.pk)
     items = list(report.items.order_by("position"))
-    return render(request, "reports/edit.html", {"report": report, "items": items,
-                                                 "candidates": selectors.themes_to_add(report=report)})
+    return render(
+        request,
+        "reports/edit.html",
+        {"report": report, "items": items, "candidates": selectors.themes_to_add(report=report)},
+    )
 
 
 def _apply_edit(request: HttpRequest, report: Report) -> None:
@@ -177,8 +185,9 @@ def draft_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def report_revise(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_get_for_user(request, pk)
     try:
-        revision = services.report_revise(report=report, by=request.user,
-                                          correction_note=request.POST.get("correction_note", ""))
+        revision = services.report_revise(
+            report=report, by=request.user, correction_note=request.POST.get("correction_note", "")
+        )
     except TownsquareError as exc:
         messages.error(request, str(exc))
         return redirect(report.get_absolute_url())
@@ -198,16 +207,31 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
             if team not in lead_of and not roles.has_role(request.user, roles.LEADS):
                 messages.error(request, f"Only a lead of {team.name} can subscribe the whole team.")
                 return redirect("reports:subscriptions")
-        services.subscription_toggle(user=request.user, department=department, team=team,
-                                     subscribe=request.POST.get("subscribe") == "1")
+        services.subscription_toggle(
+            user=request.user, department=department, team=team, subscribe=request.POST.get("subscribe") == "1"
+        )
         messages.success(request, "Subscriptions updated.")
         return redirect("reports:subscriptions")
     mine = set(Subscription.objects.filter(user=request.user).values_list("department_id", flat=True))
     team_subs = set(Subscription.objects.filter(team__in=lead_of).values_list("team_id", "department_id"))
-    rows = [{"department": d, "key": d.pk, "subscribed": d.pk in mine,
-             "teams": [{"team": t, "subscribed": (t.pk, d.pk) in team_subs} for t in lead_of]} for d in departments]
-    rows.insert(0, {"department": None, "key": "all", "subscribed": None in mine,
-                    "teams": [{"team": t, "subscribed": (t.pk, None) in team_subs} for t in lead_of]})
+    rows = [
+        {
+            "department": d,
+            "key": d.pk,
+            "subscribed": d.pk in mine,
+            "teams": [{"team": t, "subscribed": (t.pk, d.pk) in team_subs} for t in lead_of],
+        }
+        for d in departments
+    ]
+    rows.insert(
+        0,
+        {
+            "department": None,
+            "key": "all",
+            "subscribed": None in mine,
+            "teams": [{"team": t, "subscribed": (t.pk, None) in team_subs} for t in lead_of],
+        },
+    )
     return render(request, "reports/subscriptions.html", {"rows": rows, "feed_token": feed_token(request.user)})
 
 
@@ -218,8 +242,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             department, email = services.unsubscribe_with_token(token=token)
         except TownsquareError as exc:
             return render(request, "reports/unsubscribe.html", {"error": str(exc)}, status=400)
-        return render(request, "reports/unsubscribe.html", {"done": True, "email": email,
-                                                            "department": department.name if department else "All departments"})
+        return render(
+            request,
+            "reports/unsubscribe.html",
+            {"done": True, "email": email, "department": department.name if department else "All departments"},
+        )
     return render(request, "reports/unsubscribe.html", {"token": token})
 
 

@@ -17,8 +17,20 @@ from townsquare.sources.models import Message, Source, SyncRun
 class RunOutput(serializers.ModelSerializer):
     class Meta:
         model = SyncRun
-        fields = ["id", "source", "status", "started_at", "finished_at", "new", "updated", "unchanged", "rejected",
-                  "error", "progress_done", "progress_total"]
+        fields = [
+            "id",
+            "source",
+            "status",
+            "started_at",
+            "finished_at",
+            "new",
+            "updated",
+            "unchanged",
+            "rejected",
+            "error",
+            "progress_done",
+            "progress_total",
+        ]
 
 
 class SourceOutput(serializers.ModelSerializer):
@@ -40,14 +52,34 @@ class MessageOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "source", "channel", "external_id", "kind", "author", "created_at", "updated_at", "title", "body",
-                  "url", "thread_external_id", "parent_external_id", "language", "version"]
+        fields = [
+            "id",
+            "source",
+            "channel",
+            "external_id",
+            "kind",
+            "author",
+            "created_at",
+            "updated_at",
+            "title",
+            "body",
+            "url",
+            "thread_external_id",
+            "parent_external_id",
+            "language",
+            "version",
+        ]
 
     def get_author(self, obj: Message) -> dict[str, Any] | None:
         if obj.author is None:
             return None
-        return {"identity": obj.author_id, "member": obj.author.member_id, "realm": obj.author.realm,
-                "handle": obj.author.handle, "display_name": obj.author.display_name}
+        return {
+            "identity": obj.author_id,
+            "member": obj.author.member_id,
+            "realm": obj.author.realm,
+            "handle": obj.author.handle,
+            "display_name": obj.author.display_name,
+        }
 
 
 class _Base:
@@ -99,9 +131,13 @@ class MessageList(_Base, generics.ListAPIView):
         since = parse_datetime(params["since"]) if params.get("since") else None
         if params.get("since") and since is None:
             raise ValidationError({"since": "expected an ISO 8601 date-time"})
-        return selectors.messages_filtered(q=params.get("q", ""), source=source, kind=params.get("kind", ""),
-                                           channel_id=_int(params["channel"], "channel") if params.get("channel") else None,
-                                           since=since)
+        return selectors.messages_filtered(
+            q=params.get("q", ""),
+            source=source,
+            kind=params.get("kind", ""),
+            channel_id=_int(params["channel"], "channel") if params.get("channel") else None,
+            since=since,
+        )
 
 
 def _int(value: str, name: str) -> int:

@@ -40,15 +40,30 @@ ACME_SAMPLE = DEMO_DATA / "acme" / "community.txt"
 
 DEMO_SOURCES = [
     # (name, kind, path under demo_data, config)
-    ("Houston DataVis Slack (demo)", "slack_export", "slack/houstondatavis-slack-export-2016-07-31.zip",
-     {"workspace_url": "https://houstondatavis.slack.com"}),
+    (
+        "Houston DataVis Slack (demo)",
+        "slack_export",
+        "slack/houstondatavis-slack-export-2016-07-31.zip",
+        {"workspace_url": "https://houstondatavis.slack.com"},
+    ),
     ("PyScript Discord (demo)", "discord_export", "discord-html", {}),
     ("Infrahub Discord forum (demo)", "discord_export", "discord-api/data.zip", {}),
-    ("Ubuntu IRC #ubuntu (demo)", "irc_log", "irc-ubuntu",
-     {"channel": "#ubuntu", "network": "libera.chat",
-      "url_template": "https://irclogs.ubuntu.com/{year}/{month}/{day}/%23{channel}.txt"}),
-    ("Data Science Meta Stack Exchange (demo)", "stackexchange_dump", "stackexchange/datascience.meta.stackexchange.com",
-     {"site": "datascience.meta.stackexchange.com"}),
+    (
+        "Ubuntu IRC #ubuntu (demo)",
+        "irc_log",
+        "irc-ubuntu",
+        {
+            "channel": "#ubuntu",
+            "network": "libera.chat",
+            "url_template": "https://irclogs.ubuntu.com/{year}/{month}/{day}/%23{channel}.txt",
+        },
+    ),
+    (
+        "Data Science Meta Stack Exchange (demo)",
+        "stackexchange_dump",
+        "stackexchange/datascience.meta.stackexchange.com",
+        {"site": "datascience.meta.stackexchange.com"},
+    ),
 ]
 
 ACME_FORUM = "https://community.acme-cloud.dev"
@@ -58,8 +73,12 @@ ACME_CATEGORIES = {"Announcements": 4, "Help": 5, "Feature requests": 6, "Show a
 ACME_SOURCES = [
     # (name, kind, the channel in community.txt, config)
     ("Acme Cloud GitHub issues (demo)", "github_archive", "github", {}),
-    ("Acme Cloud community forum (demo)", "discourse_archive", "discourse",
-     {"url": ACME_FORUM, "categories": {str(v): k for k, v in ACME_CATEGORIES.items()}}),
+    (
+        "Acme Cloud community forum (demo)",
+        "discourse_archive",
+        "discourse",
+        {"url": ACME_FORUM, "categories": {str(v): k for k, v in ACME_CATEGORIES.items()}},
+    ),
     ("Acme Cloud Slack (demo)", "slack_export", "slack", {"workspace_url": "https://acme-community.slack.com"}),
     ("Acme Cloud Q&A (demo)", "stackexchange_dump", "stackexchange", {"site": ACME_QA_SITE}),
 ]
@@ -91,8 +110,11 @@ def _demo_source(name: str, kind: str, config: dict[str, Any]) -> Source | None:
 def acme_demo_load() -> dict[str, int]:
     """Import the Acme Cloud sample, dated back from the first load; then merge the same people across channels."""
     anchor = acme_anchor()
-    todo = [(s, channel) for name, kind, channel, config in ACME_SOURCES
-            if (s := _demo_source(name, kind, {**config, "demo_anchor": anchor.isoformat()})) is not None]
+    todo = [
+        (s, channel)
+        for name, kind, channel, config in ACME_SOURCES
+        if (s := _demo_source(name, kind, {**config, "demo_anchor": anchor.isoformat()})) is not None
+    ]
     result = {name: 0 for name, *_ in ACME_SOURCES}
     if todo:
         sample = acme_sample()
@@ -112,7 +134,7 @@ def acme_anchor() -> dt.date:
     for config in Source.objects.filter(name__in=[name for name, *_ in ACME_SOURCES]).values_list("config", flat=True):
         if (config or {}).get("demo_anchor"):
             return dt.date.fromisoformat(config["demo_anchor"])
-    return timezone.now().astimezone(dt.timezone.utc).date()
+    return timezone.now().astimezone(dt.UTC).date()
 
 
 def acme_merge_same_people() -> int:
@@ -161,7 +183,7 @@ class Post:
     def at(self, anchor: dt.date) -> dt.datetime:
         hour, minute = (int(part) for part in self.time.split(":"))
         day = anchor - dt.timedelta(days=self.days)
-        return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.timezone.utc)
+        return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -203,7 +225,9 @@ def acme_sample(path: Path = ACME_SAMPLE) -> Sample:
         elif (match := _POST.match(line)) is not None:
             if match.group(3) not in people:
                 raise ValueError(f"{path.name}:{number}: unknown person {match.group(3)!r}")
-            threads[-1].posts.append(Post(int(match.group(1)), match.group(2), match.group(3), "", bool(match.group(4))))
+            threads[-1].posts.append(
+                Post(int(match.group(1)), match.group(2), match.group(3), "", bool(match.group(4)))
+            )
         elif threads and threads[-1].posts:
             post = threads[-1].posts[-1]
             post.text = f"{post.text}\n{line}" if post.text else line
@@ -227,8 +251,14 @@ def acme_github(sample: Sample, anchor: dt.date, root: Path) -> Path:
 
     def user(handle: str) -> dict[str, Any]:
         person = sample.people[handle]
-        return {"login": handle, "id": 7_100_000 + person.index, "type": "User", "site_admin": False,
-                "html_url": f"https://github.com/{handle}", "name": person.name}
+        return {
+            "login": handle,
+            "id": 7_100_000 + person.index,
+            "type": "User",
+            "site_admin": False,
+            "html_url": f"https://github.com/{handle}",
+            "name": person.name,
+        }
 
     comment_id = 2_400_000_000
     for thread in sample.of("github"):
@@ -238,27 +268,45 @@ def acme_github(sample: Sample, anchor: dt.date, root: Path) -> Path:
         events = []
         for post in comments:
             comment_id += 1
-            events.append({
-                "event": "commented", "id": comment_id, "actor": user(post.handle), "user": user(post.handle),
-                "created_at": _iso(post.at(anchor)), "updated_at": _iso(post.at(anchor)), "body": post.text,
-                "html_url": f"{html_url}#issuecomment-{comment_id}",
-                "url": f"https://api.github.com/repos/{repo}/issues/comments/{comment_id}",
-                "author_association": "MEMBER" if sample.people[post.handle].email.endswith("@example.com") else "NONE",
-            })
+            events.append(
+                {
+                    "event": "commented",
+                    "id": comment_id,
+                    "actor": user(post.handle),
+                    "user": user(post.handle),
+                    "created_at": _iso(post.at(anchor)),
+                    "updated_at": _iso(post.at(anchor)),
+                    "body": post.text,
+                    "html_url": f"{html_url}#issuecomment-{comment_id}",
+                    "url": f"https://api.github.com/repos/{repo}/issues/comments/{comment_id}",
+                    "author_association": "MEMBER"
+                    if sample.people[post.handle].email.endswith("@example.com")
+                    else "NONE",
+                }
+            )
         last = thread.posts[-1].at(anchor)
         issue = {
-            "id": 1_900_000_000 + int(number), "number": int(number), "title": thread.title, "body": opening.text,
-            "user": user(opening.handle), "state": "open", "labels": [], "comments": len(comments),
+            "id": 1_900_000_000 + int(number),
+            "number": int(number),
+            "title": thread.title,
+            "body": opening.text,
+            "user": user(opening.handle),
+            "state": "open",
+            "labels": [],
+            "comments": len(comments),
             "url": f"https://api.github.com/repos/{repo}/issues/{number}",
-            "repository_url": f"https://api.github.com/repos/{repo}", "html_url": html_url,
-            "created_at": _iso(opening.at(anchor)), "updated_at": _iso(last), "closed_at": None,
+            "repository_url": f"https://api.github.com/repos/{repo}",
+            "html_url": html_url,
+            "created_at": _iso(opening.at(anchor)),
+            "updated_at": _iso(last),
+            "closed_at": None,
             "author_association": "NONE",
         }
         target = root / "issues" / f"{number}.json"
         if target.exists():
             raise ValueError(f"two Acme GitHub issues are numbered {number}")
         _write_json(target, {"type": "issue", "issue": issue, "events": events})
-    _write_json(root / "state.json", {"last_updated": _iso(dt.datetime.combine(anchor, dt.time(), dt.timezone.utc))})
+    _write_json(root / "state.json", {"last_updated": _iso(dt.datetime.combine(anchor, dt.time(), dt.UTC))})
     return root
 
 
@@ -272,18 +320,38 @@ def acme_discourse(sample: Sample, anchor: dt.date, root: Path) -> Path:
             post_id += 1
             person = sample.people[post.handle]
             moment = _iso(post.at(anchor))
-            posts.append({
-                "id": post_id, "name": person.name, "username": post.handle, "user_id": 100 + person.index,
-                "created_at": moment, "updated_at": moment, "cooked": markdown_to_html(post.text),
-                "post_number": position, "post_type": 1, "reply_to_post_number": None, "topic_id": topic_id,
-                "topic_slug": slug, "moderator": person.email.endswith("@example.com"),
-            })
-        _write_json(root / "t" / f"{slug}.{topic_id}.json", {
-            "id": topic_id, "title": thread.title, "fancy_title": thread.title, "slug": slug,
-            "category_id": ACME_CATEGORIES[thread.where], "posts_count": len(posts),
-            "created_at": posts[0]["created_at"], "last_posted_at": posts[-1]["created_at"], "archetype": "regular",
-            "post_stream": {"posts": posts, "stream": [p["id"] for p in posts]},
-        })
+            posts.append(
+                {
+                    "id": post_id,
+                    "name": person.name,
+                    "username": post.handle,
+                    "user_id": 100 + person.index,
+                    "created_at": moment,
+                    "updated_at": moment,
+                    "cooked": markdown_to_html(post.text),
+                    "post_number": position,
+                    "post_type": 1,
+                    "reply_to_post_number": None,
+                    "topic_id": topic_id,
+                    "topic_slug": slug,
+                    "moderator": person.email.endswith("@example.com"),
+                }
+            )
+        _write_json(
+            root / "t" / f"{slug}.{topic_id}.json",
+            {
+                "id": topic_id,
+                "title": thread.title,
+                "fancy_title": thread.title,
+                "slug": slug,
+                "category_id": ACME_CATEGORIES[thread.where],
+                "posts_count": len(posts),
+                "created_at": posts[0]["created_at"],
+                "last_posted_at": posts[-1]["created_at"],
+                "archetype": "regular",
+                "post_stream": {"posts": posts, "stream": [p["id"] for p in posts]},
+            },
+        )
     return root / "t"
 
 
@@ -307,26 +375,55 @@ def acme_slack(sample: Sample, anchor: dt.date, root: Path) -> Path:
             counter += 1
             moment = post.at(anchor)
             ts = f"{int(moment.timestamp())}.{counter:06d}"
-            message: dict[str, Any] = {"type": "message", "user": user_id(post.handle), "text": _slack_text(post.text),
-                                       "ts": ts, "team": ACME_SLACK_TEAM}
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": user_id(post.handle),
+                "text": _slack_text(post.text),
+                "ts": ts,
+                "team": ACME_SLACK_TEAM,
+            }
             if not flat and len(thread.posts) > 1:
                 if position == 0:
                     parent_ts = ts
-                    message.update(thread_ts=ts, reply_count=len(thread.posts) - 1,
-                                   replies=[{"user": user_id(p.handle)} for p in thread.posts[1:]])
+                    message.update(
+                        thread_ts=ts,
+                        reply_count=len(thread.posts) - 1,
+                        replies=[{"user": user_id(p.handle)} for p in thread.posts[1:]],
+                    )
                 else:
                     message.update(thread_ts=parent_ts, parent_user_id=user_id(thread.posts[0].handle))
             days.setdefault((channel.lstrip("#"), moment.date().isoformat()), []).append(message)
-    users = [{
-        "id": user_id(p.handle), "team_id": ACME_SLACK_TEAM, "name": p.handle, "real_name": p.name, "deleted": False,
-        "is_bot": p.is_bot, "profile": {"real_name": p.name, "display_name": p.handle,
-                                        **({"email": p.email} if not p.is_bot else {"bot_id": f"B07ACME{p.index:03d}"})},
-    } for p in sample.people.values()]
+    users = [
+        {
+            "id": user_id(p.handle),
+            "team_id": ACME_SLACK_TEAM,
+            "name": p.handle,
+            "real_name": p.name,
+            "deleted": False,
+            "is_bot": p.is_bot,
+            "profile": {
+                "real_name": p.name,
+                "display_name": p.handle,
+                **({"email": p.email} if not p.is_bot else {"bot_id": f"B07ACME{p.index:03d}"}),
+            },
+        }
+        for p in sample.people.values()
+    ]
     names = sorted({channel for channel, _ in days})
-    channels = [{"id": f"C07ACME{i:03d}", "name": name, "created": 1_700_000_000, "creator": user_id("dana-okafor"),
-                 "is_archived": False, "is_general": name == "general", "members": [u["id"] for u in users],
-                 "topic": {"value": "", "creator": "", "last_set": 0}, "purpose": {"value": "", "creator": "", "last_set": 0}}
-                for i, name in enumerate(names, start=1)]
+    channels = [
+        {
+            "id": f"C07ACME{i:03d}",
+            "name": name,
+            "created": 1_700_000_000,
+            "creator": user_id("dana-okafor"),
+            "is_archived": False,
+            "is_general": name == "general",
+            "members": [u["id"] for u in users],
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+        }
+        for i, name in enumerate(names, start=1)
+    ]
     root.mkdir(parents=True, exist_ok=True)
     path = root / "acme-community-slack-export.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -355,31 +452,70 @@ def acme_stackexchange(sample: Sample, anchor: dt.date, root: Path) -> Path:
         post_id += 1
         question_id = post_id
         answers = [p for p in replies if not p.comment]
-        row = {"Id": str(question_id), "PostTypeId": "1", "CreationDate": moment(question), "Score": "3",
-               "Body": markdown_to_html(question.text), "OwnerUserId": uid(question.handle),
-               "LastActivityDate": moment(thread.posts[-1]), "Title": thread.title,
-               "Tags": "".join(f"<{tag}>" for tag in thread.where.split(";")), "AnswerCount": str(len(answers)),
-               "CommentCount": str(len(replies) - len(answers)), "ContentLicense": "CC BY-SA 4.0"}
+        row = {
+            "Id": str(question_id),
+            "PostTypeId": "1",
+            "CreationDate": moment(question),
+            "Score": "3",
+            "Body": markdown_to_html(question.text),
+            "OwnerUserId": uid(question.handle),
+            "LastActivityDate": moment(thread.posts[-1]),
+            "Title": thread.title,
+            "Tags": "".join(f"<{tag}>" for tag in thread.where.split(";")),
+            "AnswerCount": str(len(answers)),
+            "CommentCount": str(len(replies) - len(answers)),
+            "ContentLicense": "CC BY-SA 4.0",
+        }
         ET.SubElement(posts, "row", row)
         authors[question.handle] = moment(question)
         for reply in replies:
             authors.setdefault(reply.handle, moment(reply))
             if reply.comment:
                 comment_id += 1
-                ET.SubElement(comments, "row", {"Id": str(comment_id), "PostId": str(question_id), "Score": "0",
-                                                "Text": reply.text, "CreationDate": moment(reply),
-                                                "UserId": uid(reply.handle), "ContentLicense": "CC BY-SA 4.0"})
+                ET.SubElement(
+                    comments,
+                    "row",
+                    {
+                        "Id": str(comment_id),
+                        "PostId": str(question_id),
+                        "Score": "0",
+                        "Text": reply.text,
+                        "CreationDate": moment(reply),
+                        "UserId": uid(reply.handle),
+                        "ContentLicense": "CC BY-SA 4.0",
+                    },
+                )
             else:
                 post_id += 1
-                ET.SubElement(posts, "row", {"Id": str(post_id), "PostTypeId": "2", "ParentId": str(question_id),
-                                             "CreationDate": moment(reply), "Score": "2",
-                                             "Body": markdown_to_html(reply.text), "OwnerUserId": uid(reply.handle),
-                                             "LastActivityDate": moment(reply), "CommentCount": "0",
-                                             "ContentLicense": "CC BY-SA 4.0"})
+                ET.SubElement(
+                    posts,
+                    "row",
+                    {
+                        "Id": str(post_id),
+                        "PostTypeId": "2",
+                        "ParentId": str(question_id),
+                        "CreationDate": moment(reply),
+                        "Score": "2",
+                        "Body": markdown_to_html(reply.text),
+                        "OwnerUserId": uid(reply.handle),
+                        "LastActivityDate": moment(reply),
+                        "CommentCount": "0",
+                        "ContentLicense": "CC BY-SA 4.0",
+                    },
+                )
     users = ET.Element("users")
     for handle, first in sorted(authors.items(), key=lambda item: int(uid(item[0]))):
-        ET.SubElement(users, "row", {"Id": uid(handle), "Reputation": "101", "CreationDate": first,
-                                     "DisplayName": handle, "LastAccessDate": first})
+        ET.SubElement(
+            users,
+            "row",
+            {
+                "Id": uid(handle),
+                "Reputation": "101",
+                "CreationDate": first,
+                "DisplayName": handle,
+                "LastAccessDate": first,
+            },
+        )
     root.mkdir(parents=True, exist_ok=True)
     for name, element in (("Users.xml", users), ("Posts.xml", posts), ("Comments.xml", comments)):
         ET.ElementTree(element).write(root / name, encoding="utf-8", xml_declaration=True)
@@ -387,5 +523,8 @@ def acme_stackexchange(sample: Sample, anchor: dt.date, root: Path) -> Path:
 
 
 WRITERS: dict[str, Callable[[Sample, dt.date, Path], Path]] = {
-    "github": acme_github, "discourse": acme_discourse, "slack": acme_slack, "stackexchange": acme_stackexchange,
+    "github": acme_github,
+    "discourse": acme_discourse,
+    "slack": acme_slack,
+    "stackexchange": acme_stackexchange,
 }

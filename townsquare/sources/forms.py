@@ -15,18 +15,23 @@ class SourceForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=Source.Kind.choices)
     config = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}), required=False, initial="{}",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        required=False,
+        initial="{}",
         help_text='JSON settings, e.g. {"owner": "django", "repository": "django"} for GitHub, '
-                  '{"url": "https://forum.example.com"} for Discourse, {"path": "/data/export.zip"} for an archive. '
-                  'Every kind\'s settings are listed below the form; Slack, Gitter, Stack Exchange and groups.io take '
-                  'an "api_url" for a proxy, Slack Enterprise Grid or a self-hosted compatible server.',
+        '{"url": "https://forum.example.com"} for Discourse, {"path": "/data/export.zip"} for an archive. '
+        "Every kind's settings are listed below the form; Slack, Gitter, Stack Exchange and groups.io take "
+        'an "api_url" for a proxy, Slack Enterprise Grid or a self-hosted compatible server.',
     )
     secrets = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), required=False,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
         help_text='An API token, or JSON such as {"token": "...", "api_username": "..."}. Stored encrypted; '
-                  "leave blank to keep the stored one.",
+        "leave blank to keep the stored one.",
     )
-    schedule = forms.CharField(max_length=100, required=False, help_text="Cron expression, e.g. 0 * * * * for hourly; empty = manual.")
+    schedule = forms.CharField(
+        max_length=100, required=False, help_text="Cron expression, e.g. 0 * * * * for hourly; empty = manual."
+    )
     enabled = forms.BooleanField(required=False, initial=True)
 
     def clean_config(self) -> dict[str, Any]:
@@ -49,17 +54,28 @@ def kind_settings() -> list[dict[str, Any]]:
         settings = dict(getattr(connector, "settings_help", {}) or {})
         if connector.is_archive and "path" not in settings:
             settings = {"path": "the archive on this server (or upload it instead)", **settings}
-        rows.append({"kind": kind, "label": labels.get(kind, kind), "archive": connector.is_archive,
-                     "required": set(getattr(connector, "required", ())), "settings": settings,
-                     "secrets": getattr(connector, "secrets_help", "")})
+        rows.append(
+            {
+                "kind": kind,
+                "label": labels.get(kind, kind),
+                "archive": connector.is_archive,
+                "required": set(getattr(connector, "required", ())),
+                "settings": settings,
+                "secrets": getattr(connector, "secrets_help", ""),
+            }
+        )
     return rows
 
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=[])
-    name = forms.CharField(max_length=200, required=False, help_text="Source to import into; created if new. Defaults to the file name.")
-    archive = forms.FileField(help_text="Slack export zip, Discord export (HTML/JSON/zip), IRC log, GitHub issues archive, "
-                                        "Stack Exchange dump file, Pipermail .txt(.gz), Matrix JSON, Zulip .tar.gz ...")
+    name = forms.CharField(
+        max_length=200, required=False, help_text="Source to import into; created if new. Defaults to the file name."
+    )
+    archive = forms.FileField(
+        help_text="Slack export zip, Discord export (HTML/JSON/zip), IRC log, GitHub issues archive, "
+        "Stack Exchange dump file, Pipermail .txt(.gz), Matrix JSON, Zulip .tar.gz ..."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -38,7 +38,9 @@ class Source(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     config = models.JSONField(default=dict, blank=True, help_text="Non-secret settings: URLs, owner/repo, paths...")
     secrets = EncryptedTextField(blank=True, help_text="JSON object of secrets (API tokens), stored encrypted.")
-    schedule = models.CharField(max_length=100, blank=True, help_text="Cron expression for scheduled syncs; empty = manual.")
+    schedule = models.CharField(
+        max_length=100, blank=True, help_text="Cron expression for scheduled syncs; empty = manual."
+    )
     cursor = models.JSONField(default=dict, blank=True, help_text="Where the last sync stopped; a re-run resumes here.")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,10 +76,15 @@ class SyncRun(models.Model):
     cursor_before = models.JSONField(default=dict, blank=True)
     cursor_after = models.JSONField(default=dict, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last committed batch: a silent run is dead.")
-    progress_done = models.PositiveBigIntegerField(default=0, help_text="Connector-defined units (files, bytes, pages).")
+    progress_done = models.PositiveBigIntegerField(
+        default=0, help_text="Connector-defined units (files, bytes, pages)."
+    )
     progress_total = models.PositiveBigIntegerField(default=0)
-    upload = models.CharField(max_length=1000, blank=True,
-                              help_text="The uploaded archive (under DATA_DIR/uploads) this run reads; deleted once read whole.")
+    upload = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="The uploaded archive (under DATA_DIR/uploads) this run reads; deleted once read whole.",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -150,18 +157,26 @@ class Message(models.Model):
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     external_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    author = models.ForeignKey("people.Identity", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    author = models.ForeignKey(
+        "people.Identity", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(null=True, blank=True)
     title = models.CharField(max_length=500, blank=True)
     body = models.TextField(blank=True, help_text="Plain text.")
     body_html = models.TextField(blank=True, help_text="Sanitised HTML, where the channel has rich text.")
     url = models.URLField(max_length=1000, blank=True, help_text="Link back to the original.")
-    thread_external_id = models.CharField(max_length=255, blank=True, help_text="External id of the thread's first message.")
+    thread_external_id = models.CharField(
+        max_length=255, blank=True, help_text="External id of the thread's first message."
+    )
     parent_external_id = models.CharField(max_length=255, blank=True)
     language = models.CharField(max_length=12, blank=True)
-    content_hash = models.CharField(max_length=64, help_text="Hash of the normalised content: unchanged re-imports are skipped.")
-    version = models.PositiveIntegerField(default=1, help_text="Bumped when the content changes (embeddings key on it).")
+    content_hash = models.CharField(
+        max_length=64, help_text="Hash of the normalised content: unchanged re-imports are skipped."
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped when the content changes (embeddings key on it)."
+    )
     ingested_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -30,8 +30,14 @@ def sources_with_health() -> list[Source]:
     return rows
 
 
-def messages_filtered(*, q: str = "", source: Source | None = None, kind: str = "", channel_id: int | None = None,
-                      since: dt.datetime | None = None) -> QuerySet[Message]:
+def messages_filtered(
+    *,
+    q: str = "",
+    source: Source | None = None,
+    kind: str = "",
+    channel_id: int | None = None,
+    since: dt.datetime | None = None,
+) -> QuerySet[Message]:
     rows = Message.objects.select_related("source", "channel", "author").defer("body_html")
     if source is not None:
         rows = rows.filter(source=source)
@@ -47,5 +53,12 @@ def messages_filtered(*, q: str = "", source: Source | None = None, kind: str = 
 
 
 def run_summary(run: SyncRun) -> dict[str, Any]:
-    return {"id": run.pk, "status": run.status, "new": run.new, "updated": run.updated, "unchanged": run.unchanged,
-            "rejected": run.rejected, "percent": run.percent}
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "new": run.new,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "rejected": run.rejected,
+        "percent": run.percent,
+    }

@@ -120,10 +120,10 @@ def _normalise(record: MessageRecord) -> tuple[_Row, list[str]]:
     if created is None:
         raise ValueError("record has no timestamp")
     if timezone.is_naive(created):
-        created = created.replace(tzinfo=dt.timezone.utc)
+        created = created.replace(tzinfo=dt.UTC)
     updated = record.updated_at
     if updated is not None and timezone.is_naive(updated):
-        updated = updated.replace(tzinfo=dt.timezone.utc)
+        updated = updated.replace(tzinfo=dt.UTC)
     body = strip_control(record.body or "")
     if len(body) > MAX_BODY_CHARS:
         notes.append(f"body was {len(body):,} characters; kept the first {MAX_BODY_CHARS:,}")
@@ -150,11 +150,22 @@ def _normalise(record: MessageRecord) -> tuple[_Row, list[str]]:
         channel_key=_key(str(record.channel.external_id)) if record.channel else None,
         author_key=(_realm(record.author.realm), _key(str(record.author.external_id))) if record.author else None,
     )
-    content = "\x1f".join((
-        row.kind, row.created_at.isoformat(), row.updated_at.isoformat() if row.updated_at else "", row.title,
-        row.body, row.body_html, row.url, row.thread, row.parent, row.language, row.channel_key or "",
-        "\x1e".join(row.author_key) if row.author_key else "",
-    ))
+    content = "\x1f".join(
+        (
+            row.kind,
+            row.created_at.isoformat(),
+            row.updated_at.isoformat() if row.updated_at else "",
+            row.title,
+            row.body,
+            row.body_html,
+            row.url,
+            row.thread,
+            row.parent,
+            row.language,
+            row.channel_key or "",
+            "\x1e".join(row.author_key) if row.author_key else "",
+        )
+    )
     row.content_hash = hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
     return row, notes
 
@@ -193,16 +204,27 @@ class _Ingest:
         missing = [key for key in refs if key not in self.channel_ids]
         if not missing:
             return
-        for ext, pk in Channel.objects.filter(source=self.source, external_id__in=missing).values_list("external_id", "id"):
+        for ext, pk in Channel.objects.filter(source=self.source, external_id__in=missing).values_list(
+            "external_id", "id"
+        ):
             self.channel_ids[ext] = pk
         new = [key for key in missing if key not in self.channel_ids]
         if new:
             Channel.objects.bulk_create(
-                [Channel(source=self.source, external_id=key, name=_clip(refs[key].name or key, 255),
-                         url=_clean_url(refs[key].url)) for key in new],
+                [
+                    Channel(
+                        source=self.source,
+                        external_id=key,
+                        name=_clip(refs[key].name or key, 255),
+                        url=_clean_url(refs[key].url),
+                    )
+                    for key in new
+                ],
                 ignore_conflicts=True,
             )
-            for ext, pk in Channel.objects.filter(source=self.source, external_id__in=new).values_list("external_id", "id"):
+            for ext, pk in Channel.objects.filter(source=self.source, external_id__in=new).values_list(
+                "external_id", "id"
+            ):
                 self.channel_ids[ext] = pk
 
     def _identity_ids(self, refs: dict[tuple[str, str], Any], first_seen: dict[tuple[str, str], dt.datetime]) -> None:
@@ -214,8 +236,13 @@ class _Ingest:
         for key in missing:
             ref = refs[key]
             wanted[key] = IdentityRef(
-                realm=key[0], external_id=key[1], handle=_clip(ref.handle, 255), display_name=_clip(ref.display_name, 255),
-                email=_clean_email(ref.email), email_verified=bool(ref.email_verified), is_bot=bool(ref.is_bot),
+                realm=key[0],
+                external_id=key[1],
+                handle=_clip(ref.handle, 255),
+                display_name=_clip(ref.display_name, 255),
+                email=_clean_email(ref.email),
+                email_verified=bool(ref.email_verified),
+                is_bot=bool(ref.is_bot),
                 seen_at=first_seen.get(key),
             )
         resolved = identities_resolve(refs=wanted.values())
@@ -239,8 +266,12 @@ class _Ingest:
         except DatabaseError as exc:
             run.new, run.updated, run.unchanged, run.rejected, self.stored_errors = before
             # One bad row (or a concurrent writer) spoilt the batch: retry record by record.
-            logger.warning("source %s run %s: batch failed (%s), retrying one by one", self.source.pk, self.run.pk,
-                           type(exc).__name__)
+            logger.warning(
+                "source %s run %s: batch failed (%s), retrying one by one",
+                self.source.pk,
+                self.run.pk,
+                type(exc).__name__,
+            )
             self.channel_ids.clear()
             self.identity_ids.clear()
             self._commit_one_by_one(batch, cursor)
@@ -249,8 +280,11 @@ class _Ingest:
         totals = {"new": 0, "updated": 0, "unchanged": batch.duplicates}
         errors = list(batch.errors)
         for key, row in batch.rows.items():
-            single = _Batch(rows={key: row}, channels={k: v for k, v in batch.channels.items() if k == row.channel_key},
-                            authors={k: v for k, v in batch.authors.items() if k == row.author_key})
+            single = _Batch(
+                rows={key: row},
+                channels={k: v for k, v in batch.channels.items() if k == row.channel_key},
+                authors={k: v for k, v in batch.authors.items() if k == row.author_key},
+            )
             try:
                 with transaction.atomic():
                     counts = self._write(single)
@@ -276,13 +310,16 @@ class _Ingest:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT external_id, id, content_hash, version FROM {Message._meta.db_table} "
-                    "WHERE source_id = %s AND external_id = ANY(%s)", [self.source.pk, list(rows)])
+                    "WHERE source_id = %s AND external_id = ANY(%s)",
+                    [self.source.pk, list(rows)],
+                )
                 existing = {ext: (pk, digest, version) for ext, pk, digest, version in cursor.fetchall()}
         else:
             existing = {
                 ext: (pk, digest, version)
-                for ext, pk, digest, version in Message.objects.filter(source=self.source, external_id__in=list(rows))
-                .values_list("external_id", "id", "content_hash", "version")
+                for ext, pk, digest, version in Message.objects.filter(
+                    source=self.source, external_id__in=list(rows)
+                ).values_list("external_id", "id", "content_hash", "version")
             }
         new: list[tuple[Any, ...]] = []
         changed: list[Message] = []
@@ -299,17 +336,44 @@ class _Ingest:
             if author_id is not None and author_id in self.identity_members:
                 self.touched_members.add(self.identity_members[author_id])
             if found is None:
-                new.append((
-                    self.source.pk, channel_id, ext, row.kind, author_id, adapt(row.created_at),
-                    adapt(row.updated_at) if row.updated_at else None, row.title, row.body, row.body_html, row.url,
-                    row.thread, row.parent, row.language, row.content_hash, 1, now,
-                ))
+                new.append(
+                    (
+                        self.source.pk,
+                        channel_id,
+                        ext,
+                        row.kind,
+                        author_id,
+                        adapt(row.created_at),
+                        adapt(row.updated_at) if row.updated_at else None,
+                        row.title,
+                        row.body,
+                        row.body_html,
+                        row.url,
+                        row.thread,
+                        row.parent,
+                        row.language,
+                        row.content_hash,
+                        1,
+                        now,
+                    )
+                )
                 continue
             message = Message(
-                source_id=self.source.pk, external_id=ext, kind=row.kind, created_at=row.created_at,
-                updated_at=row.updated_at, title=row.title, body=row.body, body_html=row.body_html, url=row.url,
-                thread_external_id=row.thread, parent_external_id=row.parent, language=row.language,
-                channel_id=channel_id, author_id=author_id, content_hash=row.content_hash,
+                source_id=self.source.pk,
+                external_id=ext,
+                kind=row.kind,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                title=row.title,
+                body=row.body,
+                body_html=row.body_html,
+                url=row.url,
+                thread_external_id=row.thread,
+                parent_external_id=row.parent,
+                language=row.language,
+                channel_id=channel_id,
+                author_id=author_id,
+                content_hash=row.content_hash,
             )
             message.pk = found[0]
             message.version = found[2] + 1
@@ -337,7 +401,10 @@ class _Ingest:
         listed = batch.errors + batch.failures
         if listed and room:
             SyncError.objects.bulk_create(
-                [SyncError(run=run, record=_clip(record, 500), reason=_clip(reason, 2000)) for record, reason in listed[:room]]
+                [
+                    SyncError(run=run, record=_clip(record, 500), reason=_clip(reason, 2000))
+                    for record, reason in listed[:room]
+                ]
             )
             self.stored_errors += min(room, len(listed))
         self.since_analyze += counts["new"]
@@ -353,21 +420,58 @@ class _Ingest:
         run.rejected += len(rejected)
         run.cursor_after = cursor
         run.heartbeat_at = timezone.now()
-        run.save(update_fields=["new", "updated", "unchanged", "rejected", "cursor_after", "heartbeat_at",
-                                "progress_done", "progress_total"])
+        run.save(
+            update_fields=[
+                "new",
+                "updated",
+                "unchanged",
+                "rejected",
+                "cursor_after",
+                "heartbeat_at",
+                "progress_done",
+                "progress_total",
+            ]
+        )
         Source.objects.filter(pk=self.source.pk).update(cursor=cursor)
         self.source.cursor = cursor
 
 
 _INSERT_COLUMNS = [
-    "source_id", "channel_id", "external_id", "kind", "author_id", "created_at", "updated_at", "title", "body",
-    "body_html", "url", "thread_external_id", "parent_external_id", "language", "content_hash", "version", "ingested_at",
+    "source_id",
+    "channel_id",
+    "external_id",
+    "kind",
+    "author_id",
+    "created_at",
+    "updated_at",
+    "title",
+    "body",
+    "body_html",
+    "url",
+    "thread_external_id",
+    "parent_external_id",
+    "language",
+    "content_hash",
+    "version",
+    "ingested_at",
 ]
 
 
 _UPDATE_FIELDS = [
-    "kind", "created_at", "updated_at", "title", "body", "body_html", "url", "thread_external_id",
-    "parent_external_id", "language", "channel", "author", "content_hash", "version",
+    "kind",
+    "created_at",
+    "updated_at",
+    "title",
+    "body",
+    "body_html",
+    "url",
+    "thread_external_id",
+    "parent_external_id",
+    "language",
+    "channel",
+    "author",
+    "content_hash",
+    "version",
 ]
 
 
@@ -406,15 +510,28 @@ def run_start(*, source: Source, status: str = SyncRun.Status.RUNNING, upload: s
     alive = others.filter(heartbeat_at__gte=now - LIVE_RUN_WINDOW).first()
     if alive is not None:
         raise TownsquareError(f"a sync is already running (run {alive.pk})", record=source.name, permanent=False)
-    others.update(status=SyncRun.Status.FAILED, finished_at=now,
-                  error="interrupted: the process stopped before the run finished; the next run resumed from its cursor")
-    return SyncRun.objects.create(source=source, status=status, cursor_before=source.cursor or {}, heartbeat_at=now,
-                                  upload=str(Path(upload).resolve()) if upload else "")
+    others.update(
+        status=SyncRun.Status.FAILED,
+        finished_at=now,
+        error="interrupted: the process stopped before the run finished; the next run resumed from its cursor",
+    )
+    return SyncRun.objects.create(
+        source=source,
+        status=status,
+        cursor_before=source.cursor or {},
+        heartbeat_at=now,
+        upload=str(Path(upload).resolve()) if upload else "",
+    )
 
 
 def source_sync(
-    *, source: Source, path: str | Path | None = None, run: SyncRun | None = None,
-    batch_size: int = BATCH_SIZE, progress: Progress | None = None, stop_after: int | None = None,
+    *,
+    source: Source,
+    path: str | Path | None = None,
+    run: SyncRun | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+    stop_after: int | None = None,
 ) -> SyncRun:
     """Sync one source now. Never raises for a failing source: the run says why it failed.
 
@@ -425,8 +542,13 @@ def source_sync(
         try:
             run = run_start(source=source)
         except TownsquareError as exc:
-            return SyncRun.objects.create(source=source, status=SyncRun.Status.FAILED, error=str(exc),
-                                          finished_at=timezone.now(), cursor_before=source.cursor or {})
+            return SyncRun.objects.create(
+                source=source,
+                status=SyncRun.Status.FAILED,
+                error=str(exc),
+                finished_at=timezone.now(),
+                cursor_before=source.cursor or {},
+            )
     else:
         SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
         run.status = SyncRun.Status.RUNNING
@@ -518,8 +640,16 @@ def source_sync(
         if run.upload:
             upload_release(run=run)
     source.refresh_from_db()
-    logger.info("source %s: run %s %s (new=%s updated=%s unchanged=%s rejected=%s)", source.pk, run.pk, run.status,
-                run.new, run.updated, run.unchanged, run.rejected)
+    logger.info(
+        "source %s: run %s %s (new=%s updated=%s unchanged=%s rejected=%s)",
+        source.pk,
+        run.pk,
+        run.status,
+        run.new,
+        run.updated,
+        run.unchanged,
+        run.rejected,
+    )
     if progress is not None:
         progress(run)
     return run
@@ -567,8 +697,14 @@ def _report(ingest: _Ingest, connector: Any) -> None:
         ingest.progress(run)
 
 
-def archive_import(*, source: Source, path: str | Path, run: SyncRun | None = None,
-                   batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> SyncRun:
+def archive_import(
+    *,
+    source: Source,
+    path: str | Path,
+    run: SyncRun | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> SyncRun:
     """Import an archive file into ``source`` and remember it as the source's archive."""
     path = Path(path)
     if not path.exists():
@@ -579,18 +715,27 @@ def archive_import(*, source: Source, path: str | Path, run: SyncRun | None = No
     return source_sync(source=source, path=path, run=run, batch_size=batch_size, progress=progress)
 
 
-def source_create(*, kind: str, name: str, config: dict[str, Any] | None = None, secrets: str = "",
-                  schedule: str = "", enabled: bool = True) -> Source:
+def source_create(
+    *,
+    kind: str,
+    name: str,
+    config: dict[str, Any] | None = None,
+    secrets: str = "",
+    schedule: str = "",
+    enabled: bool = True,
+) -> Source:
     if kind not in Source.Kind.values:
         raise TownsquareError(f"unknown source kind {kind!r}", record=name)
     if schedule:
         _check_cron(schedule, name)
-    return Source.objects.create(kind=kind, name=name, config=config or {}, secrets=secrets, schedule=schedule,
-                                 enabled=enabled)
+    return Source.objects.create(
+        kind=kind, name=name, config=config or {}, secrets=secrets, schedule=schedule, enabled=enabled
+    )
 
 
-def source_update(*, source: Source, name: str, config: dict[str, Any], schedule: str, enabled: bool,
-                  secrets: str | None = None) -> Source:
+def source_update(
+    *, source: Source, name: str, config: dict[str, Any], schedule: str, enabled: bool, secrets: str | None = None
+) -> Source:
     if schedule:
         _check_cron(schedule, name)
     source.name = name
@@ -635,8 +780,11 @@ def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     if names:
         return list(Source.objects.filter(name__in=names))
     archives = set(archive_kinds())
-    return [s for s in Source.objects.filter(enabled=True)
-            if s.kind not in archives or (s.config or {}).get("path") or not connector_for(s).is_archive]
+    return [
+        s
+        for s in Source.objects.filter(enabled=True)
+        if s.kind not in archives or (s.config or {}).get("path") or not connector_for(s).is_archive
+    ]
 
 
 def sources_due(*, now: dt.datetime | None = None) -> list[Source]:

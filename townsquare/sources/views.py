@@ -31,8 +31,12 @@ def index(request: HttpRequest) -> HttpResponse:
 def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     page = Paginator(source.runs.all(), 25).get_page(request.GET.get("page"))
-    context = {"source": source, "page": page, "message_count": source.messages.count(),
-               "channel_count": source.channels.count()}
+    context = {
+        "source": source,
+        "page": page,
+        "message_count": source.messages.count(),
+        "channel_count": source.channels.count(),
+    }
     return render(request, "sources/source.html", context)
 
 
@@ -60,8 +64,13 @@ def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk) if pk else None
     initial = {}
     if source is not None:
-        initial = {"name": source.name, "kind": source.kind, "config": json.dumps(source.config, indent=2),
-                   "schedule": source.schedule, "enabled": source.enabled}
+        initial = {
+            "name": source.name,
+            "kind": source.kind,
+            "config": json.dumps(source.config, indent=2),
+            "schedule": source.schedule,
+            "enabled": source.enabled,
+        }
     form = SourceForm(request.POST or None, initial=initial)
     if source is not None:
         form.fields["kind"].disabled = True
@@ -70,8 +79,12 @@ def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         data = form.cleaned_data
         secrets = data["secrets"] or None
         if "test" in request.POST:
-            probe = Source(name=data["name"], kind=source.kind if source else data["kind"], config=data["config"],
-                           secrets=secrets if secrets is not None else (source.secrets if source else ""))
+            probe = Source(
+                name=data["name"],
+                kind=source.kind if source else data["kind"],
+                config=data["config"],
+                secrets=secrets if secrets is not None else (source.secrets if source else ""),
+            )
             probe.pk = source.pk if source else None
             try:
                 check_result = services.source_check(source=probe)
@@ -81,17 +94,32 @@ def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             try:
                 if source is None:
-                    source = services.source_create(kind=data["kind"], name=data["name"], config=data["config"],
-                                                    secrets=secrets or "", schedule=data["schedule"], enabled=data["enabled"])
+                    source = services.source_create(
+                        kind=data["kind"],
+                        name=data["name"],
+                        config=data["config"],
+                        secrets=secrets or "",
+                        schedule=data["schedule"],
+                        enabled=data["enabled"],
+                    )
                 else:
-                    services.source_update(source=source, name=data["name"], config=data["config"],
-                                           schedule=data["schedule"], enabled=data["enabled"], secrets=secrets)
+                    services.source_update(
+                        source=source,
+                        name=data["name"],
+                        config=data["config"],
+                        schedule=data["schedule"],
+                        enabled=data["enabled"],
+                        secrets=secrets,
+                    )
                 messages.success(request, "Source saved.")
                 return redirect("sources:source", pk=source.pk)
             except TownsquareError as exc:
                 form.add_error(None, str(exc))
-    return render(request, "sources/source_form.html", {"form": form, "source": source, "check_result": check_result,
-                                                        "kinds": kind_settings()})
+    return render(
+        request,
+        "sources/source_form.html",
+        {"form": form, "source": source, "check_result": check_result, "kinds": kind_settings()},
+    )
 
 
 @roles.role_required(roles.DEVREL)
@@ -132,8 +160,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def message_list(request: HttpRequest) -> HttpResponse:
     form = MessageFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.messages_filtered(q=filters.get("q") or "", source=filters.get("source"), kind=filters.get("kind") or "",
-                                       channel_id=_int(request.GET.get("channel")))
+    rows = selectors.messages_filtered(
+        q=filters.get("q") or "",
+        source=filters.get("source"),
+        kind=filters.get("kind") or "",
+        channel_id=_int(request.GET.get("channel")),
+    )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -147,8 +179,12 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("source", "channel", "author__member"), pk=pk)
     thread = []
     if message.thread_external_id:
-        thread = list(Message.objects.filter(source=message.source_id, thread_external_id=message.thread_external_id)
-                      .exclude(pk=message.pk).select_related("author").order_by("created_at")[:50])
+        thread = list(
+            Message.objects.filter(source=message.source_id, thread_external_id=message.thread_external_id)
+            .exclude(pk=message.pk)
+            .select_related("author")
+            .order_by("created_at")[:50]
+        )
     return render(request, "sources/message.html", {"message": message, "thread": thread})
 
 

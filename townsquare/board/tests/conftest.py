@@ -22,5 +22,6 @@ def chat_room(http_endpoint: Any) -> Any:
     """A real local webhook registered as the company's DevRel channel."""
     from townsquare.notify.services import destination_save
 
-    return destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"],
-                            enabled=True)
+    return destination_save(
+        name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True
+    )

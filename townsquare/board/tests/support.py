@@ -24,8 +24,22 @@ def accepted_request(make_user: Any, *, by: Any, title: str = "Kafka connector t
     team = Team.objects.get(slug="marketing")
     quarter = current_quarter()
     intake.budget_create(team=team, quarter=quarter, points=15, by=by)
-    kind = intake.request_type_save(name="Tutorial for the board tests", slug="board-test-tutorial", description="A tutorial.",
-                                    points=3, mode=RequestType.Mode.SERVICE, fields=[], active=True, by=by)
-    request = intake.request_file(team=team, requester=requester, request_type=kind, quarter=quarter, title=title,
-                                  details={"audience": "data engineers"})
+    kind = intake.request_type_save(
+        name="Tutorial for the board tests",
+        slug="board-test-tutorial",
+        description="A tutorial.",
+        points=3,
+        mode=RequestType.Mode.SERVICE,
+        fields=[],
+        active=True,
+        by=by,
+    )
+    request = intake.request_file(
+        team=team,
+        requester=requester,
+        request_type=kind,
+        quarter=quarter,
+        title=title,
+        details={"audience": "data engineers"},
+    )
     return intake.request_accept(request=request, by=by)

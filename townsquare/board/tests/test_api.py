@@ -34,14 +34,19 @@ def test_it_lists_tasks_a_role_may_see_with_filters(client, make_user) -> None:
 
 def test_devrel_creates_and_moves_tasks_and_done_announces_once(client, make_user, chat_room) -> None:
     devrel = token_for(make_user, Role.DEVREL_MEMBER)
-    created = client.post("/api/v1/board/tasks/", {"title": "Write the guide", "labels": ["docs"]},
-                          content_type="application/json", **devrel)
+    created = client.post(
+        "/api/v1/board/tasks/",
+        {"title": "Write the guide", "labels": ["docs"]},
+        content_type="application/json",
+        **devrel,
+    )
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
     assert created.json()["labels"] == ["docs"] and created.json()["column"] == "backlog"
     for _ in range(2):
-        moved = client.post(f"/api/v1/board/tasks/{pk}/move/", {"column": "done"}, content_type="application/json",
-                            **devrel)
+        moved = client.post(
+            f"/api/v1/board/tasks/{pk}/move/", {"column": "done"}, content_type="application/json", **devrel
+        )
         assert moved.status_code == 200 and moved.json()["completions"] == 1
     assert Notification.objects.filter(event_key=f"board.task_done:{pk}:1").count() == 1
 
@@ -49,11 +54,13 @@ def test_devrel_creates_and_moves_tasks_and_done_announces_once(client, make_use
 def test_a_move_names_its_errors(client, make_user) -> None:
     devrel = token_for(make_user, Role.DEVREL_MEMBER)
     task = TaskFactory()
-    bad = client.post(f"/api/v1/board/tasks/{task.pk}/move/", {"column": "archive"}, content_type="application/json",
-                      **devrel)
+    bad = client.post(
+        f"/api/v1/board/tasks/{task.pk}/move/", {"column": "archive"}, content_type="application/json", **devrel
+    )
     assert bad.status_code == 400 and "column" in bad.json()
-    missing = client.post("/api/v1/board/tasks/999999/move/", {"column": "done"}, content_type="application/json",
-                          **devrel)
+    missing = client.post(
+        "/api/v1/board/tasks/999999/move/", {"column": "done"}, content_type="application/json", **devrel
+    )
     assert missing.status_code == 404
 
 
@@ -72,8 +79,9 @@ def test_other_roles_read_but_cannot_write(client, make_user) -> None:
 def test_kudos_can_be_listed_and_given_by_any_role(client, make_user) -> None:
     eli = make_user(Role.STAKEHOLDER_MEMBER, username="eli", team="Engineering")
     sales = token_for(make_user, Role.STAKEHOLDER_MEMBER, team="Sales")
-    given = client.post("/api/v1/board/kudos/", {"user": eli.pk, "message": "demo help"},
-                        content_type="application/json", **sales)
+    given = client.post(
+        "/api/v1/board/kudos/", {"user": eli.pk, "message": "demo help"}, content_type="application/json", **sales
+    )
     assert given.status_code == 201, given.content
     assert given.json()["team"] == "engineering" and given.json()["kind"] == "thanks"
     listed = client.get(f"/api/v1/board/kudos/?user={eli.pk}&start=2000-01-01", **sales).json()

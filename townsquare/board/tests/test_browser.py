@@ -23,24 +23,31 @@ def setup_board(make_user, *, from_request: bool = False):  # type: ignore[no-un
         services.task_update(task=task, by=dana, owner=dana, labels=["docs", "kafka"])
         task = services.task_move(task=task, column=Column.REVIEW, by=dana)
     else:
-        task = services.task_create(title="Kafka connector tutorial", owner=dana, column=Column.REVIEW, by=dana,
-                                    labels=["docs", "kafka"],
-                                    description="From an empty cluster to the first dashboard.")
+        task = services.task_create(
+            title="Kafka connector tutorial",
+            owner=dana,
+            column=Column.REVIEW,
+            by=dana,
+            labels=["docs", "kafka"],
+            description="From an empty cluster to the first dashboard.",
+        )
     services.collaborator_add(task=task, user=eli, contribution="reviewed the code samples", by=dana)
     services.collaborator_add(task=task, user=sam, contribution="collected customer questions", by=dana)
-    services.task_create(title="Newsletter: October edition", owner=dana, column=Column.DOING, by=dana,
-                         labels=["newsletter"])
+    services.task_create(
+        title="Newsletter: October edition", owner=dana, column=Column.DOING, by=dana, labels=["newsletter"]
+    )
     services.task_create(title="Meetup in Lisbon", column=Column.BACKLOG, by=dana, labels=["events"])
     return dana, eli, sam, task
 
 
-def test_dragging_a_card_to_done_announces_it_once_and_credits_both_helpers(web, make_user, http_endpoint,
-                                                                             smtp_server, settings) -> None:
+def test_dragging_a_card_to_done_announces_it_once_and_credits_both_helpers(
+    web, make_user, http_endpoint, smtp_server, settings
+) -> None:
     from townsquare.notify.services import destination_save
 
     settings.EMAIL_URL = smtp_server.apprise_url
     destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
-    dana, eli, sam, task = setup_board(make_user, from_request=True)
+    _dana, eli, sam, task = setup_board(make_user, from_request=True)
     notifications_deliver_due()  # the requester's "accepted" email
     before = len(smtp_server.wait_for(1))
     web.login("dana")
@@ -88,7 +95,7 @@ def test_the_move_form_works_with_javascript_turned_off(browser, live_server, ma
     from townsquare.notify.services import destination_save
 
     destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
-    dana, eli, sam, task = setup_board(make_user)
+    _dana, _eli, _sam, task = setup_board(make_user)
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     try:
@@ -114,7 +121,7 @@ def test_review_mode_lets_devrel_edit_the_announcement_in_the_browser(web, make_
     from townsquare.notify.services import destination_save
 
     destination_save(name="DevRel channel", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
-    dana, eli, sam, task = setup_board(make_user)
+    dana, _eli, _sam, task = setup_board(make_user)
     services.board_settings_update(announce_mode=BoardSettings.AnnounceMode.REVIEW, by=dana)
     web.login("dana")
     web.goto("/board/")

@@ -39,7 +39,10 @@ def test_it_escapes_markdown_in_titles_names_and_notes() -> None:
     assert "\\*\\*bold\\*\\*" in title
     assert "\\# Heading" in body and "\\- list" in body and "1\\. one" in body and "\\> quote" in body
     assert "\\!\\[img\\]" not in body and "!\\[img\\]" in body  # the escaped bracket is enough
-    assert "[" + chat.escape_markdown(chat.one_line(HOSTILE_TITLE)) + "](https://townsquare.example/board/tasks/7/)" in body
+    assert (
+        "[" + chat.escape_markdown(chat.one_line(HOSTILE_TITLE)) + "](https://townsquare.example/board/tasks/7/)"
+        in body
+    )
 
 
 def test_it_neutralises_mass_mentions_in_every_format() -> None:
@@ -70,7 +73,7 @@ def test_plain_text_keeps_the_words_and_drops_control_characters() -> None:
 
 def test_slack_receives_escaped_mrkdwn() -> None:
     """Apprise turns our CommonMark into Slack mrkdwn: no control sequences survive."""
-    title, body = chat.render_done(message(), "markdown")
+    _title, body = chat.render_done(message(), "markdown")
     slack = NotifySlack._commonmark_to_slack(body)
     assert "<!channel>" not in slack and "<@U024BE7LH>" not in slack and "<script>" not in slack
     assert "&lt;!channel&gt;" in slack and "&lt;script&gt;" in slack
@@ -80,8 +83,12 @@ def test_slack_receives_escaped_mrkdwn() -> None:
 
 @pytest.mark.django_db
 def test_a_hostile_title_reaches_a_real_mattermost_endpoint_escaped(http_endpoint, devrel) -> None:
-    destination_save(name="Mattermost", url=f"mmost://127.0.0.1:{http_endpoint.port}/hooktoken",
-                     purposes=["announcements"], enabled=True)
+    destination_save(
+        name="Mattermost",
+        url=f"mmost://127.0.0.1:{http_endpoint.port}/hooktoken",
+        purposes=["announcements"],
+        enabled=True,
+    )
     task = services.task_create(title=HOSTILE_TITLE, owner=devrel, by=devrel)
     services.collaborator_add(task=task, name=HOSTILE_NAME, contribution="<img src=x onerror=alert(1)>", by=devrel)
     services.task_move(task=task, column=Column.DONE, by=devrel)

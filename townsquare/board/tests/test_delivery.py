@@ -43,8 +43,9 @@ def test_it_announces_once_per_completion(http_endpoint, chat_room, devrel, help
     assert second["title"].endswith("again")
 
 
-def test_it_retries_while_the_endpoint_fails_and_delivers_once_it_recovers(http_endpoint, chat_room, devrel,
-                                                                            helpers) -> None:
+def test_it_retries_while_the_endpoint_fails_and_delivers_once_it_recovers(
+    http_endpoint, chat_room, devrel, helpers
+) -> None:
     http_endpoint.fail_next(3, 500)
     task = finished_task(devrel, helpers)
     services.task_move(task=task, column=Column.DONE, by=devrel)
@@ -66,20 +67,25 @@ def test_it_retries_while_the_endpoint_fails_and_delivers_once_it_recovers(http_
 def test_recording_the_same_completion_again_adds_nothing(http_endpoint, chat_room, devrel, helpers) -> None:
     task = finished_task(devrel, helpers)
     services.task_move(task=task, column=Column.DONE, by=devrel)
-    again = notification_enqueue(event_key=f"board.task_done:{task.pk}:1", title="dup", body="dup",
-                                 purpose="announcements")
+    again = notification_enqueue(
+        event_key=f"board.task_done:{task.pk}:1", title="dup", body="dup", purpose="announcements"
+    )
     assert again == []
     notifications_deliver_due()
     assert len(http_endpoint.received) == 1
 
 
 def test_each_destination_gets_one_message(http_endpoint, smtp_server, chat_room, devrel, helpers) -> None:
-    destination_save(name="Second room", url=http_endpoint.url("json", "/second"), purposes=["announcements"],
-                     enabled=True)
-    destination_save(name="DevRel list", url=smtp_server.apprise_url + "&to=devrel-list@example.com",
-                     purposes=["announcements"], enabled=True)
-    destination_save(name="Reports only", url=http_endpoint.url("json", "/reports"), purposes=["reports"],
-                     enabled=True)
+    destination_save(
+        name="Second room", url=http_endpoint.url("json", "/second"), purposes=["announcements"], enabled=True
+    )
+    destination_save(
+        name="DevRel list",
+        url=smtp_server.apprise_url + "&to=devrel-list@example.com",
+        purposes=["announcements"],
+        enabled=True,
+    )
+    destination_save(name="Reports only", url=http_endpoint.url("json", "/reports"), purposes=["reports"], enabled=True)
     task = finished_task(devrel, helpers)
     services.task_move(task=task, column=Column.DONE, by=devrel)
     notifications_deliver_due()

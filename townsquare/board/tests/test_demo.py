@@ -14,8 +14,12 @@ def test_the_demo_board_fills_every_column_and_loads_twice_without_duplicates() 
     first = board_demo_load()
     counts = (Task.objects.count(), Collaborator.objects.count(), Kudos.objects.count(), TaskEvent.objects.count())
     again = board_demo_load()
-    assert (Task.objects.count(), Collaborator.objects.count(), Kudos.objects.count(),
-            TaskEvent.objects.count()) == counts
+    assert (
+        Task.objects.count(),
+        Collaborator.objects.count(),
+        Kudos.objects.count(),
+        TaskEvent.objects.count(),
+    ) == counts
     assert first["created"] == first["tasks"] and again["created"] == 0
     assert set(Task.objects.values_list("column", flat=True)) == set(Column.values)
     other_teams = Collaborator.objects.exclude(team__slug="devrel").exclude(team=None)

@@ -24,8 +24,9 @@ def test_accepting_a_request_creates_one_backlog_task(make_user, devrel) -> None
     assert Task.objects.count() == 1
 
 
-def test_finishing_the_task_finishes_the_request_and_emails_the_requester(make_user, devrel, smtp_server, settings,
-                                                                          chat_room, http_endpoint) -> None:
+def test_finishing_the_task_finishes_the_request_and_emails_the_requester(
+    make_user, devrel, smtp_server, settings, chat_room, http_endpoint
+) -> None:
     settings.EMAIL_URL = smtp_server.apprise_url
     request = accepted_request(make_user, by=devrel)
     notifications_deliver_due()

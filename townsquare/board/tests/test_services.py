@@ -47,7 +47,7 @@ def test_it_orders_cards_within_a_column_and_renumbers_when_out_of_room(devrel) 
 
 
 def test_moving_to_done_records_one_announcement_per_completion(devrel, chat_room, helpers) -> None:
-    eli, sam = helpers
+    eli, _sam = helpers
     task = services.task_create(title="Kafka connector tutorial", owner=devrel, by=devrel)
     services.collaborator_add(task=task, user=eli, contribution="reviewed the code samples", by=devrel)
     services.task_move(task=task, column=Column.DONE, by=devrel)
@@ -59,7 +59,9 @@ def test_moving_to_done_records_one_announcement_per_completion(devrel, chat_roo
     assert "reopened" not in first.body
     assert "It was reopened and is now done again." in second.body
     assert second.title == "Ari Lindqvist finished “Kafka connector tutorial” again"
-    assert first.link == f"http://127.0.0.1:8000/board/tasks/{task.pk}/" or first.link.endswith(f"/board/tasks/{task.pk}/")
+    assert first.link == f"http://127.0.0.1:8000/board/tasks/{task.pk}/" or first.link.endswith(
+        f"/board/tasks/{task.pk}/"
+    )
 
 
 def test_a_move_within_done_is_not_a_new_completion(devrel, chat_room) -> None:
@@ -78,8 +80,13 @@ def test_the_announcement_thanks_each_collaborator_by_name_and_team(devrel, chat
     services.collaborator_add(task=task, user=sam, contribution="collected customer questions", by=devrel)
     from townsquare.people.models import Team
 
-    services.collaborator_add(task=task, name="Jo from Acme", team=Team.objects.get(slug="engineering"),
-                              contribution="tested it on their cluster", by=devrel)
+    services.collaborator_add(
+        task=task,
+        name="Jo from Acme",
+        team=Team.objects.get(slug="engineering"),
+        contribution="tested it on their cluster",
+        by=devrel,
+    )
     services.task_done(task=task, by=devrel)
     [row] = Notification.objects.all()
     assert "- **Eli Novak** (Engineering): reviewed the code samples" in row.body
@@ -99,7 +106,11 @@ def test_it_credits_each_collaborator_once_even_when_done_twice(devrel, helpers)
     services.task_done(task=task, by=devrel)
     [credit] = Kudos.objects.all()
     assert (credit.kind, credit.user, credit.team.name, credit.message) == (
-        Kudos.Kind.CREDIT, eli, "Engineering", "built the backend")
+        Kudos.Kind.CREDIT,
+        eli,
+        "Engineering",
+        "built the backend",
+    )
     services.collaborator_add(task=task, user=sam, contribution="late help", by=devrel)
     assert Kudos.objects.filter(user=sam, kind=Kudos.Kind.CREDIT).count() == 1  # added to a done task: at once
 
@@ -144,8 +155,9 @@ def test_review_mode_drafts_the_announcement_and_sends_only_when_approved(devrel
     [draft] = Announcement.objects.all()
     assert draft.status == Announcement.Status.DRAFT
     assert Notification.objects.count() == 0
-    services.announcement_update(announcement=draft, headline="The docs are new!", note="Tell us what you think.",
-                                 by=devrel)
+    services.announcement_update(
+        announcement=draft, headline="The docs are new!", note="Tell us what you think.", by=devrel
+    )
     sent = services.announcement_send(announcement=draft, by=devrel)
     assert (sent.status, sent.destinations) == (Announcement.Status.QUEUED, 1)
     [row] = Notification.objects.all()
@@ -192,5 +204,8 @@ def test_the_credit_keeps_the_collaborators_team_and_contribution(devrel) -> Non
     collaborator = CollaboratorFactory(contribution="wrote the SQL")
     services.task_done(task=collaborator.task, by=devrel)
     credit = Kudos.objects.get()
-    assert (credit.team, credit.message, credit.task_title) == (collaborator.team, "wrote the SQL",
-                                                                 collaborator.task.title)
+    assert (credit.team, credit.message, credit.task_title) == (
+        collaborator.team,
+        "wrote the SQL",
+        collaborator.task.title,
+    )

@@ -84,7 +84,7 @@ def test_it_filters_by_owner_label_and_team(client_for, make_user) -> None:
     url = reverse("board:index")
 
     def titles(query: str) -> list[str]:
-        return sorted(sum(board_titles(client.get(url + query)).values(), []))
+        return sorted(title for column in board_titles(client.get(url + query)).values() for title in column)
 
     assert titles(f"?owner={ana.pk}") == ["Ana's"]
     assert titles("?label=docs") == ["Labelled"]
@@ -119,11 +119,12 @@ def test_a_drop_posts_through_htmx_and_gets_the_new_board(client_for) -> None:
     client = client_for(Role.DEVREL_MEMBER)
     first, second = TaskFactory(title="First", column=Column.DOING), TaskFactory(title="Second", column=Column.DOING)
     moving = TaskFactory(title="Moving", column=Column.BACKLOG)
-    response = client.post(reverse("board:move", args=[moving.pk]), {"column": "doing", "before": second.pk},
-                           HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("board:move", args=[moving.pk]), {"column": "doing", "before": second.pk}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     body = response.content.decode()
-    doing = body[body.index('data-column="doing"'):body.index('data-column="review"')]
+    doing = body[body.index('data-column="doing"') : body.index('data-column="review"')]
     assert doing.index(">First<") < doing.index(">Moving<") < doing.index(">Second<")
     assert "Moved “Moving” to Doing." in response.content.decode()
     assert first
@@ -148,17 +149,32 @@ def test_stakeholders_cannot_move_cards(client_for) -> None:
 
 def test_creating_and_editing_a_task_through_the_forms(client_for) -> None:
     client = client_for(Role.DEVREL_LEAD)
-    response = client.post(reverse("board:task-new"), {
-        "title": "Write the Kafka tutorial", "description": "Step by step", "column": "doing", "owner": "",
-        "due_date": "2026-12-01", "labels": "docs, kafka", "visibility": "public",
-    })
+    response = client.post(
+        reverse("board:task-new"),
+        {
+            "title": "Write the Kafka tutorial",
+            "description": "Step by step",
+            "column": "doing",
+            "owner": "",
+            "due_date": "2026-12-01",
+            "labels": "docs, kafka",
+            "visibility": "public",
+        },
+    )
     task = Task.objects.get()
     assert response["Location"] == reverse("board:task", args=[task.pk])
     assert task.column == Column.DOING and sorted(task.labels.values_list("name", flat=True)) == ["docs", "kafka"]
-    client.post(reverse("board:task-edit", args=[task.pk]), {
-        "title": "Write the Kafka connector tutorial", "description": "Step by step", "owner": client.user.pk,
-        "due_date": "2026-12-01", "labels": "docs", "visibility": "internal",
-    })
+    client.post(
+        reverse("board:task-edit", args=[task.pk]),
+        {
+            "title": "Write the Kafka connector tutorial",
+            "description": "Step by step",
+            "owner": client.user.pk,
+            "due_date": "2026-12-01",
+            "labels": "docs",
+            "visibility": "internal",
+        },
+    )
     page = client.get(reverse("board:task", args=[task.pk])).content.decode()
     assert "Write the Kafka connector tutorial" in page
     assert "edited title, owner, visibility, labels" in page
@@ -166,11 +182,13 @@ def test_creating_and_editing_a_task_through_the_forms(client_for) -> None:
 
 
 def test_collaborators_and_thanks_from_the_task_page(client_for, helpers) -> None:
-    eli, sam = helpers
+    eli, _sam = helpers
     client = client_for(Role.DEVREL_MEMBER)
     task = TaskFactory(column=Column.DONE)
-    client.post(reverse("board:collaborator-add", args=[task.pk]),
-                {"collab-user": eli.pk, "collab-contribution": "reviewed the samples"})
+    client.post(
+        reverse("board:collaborator-add", args=[task.pk]),
+        {"collab-user": eli.pk, "collab-contribution": "reviewed the samples"},
+    )
     collaborator = Collaborator.objects.get()
     assert collaborator.team.name == "Engineering"
     assert Kudos.objects.filter(kind=Kudos.Kind.CREDIT, user=eli).exists()
@@ -193,11 +211,18 @@ def test_the_announcement_can_be_previewed_edited_and_sent(client_for, chat_room
     preview = client.get(reverse("board:announcement", args=[announcement.pk])).content.decode()
     assert "New \\&lt;docs\\&gt; site" in preview  # Markdown-escaped, then HTML-escaped for the page
     assert Notification.objects.count() == 0
-    client.post(reverse("board:announcement", args=[announcement.pk]),
-                {"headline": "The new docs site is live", "note": "Thanks all", "action": "save"})
-    assert "The new docs site is live" in client.get(reverse("board:announcement", args=[announcement.pk])).content.decode()
-    client.post(reverse("board:announcement", args=[announcement.pk]),
-                {"headline": "The new docs site is live", "note": "Thanks all", "action": "send"})
+    client.post(
+        reverse("board:announcement", args=[announcement.pk]),
+        {"headline": "The new docs site is live", "note": "Thanks all", "action": "save"},
+    )
+    assert (
+        "The new docs site is live"
+        in client.get(reverse("board:announcement", args=[announcement.pk])).content.decode()
+    )
+    client.post(
+        reverse("board:announcement", args=[announcement.pk]),
+        {"headline": "The new docs site is live", "note": "Thanks all", "action": "send"},
+    )
     [row] = Notification.objects.all()
     assert row.title == "The new docs site is live" and "Thanks all" in row.body
 
@@ -228,7 +253,7 @@ def test_kudos_ledgers_per_person_and_team_filter_by_quarter(client_for, helpers
 
     from townsquare.core.quarters import current_quarter
 
-    eli, sam = helpers
+    eli, _sam = helpers
     client = client_for(Role.STAKEHOLDER_LEAD, team="Engineering", is_lead=True)
     task = services.task_create(title="Kafka tutorial", by=devrel)
     services.collaborator_add(task=task, user=eli, contribution="reviewed the code samples", by=devrel)

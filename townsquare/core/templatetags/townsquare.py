@@ -12,7 +12,7 @@ register = template.Library()
 def rich_text(value: str | None) -> SafeString:
     """Render untrusted community HTML: sanitised here at render time, whatever was stored."""
     # mark_safe is sound only because nh3 has just reduced the HTML to the allowlist.
-    return mark_safe(sanitize_html(value or ""))  # noqa: S308
+    return mark_safe(sanitize_html(value or ""))
 
 
 @register.filter

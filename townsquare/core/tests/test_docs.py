@@ -19,9 +19,7 @@ def test_every_setting_is_documented() -> None:
 
 def test_every_command_is_documented() -> None:
     commands = {
-        path.stem
-        for path in (ROOT / "townsquare").glob("*/management/commands/*.py")
-        if not path.name.startswith("_")
+        path.stem for path in (ROOT / "townsquare").glob("*/management/commands/*.py") if not path.name.startswith("_")
     }
     assert {"init", "demo", "serve", "worker", "scheduler"} <= commands
     documented = (ROOT / "docs" / "cli.md").read_text()

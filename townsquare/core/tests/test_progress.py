@@ -11,7 +11,9 @@ from townsquare.core.progress import track
 def test_without_a_terminal_it_logs_plain_lines(caplog) -> None:
     console = Console(file=io.StringIO(), force_terminal=False)
     with caplog.at_level(logging.INFO, logger="townsquare.progress"):
-        assert list(track(range(25), description="importing", total=25, console=console, log_every=10)) == list(range(25))
+        assert list(track(range(25), description="importing", total=25, console=console, log_every=10)) == list(
+            range(25)
+        )
     messages = [record.getMessage() for record in caplog.records]
     assert messages[0].startswith("importing: 10/25 done")
     assert messages[1].startswith("importing: 20/25 done")

@@ -15,7 +15,9 @@ def test_it_removes_scripts_event_handlers_and_javascript_links() -> None:
 
 
 def test_it_keeps_formatting_and_marks_links_nofollow() -> None:
-    clean = sanitize_html('<p><strong>bold</strong> <a href="https://example.com/x">link</a></p><pre><code>x = 1</code></pre>')
+    clean = sanitize_html(
+        '<p><strong>bold</strong> <a href="https://example.com/x">link</a></p><pre><code>x = 1</code></pre>'
+    )
     assert "<strong>bold</strong>" in clean
     assert 'href="https://example.com/x"' in clean
     assert 'rel="noopener noreferrer nofollow"' in clean

@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from townsquare.core.models import Schedule
 from townsquare.core.scheduling import next_run, registered_jobs, scheduler_tick, schedules_sync
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def only_the_sweep(now: dt.datetime) -> None:

@@ -54,7 +54,9 @@ def test_a_generated_secret_is_stored_privately_and_reused(tmp_path: Path) -> No
 def run_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("TOWNSQUARE_")}
     base.update({"TOWNSQUARE_DATA_DIR": str(tmp_path / "data"), **env})
-    return subprocess.run(townsquare_command("check"), env=base, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        townsquare_command("check"), check=False, env=base, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_start_up_stops_with_one_line_per_bad_setting(tmp_path: Path) -> None:

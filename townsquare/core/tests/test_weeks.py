@@ -6,7 +6,7 @@ import pytest
 
 from townsquare.core.weeks import iso_week_label, last_complete_week, parse_week, week_bounds, week_start_of
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_week_start_is_the_monday() -> None:

@@ -119,8 +119,10 @@ def predict(classifier: Classifier, vectors: np.ndarray) -> list[Prediction]:
         if label == "docs_question":
             out.append(Prediction("question", True, confidence))
         else:
-            gap = "docs_question" in classifier.classes and label == "question" and (
-                row[classifier.classes.index("docs_question")] > 0.35
+            gap = (
+                "docs_question" in classifier.classes
+                and label == "question"
+                and (row[classifier.classes.index("docs_question")] > 0.35)
             )
             out.append(Prediction(label, bool(gap), confidence))
     return out

@@ -138,7 +138,9 @@ def cluster_vectors(vectors: np.ndarray, *, resolution: float | None = None) -> 
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     if n < 3:
-        return np.zeros(n, dtype=np.int64) if n == 1 else np.array([0, 0 if float(vectors[0] @ vectors[1]) > 0.7 else 1])
+        return (
+            np.zeros(n, dtype=np.int64) if n == 1 else np.array([0, 0 if float(vectors[0] @ vectors[1]) > 0.7 else 1])
+        )
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if resolution is None and n <= SAMPLE_FOR_RESOLUTION:
         graph = _graph(*knn_graph(vectors))

@@ -157,7 +157,9 @@ class _OnnxEncoder:
                 n = len(pieces[i])
                 ids[k, :n] = pieces[i]
                 mask[k, :n] = 1
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            hidden = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
             summed = (hidden * mask[:, :, None]).sum(1)
             vectors = summed / np.maximum(mask.sum(1, keepdims=True), 1)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -202,7 +204,9 @@ def _export(target: Path) -> None:
             self.inner = inner
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     ids = torch.randint(1000, 5000, (3, 17))
     mask = torch.ones_like(ids)
@@ -212,10 +216,14 @@ def _export(target: Path) -> None:
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing; the result is checked below
         torch.onnx.export(
-            Encoder(model), (ids, mask, torch.zeros_like(ids)), str(target),
-            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+            Encoder(model),
+            (ids, mask, torch.zeros_like(ids)),
+            str(target),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
-            opset_version=17, dynamo=False,
+            opset_version=17,
+            dynamo=False,
         )
 
 
@@ -224,8 +232,9 @@ def _quantise(source: Path, target: Path) -> None:
 
     logging.disable(logging.INFO)  # the quantiser logs a line per tensor on the root logger
     try:
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+        quantize_dynamic(
+            str(source), str(target), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+        )
     finally:
         logging.disable(logging.NOTSET)
 
@@ -240,8 +249,11 @@ def _scratch(directory: Path) -> Path:
 def _probe_texts() -> list[str]:
     from townsquare.feedback.pipeline.classify import SEED_FILE
 
-    lines = [line.partition("\t")[2].strip() for line in SEED_FILE.read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line.partition("\t")[2].strip()
+        for line in SEED_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     return [t for t in lines if t][:PROBE_SIZE]
 
 
@@ -281,11 +293,13 @@ def _onnx_encoder(runtime: str) -> _OnnxEncoder | None:
             if runtime not in _onnx:
                 try:
                     path, cosine = _build(runtime)
-                except Exception as exc:  # no onnxruntime, a failed export: fall back, say why once
+                except Exception as exc:  # noqa: BLE001 (no onnxruntime, a failed export: fall back, say why once)
                     logger.warning("feedback: %s embeddings unavailable (%s: %s)", runtime, type(exc).__name__, exc)
                     return None
                 if cosine < MIN_COSINE:
-                    logger.warning("feedback: %s strays from the reference (mean cosine %.4f < %s)", runtime, cosine, MIN_COSINE)
+                    logger.warning(
+                        "feedback: %s strays from the reference (mean cosine %.4f < %s)", runtime, cosine, MIN_COSINE
+                    )
                     return None
                 _onnx[runtime] = _OnnxEncoder(path)
     return _onnx[runtime]
@@ -295,7 +309,7 @@ def active_runtime() -> str:
     """The runtime embeddings actually come from: the configured one, or the next that works."""
     configured = configured_runtime()
     if configured not in _chosen:
-        order = RUNTIMES[RUNTIMES.index(configured):]
+        order = RUNTIMES[RUNTIMES.index(configured) :]
         _chosen[configured] = next((r for r in order if r == "torch" or _onnx_encoder(r) is not None), "torch")
     return _chosen[configured]
 
@@ -310,8 +324,11 @@ def _encode_torch(texts: Sequence[str], batch_size: int, limits: Sequence[int] |
             model.max_seq_length = limit
             try:
                 out[rows] = model.encode(
-                    [texts[i] for i in rows], batch_size=batch_size, normalize_embeddings=True,
-                    show_progress_bar=False, convert_to_numpy=True,
+                    [texts[i] for i in rows],
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
                 )
             finally:
                 model.max_seq_length = MAX_TOKENS

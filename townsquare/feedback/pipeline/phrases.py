@@ -22,9 +22,37 @@ from townsquare.feedback.pipeline.text import clean_body
 
 # Words that are frequent in community messages but say nothing about the subject.
 EXTRA_STOP_WORDS = frozenset(
-    "hi hello hey thanks thank please help issue problem question using use get got just like know "
-    "want need trying try does doesn work working way anyone someone able"
-    .split()
+    [
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "please",
+        "help",
+        "issue",
+        "problem",
+        "question",
+        "using",
+        "use",
+        "get",
+        "got",
+        "just",
+        "like",
+        "know",
+        "want",
+        "need",
+        "trying",
+        "try",
+        "does",
+        "doesn",
+        "work",
+        "working",
+        "way",
+        "anyone",
+        "someone",
+        "able",
+    ]
 )
 
 

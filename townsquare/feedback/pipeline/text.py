@@ -14,15 +14,15 @@ import unicodedata
 
 MAX_CHARS = 2000
 
-_FENCED = re.compile(r"```.*?(```|$)|~~~.*?(~~~|$)", re.S)
+_FENCED = re.compile(r"```.*?(```|$)|~~~.*?(~~~|$)", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]{1,60})`")
 _LONG_INLINE_CODE = re.compile(r"`[^`\n]{61,}`")
 _HTML_TAG = re.compile(r"<[^>\n]{1,200}>")
 _URL = re.compile(r"https?://([^/\s]+)\S*")
-_WROTE = re.compile(r"^\s*On .{0,200}wrote:\s*$", re.M | re.I)
-_SIG_DELIM = re.compile(r"^-- ?$", re.M)
+_WROTE = re.compile(r"^\s*On .{0,200}wrote:\s*$", re.MULTILINE | re.IGNORECASE)
+_SIG_DELIM = re.compile(r"^-- ?$", re.MULTILINE)
 _SIGNOFF = re.compile(
-    r"^\s*(thanks|thank you|cheers|best|regards|best regards|kind regards|sent from my \w+)[\s,.!]*$", re.I
+    r"^\s*(thanks|thank you|cheers|best|regards|best regards|kind regards|sent from my \w+)[\s,.!]*$", re.IGNORECASE
 )
 _TRACE_LINE = re.compile(
     r"^\s*(File \".*\", line \d+|at [\w$.<>]+\(.*\)|Traceback \(most recent call last\):|\.\.\. \d+ more|#\d+ 0x[0-9a-f]+)",
@@ -95,7 +95,5 @@ def looks_usable(text: str) -> bool:
     if bad / len(sample) > 0.02:
         return False
     tokens = sample.split()
-    wordlike = [
-        t for t in tokens if len(t) <= 30 and (t.isalpha() or sum(ch.isalpha() for ch in t) >= 0.7 * len(t))
-    ]
+    wordlike = [t for t in tokens if len(t) <= 30 and (t.isalpha() or sum(ch.isalpha() for ch in t) >= 0.7 * len(t))]
     return len(wordlike) >= 2 and len(wordlike) >= 0.5 * len(tokens)

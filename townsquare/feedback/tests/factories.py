@@ -18,8 +18,16 @@ from townsquare.people.tests.factories import (
 from townsquare.sources.models import Message
 
 # One factory per model, owned by the model's app; this module re-exports them with feedback's defaults.
-__all__ = ["AccountFactory", "ChannelFactory", "IdentityFactory", "MemberFactory", "MessageFactory",
-           "OrganizationFactory", "SourceFactory", "TeamFactory"]
+__all__ = [
+    "AccountFactory",
+    "ChannelFactory",
+    "IdentityFactory",
+    "MemberFactory",
+    "MessageFactory",
+    "OrganizationFactory",
+    "SourceFactory",
+    "TeamFactory",
+]
 
 
 class AccountFactory(people_factories.AccountFactory):

@@ -39,5 +39,10 @@ def feedback_workspace() -> dict[str, Any]:
     services.themes_refresh_all()
     for theme in (export_theme, twin):
         theme.refresh_from_db()
-    return {"channels": channels, "messages": made, "export": export_theme, "twin": twin,
-            "dark": Theme.objects.get(assignments__message=made["dark"][0])}
+    return {
+        "channels": channels,
+        "messages": made,
+        "export": export_theme,
+        "twin": twin,
+        "dark": Theme.objects.get(assignments__message=made["dark"][0]),
+    }

@@ -94,13 +94,18 @@ def test_the_prefilter_passes_feedback_candidates_and_drops_chatter() -> None:
     for sentence, (kind, starts, reason) in keep.items():
         assert prefilter.screen(sentence, kind=kind, starts_thread=starts) == prefilter.Verdict(True, reason), sentence
     long_notes = "Minutes: " + " ".join(f"item {n} was discussed and noted" for n in range(10))
-    for sentence, reason in {"thanks!": "short", "+1": "short", "lol that is hilarious mate": "no cue",
-                             "see you all at the meetup": "no cue", "Upgrade guide": "short",
-                             # a helper's answer: only the words of the topic, addressed to the asker
-                             "TJ-: sudo apt install nvidia-driver-535 then reboot, the docs say the same": "no cue",
-                             "@maria try the setup guide, what you need is in step 3": "no cue",
-                             # length alone no longer passes a message
-                             long_notes: "no cue"}.items():
+    for sentence, reason in {
+        "thanks!": "short",
+        "+1": "short",
+        "lol that is hilarious mate": "no cue",
+        "see you all at the meetup": "no cue",
+        "Upgrade guide": "short",
+        # a helper's answer: only the words of the topic, addressed to the asker
+        "TJ-: sudo apt install nvidia-driver-535 then reboot, the docs say the same": "no cue",
+        "@maria try the setup guide, what you need is in step 3": "no cue",
+        # length alone no longer passes a message
+        long_notes: "no cue",
+    }.items():
         assert prefilter.screen(sentence, kind="chat") == prefilter.Verdict(False, reason), sentence
     # a reply never counts as a thread start, whatever its kind
     assert prefilter.screen("Notes from the call today", kind="reply", starts_thread=True).keep is False
@@ -121,7 +126,9 @@ def test_it_numbers_groups_largest_first_and_repeats_itself_exactly() -> None:
     rng = np.random.default_rng(2)
     centres = rng.normal(size=(3, 32))
     sizes = (10, 40, 25)
-    points = np.concatenate([c + 0.05 * rng.normal(size=(size, 32)) for c, size in zip(centres, sizes)]).astype(np.float32)
+    points = np.concatenate([c + 0.05 * rng.normal(size=(size, 32)) for c, size in zip(centres, sizes)]).astype(
+        np.float32
+    )
     points /= np.linalg.norm(points, axis=1, keepdims=True)
     random.seed(7)
     expected_draw = random.random()
@@ -135,8 +142,12 @@ def test_it_numbers_groups_largest_first_and_repeats_itself_exactly() -> None:
 
 def test_the_plugins_group_and_rank_real_texts() -> None:
     texts = [
-        "How do I reset my password?", "I forgot my password, how can I reset it?", "Password reset link does not arrive",
-        "Please add dark mode", "Dark mode for the dashboard would be great", "Any plans for a dark theme?",
+        "How do I reset my password?",
+        "I forgot my password, how can I reset it?",
+        "Password reset link does not arrive",
+        "Please add dark mode",
+        "Dark mode for the dashboard would be great",
+        "Any plans for a dark theme?",
     ]
     ids = eval_plugins.cluster(texts)
     assert len(ids) == 6 and ids[0] == ids[1] and ids[3] == ids[4] and ids[0] != ids[3]
@@ -160,9 +171,16 @@ def test_the_seed_set_trains_a_classifier_that_recognises_the_kinds() -> None:
     texts, labels = classify.load_seed()
     assert len(texts) >= 150 and set(labels) == set(classify.LABELS)
     model = classify.train(embed.embed([text.prepare(None, t) for t in texts]), labels, cross_validate=False)
-    found = classify.predict(model, embed.embed([
-        "The CLI crashes with a KeyError when the config file is missing", "It would be great to have a Rust SDK", "",
-    ]))
+    found = classify.predict(
+        model,
+        embed.embed(
+            [
+                "The CLI crashes with a KeyError when the config file is missing",
+                "It would be great to have a Rust SDK",
+                "",
+            ]
+        ),
+    )
     assert found[0].kind == "bug"
     assert found[1].kind == "feature"
     assert found[2].kind == "not_feedback"

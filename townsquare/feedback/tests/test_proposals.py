@@ -52,7 +52,10 @@ def _open_merges() -> set[frozenset[int]]:
 
 
 DARK = ["Please add a dark mode to the dashboard", "Dark mode for the dashboard would be great"]
-DARK_TWIN = ["A dark theme for the web dashboard, please", "The dashboard is far too bright at night, we need a dark mode"]
+DARK_TWIN = [
+    "A dark theme for the web dashboard, please",
+    "The dashboard is far too bright at night, we need a dark mode",
+]
 
 
 def test_a_paraphrase_theme_is_proposed_for_a_merge_and_a_related_problem_is_not(channels: list[Any]) -> None:
@@ -75,7 +78,9 @@ def test_a_coarse_group_alone_does_not_make_a_merge(channels: list[Any]) -> None
     export = _theme("export", EXPORT, channels)
     twin = _theme("twin", EXPORT_TWIN, channels)
     slow = _theme("slow", EXPORT_SLOW, channels)
-    window = list(ThemeMessage.objects.order_by("message_id").values_list("message_id", "theme_id", "pinned_by_curator"))
+    window = list(
+        ThemeMessage.objects.order_by("message_id").values_list("message_id", "theme_id", "pinned_by_curator")
+    )
     vectors = services.vectors_for([m for m, _, _ in window])
     matrix = np.stack([vectors[m] for m, _, _ in window])
     one_group = np.zeros(len(window), dtype=np.int64)  # what the share rule alone used to propose from
@@ -116,7 +121,13 @@ def test_a_theme_holding_two_subjects_is_proposed_for_a_split_and_a_tight_one_is
     (split,) = Proposal.objects.filter(status="open", kind="split")  # none for the tight theme
     assert split.theme_ids == [mixed.pk] and tight.pk not in split.theme_ids
     moved = set(split.message_ids)
-    dark_ids = set(ThemeMessage.objects.filter(theme=mixed, message__body__in=DARK + DARK_TWIN).values_list("message_id", flat=True))
-    export_ids = set(ThemeMessage.objects.filter(theme=mixed, message__body__in=EXPORT).values_list("message_id", flat=True))
+    dark_ids = set(
+        ThemeMessage.objects.filter(theme=mixed, message__body__in=DARK + DARK_TWIN).values_list(
+            "message_id", flat=True
+        )
+    )
+    export_ids = set(
+        ThemeMessage.objects.filter(theme=mixed, message__body__in=EXPORT).values_list("message_id", flat=True)
+    )
     assert moved in (dark_ids, export_ids)
     assert "recent messages form their own group" in split.reason

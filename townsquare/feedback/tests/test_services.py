@@ -61,8 +61,16 @@ def _people_fixture(channels: list[Any]) -> tuple[Theme, dict[str, Any]]:
     bot = IdentityFactory(is_bot=True)
     now = timezone.now()
     rows = [
-        (alice, github, 1), (alice, discourse, 2), (alice, slack, 3), (bob, slack, 1), (carol, discourse, 9),
-        (dave_gh, github, 10), (dave_slack, slack, 12), (frank, github, 2), (staff, github, 1), (bot, slack, 1),
+        (alice, github, 1),
+        (alice, discourse, 2),
+        (alice, slack, 3),
+        (bob, slack, 1),
+        (carol, discourse, 9),
+        (dave_gh, github, 10),
+        (dave_slack, slack, 12),
+        (frank, github, 2),
+        (staff, github, 1),
+        (bot, slack, 1),
     ]
     theme = Theme.objects.create(title="Export drops rows")
     for identity, channel, days in rows:
@@ -194,11 +202,24 @@ def test_bots_and_pull_requests_are_not_embedded(channels: list[Any]) -> None:
 
 
 def test_chatter_is_screened_out_before_embedding_and_recorded_as_not_feedback(channels: list[Any]) -> None:
-    thread = MessageFactory(kind="chat", body="Export to CSV keeps failing with a timeout after 30s", channel=channels[2])
+    thread = MessageFactory(
+        kind="chat", body="Export to CSV keeps failing with a timeout after 30s", channel=channels[2]
+    )
     replies = [
-        MessageFactory(kind="chat", body=body, channel=channels[2], thread_external_id=thread.external_id,
-                       parent_external_id=thread.external_id)
-        for body in ("thanks!", "+1", "lol that is hilarious mate", "how do I raise the timeout for exports", "see you all at the meetup")
+        MessageFactory(
+            kind="chat",
+            body=body,
+            channel=channels[2],
+            thread_external_id=thread.external_id,
+            parent_external_id=thread.external_id,
+        )
+        for body in (
+            "thanks!",
+            "+1",
+            "lol that is hilarious mate",
+            "how do I raise the timeout for exports",
+            "see you all at the meetup",
+        )
     ]
     result = services.messages_process(message_ids=[thread.pk] + [m.pk for m in replies])
     embedded = set(Embedding.objects.values_list("message_id", flat=True))
@@ -230,7 +251,10 @@ def test_regrouping_proposes_a_merge_and_never_moves_anything(channels: list[Any
     theme = export[0].feedback_assignment.theme
     # A second theme holding paraphrases of the same problem, as incremental assignment might leave it.
     twin = Theme.objects.create(title="CSV rows lost", centroid=theme.centroid)
-    more = [MessageFactory(body=t, channel=channels[0]) for t in ["CSV export loses rows with commas", "Commas in fields break the CSV export, rows go missing"]]
+    more = [
+        MessageFactory(body=t, channel=channels[0])
+        for t in ["CSV export loses rows with commas", "Commas in fields break the CSV export, rows go missing"]
+    ]
     services.messages_embed(message_ids=[m.pk for m in more])
     services.messages_classify(message_ids=[m.pk for m in more])
     for m in more:
@@ -269,7 +293,8 @@ def test_split_and_move_pin_messages_and_are_logged(channels: list[Any], make_us
     services.themes_recluster()
     assert ThemeMessage.objects.get(message=export[2]).theme_id == new.pk
     assert list(CurationAction.objects.filter(by=curator).values_list("action", flat=True).order_by("at", "id")) == [
-        "split", "move",
+        "split",
+        "move",
     ]
     with pytest.raises(TownsquareError):
         services.theme_split(theme=theme, message_ids=[export[0].pk, export[1].pk], title="", by=curator)
@@ -287,7 +312,10 @@ def test_curators_annotate_route_link_and_address(channels: list[Any], make_user
     services.theme_mark_addressed(theme=theme, release="4.3.0", by=curator)
     theme.refresh_from_db()
     assert (theme.title, theme.title_curated, theme.status, theme.addressed_release) == (
-        "Export loses rows", True, "addressed", "4.3.0",
+        "Export loses rows",
+        True,
+        "addressed",
+        "4.3.0",
     )
     assert CurationAction.objects.filter(theme=theme).count() == 5
     with pytest.raises(TownsquareError):
@@ -397,7 +425,9 @@ def test_vectors_the_index_file_lost_in_a_crash_come_back_from_the_database(chan
     assert len(vectors.get_index()) == 7  # the repaired index was saved
 
 
-def test_the_index_drops_keys_the_database_no_longer_holds_and_legacy_rows_are_embedded_again(channels: list[Any]) -> None:
+def test_the_index_drops_keys_the_database_no_longer_holds_and_legacy_rows_are_embedded_again(
+    channels: list[Any],
+) -> None:
     from townsquare.feedback import vectors
 
     messages = [MessageFactory(body=text, channel=channels[i % 3]) for i, text in enumerate(EXPORT)]
@@ -405,9 +435,11 @@ def test_the_index_drops_keys_the_database_no_longer_holds_and_legacy_rows_are_e
     gone = Embedding.objects.get(message=messages[0])
     Embedding.objects.filter(pk=gone.pk).delete()  # e.g. the member was erased
     Embedding.objects.filter(message=messages[1]).update(vector=None)  # a row from before vectors were stored
-    assert gone.pk in vectors.get_index().keys()
+    held = vectors.get_index().keys()
+    assert gone.pk in held
     assert services.embeddings_reconcile() == 0
-    assert gone.pk not in vectors.get_index().keys()
+    held = vectors.get_index().keys()
+    assert gone.pk not in held
     assert not Embedding.objects.filter(message=messages[1]).exists()
     assert services.messages_pending() == [messages[1].pk]  # its machine label went with it
     assert services.messages_process_pending() == 1
@@ -416,7 +448,9 @@ def test_the_index_drops_keys_the_database_no_longer_holds_and_legacy_rows_are_e
     assert len(vectors.get_index()) == 3
 
 
-def test_an_upgrade_moves_the_vectors_of_the_old_index_file_into_the_database(channels: list[Any], settings: Any) -> None:
+def test_an_upgrade_moves_the_vectors_of_the_old_index_file_into_the_database(
+    channels: list[Any], settings: Any
+) -> None:
     from townsquare.feedback import vectors
     from townsquare.feedback.pipeline.native import usearch_index_class
 
@@ -444,7 +478,9 @@ def test_an_upgrade_moves_the_vectors_of_the_old_index_file_into_the_database(ch
     assert sorted(vectors.get_index().keys()) == sorted(Embedding.objects.values_list("pk", flat=True))
 
 
-def test_an_index_file_of_an_older_layout_is_rebuilt_from_the_stored_vectors(channels: list[Any], settings: Any) -> None:
+def test_an_index_file_of_an_older_layout_is_rebuilt_from_the_stored_vectors(
+    channels: list[Any], settings: Any
+) -> None:
     from pathlib import Path
 
     from townsquare.feedback import vectors
@@ -489,7 +525,9 @@ def test_labels_for_new_messages_are_inserted_in_bulk_not_updated_row_by_row(cha
     services.classifier_current()  # trained (or restored) outside the count
     with CaptureQueriesContext(connection) as queries:
         result = services.messages_classify(message_ids=[m.pk for m in messages])
-    statements = [q["sql"].split(" times: ")[-1].split()[0] for q in queries.captured_queries]  # executemany: "N times: SQL"
+    statements = [
+        q["sql"].split(" times: ")[-1].split()[0] for q in queries.captured_queries
+    ]  # executemany: "N times: SQL"
     writes = [word for word in statements if word in ("INSERT", "UPDATE")]
     assert result.done == 30 and Classification.objects.count() == 30
     assert writes == ["INSERT"]  # one statement for all thirty; nothing rewritten after it

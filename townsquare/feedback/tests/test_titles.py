@@ -17,13 +17,31 @@ from townsquare.feedback.tests.factories import ChannelFactory, MessageFactory
     ("title", "body", "expected"),
     [
         ("Re: [acme-users] #31 SAML: login loop with Okta", "", "SAML: login loop with Okta"),
-        ("#90 ERR_REQUIRE_ESM when importing the SDK from CommonJS", "", "ERR_REQUIRE_ESM when importing the SDK from CommonJS"),
-        ("", "Hi all,\nquick question. How do I force fsck to run on boot after an upgrade?", "How do I force fsck to run on boot after an upgrade?"),
-        ("", "> an old quote\n```\ntraceback here\n```\nhey guys!! **Dark mode** for the [dashboard](https://x.y) would be *great* :smile:",
-         "Dark mode for the dashboard would be great"),
-        ("", "ioria_: it's part of the multiverse repo you should enable", "It's part of the multiverse repo you should enable"),
-        ("", "Thanks for the report, Marta. The next cursor is computed from the clamped page size.",
-         "The next cursor is computed from the clamped page size"),
+        (
+            "#90 ERR_REQUIRE_ESM when importing the SDK from CommonJS",
+            "",
+            "ERR_REQUIRE_ESM when importing the SDK from CommonJS",
+        ),
+        (
+            "",
+            "Hi all,\nquick question. How do I force fsck to run on boot after an upgrade?",
+            "How do I force fsck to run on boot after an upgrade?",
+        ),
+        (
+            "",
+            "> an old quote\n```\ntraceback here\n```\nhey guys!! **Dark mode** for the [dashboard](https://x.y) would be *great* :smile:",
+            "Dark mode for the dashboard would be great",
+        ),
+        (
+            "",
+            "ioria_: it's part of the multiverse repo you should enable",
+            "It's part of the multiverse repo you should enable",
+        ),
+        (
+            "",
+            "Thanks for the report, Marta. The next cursor is computed from the clamped page size.",
+            "The next cursor is computed from the clamped page size",
+        ),
         ("", "Agreed, the new CLI is a joy", "The new CLI is a joy"),
         ("", "Python, Node and Go SDKs all fail with 429 here", "Python, Node and Go SDKs all fail with 429 here"),
         ("", "thanks!", ""),
@@ -35,21 +53,31 @@ def test_a_headline_drops_greetings_markup_quotes_and_code(title: str, body: str
 
 
 def test_a_long_headline_is_cut_at_a_word_boundary() -> None:
-    line = phrases.headline("", "We iterate over all deployments in our org with a large page size and consistently get fewer results than the total count says")
+    line = phrases.headline(
+        "",
+        "We iterate over all deployments in our org with a large page size and consistently get fewer results than the total count says",
+    )
     assert line == "We iterate over all deployments in our org with a large page size and\u2026"
     assert len(line) <= phrases.TITLE_CHARS
 
 
 def test_the_title_is_the_most_central_thread_starters_title() -> None:
     texts = [
-        ("Paginator silently skips records when page_size is above 100", "We list deployments with page_size=250 and get fewer results than total_count.", True),
+        (
+            "Paginator silently skips records when page_size is above 100",
+            "We list deployments with page_size=250 and get fewer results than total_count.",
+            True,
+        ),
         ("", "Same bug with events.list(page_size=500): the paginator skips items on every page.", False),
         ("", "Workaround until the fix lands: leave page_size at the default.", False),
         ("", "Thanks for the detailed report. I can reproduce it.", False),
     ]
     vectors = embed.embed([f"{t}. {b}" if t else b for t, b, _ in texts])
     sources = [phrases.TitleSource(title=t, body=b, starts_thread=s, vector=v) for (t, b, s), v in zip(texts, vectors)]
-    assert phrases.group_title(sources, ["page_size", "paginator"]) == "Paginator silently skips records when page_size is above 100"
+    assert (
+        phrases.group_title(sources, ["page_size", "paginator"])
+        == "Paginator silently skips records when page_size is above 100"
+    )
 
 
 def test_a_titled_thread_starter_beyond_the_most_central_still_competes_and_duplicates_are_fine() -> None:
@@ -59,10 +87,21 @@ def test_a_titled_thread_starter_beyond_the_most_central_still_competes_and_dupl
     def unit(v: np.ndarray) -> np.ndarray:
         return v / np.linalg.norm(v)
 
-    replies = [phrases.TitleSource(title="", body=f"The export drops rows again on project {n}", starts_thread=False,
-                                   vector=unit(centre + 0.01 * n * side)) for n in range(10)]
-    starter = phrases.TitleSource(title="CSV export drops quoted rows", body="Rows with commas are missing.",
-                                  starts_thread=True, vector=unit(centre + 0.35 * side))
+    replies = [
+        phrases.TitleSource(
+            title="",
+            body=f"The export drops rows again on project {n}",
+            starts_thread=False,
+            vector=unit(centre + 0.01 * n * side),
+        )
+        for n in range(10)
+    ]
+    starter = phrases.TitleSource(
+        title="CSV export drops quoted rows",
+        body="Rows with commas are missing.",
+        starts_thread=True,
+        vector=unit(centre + 0.35 * side),
+    )
     assert phrases.group_title([*replies, starter, starter], ["csv export"]) == "CSV export drops quoted rows"
 
 

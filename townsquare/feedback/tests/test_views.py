@@ -36,8 +36,11 @@ def test_the_theme_page_shows_people_customers_channels_and_sources(client_for: 
     # The score's formula is shown with this theme's own numbers, and they multiply out to its score.
     theme = Theme.objects.get(pk=ws["export"].pk)
     p = theme.score_parts
-    formula = re.search(r'id="fb-formula">\(people ([\d.]+) \+ customers ([\d.]+) \+ revenue ([\d.]+)\) × channels ([\d.]+) '
-                        r'× recency ([\d.]+) × trend ([\d.]+) = ([\d.]+)', html)
+    formula = re.search(
+        r'id="fb-formula">\(people ([\d.]+) \+ customers ([\d.]+) \+ revenue ([\d.]+)\) × channels ([\d.]+) '
+        r"× recency ([\d.]+) × trend ([\d.]+) = ([\d.]+)",
+        html,
+    )
     assert formula, "score formula missing"
     people, customers, revenue, channels, recency, trend, score = map(float, formula.groups())
     assert (people, channels) == (round(p["people"], 1), round(p["channel_factor"], 2))
@@ -72,9 +75,14 @@ def test_curation_forms_rename_route_and_split(client_for: Any) -> None:
     client = client_for("devrel_member")
     theme = ws["export"]
     client.post(reverse("feedback:theme-action", args=[theme.pk, "rename"]), {"title": "CSV export loses rows"})
-    client.post(reverse("feedback:theme-action", args=[theme.pk, "issue"]), {"issue_url": "https://github.com/acme/app/issues/7"})
+    client.post(
+        reverse("feedback:theme-action", args=[theme.pk, "issue"]),
+        {"issue_url": "https://github.com/acme/app/issues/7"},
+    )
     moved = ws["messages"]["export"][2]
-    response = client.post(reverse("feedback:theme-action", args=[theme.pk, "split"]), {"messages": [moved.pk], "title": "Quotes"})
+    response = client.post(
+        reverse("feedback:theme-action", args=[theme.pk, "split"]), {"messages": [moved.pk], "title": "Quotes"}
+    )
     assert response.status_code == 302
     theme.refresh_from_db()
     assert theme.title == "CSV export loses rows" and theme.issue_url.endswith("/7")
@@ -83,8 +91,11 @@ def test_curation_forms_rename_route_and_split(client_for: Any) -> None:
 
 def test_it_escapes_community_text_everywhere(client_for: Any) -> None:
     ws = feedback_workspace()
-    hostile = MessageFactory(title="<script>alert(1)</script>", body="<img src=x onerror=alert(2)>",
-                             body_html="<p>ok</p><script>alert(3)</script>")
+    hostile = MessageFactory(
+        title="<script>alert(1)</script>",
+        body="<img src=x onerror=alert(2)>",
+        body_html="<p>ok</p><script>alert(3)</script>",
+    )
     ThemeMessage.objects.create(theme=ws["export"], message=hostile, similarity=1.0)
     client = client_for("devrel_member")
     html = client.get(reverse("feedback:theme", args=[ws["export"].pk])).content.decode()
@@ -107,8 +118,21 @@ def test_search_and_more_like_this_cross_channels(client_for: Any) -> None:
 def test_the_lead_sets_score_weights(client_for: Any) -> None:
     feedback_workspace()
     client = client_for("devrel_lead")
-    data = {name: 1.0 for name in ("person", "tier_enterprise", "tier_business", "tier_team", "tier_startup",
-                                   "tier_free", "revenue", "channel", "half_life_days", "trend")}
+    data = {
+        name: 1.0
+        for name in (
+            "person",
+            "tier_enterprise",
+            "tier_business",
+            "tier_team",
+            "tier_startup",
+            "tier_free",
+            "revenue",
+            "channel",
+            "half_life_days",
+            "trend",
+        )
+    }
     assert client.post(reverse("feedback:weights"), data).status_code == 302
     assert CurationAction.objects.filter(action="weights").exists()
     assert "log10" in client.get(reverse("feedback:weights")).content.decode()

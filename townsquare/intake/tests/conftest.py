@@ -41,8 +41,17 @@ def setup(make_user: Any) -> Setup:
     blog = RequestTypeFactory(name="Blog post", slug="blog", points=4, mentoring_alternative=coaching)
     qa = RequestTypeFactory(name="Q&A hour", slug="qa", points=1, mentoring_alternative=coaching, fields=[])
     budget = BudgetFactory(team=team, points=10)
-    return Setup(team=team, budget=budget, member=member, other_member=other, lead=lead, devrel=devrel, blog=blog,
-                 qa=qa, coaching=coaching)
+    return Setup(
+        team=team,
+        budget=budget,
+        member=member,
+        other_member=other,
+        lead=lead,
+        devrel=devrel,
+        blog=blog,
+        qa=qa,
+        coaching=coaching,
+    )
 
 
 @pytest.fixture

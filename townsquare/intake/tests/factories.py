@@ -46,8 +46,9 @@ class RequestTypeFactory(factory.django.DjangoModelFactory):
     description = "A type made for a test."
     points = 3
     mode = RequestType.Mode.SERVICE
-    fields = factory.LazyFunction(lambda: [{"name": "audience", "label": "Who is the audience?", "kind": "text",
-                                            "required": True, "help": ""}])
+    fields = factory.LazyFunction(
+        lambda: [{"name": "audience", "label": "Who is the audience?", "kind": "text", "required": True, "help": ""}]
+    )
 
 
 class MentoringTypeFactory(RequestTypeFactory):

@@ -37,8 +37,13 @@ def test_concurrent_filings_never_overspend_the_budget(make_user) -> None:
     def file(member) -> None:
         try:
             start.wait(timeout=10)
-            services.request_file(team=team, requester=member, request_type=request_type, quarter=current_quarter(),
-                                  title=f"from {member.username}")
+            services.request_file(
+                team=team,
+                requester=member,
+                request_type=request_type,
+                quarter=current_quarter(),
+                title=f"from {member.username}",
+            )
             result = "filed"
         except TownsquareError as exc:
             result = exc.message
@@ -76,8 +81,14 @@ def test_a_lead_override_and_a_member_filing_at_once_stay_consistent(make_user) 
     def file(user, override: bool) -> None:
         try:
             start.wait(timeout=10)
-            services.request_file(team=team, requester=user, request_type=request_type, quarter=current_quarter(),
-                                  title=user.username, override=override)
+            services.request_file(
+                team=team,
+                requester=user,
+                request_type=request_type,
+                quarter=current_quarter(),
+                title=user.username,
+                override=override,
+            )
         except TownsquareError as exc:
             errors.append(exc.message)
         finally:

@@ -15,10 +15,19 @@ def test_the_demo_loads_budgets_and_requests_in_several_states_once(seeded_types
     demo_load()
     first = intake_demo_load()
     assert first == {"budgets": 6, "requests": len(DEMO_REQUESTS)}
-    counts = (Budget.objects.count(), Request.objects.count(), LedgerEntry.objects.count(), Notification.objects.count())
+    counts = (
+        Budget.objects.count(),
+        Request.objects.count(),
+        LedgerEntry.objects.count(),
+        Notification.objects.count(),
+    )
     assert intake_demo_load() == {"budgets": 0, "requests": 0}
-    assert (Budget.objects.count(), Request.objects.count(), LedgerEntry.objects.count(),
-            Notification.objects.count()) == counts
+    assert (
+        Budget.objects.count(),
+        Request.objects.count(),
+        LedgerEntry.objects.count(),
+        Notification.objects.count(),
+    ) == counts
     statuses = set(Request.objects.values_list("status", flat=True))
     assert {"filed", "triaged", "accepted", "in_progress", "done", "declined", "mentoring"} <= statuses
     for budget, balance in selectors.budgets_with_balances(quarter=budget_quarter()):

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.django_db
 
 
 def file(setup, request_type=None, *, by=None, title="Kafka launch post", **kwargs) -> Request:
-    return services.request_file(team=setup.team, requester=by or setup.member, request_type=request_type or setup.blog,
-                                 quarter=current_quarter(), title=title, **kwargs)
+    return services.request_file(
+        team=setup.team,
+        requester=by or setup.member,
+        request_type=request_type or setup.blog,
+        quarter=current_quarter(),
+        title=title,
+        **kwargs,
+    )
 
 
 def balance(setup) -> selectors.Balance:
@@ -25,8 +31,12 @@ def balance(setup) -> selectors.Balance:
 
 
 def snapshot() -> tuple[int, int, int, int]:
-    return (Request.objects.count(), LedgerEntry.objects.count(), RequestEvent.objects.count(),
-            Notification.objects.count())
+    return (
+        Request.objects.count(),
+        LedgerEntry.objects.count(),
+        RequestEvent.objects.count(),
+        Notification.objects.count(),
+    )
 
 
 def test_it_reserves_points_on_filing(setup) -> None:
@@ -79,8 +89,12 @@ def test_the_balance_is_the_sum_of_the_ledger_not_a_stored_field(setup) -> None:
 
 def test_an_adjustment_needs_a_reason_and_a_whole_non_zero_number(setup) -> None:
     before = snapshot()
-    for points, reason, message in [(0, "x", "not zero"), (3, "  ", "say why"), (2.5, "x", "whole number"),
-                                    (-11, "x", "below zero")]:
+    for points, reason, message in [
+        (0, "x", "not zero"),
+        (3, "  ", "say why"),
+        (2.5, "x", "whole number"),
+        (-11, "x", "below zero"),
+    ]:
         with pytest.raises(TownsquareError, match=message):
             services.budget_adjust(budget=setup.budget, points=points, reason=reason, by=setup.devrel)
     assert snapshot() == before
@@ -92,8 +106,9 @@ def test_filing_over_budget_is_refused_with_the_balance(setup) -> None:
     before = snapshot()
     with pytest.raises(TownsquareError) as caught:
         file(setup, title="three")
-    assert caught.value.message == ("not enough points: “Blog post” costs 4 and Marketing has 2 of 10 left for "
-                                    f"{current_quarter().label}")
+    assert caught.value.message == (
+        f"not enough points: “Blog post” costs 4 and Marketing has 2 of 10 left for {current_quarter().label}"
+    )
     assert snapshot() == before
 
 
@@ -127,8 +142,9 @@ def test_a_closed_quarter_refuses_filing(setup) -> None:
     previous = current_quarter().previous()
     Budget.objects.create(team=setup.team, quarter=previous.key, points=10)
     with pytest.raises(TownsquareError, match=f"{previous.label} is closed: it ended on"):
-        services.request_file(team=setup.team, requester=setup.member, request_type=setup.blog, quarter=previous,
-                              title="late")
+        services.request_file(
+            team=setup.team, requester=setup.member, request_type=setup.blog, quarter=previous, title="late"
+        )
     services.budget_close(budget=setup.budget, by=setup.devrel)
     with pytest.raises(TownsquareError, match="closed for Marketing: the DevRel lead closed it"):
         file(setup)
@@ -139,8 +155,13 @@ def test_a_closed_quarter_refuses_filing(setup) -> None:
 
 def test_a_team_without_a_budget_is_told_to_ask_for_one(setup) -> None:
     with pytest.raises(TownsquareError, match=f"Marketing has no budget for {current_quarter().next().label} yet"):
-        services.request_file(team=setup.team, requester=setup.member, request_type=setup.blog,
-                              quarter=current_quarter().next(), title="next quarter")
+        services.request_file(
+            team=setup.team,
+            requester=setup.member,
+            request_type=setup.blog,
+            quarter=current_quarter().next(),
+            title="next quarter",
+        )
 
 
 def test_budgets_refuse_negative_or_fractional_points_and_duplicates(setup) -> None:
@@ -159,8 +180,9 @@ def test_the_third_service_request_of_one_type_is_a_mentoring_candidate(setup) -
     other_type = file(setup, setup.qa, title="q")
     third = file(setup, title="c")
     assert [r.mentoring_candidate for r in (first, second, other_type, third)] == [False, False, False, True]
-    mentoring = services.request_file(team=setup.team, requester=setup.member, request_type=setup.coaching,
-                                      quarter=current_quarter(), title="m1")
+    mentoring = services.request_file(
+        team=setup.team, requester=setup.member, request_type=setup.coaching, quarter=current_quarter(), title="m1"
+    )
     assert not mentoring.mentoring_candidate
 
 
@@ -169,7 +191,11 @@ def test_offering_mentoring_converts_the_request_and_refunds_the_difference(setu
     services.request_offer_mentoring(request=request, by=setup.devrel, plan="Pair on the outline, review the draft.")
     request.refresh_from_db()
     assert (request.status, request.type, request.original_type, request.points) == (
-        Request.Status.MENTORING, setup.coaching, setup.blog, 1)
+        Request.Status.MENTORING,
+        setup.coaching,
+        setup.blog,
+        1,
+    )
     assert request.mentoring_plan == "Pair on the outline, review the draft."
     b = balance(setup)
     assert (b.reserved, b.spent, b.available) == (0, 1, 9)
@@ -202,8 +228,11 @@ def test_the_whole_flow_tells_the_requester_at_each_status_change(setup) -> None
     services.request_mark_done(request=request, by=setup.devrel)
     notices = list(Notification.objects.order_by("pk"))
     assert [n.title for n in notices] == [
-        "Request filed: Launch post", "Request triaged: Launch post", "Request accepted: Launch post",
-        "Request in progress: Launch post", "Request done: Launch post",
+        "Request filed: Launch post",
+        "Request triaged: Launch post",
+        "Request accepted: Launch post",
+        "Request in progress: Launch post",
+        "Request done: Launch post",
     ]
     assert {n.email for n in notices} == {"mia@example.com"}
     assert len({n.event_key for n in notices}) == 5
@@ -231,10 +260,9 @@ def test_starting_twice_is_harmless(setup) -> None:
 def test_a_failed_transaction_leaves_no_notice_behind(setup) -> None:
     request = file(setup)
     before = snapshot()
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            services.request_accept(request=request, by=setup.devrel)
-            raise RuntimeError("the board could not create the task")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.request_accept(request=request, by=setup.devrel)
+        raise RuntimeError("the board could not create the task")
     assert snapshot() == before
     assert Request.objects.get(pk=request.pk).status == Request.Status.FILED
 
@@ -249,8 +277,9 @@ def test_notices_carry_hostile_titles_as_plain_text(setup) -> None:
 def test_triage_with_a_decision_sends_one_notice(setup) -> None:
     request = file(setup)
     with transaction.atomic():
-        services.request_triage(request=request, by=setup.devrel, uniquely_devrel=False, team_could_with_guidance=True,
-                                quiet=True)
+        services.request_triage(
+            request=request, by=setup.devrel, uniquely_devrel=False, team_could_with_guidance=True, quiet=True
+        )
         services.request_decline(request=request, by=setup.devrel, note="Use the docs template")
     assert [n.title for n in Notification.objects.order_by("pk")][1:] == ["Request declined: Kafka launch post"]
     assert list(request.events.values_list("to_status", flat=True)) == ["filed", "triaged", "declined"]
@@ -264,7 +293,10 @@ def test_the_team_ranks_its_open_requests(setup) -> None:
     assert list(selectors.team_open_requests(team=setup.team).values_list("title", flat=True)) == ["c", "a", "b"]
     services.request_move(request=Request.objects.get(pk=b.pk), direction="up", by=setup.member)
     assert list(selectors.team_open_requests(team=setup.team).values_list("title", "priority")) == [
-        ("c", 1), ("b", 2), ("a", 3)]
+        ("c", 1),
+        ("b", 2),
+        ("a", 3),
+    ]
 
 
 def test_only_members_rank_and_only_their_own_teams_requests(setup, make_user) -> None:
@@ -274,8 +306,9 @@ def test_only_members_rank_and_only_their_own_teams_requests(setup, make_user) -
         services.requests_reorder(team=setup.team, ordered_ids=[request.pk], by=outsider)
     sales = outsider.teams.get()
     BudgetFactory(team=sales)
-    sales_request = services.request_file(team=sales, requester=outsider, request_type=setup.qa,
-                                          quarter=current_quarter(), title="s")
+    sales_request = services.request_file(
+        team=sales, requester=outsider, request_type=setup.qa, quarter=current_quarter(), title="s"
+    )
     with pytest.raises(TownsquareError, match="no longer open for this team"):
         services.requests_reorder(team=setup.team, ordered_ids=[sales_request.pk, request.pk], by=setup.member)
 
@@ -289,8 +322,9 @@ def test_a_member_cannot_file_for_another_team(setup, make_user) -> None:
 def test_request_types_validate_points_and_field_definitions(setup) -> None:
     for points in (-1, 2.5, True):
         with pytest.raises(TownsquareError, match="whole number"):
-            services.request_type_save(name="X", slug="x", description="", points=points, mode="service", fields=[],
-                                       active=True)
+            services.request_type_save(
+                name="X", slug="x", description="", points=points, mode="service", fields=[], active=True
+            )
     bad_fields = [
         ({"name": "x"}, "list of objects"),
         ([{"name": "Bad Name"}], "field 1: name must be"),
@@ -302,18 +336,42 @@ def test_request_types_validate_points_and_field_definitions(setup) -> None:
     ]
     for fields, message in bad_fields:
         with pytest.raises(TownsquareError, match=message):
-            services.request_type_save(name="X", slug="x", description="", points=1, mode="service", fields=fields,
-                                       active=True)
-    saved = services.request_type_save(name="X", slug="x", description="", points=2, mode="service", active=True,
-                                       fields=[{"name": "where", "kind": "choice", "choices": ["Online", "Berlin"]}])
-    assert saved.fields == [{"name": "where", "label": "Where", "kind": "choice", "required": False, "help": "",
-                             "choices": ["Online", "Berlin"]}]
+            services.request_type_save(
+                name="X", slug="x", description="", points=1, mode="service", fields=fields, active=True
+            )
+    saved = services.request_type_save(
+        name="X",
+        slug="x",
+        description="",
+        points=2,
+        mode="service",
+        active=True,
+        fields=[{"name": "where", "kind": "choice", "choices": ["Online", "Berlin"]}],
+    )
+    assert saved.fields == [
+        {
+            "name": "where",
+            "label": "Where",
+            "kind": "choice",
+            "required": False,
+            "help": "",
+            "choices": ["Online", "Berlin"],
+        }
+    ]
 
 
 def test_changing_a_types_points_does_not_reprice_filed_requests(setup) -> None:
     request = file(setup)
-    services.request_type_save(request_type=setup.blog, name="Blog post", slug="blog", description="", points=9,
-                               mode="service", fields=[], active=True)
+    services.request_type_save(
+        request_type=setup.blog,
+        name="Blog post",
+        slug="blog",
+        description="",
+        points=9,
+        mode="service",
+        fields=[],
+        active=True,
+    )
     services.request_accept(request=request, by=setup.devrel)
     assert balance(setup).spent == 4
 

@@ -26,18 +26,18 @@ def quarter_of_work(setup, make_user):
         return services.request_file(team=team, requester=who, request_type=rtype, quarter=q, title=title)
 
     services.budget_adjust(budget=s.budget, points=2, reason="Launch quarter", by=devrel)
-    services.request_accept(request=file(s.team, s.member, s.blog, "m1"), by=devrel)            # spent 4, service
-    services.request_offer_mentoring(request=file(s.team, s.member, s.blog, "m2"), by=devrel)   # 4 → coaching, spent 1
-    file(s.team, s.member, s.qa, "m3")                                                          # reserved 1, service
-    services.request_decline(request=file(s.team, s.member, s.qa, "m4"), by=devrel)             # refunded: 0
+    services.request_accept(request=file(s.team, s.member, s.blog, "m1"), by=devrel)  # spent 4, service
+    services.request_offer_mentoring(request=file(s.team, s.member, s.blog, "m2"), by=devrel)  # 4 → coaching, spent 1
+    file(s.team, s.member, s.qa, "m3")  # reserved 1, service
+    services.request_decline(request=file(s.team, s.member, s.qa, "m4"), by=devrel)  # refunded: 0
 
     seller = make_user(Role.STAKEHOLDER_MEMBER, team="Sales")
     sales = seller.teams.get()
     BudgetFactory(team=sales, points=8)
     s1 = services.request_accept(request=file(sales, seller, s.blog, "s1"), by=devrel)
-    services.request_mark_done(request=s1, by=devrel)                                           # spent 4, service
-    services.request_cancel(request=file(sales, seller, s.qa, "s2"), by=seller)                # refunded: 0
-    file(sales, seller, s.coaching, "s3")                                                       # reserved 1, mentoring
+    services.request_mark_done(request=s1, by=devrel)  # spent 4, service
+    services.request_cancel(request=file(sales, seller, s.qa, "s2"), by=seller)  # refunded: 0
+    file(sales, seller, s.coaching, "s3")  # reserved 1, mentoring
 
     support = make_user(Role.STAKEHOLDER_MEMBER, team="Support").teams.get()
     BudgetFactory(team=support, points=5)
@@ -58,7 +58,12 @@ def test_the_quarter_summary_matches_the_hand_computed_figures(setup, quarter_of
     assert (mkt.service, mkt.mentoring, mkt.requests) == (5, 1, 3)
     assert mkt.by_type == {setup.blog.pk: 4, setup.qa.pk: 1, setup.coaching.pk: 1}
     # Sales: 8; reserved s3 = 1; spent s1 = 4; available 3; service 4, mentoring 1; live s1, s3.
-    assert (sales.balance.allowance, sales.balance.reserved, sales.balance.spent, sales.balance.available) == (8, 1, 4, 3)
+    assert (sales.balance.allowance, sales.balance.reserved, sales.balance.spent, sales.balance.available) == (
+        8,
+        1,
+        4,
+        3,
+    )
     assert (sales.service, sales.mentoring, sales.requests) == (4, 1, 2)
     assert sales.by_type == {setup.blog.pk: 4, setup.coaching.pk: 1}
     assert (support.balance.available, support.service, support.mentoring, support.requests) == (5, 0, 0, 0)
@@ -74,11 +79,26 @@ def test_the_summary_page_and_api_show_the_same_figures(client_for, setup, quart
     settings.ROOT_URLCONF = "townsquare.intake.tests.urls"
     client = client_for(Role.DEVREL_LEAD, team="DevRel")
     page = client.get("/requests/summary/").content.decode()
-    for fragment in ('id="total-allowance">25<', 'id="total-reserved">2<', 'id="total-spent">9<',
-                     'id="mentoring-share">18%<', "Service 9 points", "Mentoring 2 points"):
+    for fragment in (
+        'id="total-allowance">25<',
+        'id="total-reserved">2<',
+        'id="total-spent">9<',
+        'id="mentoring-share">18%<',
+        "Service 9 points",
+        "Mentoring 2 points",
+    ):
         assert fragment in page
     data = client.get("/api/v1/intake/summary/").json()
     assert (data["allowance"], data["reserved"], data["spent"], data["service"], data["mentoring"]) == (25, 2, 9, 9, 2)
     marketing = next(t for t in data["teams"] if t["team"] == "marketing")
-    assert marketing == {"team": "marketing", "allowance": 12, "reserved": 1, "spent": 5, "available": 6, "service": 5,
-                         "mentoring": 1, "requests": 3, "by_type": {"blog": 4, "qa": 1, "coaching": 1}}
+    assert marketing == {
+        "team": "marketing",
+        "allowance": 12,
+        "reserved": 1,
+        "spent": 5,
+        "available": 6,
+        "service": 5,
+        "mentoring": 1,
+        "requests": 3,
+        "by_type": {"blog": 4, "qa": 1, "coaching": 1},
+    }

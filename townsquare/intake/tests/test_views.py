@@ -12,8 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 def file(setup, request_type=None, *, by=None, title="Kafka launch post", **kwargs) -> Request:
-    return services.request_file(team=setup.team, requester=by or setup.member, request_type=request_type or setup.blog,
-                                 quarter=current_quarter(), title=title, **kwargs)
+    return services.request_file(
+        team=setup.team,
+        requester=by or setup.member,
+        request_type=request_type or setup.blog,
+        quarter=current_quarter(),
+        title=title,
+        **kwargs,
+    )
 
 
 def as_user(client, user):
@@ -33,8 +39,11 @@ def test_the_form_asks_the_types_own_questions_and_files_the_request(client, set
     response = client.post("/requests/new/blog/", form_data(desired_date="2030-01-31"))
     request = Request.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/requests/{request.pk}/"
-    assert (request.team, request.details, str(request.desired_date)) == (setup.team, {"audience": "Data engineers"},
-                                                                          "2030-01-31")
+    assert (request.team, request.details, str(request.desired_date)) == (
+        setup.team,
+        {"audience": "Data engineers"},
+        "2030-01-31",
+    )
     page = client.get(response["Location"]).content.decode()
     assert "4 points reserved" in page and "Data engineers" in page
 
@@ -85,8 +94,9 @@ def test_a_closed_quarter_gets_a_clear_form_error_and_files_nothing(client, setu
 @pytest.mark.parametrize("points", ["-3", "2.5", "lots"])
 def test_budget_points_must_be_a_whole_number_of_zero_or_more(client_for, setup, points) -> None:
     client = client_for(Role.DEVREL_LEAD, team="DevRel")
-    response = client.post("/requests/budgets/", {"team": setup.team.pk, "quarter": current_quarter().next().key,
-                                                  "points": points})
+    response = client.post(
+        "/requests/budgets/", {"team": setup.team.pk, "quarter": current_quarter().next().key, "points": points}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "Ensure this value is greater than or equal to 0." in page or "Enter a whole number." in page
@@ -106,15 +116,18 @@ def test_the_devrel_lead_sets_a_budget_for_next_quarter(client_for, setup) -> No
 @pytest.mark.parametrize(("points", "message"), [("-2.5", "Enter a whole number."), ("0", "other than zero")])
 def test_a_bad_adjustment_changes_nothing(client_for, setup, points, message) -> None:
     client = client_for(Role.DEVREL_LEAD, team="DevRel")
-    response = client.post(f"/requests/budgets/{setup.budget.pk}/adjust/", {"points": points, "reason": "x"}, follow=True)
+    response = client.post(
+        f"/requests/budgets/{setup.budget.pk}/adjust/", {"points": points, "reason": "x"}, follow=True
+    )
     assert message in response.content.decode()
     assert not LedgerEntry.objects.exists()
 
 
 def test_a_lead_adjustment_shows_in_the_ledger_with_its_reason(client_for, setup) -> None:
     client = client_for(Role.DEVREL_LEAD, team="DevRel")
-    page = client.post(f"/requests/budgets/{setup.budget.pk}/adjust/", {"points": "-3", "reason": "Moved to Sales"},
-                       follow=True).content.decode()
+    page = client.post(
+        f"/requests/budgets/{setup.budget.pk}/adjust/", {"points": "-3", "reason": "Moved to Sales"}, follow=True
+    ).content.decode()
     assert "Adjusted Marketing&#x27;s budget by -3 points." in page
     assert "Moved to Sales" in page
     assert selectors.budget_balance(budget=setup.budget).available == 7
@@ -123,9 +136,18 @@ def test_a_lead_adjustment_shows_in_the_ledger_with_its_reason(client_for, setup
 @pytest.mark.parametrize("points", ["-1", "1.5"])
 def test_request_type_points_must_be_whole_and_not_negative(client_for, setup, points) -> None:
     client = client_for(Role.DEVREL_LEAD, team="DevRel")
-    response = client.post(f"/requests/types/{setup.blog.pk}/", {
-        "name": "Blog post", "slug": "blog", "points": points, "mode": "service", "form_fields": "[]", "position": "1",
-        "active": "on"})
+    response = client.post(
+        f"/requests/types/{setup.blog.pk}/",
+        {
+            "name": "Blog post",
+            "slug": "blog",
+            "points": points,
+            "mode": "service",
+            "form_fields": "[]",
+            "position": "1",
+            "active": "on",
+        },
+    )
     assert response.status_code == 200
     setup.blog.refresh_from_db()
     assert setup.blog.points == 4
@@ -135,13 +157,30 @@ def test_the_devrel_lead_edits_a_type_and_its_fields(client_for, setup) -> None:
     client = client_for(Role.DEVREL_LEAD, team="DevRel")
     page = client.get(f"/requests/types/{setup.blog.pk}/").content.decode()
     assert "Who is the audience?" in page
-    bad = client.post(f"/requests/types/{setup.blog.pk}/", {
-        "name": "Blog post", "slug": "blog", "points": "5", "mode": "service", "position": "1", "active": "on",
-        "form_fields": '[{"name": "x", "kind": "video"}]'}).content.decode()
+    bad = client.post(
+        f"/requests/types/{setup.blog.pk}/",
+        {
+            "name": "Blog post",
+            "slug": "blog",
+            "points": "5",
+            "mode": "service",
+            "position": "1",
+            "active": "on",
+            "form_fields": '[{"name": "x", "kind": "video"}]',
+        },
+    ).content.decode()
     assert "kind must be one of" in bad
-    client.post(f"/requests/types/{setup.blog.pk}/", {
-        "name": "Blog post", "slug": "blog", "points": "5", "mode": "service", "position": "1",
-        "form_fields": '[{"name": "angle", "label": "Angle", "kind": "textarea", "required": true}]'})
+    client.post(
+        f"/requests/types/{setup.blog.pk}/",
+        {
+            "name": "Blog post",
+            "slug": "blog",
+            "points": "5",
+            "mode": "service",
+            "position": "1",
+            "form_fields": '[{"name": "angle", "label": "Angle", "kind": "textarea", "required": true}]',
+        },
+    )
     setup.blog.refresh_from_db()
     assert (setup.blog.points, setup.blog.active, setup.blog.fields[0]["label"]) == (5, False, "Angle")
 
@@ -163,12 +202,18 @@ def test_devrel_triages_and_accepts_from_the_request_page(client, setup) -> None
     client = as_user(client, setup.devrel)
     page = client.get(f"/requests/{request.pk}/").content.decode()
     assert "Is this uniquely DevRel&#x27;s work?" in page and "Could the team do this itself with guidance?" in page
-    response = client.post(f"/requests/{request.pk}/triage/", {
-        "uniquely_devrel": "yes", "team_could_with_guidance": "no", "decision": "accept", "note": "Good fit"})
+    response = client.post(
+        f"/requests/{request.pk}/triage/",
+        {"uniquely_devrel": "yes", "team_could_with_guidance": "no", "decision": "accept", "note": "Good fit"},
+    )
     assert response.status_code == 302
     request.refresh_from_db()
     assert (request.status, request.uniquely_devrel, request.team_could_with_guidance, request.triaged_by) == (
-        Request.Status.ACCEPTED, True, False, setup.devrel)
+        Request.Status.ACCEPTED,
+        True,
+        False,
+        setup.devrel,
+    )
 
 
 def test_declining_needs_a_note_and_refunds(client, setup) -> None:
@@ -202,12 +247,19 @@ def test_the_triage_queue_ranks_by_each_teams_priority_then_date(client, setup, 
     services.requests_reorder(team=setup.team, ordered_ids=[b.pk, a.pk], by=setup.member)
     sales_user = make_user(Role.STAKEHOLDER_MEMBER, team="Sales")
     BudgetFactory(team=sales_user.teams.get())
-    services.request_file(team=sales_user.teams.get(), requester=sales_user, request_type=setup.qa,
-                          quarter=current_quarter(), title="sales-a")
+    services.request_file(
+        team=sales_user.teams.get(),
+        requester=sales_user,
+        request_type=setup.qa,
+        quarter=current_quarter(),
+        title="sales-a",
+    )
     titles = [r.title for r in selectors.triage_queue()]
     assert titles.index("mkt-b") < titles.index("mkt-a")
     assert titles.index("sales-a") < titles.index("mkt-a")  # both teams' first choices come before second ones
-    fragment = as_user(client, setup.devrel).get("/requests/triage/?team=sales", HTTP_HX_REQUEST="true").content.decode()
+    fragment = (
+        as_user(client, setup.devrel).get("/requests/triage/?team=sales", HTTP_HX_REQUEST="true").content.decode()
+    )
     assert "<html" not in fragment and "sales-a" in fragment and "mkt-a" not in fragment
 
 
@@ -232,8 +284,9 @@ def test_members_reorder_without_javascript_using_the_arrows(client, setup) -> N
 def test_drag_and_drop_posts_the_whole_order_and_gets_the_list_back(client, setup) -> None:
     services.budget_adjust(budget=setup.budget, points=10, reason="more", by=setup.devrel)
     a, b, c = (file(setup, title=t) for t in "abc")
-    response = as_user(client, setup.member).post("/requests/teams/marketing/priorities/", {"order": [c.pk, a.pk, b.pk]},
-                                                  HTTP_HX_REQUEST="true")
+    response = as_user(client, setup.member).post(
+        "/requests/teams/marketing/priorities/", {"order": [c.pk, a.pk, b.pk]}, HTTP_HX_REQUEST="true"
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page and "Order saved." in page
     assert page.index(">c</a>") < page.index(">a</a>") < page.index(">b</a>")

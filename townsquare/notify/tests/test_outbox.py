@@ -13,7 +13,9 @@ from townsquare.notify.models import Destination, Notification
 pytestmark = pytest.mark.django_db
 
 
-def make_destination(url: str, *, name: str = "DevRel channel", purposes: tuple[str, ...] = ("announcements",)) -> Destination:
+def make_destination(
+    url: str, *, name: str = "DevRel channel", purposes: tuple[str, ...] = ("announcements",)
+) -> Destination:
     return services.destination_save(name=name, url=url, purposes=list(purposes), enabled=True)
 
 
@@ -25,10 +27,12 @@ def due_now(notification: Notification) -> None:
 def test_it_records_one_notification_per_target_however_often_the_event_is_recorded(http_endpoint) -> None:
     make_destination(http_endpoint.url("json"))
     make_destination(http_endpoint.url("form"), name="Second room")
-    first = services.notification_enqueue(event_key="task:1:done", title="Done", body="x", purpose="announcements",
-                                          emails=["Ana@Example.com"])
-    again = services.notification_enqueue(event_key="task:1:done", title="Done", body="x", purpose="announcements",
-                                          emails=["ana@example.com"])
+    first = services.notification_enqueue(
+        event_key="task:1:done", title="Done", body="x", purpose="announcements", emails=["Ana@Example.com"]
+    )
+    again = services.notification_enqueue(
+        event_key="task:1:done", title="Done", body="x", purpose="announcements", emails=["ana@example.com"]
+    )
     assert len(first) == 3
     assert again == []
     assert Notification.objects.count() == 3
@@ -46,8 +50,9 @@ def test_it_delivers_json_form_and_mattermost_webhooks_to_a_local_endpoint(http_
     make_destination(http_endpoint.url("json", "/json"), name="json")
     make_destination(http_endpoint.url("form", "/form"), name="form")
     make_destination(f"mmost://127.0.0.1:{http_endpoint.port}/mattermosttoken", name="mattermost")
-    rows = services.notification_enqueue(event_key="e2", title="Ana finished the tutorial", body="More here: https://x/1",
-                                         purpose="announcements")
+    rows = services.notification_enqueue(
+        event_key="e2", title="Ana finished the tutorial", body="More here: https://x/1", purpose="announcements"
+    )
     for row in rows:
         assert services.notification_deliver(notification_id=row.pk) == Notification.Status.SENT
     received = {r.path: r for r in http_endpoint.received}
@@ -59,8 +64,13 @@ def test_it_delivers_json_form_and_mattermost_webhooks_to_a_local_endpoint(http_
 
 def test_it_emails_through_a_local_smtp_server(smtp_server, settings) -> None:
     settings.EMAIL_URL = smtp_server.apprise_url
-    [row] = services.notification_enqueue(event_key="e3", title="Your request was accepted", body="plain",
-                                          body_html="<p>It was <b>accepted</b></p>", emails=["mia@example.com"])
+    [row] = services.notification_enqueue(
+        event_key="e3",
+        title="Your request was accepted",
+        body="plain",
+        body_html="<p>It was <b>accepted</b></p>",
+        emails=["mia@example.com"],
+    )
     assert services.notification_deliver(notification_id=row.pk) == Notification.Status.SENT
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "mia@example.com"

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 def test_a_lead_adds_a_destination_and_its_url_is_never_shown_back(client_for, http_endpoint) -> None:
     client = client_for(Role.DEVREL_LEAD)
     secret_url = http_endpoint.url("json", "/hooks/VERYSECRETTOKEN42")
-    response = client.post("/notifications/destinations/new/", {"name": "DevRel room", "url": secret_url,
-                                                               "purposes": ["announcements"], "enabled": "on"})
+    response = client.post(
+        "/notifications/destinations/new/",
+        {"name": "DevRel room", "url": secret_url, "purposes": ["announcements"], "enabled": "on"},
+    )
     assert response.status_code == 302
     destination = Destination.objects.get()
     assert destination.service == "json"
@@ -24,10 +26,16 @@ def test_a_lead_adds_a_destination_and_its_url_is_never_shown_back(client_for, h
 def test_editing_without_a_url_keeps_the_stored_one(client_for, http_endpoint) -> None:
     client = client_for(Role.DEVREL_LEAD)
     destination = services.destination_save(name="room", url=http_endpoint.url("json"), purposes=[], enabled=True)
-    client.post(f"/notifications/destinations/{destination.pk}/", {"name": "renamed", "url": "", "purposes": ["reports"],
-                                                                  "enabled": "on"})
+    client.post(
+        f"/notifications/destinations/{destination.pk}/",
+        {"name": "renamed", "url": "", "purposes": ["reports"], "enabled": "on"},
+    )
     destination.refresh_from_db()
-    assert (destination.name, destination.purposes, destination.url) == ("renamed", ["reports"], http_endpoint.url("json"))
+    assert (destination.name, destination.purposes, destination.url) == (
+        "renamed",
+        ["reports"],
+        http_endpoint.url("json"),
+    )
 
 
 def test_a_bad_url_is_a_form_error_and_nothing_is_saved(client_for) -> None:

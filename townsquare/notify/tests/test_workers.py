@@ -29,10 +29,16 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
 
 def test_a_database_worker_delivers_the_enqueued_notification(http_endpoint) -> None:
     services.destination_save(name="room", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True)
-    [row] = services.notification_enqueue(event_key="w1", title="Hello from a worker", body="b", purpose="announcements")
+    [row] = services.notification_enqueue(
+        event_key="w1", title="Hello from a worker", body="b", purpose="announcements"
+    )
     result = subprocess.run(
         townsquare_command("worker", "--batch", "--queue", "notify"),
-        env=subprocess_env(TOWNSQUARE_TASKS_BACKEND="database"), capture_output=True, text=True, timeout=120,
+        check=False,
+        env=subprocess_env(TOWNSQUARE_TASKS_BACKEND="database"),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     row.refresh_from_db()
@@ -54,11 +60,18 @@ def test_an_rq_worker_on_redis_runs_the_same_task(http_endpoint) -> None:
         "from townsquare.notify import services; "
         "services.notification_enqueue(event_key='rq1', title='Hello over RQ', body='b', purpose='announcements')"
     )
-    done = subprocess.run(townsquare_command("shell", "-c", enqueue), env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        townsquare_command("shell", "-c", enqueue), check=False, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert Notification.objects.get(event_key="rq1").status == Notification.Status.PENDING
     worker = subprocess.run(
-        townsquare_command("worker", "--batch", "--queue", "notify"), env=env, capture_output=True, text=True, timeout=120
+        townsquare_command("worker", "--batch", "--queue", "notify"),
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert worker.returncode == 0, worker.stderr[-2000:]
     assert Notification.objects.get(event_key="rq1").status == Notification.Status.SENT
@@ -71,7 +84,9 @@ def test_a_worker_killed_between_sending_and_marking_sent_never_causes_a_second_
     [row] = services.notification_enqueue(event_key="kill1", title="Sent once", body="b", purpose="announcements")
     worker = subprocess.Popen(
         townsquare_command("worker", "--queue", "notify", "--no-scheduler", "--interval", "0.1"),
-        env=subprocess_env(TOWNSQUARE_TASKS_BACKEND="database"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=subprocess_env(TOWNSQUARE_TASKS_BACKEND="database"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert wait_until(lambda: len(http_endpoint.received) == 1), "the worker never sent the message"
@@ -91,7 +106,11 @@ def test_a_worker_killed_between_sending_and_marking_sent_never_causes_a_second_
     services.notifications_deliver_due()
     second = subprocess.run(
         townsquare_command("worker", "--batch", "--queue", "notify"),
-        env=subprocess_env(TOWNSQUARE_TASKS_BACKEND="database"), capture_output=True, text=True, timeout=120,
+        check=False,
+        env=subprocess_env(TOWNSQUARE_TASKS_BACKEND="database"),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert second.returncode == 0, second.stderr[-2000:]
     row.refresh_from_db()

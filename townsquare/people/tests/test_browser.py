@@ -5,7 +5,13 @@ from typing import Any
 import pytest
 
 from townsquare.people.models import MergeRecord
-from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory, MessageFactory, SourceFactory
+from townsquare.people.tests.factories import (
+    AccountFactory,
+    IdentityFactory,
+    MemberFactory,
+    MessageFactory,
+    SourceFactory,
+)
 from townsquare.sources.models import Source
 
 
@@ -24,13 +30,29 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
         "slack": SourceFactory(name="Community Slack", kind=Source.Kind.SLACK_EXPORT),
         "forum": SourceFactory(name="Discourse forum", kind=Source.Kind.DISCOURSE),
     }
-    MessageFactory(author=github, source=sources["github"], title="SDK crashes on retry", kind="issue",
-                   body="Stack trace attached.", url="https://github.com/example/sdk/issues/12")
-    MessageFactory(author=slack, source=sources["slack"], kind="chat", body="Anyone seen the retry crash?",
-                   url="https://example.slack.com/archives/C1/p1")
-    MessageFactory(author=forum, source=sources["forum"], kind="post", title="Retry logic docs",
-                   body_html="<p>The docs on <strong>retries</strong> are thin.</p><script>alert(1)</script>",
-                   url="https://forum.example.org/t/retry-logic/7")
+    MessageFactory(
+        author=github,
+        source=sources["github"],
+        title="SDK crashes on retry",
+        kind="issue",
+        body="Stack trace attached.",
+        url="https://github.com/example/sdk/issues/12",
+    )
+    MessageFactory(
+        author=slack,
+        source=sources["slack"],
+        kind="chat",
+        body="Anyone seen the retry crash?",
+        url="https://example.slack.com/archives/C1/p1",
+    )
+    MessageFactory(
+        author=forum,
+        source=sources["forum"],
+        kind="post",
+        title="Retry logic docs",
+        body_html="<p>The docs on <strong>retries</strong> are thin.</p><script>alert(1)</script>",
+        url="https://forum.example.org/t/retry-logic/7",
+    )
 
     web.login("curator")
     web.goto(f"/people/members/{ana.pk}/")
@@ -70,8 +92,9 @@ def test_a_lead_previews_and_imports_the_crm_csv_then_sees_customers_in_the_dire
     from townsquare.people.services import member_for_new_identity
 
     make_user("devrel_lead", username="lead", full_name="Dana Lead")
-    member_for_new_identity(realm="github", external_id="1", handle="kit", display_name="Kit Moreau",
-                            email="kit@cobaltline.net")
+    member_for_new_identity(
+        realm="github", external_id="1", handle="kit", display_name="Kit Moreau", email="kit@cobaltline.net"
+    )
     web.login("lead")
     web.goto("/people/accounts/import/")
     web.page.set_input_files("#id_file", str(SAMPLE_CRM_CSV))

@@ -26,13 +26,20 @@ A-4,Odd Tier Ltd,oddtier.com,Platinum,100,Noor
 A-2,Duplicate,dup.com,Team,1,Noor
 A-7,Webmail Co,gmail.com,Team,1,Noor
 """
-MAPPING = {"Acct #": "crm_id", "Company": "name", "Web": "domains", "Plan": "tier", "ARR (USD)": "annual_revenue",
-           "Rep": "owner"}
+MAPPING = {
+    "Acct #": "crm_id",
+    "Company": "name",
+    "Web": "domains",
+    "Plan": "tier",
+    "ARR (USD)": "annual_revenue",
+    "Rep": "owner",
+}
 
 
 def run(text: str = CSV, *, dry_run: bool = False, mapping: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return accounts_import_csv(path_or_file=io.BytesIO(text.encode()), mapping=MAPPING if mapping is None else mapping,
-                               dry_run=dry_run)
+    return accounts_import_csv(
+        path_or_file=io.BytesIO(text.encode()), mapping=MAPPING if mapping is None else mapping, dry_run=dry_run
+    )
 
 
 def test_it_imports_accounts_and_reports_each_bad_row_with_its_line() -> None:
@@ -98,8 +105,14 @@ def test_it_rejects_a_domain_owned_by_another_customer() -> None:
 
 def test_it_guesses_the_mapping_from_common_crm_headers() -> None:
     report = accounts_import_csv(path_or_file=SAMPLE_CRM_CSV, mapping={}, dry_run=True)
-    assert report.mapping == {"Account ID": "crm_id", "Account Name": "name", "Website": "domains",
-                              "Customer Tier": "tier", "Annual Revenue": "annual_revenue", "Account Owner": "owner"}
+    assert report.mapping == {
+        "Account ID": "crm_id",
+        "Account Name": "name",
+        "Website": "domains",
+        "Customer Tier": "tier",
+        "Annual Revenue": "annual_revenue",
+        "Account Owner": "owner",
+    }
     assert report.errors == [] and report.created == 18
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from townsquare.people.models import Identity, MergeRecord, MergeSuggestion, Member, Organization, Team
+from townsquare.people.models import Identity, Member, MergeRecord, MergeSuggestion, Organization, Team
 from townsquare.people.services import (
     IdentityRef,
     identities_resolve,
@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_creates_one_member_per_new_identity_and_is_idempotent() -> None:
-    refs = [IdentityRef(realm="github", external_id=str(n), handle=f"dev{n}", display_name=f"Dev {n}") for n in range(5)]
+    refs = [
+        IdentityRef(realm="github", external_id=str(n), handle=f"dev{n}", display_name=f"Dev {n}") for n in range(5)
+    ]
     first = identities_resolve(refs=refs)
     again = identities_resolve(refs=refs)
     assert len(first) == 5
@@ -33,8 +35,13 @@ def test_it_creates_one_member_per_new_identity_and_is_idempotent() -> None:
 def test_it_resolves_a_thousand_refs_in_a_few_queries() -> None:
     IdentityFactory.create_batch(20, realm="slack:T1")
     refs = [
-        IdentityRef(realm="slack:T1" if n % 2 else "github", external_id=f"u{n}", handle=f"person{n}",
-                    email=f"p{n}@corp{n % 7}.com" if n % 3 else f"p{n}@gmail.com", email_verified=n % 5 == 0)
+        IdentityRef(
+            realm="slack:T1" if n % 2 else "github",
+            external_id=f"u{n}",
+            handle=f"person{n}",
+            email=f"p{n}@corp{n % 7}.com" if n % 3 else f"p{n}@gmail.com",
+            email_verified=n % 5 == 0,
+        )
         for n in range(1000)
     ]
     with CaptureQueriesContext(connection) as captured:
@@ -68,7 +75,9 @@ def test_it_links_company_email_to_an_organisation_but_never_personal_domains() 
     assert corp.member.organization is not None
     assert corp.member.organization.name == "Quillmoor"
     assert list(corp.member.organization.domains.values_list("domain", flat=True)) == ["quillmoor.com"]
-    assert webmail.member.organization is None and qq.member.organization is None and noreply.member.organization is None
+    assert (
+        webmail.member.organization is None and qq.member.organization is None and noreply.member.organization is None
+    )
     assert Organization.objects.count() == 1
 
 
@@ -102,10 +111,12 @@ def test_it_re_marks_staff_when_a_team_domain_is_added() -> None:
 
 
 def test_it_merges_members_with_the_same_verified_email() -> None:
-    github = member_for_new_identity(realm="github", external_id="7", handle="ana", email="ana@quillmoor.com",
-                                     email_verified=True)
-    slack = member_for_new_identity(realm="slack:T1", external_id="U7", handle="ana.b", email="ANA@quillmoor.com",
-                                    email_verified=True)
+    github = member_for_new_identity(
+        realm="github", external_id="7", handle="ana", email="ana@quillmoor.com", email_verified=True
+    )
+    slack = member_for_new_identity(
+        realm="slack:T1", external_id="U7", handle="ana.b", email="ANA@quillmoor.com", email_verified=True
+    )
     assert slack.member_id == github.member_id
     assert Member.objects.count() == 1
     record = MergeRecord.objects.get()
@@ -120,8 +131,10 @@ def test_it_does_not_merge_on_an_unverified_email() -> None:
 
 
 def test_it_merges_within_one_batch_on_the_same_verified_email() -> None:
-    refs = [IdentityRef(realm=realm, external_id="x", email="sam@orrerylabs.ai", email_verified=True)
-            for realm in ("github", "gitlab", "discourse:forum.example.org")]
+    refs = [
+        IdentityRef(realm=realm, external_id="x", email="sam@orrerylabs.ai", email_verified=True)
+        for realm in ("github", "gitlab", "discourse:forum.example.org")
+    ]
     resolved = identities_resolve(refs=refs)
     assert len({i.member_id for i in resolved.values()}) == 1
     assert Member.objects.count() == 1

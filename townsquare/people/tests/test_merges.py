@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from townsquare.core.errors import TownsquareError
-from townsquare.people.models import ErasureRecord, Identity, MergeRecord, MergeSuggestion, Member
+from townsquare.people.models import ErasureRecord, Identity, Member, MergeRecord, MergeSuggestion
 from townsquare.people.services import (
     member_erase,
     member_export,

@@ -53,19 +53,28 @@ def plan(queryset: Any) -> str:
 
 def people() -> None:
     org = OrganizationFactory(name="Quillmoor Analytics")
-    IdentityFactory(handle="adaq", email="ada@quillmoor.com", display_name="Ada Q.", member__display_name="Ada Quill",
-                    member__primary_email="ada@quillmoor.com", member__organization=org)
+    IdentityFactory(
+        handle="adaq",
+        email="ada@quillmoor.com",
+        display_name="Ada Q.",
+        member__display_name="Ada Quill",
+        member__primary_email="ada@quillmoor.com",
+        member__organization=org,
+    )
     IdentityFactory(handle="zed", member__display_name="Zed")
 
 
-@pytest.mark.parametrize(("model", "column", "index"), [
-    (Member, "display_name", "member_name_trgm_idx"),
-    (Member, "primary_email", "member_email_trgm_idx"),
-    (Organization, "name", "organization_name_trgm_idx"),
-    (Identity, "handle", "identity_handle_trgm_idx"),
-    (Identity, "email", "identity_email_trgm_idx"),
-    (Identity, "display_name", "identity_name_trgm_idx"),
-])
+@pytest.mark.parametrize(
+    ("model", "column", "index"),
+    [
+        (Member, "display_name", "member_name_trgm_idx"),
+        (Member, "primary_email", "member_email_trgm_idx"),
+        (Organization, "name", "organization_name_trgm_idx"),
+        (Identity, "handle", "identity_handle_trgm_idx"),
+        (Identity, "email", "identity_email_trgm_idx"),
+        (Identity, "display_name", "identity_name_trgm_idx"),
+    ],
+)
 def test_each_searched_column_has_a_trigram_index_that_icontains_uses(model: Any, column: str, index: str) -> None:
     people()
     assert index in plan(model.objects.filter(**{f"{column}__icontains": "quill"}))
@@ -76,8 +85,14 @@ def test_the_whole_directory_search_reads_the_trigram_indexes_and_finds_the_pers
     rows = member_directory(filters=DirectoryFilters(q="Quillmoor"))
     explained = plan(rows)
     assert trigram_indexes() == {name for name, _t, _c in migration.TRIGRAM_INDEXES}
-    for name in ("member_name_trgm_idx", "member_email_trgm_idx", "organization_name_trgm_idx",
-                 "identity_handle_trgm_idx", "identity_email_trgm_idx", "identity_name_trgm_idx"):
+    for name in (
+        "member_name_trgm_idx",
+        "member_email_trgm_idx",
+        "organization_name_trgm_idx",
+        "identity_handle_trgm_idx",
+        "identity_email_trgm_idx",
+        "identity_name_trgm_idx",
+    ):
         assert name in explained, name
     assert [m.display_name for m in rows] == ["Ada Quill"]
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from townsquare.core import roles
 from townsquare.people import selectors, views
-from townsquare.people.models import Account, ErasureRecord, MergeRecord, MergeSuggestion, Member
-from townsquare.people.services import member_for_new_identity, member_merge
+from townsquare.people.models import Account, ErasureRecord, Member, MergeRecord, MergeSuggestion
+from townsquare.people.services import member_for_new_identity
 from townsquare.people.tests.factories import (
     AccountFactory,
     IdentityFactory,
@@ -28,15 +28,18 @@ def populate(count: int) -> list[Member]:
     org = AccountFactory(tier="enterprise").organization
     members = []
     for n in range(count):
-        identity = IdentityFactory(realm="github" if n % 2 else "slack:T1", member__organization=org if n % 3 == 0 else None)
+        identity = IdentityFactory(
+            realm="github" if n % 2 else "slack:T1", member__organization=org if n % 3 == 0 else None
+        )
         IdentityFactory(member=identity.member, realm="irc:libera.chat")
         MessageFactory.create_batch(2, author=identity)
         members.append(identity.member)
     return members
 
 
-def test_the_directory_lists_people_in_a_fixed_number_of_queries(client_for: Any,
-                                                                 django_assert_max_num_queries: Any) -> None:
+def test_the_directory_lists_people_in_a_fixed_number_of_queries(
+    client_for: Any, django_assert_max_num_queries: Any
+) -> None:
     client = client_for("devrel_member")
     populate(5)
     with django_assert_max_num_queries(12) as small:
@@ -53,7 +56,9 @@ def test_the_directory_lists_people_in_a_fixed_number_of_queries(client_for: Any
 def test_the_directory_searches_names_handles_emails_and_organisations(client_for: Any, query: str) -> None:
     client = client_for("devrel_member")
     org = OrganizationFactory(name="Quillmoor Analytics")
-    IdentityFactory(handle="adaq", email="ada@quillmoor.com", member__display_name="Ada Quill", member__organization=org)
+    IdentityFactory(
+        handle="adaq", email="ada@quillmoor.com", member__display_name="Ada Quill", member__organization=org
+    )
     IdentityFactory(handle="zed", member__display_name="Zed")
     response = client.get(reverse("people:directory"), {"q": query})
     assert [m.display_name for m in response.context["page"].object_list] == ["Ada Quill"]
@@ -104,8 +109,9 @@ def test_the_directory_answers_htmx_with_the_rows_only(client_for: Any) -> None:
     assert b"<table" in response.content and b"<html" not in response.content
 
 
-def test_the_member_page_shows_messages_across_channels_newest_first(client_for: Any,
-                                                                     django_assert_max_num_queries: Any) -> None:
+def test_the_member_page_shows_messages_across_channels_newest_first(
+    client_for: Any, django_assert_max_num_queries: Any
+) -> None:
     client = client_for("devrel_member")
     member = MemberFactory(display_name="Ana", organization=AccountFactory(tier="business").organization)
     for n, kind in enumerate(["github", "slack", "discourse"]):
@@ -130,8 +136,10 @@ def test_the_member_page_counts_messages_per_channel_and_pages_through_them(clie
     second = client.get(member.get_absolute_url(), {"page": "2"})
     assert second.context["page"].paginator.count == 35
     assert len(second.context["page"].object_list) == 5
-    assert [(c["source__name"], c["n"]) for c in second.context["channel_counts"]] == [("Our GitHub", 22),
-                                                                                       ("Our Slack", 13)]
+    assert [(c["source__name"], c["n"]) for c in second.context["channel_counts"]] == [
+        ("Our GitHub", 22),
+        ("Our Slack", 13),
+    ]
     assert "Page 2 of 2" in second.content.decode()
 
 
@@ -226,8 +234,16 @@ def test_it_imports_a_crm_csv_through_the_preview(client_for: Any) -> None:
     assert preview.status_code == 200
     token = preview.context["token"]
     # "Key", "Org", "Level" and "Money" are not common header names: map them by hand.
-    form = {"token": token, "filename": "export.csv", "col_crm_id": "Key", "col_name": "Org", "col_domains": "Site",
-            "col_tier": "Level", "col_annual_revenue": "Money", "action": "preview"}
+    form = {
+        "token": token,
+        "filename": "export.csv",
+        "col_crm_id": "Key",
+        "col_name": "Org",
+        "col_domains": "Site",
+        "col_tier": "Level",
+        "col_annual_revenue": "Money",
+        "action": "preview",
+    }
     preview = client.post(reverse("people:accounts-import"), form)
     report = preview.context["report"]
     assert (report.created, [e.line for e in report.errors]) == (1, [3])
@@ -238,8 +254,9 @@ def test_it_imports_a_crm_csv_through_the_preview(client_for: Any) -> None:
     assert client.get(reverse("people:accounts")).context["page"].object_list[0].crm_id == "K1"
 
 
-def test_organisations_and_accounts_are_readable_by_stakeholders(client_for: Any,
-                                                                 django_assert_max_num_queries: Any) -> None:
+def test_organisations_and_accounts_are_readable_by_stakeholders(
+    client_for: Any, django_assert_max_num_queries: Any
+) -> None:
     client = client_for("stakeholder_member")
     account = AccountFactory()
     for _ in range(3):
@@ -256,10 +273,20 @@ def test_organisations_and_accounts_are_readable_by_stakeholders(client_for: Any
 
 def test_every_people_view_declares_its_roles() -> None:
     expected = {
-        views.directory: roles.DEVREL, views.member: roles.DEVREL, views.member_merge: roles.DEVREL,
-        views.member_split: roles.DEVREL, views.merges: roles.DEVREL, views.merge_undo: roles.DEVREL,
-        views.suggestions: roles.DEVREL, views.suggestion_decide: roles.DEVREL, views.member_erase: roles.LEADS,
-        views.member_export: roles.LEADS, views.erasures: roles.LEADS, views.organizations: roles.READERS,
-        views.organization: roles.READERS, views.accounts: roles.READERS, views.accounts_import: roles.LEADS,
+        views.directory: roles.DEVREL,
+        views.member: roles.DEVREL,
+        views.member_merge: roles.DEVREL,
+        views.member_split: roles.DEVREL,
+        views.merges: roles.DEVREL,
+        views.merge_undo: roles.DEVREL,
+        views.suggestions: roles.DEVREL,
+        views.suggestion_decide: roles.DEVREL,
+        views.member_erase: roles.LEADS,
+        views.member_export: roles.LEADS,
+        views.erasures: roles.LEADS,
+        views.organizations: roles.READERS,
+        views.organization: roles.READERS,
+        views.accounts: roles.READERS,
+        views.accounts_import: roles.LEADS,
     }
     assert {view: view.allowed_roles for view in expected} == expected

@@ -44,8 +44,13 @@ def workspace() -> dict:
     staff = IdentityFactory(display_name="Staffer", member__is_staff=True, member__organization=acme.organization)
     dee = IdentityFactory(display_name="Dee")
 
-    kafka = Theme.objects.create(title="Kafka connector drops messages", department=product, score=12.5,
-                                 why_now="Acme renews in December.", first_seen=at(-20))
+    kafka = Theme.objects.create(
+        title="Kafka connector drops messages",
+        department=product,
+        score=12.5,
+        why_now="Acme renews in December.",
+        first_seen=at(-20),
+    )
     rows = [
         (ana, github, 1, "Kafka connector drops messages after a rebalance", "t1"),
         (ana, slack, 2, "Still losing Kafka messages today", "t2"),
@@ -56,15 +61,24 @@ def workspace() -> dict:
         (bo, github, 9, "Next week's message is outside the window", "t9"),
     ]
     for identity, channel, day, body, thread in rows:
-        message = MessageFactory(author=identity, channel=channel, created_at=at(day), body=body,
-                                 thread_external_id=thread)
+        message = MessageFactory(
+            author=identity, channel=channel, created_at=at(day), body=body, thread_external_id=thread
+        )
         ThemeMessage.objects.create(theme=kafka, message=message, similarity=0.9 - day / 100)
 
     sso = Theme.objects.create(title="SSO login loops", department=support, score=4.0, first_seen=at(1))
     ThemeMessage.objects.create(theme=sso, message=MessageFactory(author=dee, channel=slack, created_at=at(4)))
-    docs = Theme.objects.create(title="Async examples missing", department=product, score=1.0,
-                                addressed_release="docs 2026-11-20", addressed_at=at(4), status=Theme.Status.ADDRESSED)
-    merged = Theme.objects.create(title="Old duplicate", department=product, status=Theme.Status.MERGED, merged_into=kafka)
+    docs = Theme.objects.create(
+        title="Async examples missing",
+        department=product,
+        score=1.0,
+        addressed_release="docs 2026-11-20",
+        addressed_at=at(4),
+        status=Theme.Status.ADDRESSED,
+    )
+    merged = Theme.objects.create(
+        title="Old duplicate", department=product, status=Theme.Status.MERGED, merged_into=kafka
+    )
     ThemeMessage.objects.create(theme=merged, message=MessageFactory(author=dee, channel=slack, created_at=at(2)))
     return {"product": product, "support": support, "kafka": kafka, "sso": sso, "docs": docs, "staff": staff}
 
@@ -73,9 +87,9 @@ def test_facts_count_distinct_counted_people_and_paying_customers_in_the_week(wo
     facts = {f.title: f for f in theme_facts_for_week(week_start=WEEK, department=workspace["product"])}
     assert sorted(facts) == ["Async examples missing", "Kafka connector drops messages"]
     kafka = facts["Kafka connector drops messages"]
-    assert kafka.message_count == 5                 # four counted + the staff message, all kept
-    assert kafka.people_count == 3                  # Ana (twice), Bo, Cy; the staffer is not counted
-    assert kafka.people_last_week == 1              # Dee
+    assert kafka.message_count == 5  # four counted + the staff message, all kept
+    assert kafka.people_count == 3  # Ana (twice), Bo, Cy; the staffer is not counted
+    assert kafka.people_last_week == 1  # Dee
     assert kafka.trend == "rising"
     assert [c["name"] for c in kafka.customers] == ["Acme", "Beta"]  # the free tier is not paying
     assert sorted(kafka.channels) == ["#help", "acme/app issues"]

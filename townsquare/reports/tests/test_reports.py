@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import reverse
 
 from townsquare.core.errors import TownsquareError
 from townsquare.core.roles import Role
@@ -23,8 +22,11 @@ def product() -> Team:
 
 
 def build(product: Team, *items) -> Report:  # type: ignore[no-untyped-def]
-    return services.report_build_draft(week_start=MONDAY, department=product,
-                                       facts=items or [facts("A", theme_id=1, score=3), facts("B", theme_id=2, score=9)])
+    return services.report_build_draft(
+        week_start=MONDAY,
+        department=product,
+        facts=items or [facts("A", theme_id=1, score=3), facts("B", theme_id=2, score=9)],
+    )
 
 
 def test_a_draft_ranks_themes_by_score_and_keeps_at_most_five_quotes(product) -> None:
@@ -37,9 +39,16 @@ def test_a_draft_ranks_themes_by_score_and_keeps_at_most_five_quotes(product) ->
     assert items[0].trend == ReportItem.Trend.RISING
 
 
-@pytest.mark.parametrize(("now", "before", "new", "trend"), [
-    (5, 0, False, "new"), (5, 2, False, "rising"), (5, 4, False, "steady"), (2, 5, False, "falling"), (9, 9, True, "new"),
-])
+@pytest.mark.parametrize(
+    ("now", "before", "new", "trend"),
+    [
+        (5, 0, False, "new"),
+        (5, 2, False, "rising"),
+        (5, 4, False, "steady"),
+        (2, 5, False, "falling"),
+        (9, 9, True, "new"),
+    ],
+)
 def test_trend_compares_distinct_people_with_last_week(now: int, before: int, new: bool, trend: str) -> None:
     assert facts(people=now, last_week=before, is_new=new).trend == trend
 
@@ -54,7 +63,9 @@ def test_building_again_keeps_the_curators_edits(product) -> None:
 
 
 def test_curators_reorder_drop_and_add_themes(product) -> None:
-    report = build(product, facts("A", theme_id=1, score=3), facts("B", theme_id=2, score=2), facts("C", theme_id=3, score=1))
+    report = build(
+        product, facts("A", theme_id=1, score=3), facts("B", theme_id=2, score=2), facts("C", theme_id=3, score=1)
+    )
     ids = {i.title: i.pk for i in report.items.all()}
     services.report_items_reorder(report=report, item_ids=[ids["C"], ids["A"], ids["B"]])
     assert [i.title for i in report.items.order_by("position")] == ["C", "A", "B"]
@@ -74,7 +85,9 @@ def test_publishing_sends_one_email_per_subscriber_and_one_chat_summary_once(pro
     teammate = make_user(Role.STAKEHOLDER_LEAD, team="Product", is_lead=True)
     outsider = make_user(Role.STAKEHOLDER_MEMBER, team="Sales")
     services.subscription_toggle(user=reader, department=product, subscribe=True)
-    services.subscription_toggle(user=teammate, department=product, team=Team.objects.get(slug="product"), subscribe=True)
+    services.subscription_toggle(
+        user=teammate, department=product, team=Team.objects.get(slug="product"), subscribe=True
+    )
     report = build(product)
     first = services.report_publish(report=report, by=reader)
     second = services.report_publish(report=report, by=reader)
@@ -125,8 +138,11 @@ def test_a_snapshot_survives_the_theme_being_deleted(product) -> None:
 
 
 def test_hostile_theme_text_is_escaped_in_email_and_chat(product) -> None:
-    hostile = facts('<img src=x onerror=alert(1)> @channel **bold** [link](http://evil)', theme_id=9,
-                    note="<script>steal()</script>")
+    hostile = facts(
+        "<img src=x onerror=alert(1)> @channel **bold** [link](http://evil)",
+        theme_id=9,
+        note="<script>steal()</script>",
+    )
     report = build(product, hostile)
     items = list(report.items.all())
     text, html = services.report_email(report=report, items=items, unsubscribe_url="https://t.example/u/x")

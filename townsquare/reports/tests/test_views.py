@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 
+from townsquare.core.feeds import feed_token
 from townsquare.core.roles import Role
 from townsquare.people.models import Team
 from townsquare.reports import services
 from townsquare.reports.models import Report
 from townsquare.reports.tests.factories import MONDAY, facts
-from townsquare.core.feeds import feed_token
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,9 @@ def product() -> Team:
 
 
 def published(product: Team, week: dt.date = MONDAY, *items) -> Report:  # type: ignore[no-untyped-def]
-    report = services.report_build_draft(week_start=week, department=product,
-                                         facts=items or [facts("Kafka connector drops messages", theme_id=1)])
+    report = services.report_build_draft(
+        week_start=week, department=product, facts=items or [facts("Kafka connector drops messages", theme_id=1)]
+    )
     services.report_publish(report=report, by=None)
     report.refresh_from_db()
     return report
@@ -77,10 +78,13 @@ def test_what_changed_since_last_week(client_for, product) -> None:
 
 def test_a_curator_edits_reorders_and_publishes_from_the_draft_page(client_for, product) -> None:
     client = client_for(Role.DEVREL_MEMBER)
-    report = services.report_build_draft(week_start=MONDAY, department=product,
-                                         facts=[facts("A", theme_id=1, score=2), facts("B", theme_id=2, score=1)])
-    a, b = report.items.order_by("position")
-    client.post(f"/reports/{report.pk}/edit/", {"action": "note", "item": a.pk, "title": "A renamed", "note": "Matters."})
+    report = services.report_build_draft(
+        week_start=MONDAY, department=product, facts=[facts("A", theme_id=1, score=2), facts("B", theme_id=2, score=1)]
+    )
+    a, _b = report.items.order_by("position")
+    client.post(
+        f"/reports/{report.pk}/edit/", {"action": "note", "item": a.pk, "title": "A renamed", "note": "Matters."}
+    )
     client.post(f"/reports/{report.pk}/edit/", {"action": "down", "item": a.pk})
     assert [(i.title, i.note) for i in report.items.order_by("position")] == [("B", ""), ("A renamed", "Matters.")]
     response = client.post(f"/reports/{report.pk}/publish/", follow=True)
@@ -121,8 +125,9 @@ def test_a_lead_subscribes_the_whole_team(client, make_user, product) -> None:
     report = services.report_build_draft(week_start=MONDAY, department=product, facts=[facts()])
     assert services.report_recipients(report=report) == sorted([lead.email, colleague.email])
     client.force_login(colleague)
-    response = client.post("/reports/subscriptions/", {"department": product.pk, "team": sales.pk, "subscribe": "0"},
-                           follow=True)
+    response = client.post(
+        "/reports/subscriptions/", {"department": product.pk, "team": sales.pk, "subscribe": "0"}, follow=True
+    )
     assert "Only a lead of Sales" in response.content.decode()
 
 

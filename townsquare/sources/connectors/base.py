@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from townsquare.core.errors import TownsquareError
 
@@ -94,7 +94,7 @@ class UnitSkipped:
     count: int
 
 
-Record = Union[MessageRecord, RecordError, Checkpoint, UnitDone, UnitSkipped]
+Record = MessageRecord | RecordError | Checkpoint | UnitDone | UnitSkipped
 
 
 class Connector:
@@ -149,9 +149,9 @@ def parse_iso(value: str | None) -> dt.datetime | None:
         value = value[:-1] + "+00:00"
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed
 
 
 def from_epoch(value: float | str) -> dt.datetime:
-    return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)

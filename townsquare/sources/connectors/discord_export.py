@@ -19,13 +19,30 @@ from bs4 import BeautifulSoup, Tag
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors._util import decode, markdown_to_html, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, parse_iso,
+    AuthorRef,
+    ChannelRef,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    parse_iso,
 )
 
 REALM = "discord"  # user snowflakes are global across servers
 # Message types that are conversation (default, reply, thread starter, slash-command reply).
 CHAT_TYPES_API = {0, 19, 20, 21, 23}
-CHAT_TYPES_DCE = {"Default", "Reply", "ThreadStarterMessage", "ChatInputCommand", "ContextMenuCommand", 0, 19, 20, 21, 23}
+CHAT_TYPES_DCE = {
+    "Default",
+    "Reply",
+    "ThreadStarterMessage",
+    "ChatInputCommand",
+    "ContextMenuCommand",
+    0,
+    19,
+    20,
+    21,
+    23,
+}
 _CHANNEL_ID_IN_NAME = re.compile(r"_(\d{15,21})(?:\.html?|\.json)(?:\.gz)?$")
 _GUILD_ID_IN_ICON = re.compile(r"/icons/(\d{15,21})/")
 _SCROLL_TARGET = re.compile(r"scrollToMessage\(event,\s*'(\d+)'\)")
@@ -41,8 +58,14 @@ class DiscordExportConnector(Connector):
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
         path = self.require_path()
-        files = [path] if path.is_file() else sorted(
-            p for p in path.rglob("*") if p.is_file() and p.name.endswith((".zip", ".json", ".json.gz", ".html", ".html.gz", ".htm"))
+        files = (
+            [path]
+            if path.is_file()
+            else sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.name.endswith((".zip", ".json", ".json.gz", ".html", ".html.gz", ".htm"))
+            )
         )
         for number, file in enumerate(files, start=1):
             self.progress = (number - 1, len(files))
@@ -88,16 +111,26 @@ class DiscordExportConnector(Connector):
         else:
             yield RecordError(record=where, reason="expected a list of Discord message objects")
 
-    def _api_thread(self, thread: dict[str, Any], messages: list[Any], parent: dict[str, Any], where: str) -> Iterator[Record]:
+    def _api_thread(
+        self, thread: dict[str, Any], messages: list[Any], parent: dict[str, Any], where: str
+    ) -> Iterator[Record]:
         guild = str(thread.get("guild_id") or parent.get("guild_id") or self.config.get("guild_id") or "")
         forum = thread and parent.get("type") == 15
         if forum:
-            channel = ChannelRef(external_id=str(parent["id"]), name=f"#{parent.get('name') or parent['id']}",
-                                 url=f"https://discord.com/channels/{guild}/{parent['id']}")
+            channel = ChannelRef(
+                external_id=str(parent["id"]),
+                name=f"#{parent.get('name') or parent['id']}",
+                url=f"https://discord.com/channels/{guild}/{parent['id']}",
+            )
         else:
-            chan_id = str(thread.get("id") or parent.get("id") or (messages[0].get("channel_id") if messages else "") or "")
-            channel = ChannelRef(external_id=chan_id, name=f"#{thread.get('name') or parent.get('name') or chan_id}",
-                                 url=f"https://discord.com/channels/{guild}/{chan_id}")
+            chan_id = str(
+                thread.get("id") or parent.get("id") or (messages[0].get("channel_id") if messages else "") or ""
+            )
+            channel = ChannelRef(
+                external_id=chan_id,
+                name=f"#{thread.get('name') or parent.get('name') or chan_id}",
+                url=f"https://discord.com/channels/{guild}/{chan_id}",
+            )
         # The API returns newest first; store oldest first so replies follow what they answer.
         for index, message in enumerate(reversed(messages)):
             try:
@@ -112,9 +145,12 @@ class DiscordExportConnector(Connector):
                 is_first = forum and msg_id == str(thread.get("id"))
                 content = message.get("content") or ""
                 yield MessageRecord(
-                    external_id=msg_id, kind=("post" if is_first else "reply") if forum else "chat",
-                    created_at=parse_iso(message["timestamp"]), updated_at=parse_iso(message.get("edited_timestamp")),
-                    channel=channel, author=_api_author(author),
+                    external_id=msg_id,
+                    kind=("post" if is_first else "reply") if forum else "chat",
+                    created_at=parse_iso(message["timestamp"]),
+                    updated_at=parse_iso(message.get("edited_timestamp")),
+                    channel=channel,
+                    author=_api_author(author),
                     title=(thread.get("name") or "") if is_first else "",
                     body=_with_attachments(content, message.get("attachments") or []),
                     body_html=markdown_to_html(content),
@@ -123,8 +159,10 @@ class DiscordExportConnector(Connector):
                     parent_external_id=str(ref.get("message_id") or ""),
                 )
             except (KeyError, TypeError, ValueError) as exc:
-                yield RecordError(record=f"{where}#{message.get('id', index) if isinstance(message, dict) else index}",
-                                  reason=f"unreadable message: {type(exc).__name__}: {exc}")
+                yield RecordError(
+                    record=f"{where}#{message.get('id', index) if isinstance(message, dict) else index}",
+                    reason=f"unreadable message: {type(exc).__name__}: {exc}",
+                )
 
     # ---------------------------------------------------------------- DiscordChatExporter JSON
 
@@ -146,8 +184,11 @@ class DiscordExportConnector(Connector):
         channel_id = str(meta.get("id") or "")
         name = meta.get("name") or channel_id
         category = meta.get("category")
-        channel = ChannelRef(external_id=channel_id, name=f"{category} / #{name}" if category else f"#{name}",
-                             url=f"https://discord.com/channels/{guild}/{channel_id}")
+        channel = ChannelRef(
+            external_id=channel_id,
+            name=f"{category} / #{name}" if category else f"#{name}",
+            url=f"https://discord.com/channels/{guild}/{channel_id}",
+        )
         thread_types = {"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", 10, 11, 12}
         is_thread = meta.get("type") in thread_types
         for index, message in enumerate(data.get("messages") or []):
@@ -159,11 +200,20 @@ class DiscordExportConnector(Connector):
                 content = message.get("content") or ""
                 reference = message.get("reference") or {}
                 yield MessageRecord(
-                    external_id=msg_id, kind="chat", created_at=parse_iso(message["timestamp"]),
-                    updated_at=parse_iso(message.get("timestampEdited")), channel=channel,
-                    author=AuthorRef(realm=REALM, external_id=str(author["id"]), handle=author.get("name") or "",
-                                     display_name=author.get("nickname") or author.get("name") or "",
-                                     is_bot=bool(author.get("isBot"))) if author.get("id") else None,
+                    external_id=msg_id,
+                    kind="chat",
+                    created_at=parse_iso(message["timestamp"]),
+                    updated_at=parse_iso(message.get("timestampEdited")),
+                    channel=channel,
+                    author=AuthorRef(
+                        realm=REALM,
+                        external_id=str(author["id"]),
+                        handle=author.get("name") or "",
+                        display_name=author.get("nickname") or author.get("name") or "",
+                        is_bot=bool(author.get("isBot")),
+                    )
+                    if author.get("id")
+                    else None,
                     body=_with_attachments(content, message.get("attachments") or []),
                     body_html=markdown_to_html(content),
                     url=message_url(guild, channel_id, msg_id),
@@ -187,8 +237,11 @@ class DiscordExportConnector(Connector):
         entries = [e.get_text(" ", strip=True) for e in soup.select("div.preamble__entry")]
         channel_match = _CHANNEL_ID_IN_NAME.search(file.name)
         channel_id = channel_match.group(1) if channel_match else file.name.split(".")[0]
-        channel = ChannelRef(external_id=channel_id, name=entries[1] if len(entries) > 1 else file.stem,
-                             url=f"https://discord.com/channels/{guild}/{channel_id}")
+        channel = ChannelRef(
+            external_id=channel_id,
+            name=entries[1] if len(entries) > 1 else file.stem,
+            url=f"https://discord.com/channels/{guild}/{channel_id}",
+        )
         for group in soup.select("div.chatlog__message-group"):
             author: AuthorRef | None = None
             for container in group.select("div.chatlog__message-container"):
@@ -197,11 +250,15 @@ class DiscordExportConnector(Connector):
                     header = container.select_one("span.chatlog__author")
                     if header is not None:
                         author = AuthorRef(
-                            realm=REALM, external_id=header["data-user-id"], handle=header.get("title") or "",
+                            realm=REALM,
+                            external_id=header["data-user-id"],
+                            handle=header.get("title") or "",
                             display_name=header.get_text(strip=True),
                             is_bot=container.select_one(".chatlog__author-tag") is not None,
                         )
-                    stamp = container.select_one("span.chatlog__timestamp") or container.select_one("div.chatlog__short-timestamp")
+                    stamp = container.select_one("span.chatlog__timestamp") or container.select_one(
+                        "div.chatlog__short-timestamp"
+                    )
                     if stamp is None:
                         # System notifications (pins, joins) carry no author header of their own.
                         if container.select_one(".chatlog__system-notification-content") is not None:
@@ -217,15 +274,21 @@ class DiscordExportConnector(Connector):
                     attachments = [a.get("href", "") for a in container.select(".chatlog__attachment a")]
                     text = content.get_text("", strip=False).strip() if content is not None else ""
                     yield MessageRecord(
-                        external_id=str(msg_id), kind="chat", created_at=_dce_time(stamp.get("title", "")),
+                        external_id=str(msg_id),
+                        kind="chat",
+                        created_at=_dce_time(stamp.get("title", "")),
                         updated_at=_dce_time(edited.get("title", "")) if edited is not None else None,
-                        channel=channel, author=author,
+                        channel=channel,
+                        author=author,
                         body=_with_attachments(text, [{"url": a} for a in attachments if a]),
-                        body_html=body_html, url=message_url(guild, channel_id, str(msg_id)),
+                        body_html=body_html,
+                        url=message_url(guild, channel_id, str(msg_id)),
                         parent_external_id=parent.group(1) if parent else "",
                     )
                 except (KeyError, TypeError, ValueError) as exc:
-                    yield RecordError(record=f"{file.name}#{msg_id}", reason=f"unreadable message: {type(exc).__name__}: {exc}")
+                    yield RecordError(
+                        record=f"{file.name}#{msg_id}", reason=f"unreadable message: {type(exc).__name__}: {exc}"
+                    )
         soup.decompose()
 
 
@@ -233,7 +296,7 @@ def _dce_time(value: str) -> dt.datetime:
     # DiscordChatExporter writes "26 October 2025 18:52" in the export's zone (UTC in these exports).
     for fmt in ("%d %B %Y %H:%M", "%d %B %Y %H:%M:%S", "%A, %B %d, %Y %I:%M %p", "%d-%b-%y %I:%M %p"):
         try:
-            return dt.datetime.strptime(value.strip(), fmt).replace(tzinfo=dt.timezone.utc)
+            return dt.datetime.strptime(value.strip(), fmt).replace(tzinfo=dt.UTC)
         except ValueError:
             continue
     raise ValueError(f"unrecognised timestamp {value!r}")
@@ -242,9 +305,13 @@ def _dce_time(value: str) -> dt.datetime:
 def _api_author(author: dict[str, Any]) -> AuthorRef | None:
     if not author.get("id"):
         return None
-    return AuthorRef(realm=REALM, external_id=str(author["id"]), handle=author.get("username") or "",
-                     display_name=author.get("global_name") or author.get("username") or "",
-                     is_bot=bool(author.get("bot")))
+    return AuthorRef(
+        realm=REALM,
+        external_id=str(author["id"]),
+        handle=author.get("username") or "",
+        display_name=author.get("global_name") or author.get("username") or "",
+        is_bot=bool(author.get("bot")),
+    )
 
 
 def _with_attachments(text: str, attachments: list[Any]) -> str:

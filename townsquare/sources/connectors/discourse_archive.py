@@ -9,11 +9,19 @@ from urllib.parse import urlparse
 
 from townsquare.sources.connectors._util import decode, files_under, html_to_text, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, parse_iso,
+    AuthorRef,
+    ChannelRef,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    parse_iso,
 )
 
 
-def topic_records(topic: dict[str, Any], *, base: str, realm: str, categories: dict[Any, str], where: str) -> Iterator[Record]:
+def topic_records(
+    topic: dict[str, Any], *, base: str, realm: str, categories: dict[Any, str], where: str
+) -> Iterator[Record]:
     topic_id = topic["id"]
     slug = topic.get("slug") or "topic"
     category = topic.get("category_id")
@@ -32,20 +40,32 @@ def topic_records(topic: dict[str, Any], *, base: str, realm: str, categories: d
             reply_to = by_number.get(post.get("reply_to_post_number"))
             cooked = post.get("cooked") or ""
             yield MessageRecord(
-                external_id=f"post:{post['id']}", kind="post" if number == 1 else "reply",
-                created_at=parse_iso(post["created_at"]), updated_at=parse_iso(post.get("updated_at")), channel=channel,
-                author=AuthorRef(realm=realm, external_id=str(post["user_id"]), handle=post.get("username") or "",
-                                 display_name=post.get("name") or post.get("username") or "",
-                                 is_bot=post.get("user_id", 0) < 0) if post.get("user_id") is not None else None,
+                external_id=f"post:{post['id']}",
+                kind="post" if number == 1 else "reply",
+                created_at=parse_iso(post["created_at"]),
+                updated_at=parse_iso(post.get("updated_at")),
+                channel=channel,
+                author=AuthorRef(
+                    realm=realm,
+                    external_id=str(post["user_id"]),
+                    handle=post.get("username") or "",
+                    display_name=post.get("name") or post.get("username") or "",
+                    is_bot=post.get("user_id", 0) < 0,
+                )
+                if post.get("user_id") is not None
+                else None,
                 title=(topic.get("title") or "") if number == 1 else "",
-                body=html_to_text(cooked), body_html=cooked,
+                body=html_to_text(cooked),
+                body_html=cooked,
                 url=f"{base}/t/{slug}/{topic_id}/{number}" if base else "",
                 thread_external_id=thread,
                 parent_external_id=f"post:{reply_to}" if reply_to else ("" if number == 1 else thread),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            yield RecordError(record=f"{where} post {post.get('id', '?') if isinstance(post, dict) else '?'}",
-                              reason=f"unreadable post: {type(exc).__name__}: {exc}")
+            yield RecordError(
+                record=f"{where} post {post.get('id', '?') if isinstance(post, dict) else '?'}",
+                reason=f"unreadable post: {type(exc).__name__}: {exc}",
+            )
 
 
 class DiscourseArchiveConnector(Connector):

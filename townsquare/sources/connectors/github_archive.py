@@ -12,7 +12,13 @@ from typing import Any
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors._util import decode, markdown_to_html, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, parse_iso,
+    AuthorRef,
+    ChannelRef,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    parse_iso,
 )
 
 REALM = "github"
@@ -21,9 +27,13 @@ REALM = "github"
 def github_author(user: dict[str, Any] | None) -> AuthorRef | None:
     if not user or not user.get("id"):
         return None
-    return AuthorRef(realm=REALM, external_id=str(user["id"]), handle=user.get("login") or "",
-                     display_name=user.get("name") or user.get("login") or "",
-                     is_bot=user.get("type") == "Bot" or str(user.get("login", "")).endswith("[bot]"))
+    return AuthorRef(
+        realm=REALM,
+        external_id=str(user["id"]),
+        handle=user.get("login") or "",
+        display_name=user.get("name") or user.get("login") or "",
+        is_bot=user.get("type") == "Bot" or str(user.get("login", "")).endswith("[bot]"),
+    )
 
 
 def repo_channel(issue: dict[str, Any]) -> ChannelRef:
@@ -43,9 +53,13 @@ class GitHubArchiveConnector(Connector):
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
         root = self.require_path()
         folder = root / "issues" if (root / "issues").is_dir() else root
-        files = [root] if root.is_file() else sorted(
-            (p for p in folder.iterdir() if p.name.endswith((".json", ".json.gz")) and p.name != "state.json"),
-            key=lambda p: (len(p.name), p.name),
+        files = (
+            [root]
+            if root.is_file()
+            else sorted(
+                (p for p in folder.iterdir() if p.name.endswith((".json", ".json.gz")) and p.name != "state.json"),
+                key=lambda p: (len(p.name), p.name),
+            )
         )
         for number, file in enumerate(files, start=1):
             self.progress = (number - 1, len(files))
@@ -68,10 +82,17 @@ def issue_records(data: Any, where: str) -> Iterator[Record]:
         issue_id = f"issue:{issue['id']}"
         body = issue.get("body") or ""
         yield MessageRecord(
-            external_id=issue_id, kind="pull_request" if issue.get("pull_request") else "issue",
-            created_at=parse_iso(issue["created_at"]), updated_at=parse_iso(issue.get("updated_at")),
-            channel=channel, author=github_author(issue.get("user")), title=f"#{issue['number']} {issue.get('title') or ''}",
-            body=body, body_html=markdown_to_html(body), url=issue.get("html_url") or "", thread_external_id=issue_id,
+            external_id=issue_id,
+            kind="pull_request" if issue.get("pull_request") else "issue",
+            created_at=parse_iso(issue["created_at"]),
+            updated_at=parse_iso(issue.get("updated_at")),
+            channel=channel,
+            author=github_author(issue.get("user")),
+            title=f"#{issue['number']} {issue.get('title') or ''}",
+            body=body,
+            body_html=markdown_to_html(body),
+            url=issue.get("html_url") or "",
+            thread_external_id=issue_id,
         )
     except (KeyError, TypeError, ValueError, TownsquareError) as exc:
         yield RecordError(record=where, reason=f"unreadable issue: {type(exc).__name__}: {exc}")
@@ -82,11 +103,19 @@ def issue_records(data: Any, where: str) -> Iterator[Record]:
         try:
             body = event.get("body") or ""
             yield MessageRecord(
-                external_id=f"comment:{event['id']}", kind="comment", created_at=parse_iso(event["created_at"]),
-                updated_at=parse_iso(event.get("updated_at")), channel=channel,
-                author=github_author(event.get("user") or event.get("actor")), body=body,
-                body_html=markdown_to_html(body), url=event.get("html_url") or "",
-                thread_external_id=issue_id, parent_external_id=issue_id,
+                external_id=f"comment:{event['id']}",
+                kind="comment",
+                created_at=parse_iso(event["created_at"]),
+                updated_at=parse_iso(event.get("updated_at")),
+                channel=channel,
+                author=github_author(event.get("user") or event.get("actor")),
+                body=body,
+                body_html=markdown_to_html(body),
+                url=event.get("html_url") or "",
+                thread_external_id=issue_id,
+                parent_external_id=issue_id,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            yield RecordError(record=f"{where} event {index}", reason=f"unreadable comment: {type(exc).__name__}: {exc}")
+            yield RecordError(
+                record=f"{where} event {index}", reason=f"unreadable comment: {type(exc).__name__}: {exc}"
+            )

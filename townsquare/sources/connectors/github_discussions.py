@@ -12,7 +12,13 @@ from typing import Any
 
 from townsquare.sources.connectors._util import decode, files_under, get, html_to_text, markdown_to_html, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, parse_iso,
+    AuthorRef,
+    ChannelRef,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    parse_iso,
 )
 
 
@@ -21,10 +27,20 @@ def _author(node: dict[str, Any] | None) -> AuthorRef | None:
         return None
     bot = node.get("__typename") == "Bot" or node["login"].endswith("[bot]")
     if node.get("databaseId"):
-        return AuthorRef(realm="github", external_id=str(node["databaseId"]), handle=node["login"],
-                         display_name=node.get("name") or node["login"], is_bot=bot)
-    return AuthorRef(realm="github:login", external_id=node["login"].lower(), handle=node["login"],
-                     display_name=node.get("name") or node["login"], is_bot=bot)
+        return AuthorRef(
+            realm="github",
+            external_id=str(node["databaseId"]),
+            handle=node["login"],
+            display_name=node.get("name") or node["login"],
+            is_bot=bot,
+        )
+    return AuthorRef(
+        realm="github:login",
+        external_id=node["login"].lower(),
+        handle=node["login"],
+        display_name=node.get("name") or node["login"],
+        is_bot=bot,
+    )
 
 
 class GitHubDiscussionsConnector(Connector):
@@ -57,20 +73,30 @@ class GitHubDiscussionsConnector(Connector):
     def _discussion(self, node: dict[str, Any], repo: str, where: str) -> Iterator[Record]:
         try:
             category = get(node, "category", "name", default="General")
-            channel = ChannelRef(external_id=f"{repo}:{category}", name=f"{repo} · {category}" if repo else category,
-                                 url=f"https://github.com/{repo}/discussions" if repo else "")
+            channel = ChannelRef(
+                external_id=f"{repo}:{category}",
+                name=f"{repo} · {category}" if repo else category,
+                url=f"https://github.com/{repo}/discussions" if repo else "",
+            )
             thread = f"discussion:{node['id']}"
             yield MessageRecord(
-                external_id=thread, kind="question" if get(node, "category", "isAnswerable") else "post",
-                created_at=parse_iso(node["createdAt"]), updated_at=parse_iso(node.get("updatedAt")), channel=channel,
-                author=_author(node.get("author")), title=f"#{node.get('number', '')} {node.get('title') or ''}".strip(),
+                external_id=thread,
+                kind="question" if get(node, "category", "isAnswerable") else "post",
+                created_at=parse_iso(node["createdAt"]),
+                updated_at=parse_iso(node.get("updatedAt")),
+                channel=channel,
+                author=_author(node.get("author")),
+                title=f"#{node.get('number', '')} {node.get('title') or ''}".strip(),
                 body=node.get("body") or html_to_text(node.get("bodyHTML") or ""),
-                body_html=node.get("bodyHTML") or markdown_to_html(node.get("body") or ""), url=node.get("url") or "",
+                body_html=node.get("bodyHTML") or markdown_to_html(node.get("body") or ""),
+                url=node.get("url") or "",
                 thread_external_id=thread,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            yield RecordError(record=f"{where} discussion {node.get('id', '?') if isinstance(node, dict) else '?'}",
-                              reason=f"unreadable discussion: {type(exc).__name__}: {exc}")
+            yield RecordError(
+                record=f"{where} discussion {node.get('id', '?') if isinstance(node, dict) else '?'}",
+                reason=f"unreadable discussion: {type(exc).__name__}: {exc}",
+            )
             return
         answer = get(node, "answer", "id", default="")
         for comment in get(node, "comments", "nodes", default=[]):
@@ -78,16 +104,25 @@ class GitHubDiscussionsConnector(Connector):
             for reply in get(comment, "replies", "nodes", default=[]):
                 yield from self._comment(reply, channel, thread, f"comment:{comment.get('id')}", answer, where)
 
-    def _comment(self, node: dict[str, Any], channel: ChannelRef, thread: str, parent: str, answer: str,
-                 where: str) -> Iterator[Record]:
+    def _comment(
+        self, node: dict[str, Any], channel: ChannelRef, thread: str, parent: str, answer: str, where: str
+    ) -> Iterator[Record]:
         try:
             yield MessageRecord(
-                external_id=f"comment:{node['id']}", kind="answer" if node["id"] == answer else "comment",
-                created_at=parse_iso(node["createdAt"]), updated_at=parse_iso(node.get("updatedAt")), channel=channel,
-                author=_author(node.get("author")), body=node.get("body") or html_to_text(node.get("bodyHTML") or ""),
-                body_html=node.get("bodyHTML") or markdown_to_html(node.get("body") or ""), url=node.get("url") or "",
-                thread_external_id=thread, parent_external_id=parent,
+                external_id=f"comment:{node['id']}",
+                kind="answer" if node["id"] == answer else "comment",
+                created_at=parse_iso(node["createdAt"]),
+                updated_at=parse_iso(node.get("updatedAt")),
+                channel=channel,
+                author=_author(node.get("author")),
+                body=node.get("body") or html_to_text(node.get("bodyHTML") or ""),
+                body_html=node.get("bodyHTML") or markdown_to_html(node.get("body") or ""),
+                url=node.get("url") or "",
+                thread_external_id=thread,
+                parent_external_id=parent,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            yield RecordError(record=f"{where} comment {node.get('id', '?') if isinstance(node, dict) else '?'}",
-                              reason=f"unreadable comment: {type(exc).__name__}: {exc}")
+            yield RecordError(
+                record=f"{where} comment {node.get('id', '?') if isinstance(node, dict) else '?'}",
+                reason=f"unreadable comment: {type(exc).__name__}: {exc}",
+            )

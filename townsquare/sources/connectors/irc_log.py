@@ -36,7 +36,9 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("msg", re.compile(r"(?P<time>\d{2}:\d{2}(?::\d{2})?) <[ @+%~&]?(?P<nick>[^>]+)> ?(?P<text>.*)$")),
     ("action", re.compile(r"(?P<time>\d{2}:\d{2}(?::\d{2})?)  \* (?P<nick>\S+) (?P<text>.*)$")),
 ]
-_IRSSI_DAY = re.compile(r"--- (?:Day changed|Log opened) \w{3} (?P<mon>\w{3}) (?P<day>\d{2})(?: [\d:]+)? (?P<year>\d{4})")
+_IRSSI_DAY = re.compile(
+    r"--- (?:Day changed|Log opened) \w{3} (?P<mon>\w{3}) (?P<day>\d{2})(?: [\d:]+)? (?P<year>\d{4})"
+)
 _DATE_IN_NAME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _CHANNEL_IN_NAME = re.compile(r"(#[^./\\]+)")
 _WEECHAT_SYSTEM = {"-->", "<--", "--", "=!="}
@@ -100,7 +102,9 @@ class IrcLogConnector(Connector):
                     previous = clock
                     if day is None:
                         raise ValueError("no date in the line or the file name")
-                    stamp = dt.datetime.combine(day, dt.time.fromisoformat(clock if clock.count(":") == 2 else clock + ":00"))
+                    stamp = dt.datetime.combine(
+                        day, dt.time.fromisoformat(clock if clock.count(":") == 2 else clock + ":00")
+                    )
             except ValueError as exc:
                 yield RecordError(record=f"{file.name}:{lineno}", reason=str(exc))
                 continue
@@ -110,11 +114,15 @@ class IrcLogConnector(Connector):
             text = fields.get("text") or ""
             if kind == "action":
                 text = f"* {nick} {text}"
-            tz = dt.timezone.utc
+            tz = dt.UTC
             yield MessageRecord(
-                external_id=f"{channel.external_id}:{stem}:{lineno}", kind="chat", created_at=stamp.replace(tzinfo=tz),
-                channel=channel, author=AuthorRef(realm=realm, external_id=nick.lower(), handle=nick, display_name=nick),
-                body=text, url=self._url(stamp.date(), channel.name),
+                external_id=f"{channel.external_id}:{stem}:{lineno}",
+                kind="chat",
+                created_at=stamp.replace(tzinfo=tz),
+                channel=channel,
+                author=AuthorRef(realm=realm, external_id=nick.lower(), handle=nick, display_name=nick),
+                body=text,
+                url=self._url(stamp.date(), channel.name),
             )
 
     def _url(self, day: dt.date, channel: str) -> str:

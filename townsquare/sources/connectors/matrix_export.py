@@ -12,7 +12,13 @@ from typing import Any
 
 from townsquare.sources.connectors._util import decode, files_under, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, from_epoch,
+    AuthorRef,
+    ChannelRef,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    from_epoch,
 )
 
 REALM = "matrix"  # user ids (@user:server) are global
@@ -41,9 +47,12 @@ class MatrixExportConnector(Connector):
         else:
             events = data if isinstance(data, list) else []
         room_id = (data.get("room_id") if isinstance(data, dict) else "") or next(
-            (e.get("room_id") for e in events if isinstance(e, dict) and e.get("room_id")), "")
+            (e.get("room_id") for e in events if isinstance(e, dict) and e.get("room_id")), ""
+        )
         name = (data.get("room_name") if isinstance(data, dict) else "") or room_id or where
-        channel = ChannelRef(external_id=room_id or name, name=name, url=f"https://matrix.to/#/{room_id}" if room_id else "")
+        channel = ChannelRef(
+            external_id=room_id or name, name=name, url=f"https://matrix.to/#/{room_id}" if room_id else ""
+        )
         edits: dict[str, dict[str, Any]] = {}
         for event in events:
             if not isinstance(event, dict):
@@ -72,14 +81,26 @@ class MatrixExportConnector(Connector):
                     body = f"* {sender} {body}"
                 html = shown.get("formatted_body") if shown.get("format") == "org.matrix.custom.html" else ""
                 yield MessageRecord(
-                    external_id=event_id, kind="chat", created_at=from_epoch(event["origin_server_ts"] / 1000),
-                    updated_at=from_epoch(edit["origin_server_ts"] / 1000) if edit else None, channel=channel,
-                    author=AuthorRef(realm=REALM, external_id=sender, handle=sender,
-                                     display_name=(event.get("unsigned") or {}).get("displayname") or sender.split(":")[0].lstrip("@")),
-                    body=body, body_html=html or "",
+                    external_id=event_id,
+                    kind="chat",
+                    created_at=from_epoch(event["origin_server_ts"] / 1000),
+                    updated_at=from_epoch(edit["origin_server_ts"] / 1000) if edit else None,
+                    channel=channel,
+                    author=AuthorRef(
+                        realm=REALM,
+                        external_id=sender,
+                        handle=sender,
+                        display_name=(event.get("unsigned") or {}).get("displayname")
+                        or sender.split(":")[0].lstrip("@"),
+                    ),
+                    body=body,
+                    body_html=html or "",
                     url=f"https://matrix.to/#/{event.get('room_id') or room_id}/{event_id}",
-                    thread_external_id=thread, parent_external_id=reply or thread,
+                    thread_external_id=thread,
+                    parent_external_id=reply or thread,
                 )
             except (KeyError, TypeError, ValueError) as exc:
-                yield RecordError(record=f"{where}#{event.get('event_id', index) if isinstance(event, dict) else index}",
-                                  reason=f"unreadable event: {type(exc).__name__}: {exc}")
+                yield RecordError(
+                    record=f"{where}#{event.get('event_id', index) if isinstance(event, dict) else index}",
+                    reason=f"unreadable event: {type(exc).__name__}: {exc}",
+                )

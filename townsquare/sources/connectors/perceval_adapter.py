@@ -36,7 +36,15 @@ from django.utils.module_loading import import_string
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors._util import html_to_text, markdown_to_html
 from townsquare.sources.connectors.base import (
-    AuthorRef, Checkpoint, ChannelRef, Connector, MessageRecord, Record, RecordError, from_epoch, parse_iso,
+    AuthorRef,
+    ChannelRef,
+    Checkpoint,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    from_epoch,
+    parse_iso,
 )
 from townsquare.sources.connectors.discourse_archive import topic_records
 from townsquare.sources.connectors.github_archive import github_author, repo_channel
@@ -46,7 +54,7 @@ from townsquare.sources.connectors.pipermail import _author as mail_author
 
 logger = logging.getLogger(__name__)
 _CLIENTS = "townsquare.sources.connectors.perceval_clients"
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class PercevalConnector(Connector):
@@ -122,8 +130,10 @@ class PercevalConnector(Connector):
                 try:
                     yield from self.records(data, item.get("category") or category)
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    yield RecordError(record=f"{category} {item.get('search_fields', {}).get('item_id') or item.get('uuid')}",
-                                      reason=f"unreadable item: {type(exc).__name__}: {exc}")
+                    yield RecordError(
+                        record=f"{category} {item.get('search_fields', {}).get('item_id') or item.get('uuid')}",
+                        reason=f"unreadable item: {type(exc).__name__}: {exc}",
+                    )
                 yield from self.skipped(backend)
                 point = self.checkpoint(item, category)
                 if self.oldest_first:
@@ -135,22 +145,36 @@ class PercevalConnector(Connector):
             raise
         except json.JSONDecodeError as exc:
             # The parse fails far from the request: the page is the last one the client fetched.
-            raise TownsquareError(f"malformed response from the server (not JSON: {exc}); the next run resumes here",
-                                  record=_page(exc, getattr(backend, "last_url", "") or self.source.name),
-                                  permanent=False) from exc
+            raise TownsquareError(
+                f"malformed response from the server (not JSON: {exc}); the next run resumes here",
+                record=_page(exc, getattr(backend, "last_url", "") or self.source.name),
+                permanent=False,
+            ) from exc
         except requests.RequestException as exc:
             response = getattr(exc, "response", None)
-            reason = (f"HTTP {response.status_code} {response.reason or ''}".rstrip() + _server_says(response)
-                      if response is not None else f"{type(exc).__name__}: {_redact(str(exc))}")
-            raise TownsquareError(f"{reason}; the next run resumes here", record=_page(exc, self.source.name),
-                                  permanent=False) from exc
+            reason = (
+                f"HTTP {response.status_code} {response.reason or ''}".rstrip() + _server_says(response)
+                if response is not None
+                else f"{type(exc).__name__}: {_redact(str(exc))}"
+            )
+            raise TownsquareError(
+                f"{reason}; the next run resumes here", record=_page(exc, self.source.name), permanent=False
+            ) from exc
         except (OSError, EOFError) as exc:  # sockets of non-HTTP backends (NNTP)
-            raise TownsquareError(f"connection failed: {type(exc).__name__}: {exc}; the next run resumes here",
-                                  record=self.source.name, permanent=False) from exc
-        except Exception as exc:  # Perceval's own errors (RateLimitError, BackendError...) share no base we can import safely
+            raise TownsquareError(
+                f"connection failed: {type(exc).__name__}: {exc}; the next run resumes here",
+                record=self.source.name,
+                permanent=False,
+            ) from exc
+        except (
+            Exception
+        ) as exc:  # Perceval's own errors (RateLimitError, BackendError...) share no base we can import safely
             if type(exc).__module__.startswith(("perceval", "grimoirelab_toolkit", "nntplib")):
-                raise TownsquareError(f"{type(exc).__name__}: {_redact(str(exc))}; the next run resumes here",
-                                      record=_page(exc, self.source.name), permanent=False) from exc
+                raise TownsquareError(
+                    f"{type(exc).__name__}: {_redact(str(exc))}; the next run resumes here",
+                    record=_page(exc, self.source.name),
+                    permanent=False,
+                ) from exc
             raise
         if newest:
             yield Checkpoint(newest)
@@ -193,7 +217,10 @@ class PercevalConnector(Connector):
         return self._work_dir
 
     def retry_args(self) -> dict[str, Any]:
-        return {"max_retries": int(self.config.get("max_retries", 5)), "sleep_time": float(self.config.get("sleep_time", 1))}
+        return {
+            "max_retries": int(self.config.get("max_retries", 5)),
+            "sleep_time": float(self.config.get("sleep_time", 1)),
+        }
 
 
 def _redact(text: str) -> str:
@@ -224,8 +251,11 @@ def _page(exc: BaseException, default: str) -> str:
     if not url.startswith(("http://", "https://")):
         return url
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not any(word in k.lower() for word in _SECRET_PARAMS)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not any(word in k.lower() for word in _SECRET_PARAMS)
+    ]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -245,18 +275,24 @@ class GitHubConnector(PercevalConnector):
     backend = "perceval.backends.core.github.GitHub"
     categories = ("issue", "pull_request")
     required = ("owner", "repository")
-    settings_help = {"owner": "e.g. django", "repository": "e.g. django",
-                     "base_url": "GitHub Enterprise, e.g. https://github.example.com (default https://api.github.com)",
-                     "categories": '["issue", "pull_request"] (default: issues only)'}
+    settings_help = {
+        "owner": "e.g. django",
+        "repository": "e.g. django",
+        "base_url": "GitHub Enterprise, e.g. https://github.example.com (default https://api.github.com)",
+        "categories": '["issue", "pull_request"] (default: issues only)',
+    }
     secrets_help = "a token (fine-grained, read-only: issues, pull requests)"
 
     def backend_args(self) -> dict[str, Any]:
         token = self.secrets().get("token")
         return {
-            "owner": self.config["owner"], "repository": self.config["repository"],
-            "api_token": [token] if token else [], "base_url": self.config.get("base_url") or None,
+            "owner": self.config["owner"],
+            "repository": self.config["repository"],
+            "api_token": [token] if token else [],
+            "base_url": self.config.get("base_url") or None,
             "sleep_for_rate": bool(self.config.get("sleep_for_rate", False)),
-            "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 10)), **self.retry_args(),
+            "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 10)),
+            **self.retry_args(),
         }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
@@ -265,19 +301,32 @@ class GitHubConnector(PercevalConnector):
         user = data.get("user_data") or data.get("user")
         body = data.get("body") or ""
         yield MessageRecord(
-            external_id=issue_id, kind="pull_request" if category == "pull_request" or data.get("pull_request") else "issue",
-            created_at=parse_iso(data["created_at"]), updated_at=parse_iso(data.get("updated_at")), channel=channel,
-            author=_github_user(user), title=f"#{data['number']} {data.get('title') or ''}", body=body,
-            body_html=markdown_to_html(body), url=data.get("html_url") or "", thread_external_id=issue_id,
+            external_id=issue_id,
+            kind="pull_request" if category == "pull_request" or data.get("pull_request") else "issue",
+            created_at=parse_iso(data["created_at"]),
+            updated_at=parse_iso(data.get("updated_at")),
+            channel=channel,
+            author=_github_user(user),
+            title=f"#{data['number']} {data.get('title') or ''}",
+            body=body,
+            body_html=markdown_to_html(body),
+            url=data.get("html_url") or "",
+            thread_external_id=issue_id,
         )
         for comment in (data.get("comments_data") or []) + (data.get("review_comments_data") or []):
             body = comment.get("body") or ""
             yield MessageRecord(
-                external_id=f"comment:{comment['id']}", kind="comment", created_at=parse_iso(comment["created_at"]),
-                updated_at=parse_iso(comment.get("updated_at")), channel=channel,
-                author=_github_user(comment.get("user_data") or comment.get("user")), body=body,
-                body_html=markdown_to_html(body), url=comment.get("html_url") or "",
-                thread_external_id=issue_id, parent_external_id=issue_id,
+                external_id=f"comment:{comment['id']}",
+                kind="comment",
+                created_at=parse_iso(comment["created_at"]),
+                updated_at=parse_iso(comment.get("updated_at")),
+                channel=channel,
+                author=_github_user(comment.get("user_data") or comment.get("user")),
+                body=body,
+                body_html=markdown_to_html(body),
+                url=comment.get("html_url") or "",
+                thread_external_id=issue_id,
+                parent_external_id=issue_id,
             )
 
 
@@ -294,7 +343,8 @@ class GitLabConnector(PercevalConnector):
     categories = ("issue", "merge_request")
     required = ("owner", "repository")
     settings_help = {
-        "owner": "group or user (nested groups: group%2Fsubgroup)", "repository": "project name",
+        "owner": "group or user (nested groups: group%2Fsubgroup)",
+        "repository": "project name",
         "base_url": "self-managed GitLab, e.g. https://gitlab.example.com (default https://gitlab.com)",
         "categories": '["issue", "merge_request"] (default: issues only)',
         "min_rate_to_sleep": "stop (or sleep, with sleep_for_rate) when RateLimit-Remaining falls to this",
@@ -302,10 +352,15 @@ class GitLabConnector(PercevalConnector):
     secrets_help = "a personal access token with read_api"
 
     def backend_args(self) -> dict[str, Any]:
-        return {"owner": self.config["owner"], "repository": self.config["repository"],
-                "api_token": self.secrets().get("token"), "base_url": self.config.get("base_url") or None,
-                "sleep_for_rate": bool(self.config.get("sleep_for_rate", False)),
-                "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 10)), **self.retry_args()}
+        return {
+            "owner": self.config["owner"],
+            "repository": self.config["repository"],
+            "api_token": self.secrets().get("token"),
+            "base_url": self.config.get("base_url") or None,
+            "sleep_for_rate": bool(self.config.get("sleep_for_rate", False)),
+            "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 10)),
+            **self.retry_args(),
+        }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         parts = urlparse(self.config.get("base_url") or "https://gitlab.com")
@@ -319,26 +374,44 @@ class GitLabConnector(PercevalConnector):
         def author(user: dict[str, Any] | None) -> AuthorRef | None:
             if not user or user.get("id") is None:
                 return None
-            return AuthorRef(realm=realm, external_id=str(user["id"]), handle=user.get("username") or "",
-                             display_name=user.get("name") or "", is_bot=bool(user.get("bot")))
+            return AuthorRef(
+                realm=realm,
+                external_id=str(user["id"]),
+                handle=user.get("username") or "",
+                display_name=user.get("name") or "",
+                is_bot=bool(user.get("bot")),
+            )
 
         body = data.get("description") or ""
         yield MessageRecord(
-            external_id=thread, kind="pull_request" if prefix == "mr" else "issue", created_at=parse_iso(data["created_at"]),
-            updated_at=parse_iso(data.get("updated_at")), channel=channel, author=author(data.get("author")),
-            title=f"{'!' if prefix == 'mr' else '#'}{data.get('iid')} {data.get('title') or ''}", body=body,
-            body_html=markdown_to_html(body), url=data.get("web_url") or "", thread_external_id=thread,
+            external_id=thread,
+            kind="pull_request" if prefix == "mr" else "issue",
+            created_at=parse_iso(data["created_at"]),
+            updated_at=parse_iso(data.get("updated_at")),
+            channel=channel,
+            author=author(data.get("author")),
+            title=f"{'!' if prefix == 'mr' else '#'}{data.get('iid')} {data.get('title') or ''}",
+            body=body,
+            body_html=markdown_to_html(body),
+            url=data.get("web_url") or "",
+            thread_external_id=thread,
         )
         for note in data.get("notes_data") or []:
             if note.get("system"):
                 continue  # "changed the label", "closed": not conversation
             body = note.get("body") or ""
             yield MessageRecord(
-                external_id=f"note:{note['id']}", kind="comment", created_at=parse_iso(note["created_at"]),
-                updated_at=parse_iso(note.get("updated_at")), channel=channel, author=author(note.get("author")),
-                body=body, body_html=markdown_to_html(body),
+                external_id=f"note:{note['id']}",
+                kind="comment",
+                created_at=parse_iso(note["created_at"]),
+                updated_at=parse_iso(note.get("updated_at")),
+                channel=channel,
+                author=author(note.get("author")),
+                body=body,
+                body_html=markdown_to_html(body),
                 url=f"{data.get('web_url')}#note_{note['id']}" if data.get("web_url") else "",
-                thread_external_id=thread, parent_external_id=thread,
+                thread_external_id=thread,
+                parent_external_id=thread,
             )
 
 
@@ -350,19 +423,27 @@ class DiscourseConnector(PercevalConnector):
     backend = "perceval.backends.core.discourse.Discourse"
     categories = ("topic",)
     required = ("url",)
-    settings_help = {"url": "the forum, e.g. https://forum.example.com",
-                     "categories_names": '{"4": "Help"}: names for category ids (optional)'}
+    settings_help = {
+        "url": "the forum, e.g. https://forum.example.com",
+        "categories_names": '{"4": "Help"}: names for category ids (optional)',
+    }
     secrets_help = '{"token": "...", "api_username": "..."}; none for a public forum'
 
     def backend_args(self) -> dict[str, Any]:
         secrets = self.secrets()
-        return {"url": self.config["url"].rstrip("/"), "api_username": secrets.get("api_username") or None,
-                "api_token": secrets.get("token") or None, **self.retry_args()}
+        return {
+            "url": self.config["url"].rstrip("/"),
+            "api_username": secrets.get("api_username") or None,
+            "api_token": secrets.get("token") or None,
+            **self.retry_args(),
+        }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         base = self.config["url"].rstrip("/")
         realm = self.config.get("realm") or f"discourse:{urlparse(base).hostname}"
-        categories = {int(k) if str(k).isdigit() else k: v for k, v in (self.config.get("categories_names") or {}).items()}
+        categories = {
+            int(k) if str(k).isdigit() else k: v for k, v in (self.config.get("categories_names") or {}).items()
+        }
         yield from topic_records(data, base=base, realm=realm, categories=categories, where=f"topic {data.get('id')}")
 
 
@@ -375,7 +456,8 @@ class StackExchangeConnector(PercevalConnector):
     categories = ("question",)
     required = ("site",)
     settings_help = {
-        "site": "API site name, e.g. stackoverflow or serverfault", "tagged": "only questions with this tag",
+        "site": "API site name, e.g. stackoverflow or serverfault",
+        "tagged": "only questions with this tag",
         "api_url": _API_URL_HELP.format(default="https://api.stackexchange.com"),
         "web_url": "where links point when the API gives none (default https://<site>.com)",
     }
@@ -383,22 +465,33 @@ class StackExchangeConnector(PercevalConnector):
 
     def backend_args(self) -> dict[str, Any]:
         secrets = self.secrets()
-        return {"site": self.config["site"], "tagged": self.config.get("tagged") or None,
-                "api_token": secrets.get("token"), "access_token": secrets.get("access_token"),
-                "max_questions": int(self.config.get("max_questions", 100)), "api_url": self.config.get("api_url") or None}
+        return {
+            "site": self.config["site"],
+            "tagged": self.config.get("tagged") or None,
+            "api_token": secrets.get("token"),
+            "access_token": secrets.get("access_token"),
+            "max_questions": int(self.config.get("max_questions", 100)),
+            "api_url": self.config.get("api_url") or None,
+        }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         site = self.config["site"]
         realm = f"stackexchange:{site}"
-        web = (self.config.get("web_url") or (f"https://{site}.com" if "." not in site else f"https://{site}")).rstrip("/")
+        web = (self.config.get("web_url") or (f"https://{site}.com" if "." not in site else f"https://{site}")).rstrip(
+            "/"
+        )
         channel = ChannelRef(external_id=site, name=site, url=web)
         thread = f"post:{data['question_id']}"
 
         def author(owner: dict[str, Any] | None) -> AuthorRef | None:
             if not owner or owner.get("user_id") is None:
                 return None
-            return AuthorRef(realm=realm, external_id=str(owner["user_id"]), handle=owner.get("display_name") or "",
-                             display_name=owner.get("display_name") or "")
+            return AuthorRef(
+                realm=realm,
+                external_id=str(owner["user_id"]),
+                handle=owner.get("display_name") or "",
+                display_name=owner.get("display_name") or "",
+            )
 
         def edited(post: dict[str, Any]) -> dt.datetime | None:
             return from_epoch(post["last_edit_date"]) if post.get("last_edit_date") else None
@@ -406,28 +499,47 @@ class StackExchangeConnector(PercevalConnector):
         def comments(post: dict[str, Any], parent: str) -> Iterator[MessageRecord]:
             for comment in post.get("comments") or []:
                 yield MessageRecord(
-                    external_id=f"comment:{comment['comment_id']}", kind="comment",
-                    created_at=from_epoch(comment["creation_date"]), updated_at=edited(comment), channel=channel,
-                    author=author(comment.get("owner")), body=html_to_text(comment.get("body") or ""),
-                    body_html=comment.get("body") or "", url=comment.get("link") or f"{web}/posts/comments/{comment['comment_id']}",
-                    thread_external_id=thread, parent_external_id=parent,
+                    external_id=f"comment:{comment['comment_id']}",
+                    kind="comment",
+                    created_at=from_epoch(comment["creation_date"]),
+                    updated_at=edited(comment),
+                    channel=channel,
+                    author=author(comment.get("owner")),
+                    body=html_to_text(comment.get("body") or ""),
+                    body_html=comment.get("body") or "",
+                    url=comment.get("link") or f"{web}/posts/comments/{comment['comment_id']}",
+                    thread_external_id=thread,
+                    parent_external_id=parent,
                 )
 
         yield MessageRecord(
-            external_id=thread, kind="question", created_at=from_epoch(data["creation_date"]), updated_at=edited(data),
-            channel=channel, author=author(data.get("owner")), title=html.unescape(data.get("title") or ""),
-            body=html_to_text(data.get("body") or ""), body_html=data.get("body") or "",
-            url=data.get("link") or f"{web}/q/{data['question_id']}", thread_external_id=thread,
+            external_id=thread,
+            kind="question",
+            created_at=from_epoch(data["creation_date"]),
+            updated_at=edited(data),
+            channel=channel,
+            author=author(data.get("owner")),
+            title=html.unescape(data.get("title") or ""),
+            body=html_to_text(data.get("body") or ""),
+            body_html=data.get("body") or "",
+            url=data.get("link") or f"{web}/q/{data['question_id']}",
+            thread_external_id=thread,
         )
         yield from comments(data, thread)
         for answer in data.get("answers") or []:
             answer_id = f"post:{answer['answer_id']}"
             yield MessageRecord(
-                external_id=answer_id, kind="answer", created_at=from_epoch(answer["creation_date"]),
-                updated_at=edited(answer), channel=channel, author=author(answer.get("owner")),
-                body=html_to_text(answer.get("body") or ""), body_html=answer.get("body") or "",
+                external_id=answer_id,
+                kind="answer",
+                created_at=from_epoch(answer["creation_date"]),
+                updated_at=edited(answer),
+                channel=channel,
+                author=author(answer.get("owner")),
+                body=html_to_text(answer.get("body") or ""),
+                body_html=answer.get("body") or "",
                 url=answer.get("link") or f"{web}/a/{answer['answer_id']}",
-                thread_external_id=thread, parent_external_id=thread,
+                thread_external_id=thread,
+                parent_external_id=thread,
             )
             yield from comments(answer, answer_id)
 
@@ -452,11 +564,17 @@ class _MailConnector(PercevalConnector):
         name = self.config.get("list") or self.source.name
         archived = (headers.get("archived-at") or "").strip().strip("<>")
         yield MessageRecord(
-            external_id=self.external_id(headers, message_id), kind="email", created_at=_mail_date(headers.get("date")),
+            external_id=self.external_id(headers, message_id),
+            kind="email",
+            created_at=_mail_date(headers.get("date")),
             channel=ChannelRef(external_id=name, name=name, url=self.list_url()),
-            author=mail_author(sender), title=headers.get("subject") or "", body=text or html_to_text(html_body or ""),
-            body_html=html_body or "", url=archived or self.message_url(message_id, text or ""),
-            thread_external_id=references[0] if references else (parent or message_id), parent_external_id=parent,
+            author=mail_author(sender),
+            title=headers.get("subject") or "",
+            body=text or html_to_text(html_body or ""),
+            body_html=html_body or "",
+            url=archived or self.message_url(message_id, text or ""),
+            thread_external_id=references[0] if references else (parent or message_id),
+            parent_external_id=parent,
         )
 
     def external_id(self, headers: dict[str, str], message_id: str) -> str:
@@ -483,14 +601,17 @@ def _mail_date(value: str | None) -> dt.datetime | None:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class MBoxConnector(_MailConnector):
     kind = "mbox"
     is_archive = True
     backend = "perceval.backends.core.mbox.MBox"
-    settings_help = {"path": "an mbox file (plain, .gz, .bz2 or .zip) or a folder of them", "list": "list name shown as the channel"}
+    settings_help = {
+        "path": "an mbox file (plain, .gz, .bz2 or .zip) or a folder of them",
+        "list": "list name shown as the channel",
+    }
 
     def backend_args(self) -> dict[str, Any]:
         # Perceval reads a single file as well as a folder: a file must not pull in its neighbours.
@@ -513,9 +634,11 @@ class HyperKittyConnector(_MailConnector):
         since = super().from_date(cursor, category)
         if since is None and self.config.get("start"):
             try:
-                since = dt.datetime.strptime(str(self.config["start"])[:7], "%Y-%m").replace(tzinfo=dt.timezone.utc)
+                since = dt.datetime.strptime(str(self.config["start"])[:7], "%Y-%m").replace(tzinfo=dt.UTC)
             except ValueError as exc:
-                raise TownsquareError(f"start {self.config['start']!r} is not a month like 2024-01", record=self.source.name) from exc
+                raise TownsquareError(
+                    f"start {self.config['start']!r} is not a month like 2024-01", record=self.source.name
+                ) from exc
         return since
 
     def list_url(self) -> str:
@@ -540,8 +663,13 @@ class GroupsioConnector(_MailConnector):
 
     def backend_args(self) -> dict[str, Any]:
         secrets = self.secrets()
-        return {"group_name": self.config["group"], "dirpath": self.work_dir(), "email": secrets.get("email"),
-                "password": secrets.get("password"), "api_url": self.config.get("api_url") or None}
+        return {
+            "group_name": self.config["group"],
+            "dirpath": self.work_dir(),
+            "email": secrets.get("email"),
+            "password": secrets.get("password"),
+            "api_url": self.config.get("api_url") or None,
+        }
 
     def list_url(self) -> str:
         return f"{(self.config.get('web_url') or 'https://groups.io').rstrip('/')}/g/{self.config['group']}"
@@ -559,9 +687,10 @@ class NNTPConnector(_MailConnector):
     required = ("host", "group")
     uses_from_date = False
     settings_help = {
-        "host": "news server, e.g. news.gmane.io", "group": "newsgroup, e.g. gmane.comp.python.devel",
-        "port": "default 119", "web_url": 'link per article, e.g. "https://inbox.example.org/{group}/{message_id}/" '
-                                         "(default: a news: link)",
+        "host": "news server, e.g. news.gmane.io",
+        "group": "newsgroup, e.g. gmane.comp.python.devel",
+        "port": "default 119",
+        "web_url": 'link per article, e.g. "https://inbox.example.org/{group}/{message_id}/" (default: a news: link)',
     }
 
     def backend_args(self) -> dict[str, Any]:
@@ -591,7 +720,9 @@ class NNTPConnector(_MailConnector):
         client = getattr(backend, "client", None)
         while client is not None and client.failures:
             number, response = client.failures.pop(0)
-            yield RecordError(record=f"{self.config['group']} article {number}", reason=f"the server refused it: {response}")
+            yield RecordError(
+                record=f"{self.config['group']} article {number}", reason=f"the server refused it: {response}"
+            )
 
 
 # ---------------------------------------------------------------- chat
@@ -604,15 +735,19 @@ class SlackConnector(PercevalConnector):
     required = ("channel",)
     oldest_first = False
     settings_help = {
-        "channel": "conversation id, e.g. C0123ABCD", "workspace_url": "e.g. https://acme.slack.com, for links back",
+        "channel": "conversation id, e.g. C0123ABCD",
+        "workspace_url": "e.g. https://acme.slack.com, for links back",
         "api_url": _API_URL_HELP.format(default="https://slack.com") + ", e.g. Slack Enterprise Grid",
         "lookback_hours": "re-read this many hours before the cursor, to catch edits (default 0)",
     }
     secrets_help = "a bot token (xoxb-...) with channels:history, channels:read and users:read"
 
     def backend_args(self) -> dict[str, Any]:
-        return {"channel": self.config["channel"], "api_token": self.secrets().get("token"),
-                "api_url": self.config.get("api_url") or None}
+        return {
+            "channel": self.config["channel"],
+            "api_token": self.secrets().get("token"),
+            "api_url": self.config.get("api_url") or None,
+        }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         if data.get("subtype") in {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name"}:
@@ -625,18 +760,32 @@ class SlackConnector(PercevalConnector):
         ts = data["ts"]
         base = (self.config.get("workspace_url") or "").rstrip("/")
         yield MessageRecord(
-            external_id=f"{channel_id}:{ts}", kind="chat", created_at=from_epoch(ts),
+            external_id=f"{channel_id}:{ts}",
+            kind="chat",
+            created_at=from_epoch(ts),
             updated_at=from_epoch(data["edited"]["ts"]) if (data.get("edited") or {}).get("ts") else None,
-            channel=ChannelRef(external_id=channel_id, name=f"#{info.get('name') or channel_id}",
-                               url=f"{base}/archives/{channel_id}" if base else ""),
-            author=AuthorRef(realm=f"slack:{team}" if team else "slack", external_id=user.get("id") or data.get("user") or "",
-                             handle=user.get("name") or "", display_name=user.get("real_name") or user.get("name") or "",
-                             email=profile.get("email") or "", email_verified=bool(profile.get("email")),
-                             is_bot=bool(user.get("is_bot"))) if (user.get("id") or data.get("user")) else None,
+            channel=ChannelRef(
+                external_id=channel_id,
+                name=f"#{info.get('name') or channel_id}",
+                url=f"{base}/archives/{channel_id}" if base else "",
+            ),
+            author=AuthorRef(
+                realm=f"slack:{team}" if team else "slack",
+                external_id=user.get("id") or data.get("user") or "",
+                handle=user.get("name") or "",
+                display_name=user.get("real_name") or user.get("name") or "",
+                email=profile.get("email") or "",
+                email_verified=bool(profile.get("email")),
+                is_bot=bool(user.get("is_bot")),
+            )
+            if (user.get("id") or data.get("user"))
+            else None,
             body=data.get("text") or "",
             url=f"{base}/archives/{channel_id}/p{ts.replace('.', '')}" if base else "",
             thread_external_id=f"{channel_id}:{data['thread_ts']}" if data.get("thread_ts") else "",
-            parent_external_id=f"{channel_id}:{data['thread_ts']}" if data.get("thread_ts") and data["thread_ts"] != ts else "",
+            parent_external_id=f"{channel_id}:{data['thread_ts']}"
+            if data.get("thread_ts") and data["thread_ts"] != ts
+            else "",
         )
 
 
@@ -647,29 +796,46 @@ class GitterConnector(PercevalConnector):
     required = ("group", "room")
     oldest_first = False
     settings_help = {
-        "group": "e.g. jupyterlab", "room": "e.g. jupyterlab",
+        "group": "e.g. jupyterlab",
+        "room": "e.g. jupyterlab",
         "api_url": _API_URL_HELP.format(default="https://api.gitter.im/v1"),
         "web_url": "where links point (default https://gitter.im)",
     }
     secrets_help = "a personal access token"
 
     def backend_args(self) -> dict[str, Any]:
-        return {"group": self.config["group"], "room": self.config["room"], "api_token": self.secrets().get("token"),
-                "sleep_for_rate": bool(self.config.get("sleep_for_rate", False)),
-                "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 10)), "api_url": self.config.get("api_url") or None}
+        return {
+            "group": self.config["group"],
+            "room": self.config["room"],
+            "api_token": self.secrets().get("token"),
+            "sleep_for_rate": bool(self.config.get("sleep_for_rate", False)),
+            "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 10)),
+            "api_url": self.config.get("api_url") or None,
+        }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         room = f"{self.config['group']}/{self.config['room']}"
         web = (self.config.get("web_url") or "https://gitter.im").rstrip("/")
         user = data.get("fromUser") or {}
         yield MessageRecord(
-            external_id=data["id"], kind="chat", created_at=parse_iso(data["sent"]), updated_at=parse_iso(data.get("editedAt")),
+            external_id=data["id"],
+            kind="chat",
+            created_at=parse_iso(data["sent"]),
+            updated_at=parse_iso(data.get("editedAt")),
             channel=ChannelRef(external_id=room, name=room, url=f"{web}/{room}"),
-            author=AuthorRef(realm="gitter", external_id=user["id"], handle=user.get("username") or "",
-                             display_name=user.get("displayName") or "") if user.get("id") else None,
-            body=data.get("text") or "", body_html=data.get("html") or "",
+            author=AuthorRef(
+                realm="gitter",
+                external_id=user["id"],
+                handle=user.get("username") or "",
+                display_name=user.get("displayName") or "",
+            )
+            if user.get("id")
+            else None,
+            body=data.get("text") or "",
+            body_html=data.get("html") or "",
             url=f"{web}/{room}?at={data['id']}",
-            parent_external_id=data.get("parentId") or "", thread_external_id=data.get("parentId") or "",
+            parent_external_id=data.get("parentId") or "",
+            thread_external_id=data.get("parentId") or "",
         )
 
 
@@ -680,8 +846,10 @@ class MattermostConnector(PercevalConnector):
     required = ("url", "channel")
     oldest_first = False
     settings_help = {
-        "url": "the server, e.g. https://chat.example.com", "channel": "channel id (or its name, with team)",
-        "team": "team name, when channel is a name", "lookback_hours": "re-read this many hours before the cursor, to catch edits",
+        "url": "the server, e.g. https://chat.example.com",
+        "channel": "channel id (or its name, with team)",
+        "team": "team name, when channel is a name",
+        "lookback_hours": "re-read this many hours before the cursor, to catch edits",
     }
     secrets_help = "a personal access token (or a bot account's)"
 
@@ -689,12 +857,17 @@ class MattermostConnector(PercevalConnector):
         channel = self.config["channel"]
         # Perceval looks a channel up by name only when given a team; an id (26 characters) needs none.
         by_name = not re.fullmatch(r"[a-z0-9]{26}", channel)
-        return {"url": self.config["url"].rstrip("/"), "channel": channel, "team": self.config.get("team") if by_name else None,
-                # Mattermost limits requests per second (X-Ratelimit-Limit: 10 by default) and its reset header
-                # counts seconds, not a date: Perceval's default (stop below 10 left) would stop every run.
-                "api_token": self.secrets().get("token"), "sleep_for_rate": bool(self.config.get("sleep_for_rate", True)),
-                "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 1)),
-                "sleep_time": float(self.config.get("sleep_time", 1))}
+        return {
+            "url": self.config["url"].rstrip("/"),
+            "channel": channel,
+            "team": self.config.get("team") if by_name else None,
+            # Mattermost limits requests per second (X-Ratelimit-Limit: 10 by default) and its reset header
+            # counts seconds, not a date: Perceval's default (stop below 10 left) would stop every run.
+            "api_token": self.secrets().get("token"),
+            "sleep_for_rate": bool(self.config.get("sleep_for_rate", True)),
+            "min_rate_to_sleep": int(self.config.get("min_rate_to_sleep", 1)),
+            "sleep_time": float(self.config.get("sleep_time", 1)),
+        }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         if data.get("type"):  # system_join_channel and friends
@@ -706,16 +879,30 @@ class MattermostConnector(PercevalConnector):
         channel_id = data.get("channel_id") or self.config["channel"]
         team = self.config.get("team")
         yield MessageRecord(
-            external_id=data["id"], kind="chat", created_at=_epoch_or_iso(data["create_at"]),
+            external_id=data["id"],
+            kind="chat",
+            created_at=_epoch_or_iso(data["create_at"]),
             updated_at=_epoch_or_iso(data.get("edit_at")) if data.get("edit_at") else None,
-            channel=ChannelRef(external_id=channel_id, name=f"~{info.get('name') or channel_id}",
-                               url=f"{base}/{team}/channels/{info['name']}" if team and info.get("name") else ""),
-            author=AuthorRef(realm=f"mattermost:{urlparse(base).hostname}", external_id=data["user_id"],
-                             handle=user.get("username") or "", display_name=name, email=user.get("email") or "",
-                             is_bot=bool(user.get("is_bot"))) if data.get("user_id") else None,
-            body=data.get("message") or "", body_html=markdown_to_html(data.get("message") or ""),
+            channel=ChannelRef(
+                external_id=channel_id,
+                name=f"~{info.get('name') or channel_id}",
+                url=f"{base}/{team}/channels/{info['name']}" if team and info.get("name") else "",
+            ),
+            author=AuthorRef(
+                realm=f"mattermost:{urlparse(base).hostname}",
+                external_id=data["user_id"],
+                handle=user.get("username") or "",
+                display_name=name,
+                email=user.get("email") or "",
+                is_bot=bool(user.get("is_bot")),
+            )
+            if data.get("user_id")
+            else None,
+            body=data.get("message") or "",
+            body_html=markdown_to_html(data.get("message") or ""),
             url=f"{base}/{team}/pl/{data['id']}" if team else f"{base}/_redirect/pl/{data['id']}",
-            thread_external_id=data.get("root_id") or "", parent_external_id=data.get("root_id") or "",
+            thread_external_id=data.get("root_id") or "",
+            parent_external_id=data.get("root_id") or "",
         )
 
 
@@ -724,13 +911,19 @@ class SupybotConnector(PercevalConnector):
     is_archive = True
     backend = "perceval.backends.core.supybot.Supybot"
     categories = ("message",)
-    settings_help = {"path": "a folder of Supybot/Limnoria ChannelLogger files", "channel": "e.g. #widgets",
-                     "network": "e.g. libera.chat",
-                     "url_template": "where the day's log is published, e.g. https://logs.example.org/{channel}/{year}-{month}-{day}.log"}
+    settings_help = {
+        "path": "a folder of Supybot/Limnoria ChannelLogger files",
+        "channel": "e.g. #widgets",
+        "network": "e.g. libera.chat",
+        "url_template": "where the day's log is published, e.g. https://logs.example.org/{channel}/{year}-{month}-{day}.log",
+    }
 
     def backend_args(self) -> dict[str, Any]:
         path = self.require_path()
-        return {"uri": self.config.get("channel") or self.source.name, "dirpath": str(path if path.is_dir() else path.parent)}
+        return {
+            "uri": self.config.get("channel") or self.source.name,
+            "dirpath": str(path if path.is_dir() else path.parent),
+        }
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         if str(data.get("type", "")).lower() != "comment":
@@ -744,9 +937,12 @@ class SupybotConnector(PercevalConnector):
         key = hashlib.sha1(f"{data['timestamp']}\x1f{nick}\x1f{data.get('body')}".encode()).hexdigest()
         created = parse_iso(data["timestamp"])
         yield MessageRecord(
-            external_id=key, kind="chat", created_at=created,
+            external_id=key,
+            kind="chat",
+            created_at=created,
             channel=ChannelRef(external_id=name.lower(), name=name),
-            author=AuthorRef(realm=f"irc:{network}", external_id=nick.lower(), handle=nick, display_name=nick), body=body,
+            author=AuthorRef(realm=f"irc:{network}", external_id=nick.lower(), handle=nick, display_name=nick),
+            body=body,
             url=log_url(self.config.get("url_template") or "", created.date(), name) if created else "",
         )
 
@@ -772,12 +968,18 @@ class RSSConnector(PercevalConnector):
         updated = dict.get(data, "updated")
         published = dict.get(data, "published") or updated
         yield MessageRecord(
-            external_id=data.get("id") or data["link"], kind="article",
+            external_id=data.get("id") or data["link"],
+            kind="article",
             created_at=_mail_date(published) or parse_iso(published),
             updated_at=_mail_date(updated) if updated and updated != published else None,
             channel=ChannelRef(external_id=url, name=feed, url=url),
-            author=AuthorRef(realm=f"rss:{feed}", external_id=author_name.lower(), handle=author_name,
-                             display_name=author_name) if author_name else None,
-            title=data.get("title") or "", body=html_to_text(content or summary), body_html=content or summary,
+            author=AuthorRef(
+                realm=f"rss:{feed}", external_id=author_name.lower(), handle=author_name, display_name=author_name
+            )
+            if author_name
+            else None,
+            title=data.get("title") or "",
+            body=html_to_text(content or summary),
+            body_html=content or summary,
             url=data.get("link") or "",
         )

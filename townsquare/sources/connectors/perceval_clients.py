@@ -17,7 +17,7 @@ import json
 import logging
 import warnings
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 
 import requests
@@ -30,6 +30,7 @@ from perceval.errors import RateLimitError
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # Perceval's NNTP imports nntplib (deprecated in 3.11)
     import nntplib
+
     from perceval.backends.core.nntp import NNTP, NNTTPClient
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class _Rehost(requests.adapters.BaseAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         # A copy: the session files cookies under the URL it asked for, as if no proxy were there.
         rewritten = request.copy()
-        rewritten.url = self.target + (request.url or "")[len(self.prefix):]
+        rewritten.url = self.target + (request.url or "")[len(self.prefix) :]
         return self.session.get_adapter(rewritten.url).send(rewritten, **kwargs)
 
     def close(self) -> None:
@@ -124,7 +125,9 @@ class SlackBackend(WithApiUrl, Slack):
                 yield reply
 
     def _init_client(self, from_archive: bool = False) -> SlackAPIClient:
-        return SlackAPIClient(self.api_token, self.max_items, self.archive, from_archive, self.ssl_verify, api_url=self.api_url)
+        return SlackAPIClient(
+            self.api_token, self.max_items, self.archive, from_archive, self.ssl_verify, api_url=self.api_url
+        )
 
 
 # ---------------------------------------------------------------- Gitter
@@ -136,8 +139,16 @@ class GitterAPIClient(Rehosted, GitterClient):
 
 class GitterBackend(WithApiUrl, Gitter):
     def _init_client(self, from_archive: bool = False) -> GitterAPIClient:
-        return GitterAPIClient(self.api_token, self.max_items, self.archive, self.sleep_for_rate, self.min_rate_to_sleep,
-                               from_archive, self.ssl_verify, api_url=self.api_url)
+        return GitterAPIClient(
+            self.api_token,
+            self.max_items,
+            self.archive,
+            self.sleep_for_rate,
+            self.min_rate_to_sleep,
+            from_archive,
+            self.ssl_verify,
+            api_url=self.api_url,
+        )
 
 
 # ---------------------------------------------------------------- Stack Exchange
@@ -152,13 +163,22 @@ class StackExchangeAPIClient(Rehosted, StackExchangeClient):
         self.quota_remaining: int | None = None
         super().__init__(*args, **kwargs)
 
-    def fetch(self, url: str, payload: Any = None, headers: Any = None, method: str = "GET", stream: bool = False,
-              auth: Any = None) -> requests.Response:
+    def fetch(
+        self,
+        url: str,
+        payload: Any = None,
+        headers: Any = None,
+        method: str = "GET",
+        stream: bool = False,
+        auth: Any = None,
+    ) -> requests.Response:
         if self.quota_remaining is not None and self.quota_remaining <= 0:
-            now = dt.datetime.now(dt.timezone.utc)
-            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
-            raise RateLimitError(cause="Stack Exchange API quota exhausted (quota_remaining is 0)",
-                                 seconds_to_reset=int((midnight - now).total_seconds()))
+            now = dt.datetime.now(dt.UTC)
+            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+            raise RateLimitError(
+                cause="Stack Exchange API quota exhausted (quota_remaining is 0)",
+                seconds_to_reset=int((midnight - now).total_seconds()),
+            )
         response = super().fetch(url, payload, headers, method, stream, auth)
         try:
             quota = response.json().get("quota_remaining")
@@ -171,8 +191,17 @@ class StackExchangeAPIClient(Rehosted, StackExchangeClient):
 
 class StackExchangeBackend(WithApiUrl, StackExchange):
     def _init_client(self, from_archive: bool = False) -> StackExchangeAPIClient:
-        return StackExchangeAPIClient(self.site, self.tagged, self.api_token, self.access_token, self.max_questions,
-                                      self.archive, from_archive, self.ssl_verify, api_url=self.api_url)
+        return StackExchangeAPIClient(
+            self.site,
+            self.tagged,
+            self.api_token,
+            self.access_token,
+            self.max_questions,
+            self.archive,
+            from_archive,
+            self.ssl_verify,
+            api_url=self.api_url,
+        )
 
 
 # ---------------------------------------------------------------- groups.io
@@ -186,8 +215,9 @@ class GroupsioBackend(WithApiUrl, Groupsio):
     def fetch_items(self, category: str, **kwargs: Any) -> Any:
         # Groupsio.fetch_items, with the client built with api_url (Perceval names its class inline).
         from_date = kwargs["from_date"]
-        mailing_list = GroupsioAPIClient(self.group_name, self.dirpath, self.email, self.password, self.ssl_verify,
-                                         api_url=self.api_url)
+        mailing_list = GroupsioAPIClient(
+            self.group_name, self.dirpath, self.email, self.password, self.ssl_verify, api_url=self.api_url
+        )
         mailing_list.fetch(from_date)
         yield from self._fetch_and_parse_messages(mailing_list, from_date)
 
@@ -202,7 +232,9 @@ class NNTPPortClient(NNTTPClient):
     ``failures`` keeps (article number, server response) so the run can report them.
     """
 
-    def __init__(self, host: str, port: int, archive: Any = None, from_archive: bool = False, timeout: float = 60) -> None:
+    def __init__(
+        self, host: str, port: int, archive: Any = None, from_archive: bool = False, timeout: float = 60
+    ) -> None:
         # NNTTPClient.__init__ opens nntplib.NNTP(host) on the default port; this is the same with a port.
         self.host = host
         self.port = port
@@ -241,7 +273,7 @@ class NNTPBackend(NNTP):
 # ---------------------------------------------------------------- page tracking
 
 
-@lru_cache(maxsize=None)
+@cache
 def tracking(backend_class: type) -> type:
     """A subclass of ``backend_class`` whose client records ``last_url`` on the backend after each response."""
 

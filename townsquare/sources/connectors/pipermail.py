@@ -26,7 +26,13 @@ from django.conf import settings
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors._util import decode, files_under, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Checkpoint, Connector, MessageRecord, Record, RecordError,
+    AuthorRef,
+    ChannelRef,
+    Checkpoint,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
 )
 
 FROM_LINE = re.compile(rb"^From .+  [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$")
@@ -72,7 +78,8 @@ class PipermailConnector(Connector):
     settings_help = {
         "path": "Pipermail .txt / .txt.gz files (or a folder of them) on this server, or upload them",
         "url": "instead of path: a live archive index, e.g. https://mail.python.org/pipermail/python-dev/",
-        "list": "list name shown as the channel", "archive_url": "for links back (default: url)",
+        "list": "list name shown as the channel",
+        "archive_url": "for links back (default: url)",
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -97,7 +104,7 @@ class PipermailConnector(Connector):
         from perceval.backends.core.pipermail import PipermailList
 
         url = self.config["url"].rstrip("/") + "/"
-        since = dt.datetime.fromtimestamp(float(cursor.get("from_date:message") or 0), tz=dt.timezone.utc)
+        since = dt.datetime.fromtimestamp(float(cursor.get("from_date:message") or 0), tz=dt.UTC)
         base = Path(settings.DATA_DIR) / "perceval" / str(self.source.pk or "new")
         base.mkdir(parents=True, exist_ok=True)
         folder = tempfile.mkdtemp(prefix="run-", dir=base)
@@ -109,7 +116,9 @@ class PipermailConnector(Connector):
                 response = getattr(exc, "response", None)
                 request = getattr(exc, "request", None)
                 page = (response.url if response is not None else None) or (request.url if request is not None else url)
-                reason = f"HTTP {response.status_code} {response.reason}" if response is not None else type(exc).__name__
+                reason = (
+                    f"HTTP {response.status_code} {response.reason}" if response is not None else type(exc).__name__
+                )
                 raise TownsquareError(f"{reason}; the next run resumes here", record=page, permanent=False) from exc
             newest = since
             list_name = self.config.get("list") or url.rstrip("/").rsplit("/", 1)[-1]
@@ -117,14 +126,15 @@ class PipermailConnector(Connector):
                 if isinstance(record, MessageRecord) and record.created_at and record.created_at > newest:
                     newest = record.created_at
                 yield record
-            month = newest.astimezone(dt.timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            month = newest.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
             yield Checkpoint({"from_date:message": month.timestamp()})
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _read(self, files: list[Path], list_name: str) -> Iterator[Record]:
-        channel = ChannelRef(external_id=list_name, name=list_name,
-                             url=self.config.get("archive_url") or self.config.get("url") or "")
+        channel = ChannelRef(
+            external_id=list_name, name=list_name, url=self.config.get("archive_url") or self.config.get("url") or ""
+        )
         parser = HeaderParser(policy=compat32)
         total = sum(f.stat().st_size for f in files)
         done = 0
@@ -149,20 +159,26 @@ class PipermailConnector(Connector):
                 if created is None:
                     asctime = head.split("\n", 1)[0].split("  ", 1)[-1].strip()
                     try:
-                        created = dt.datetime.strptime(asctime, "%a %b %d %H:%M:%S %Y").replace(tzinfo=dt.timezone.utc)
+                        created = dt.datetime.strptime(asctime, "%a %b %d %H:%M:%S %Y").replace(tzinfo=dt.UTC)
                     except ValueError:
                         yield RecordError(record=where, reason="unreadable Date header and From_ line")
                         continue
                 if created.tzinfo is None:
-                    created = created.replace(tzinfo=dt.timezone.utc)
+                    created = created.replace(tzinfo=dt.UTC)
                 sender = _header(headers.get("From"))
                 references = _MSGID.findall(headers.get("References", "") or "")
                 reply_to = _MSGID.search(headers.get("In-Reply-To", "") or "")
                 parent = reply_to.group(1) if reply_to else (references[-1] if references else "")
                 yield MessageRecord(
-                    external_id=message_id.group(1), kind="email", created_at=created, channel=channel,
-                    author=_author(sender), title=_header(headers.get("Subject")), body=body.rstrip("\n"),
-                    url=self._url(file), thread_external_id=references[0] if references else (parent or message_id.group(1)),
+                    external_id=message_id.group(1),
+                    kind="email",
+                    created_at=created,
+                    channel=channel,
+                    author=_author(sender),
+                    title=_header(headers.get("Subject")),
+                    body=body.rstrip("\n"),
+                    url=self._url(file),
+                    thread_external_id=references[0] if references else (parent or message_id.group(1)),
                     parent_external_id=parent,
                 )
             done += file.stat().st_size
@@ -183,12 +199,19 @@ def _author(sender: str) -> AuthorRef | None:
     plain = _PLAIN_AT.match(sender)
     if plain:
         address = f"{plain.group(1)}@{plain.group(2)}".lower()
-        return AuthorRef(realm="email", external_id=address, handle=address, display_name=name or address, email=address)
+        return AuthorRef(
+            realm="email", external_id=address, handle=address, display_name=name or address, email=address
+        )
     if not name:
         name, address = email.utils.parseaddr(sender)
         if address and "@" in address:
-            return AuthorRef(realm="email", external_id=address.lower(), handle=address, display_name=name or address,
-                             email=address)
+            return AuthorRef(
+                realm="email", external_id=address.lower(), handle=address, display_name=name or address, email=address
+            )
     # Obfuscated beyond repair: the whole header is the key.
-    return AuthorRef(realm="pipermail", external_id=" ".join(sender.lower().split()), handle=sender.split("(")[0].strip(),
-                     display_name=name or sender)
+    return AuthorRef(
+        realm="pipermail",
+        external_id=" ".join(sender.lower().split()),
+        handle=sender.split("(")[0].strip(),
+        display_name=name or sender,
+    )

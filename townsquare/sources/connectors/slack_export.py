@@ -11,16 +11,43 @@ from zlib import error as zlib_error
 
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, UnitDone, UnitSkipped, from_epoch,
+    AuthorRef,
+    ChannelRef,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    UnitDone,
+    UnitSkipped,
+    from_epoch,
 )
 
 # Membership and housekeeping events: not conversation.
-SYSTEM_SUBTYPES = frozenset({
-    "channel_join", "channel_leave", "channel_purpose", "channel_topic", "channel_name", "channel_archive",
-    "channel_unarchive", "pinned_item", "unpinned_item", "bot_add", "bot_remove", "group_join", "group_leave",
-    "group_purpose", "group_topic", "group_name", "group_archive", "group_unarchive", "reminder_add",
-    "tombstone", "joiner_notification",
-})
+SYSTEM_SUBTYPES = frozenset(
+    {
+        "channel_join",
+        "channel_leave",
+        "channel_purpose",
+        "channel_topic",
+        "channel_name",
+        "channel_archive",
+        "channel_unarchive",
+        "pinned_item",
+        "unpinned_item",
+        "bot_add",
+        "bot_remove",
+        "group_join",
+        "group_leave",
+        "group_purpose",
+        "group_topic",
+        "group_name",
+        "group_archive",
+        "group_unarchive",
+        "reminder_add",
+        "tombstone",
+        "joiner_notification",
+    }
+)
 _MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|([^>]*))?>")
 
@@ -39,7 +66,9 @@ class SlackExportConnector(Connector):
             names = archive.namelist()
             users = {u.get("id"): u for u in self._json(archive, "users.json", default=[]) if isinstance(u, dict)}
             channels = [c for c in self._json(archive, "channels.json", default=[]) if isinstance(c, dict)]
-            team = next((u.get("team_id") for u in users.values() if u.get("team_id")), "") or self.config.get("team", "")
+            team = next((u.get("team_id") for u in users.values() if u.get("team_id")), "") or self.config.get(
+                "team", ""
+            )
             realm = self.config.get("realm") or (f"slack:{team}" if team else "slack")
             base = (self.config.get("workspace_url") or "").rstrip("/")
             days_by_channel: dict[str, list[str]] = {}
@@ -71,7 +100,9 @@ class SlackExportConnector(Connector):
                     try:
                         messages = json.loads(archive.read(day))
                     except (zipfile.BadZipFile, EOFError, OSError, zlib_error) as exc:
-                        raise TownsquareError(f"zip member {day} is damaged (truncated archive?): {exc}", record=day) from exc
+                        raise TownsquareError(
+                            f"zip member {day} is damaged (truncated archive?): {exc}", record=day
+                        ) from exc
                     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                         yield RecordError(record=day, reason=f"not valid JSON: {exc}")
                         continue
@@ -83,7 +114,9 @@ class SlackExportConnector(Connector):
                             record = self._record(message, channel, users, realm, base)
                         except (KeyError, TypeError, ValueError, AttributeError) as exc:
                             clean = False
-                            yield RecordError(record=f"{day}#{index}", reason=f"unreadable message: {type(exc).__name__}: {exc}")
+                            yield RecordError(
+                                record=f"{day}#{index}", reason=f"unreadable message: {type(exc).__name__}: {exc}"
+                            )
                             continue
                         if record is not None:
                             count += 1
@@ -99,8 +132,9 @@ class SlackExportConnector(Connector):
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise TownsquareError(f"{name} is not valid JSON: {exc}", record=name) from exc
 
-    def _record(self, message: dict[str, Any], channel: ChannelRef, users: dict[str, Any], realm: str,
-                base: str) -> MessageRecord | None:
+    def _record(
+        self, message: dict[str, Any], channel: ChannelRef, users: dict[str, Any], realm: str, base: str
+    ) -> MessageRecord | None:
         if message.get("type") != "message" or message.get("subtype") in SYSTEM_SUBTYPES:
             return None
         ts = message["ts"]
@@ -114,18 +148,31 @@ class SlackExportConnector(Connector):
             details = profile.get("profile") or {}
             email = details.get("email") or ""
             author = AuthorRef(
-                realm=realm, external_id=user_id, handle=profile.get("name") or message.get("username") or user_id,
+                realm=realm,
+                external_id=user_id,
+                handle=profile.get("name") or message.get("username") or user_id,
                 display_name=profile.get("real_name") or details.get("real_name") or profile.get("name") or "",
-                email=email, email_verified=bool(email), is_bot=bool(profile.get("is_bot")),
+                email=email,
+                email_verified=bool(email),
+                is_bot=bool(profile.get("is_bot")),
             )
         elif message.get("bot_id"):
-            author = AuthorRef(realm=realm, external_id=message["bot_id"], handle=message.get("username") or "",
-                               display_name=message.get("username") or "", is_bot=True)
+            author = AuthorRef(
+                realm=realm,
+                external_id=message["bot_id"],
+                handle=message.get("username") or "",
+                display_name=message.get("username") or "",
+                is_bot=True,
+            )
         edited = message.get("edited") or {}
         thread_ts = message.get("thread_ts") or ""
         return MessageRecord(
-            external_id=f"{channel.external_id}:{ts}", kind="chat", created_at=from_epoch(ts),
-            updated_at=from_epoch(edited["ts"]) if edited.get("ts") else None, channel=channel, author=author,
+            external_id=f"{channel.external_id}:{ts}",
+            kind="chat",
+            created_at=from_epoch(ts),
+            updated_at=from_epoch(edited["ts"]) if edited.get("ts") else None,
+            channel=channel,
+            author=author,
             body=_plain(text, users),
             url=f"{base}/archives/{channel.external_id}/p{ts.replace('.', '')}" if base else "",
             thread_external_id=f"{channel.external_id}:{thread_ts}" if thread_ts else "",
@@ -151,4 +198,3 @@ def _plain(text: str, users: dict[str, Any]) -> str:
     text = _LINK.sub(link, text)
     text = _MENTION.sub(mention, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-

@@ -16,7 +16,7 @@ KINDS = {"1": "question", "2": "answer"}
 
 
 def _time(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -48,7 +48,9 @@ class StackExchangeDumpConnector(Connector):
         realm = self.config.get("realm") or f"stackexchange:{site}"
         base = f"https://{site}" if "." in site else ""
         channel = ChannelRef(external_id=site, name=site, url=base)
-        users_file, posts_file, comments_file = (self._file(root, n) for n in ("Users.xml", "Posts.xml", "Comments.xml"))
+        users_file, posts_file, comments_file = (
+            self._file(root, n) for n in ("Users.xml", "Posts.xml", "Comments.xml")
+        )
         if not (posts_file or comments_file):
             raise TownsquareError("no Posts.xml or Comments.xml in the dump", record=root.name)
         names: dict[str, str] = {}
@@ -62,10 +64,16 @@ class StackExchangeDumpConnector(Connector):
 
         def author(user_id: str | None, display: str | None) -> AuthorRef | None:
             if user_id and user_id != "-1":
-                return AuthorRef(realm=realm, external_id=user_id, display_name=names.get(user_id) or display or "",
-                                 handle=names.get(user_id) or display or "")
+                return AuthorRef(
+                    realm=realm,
+                    external_id=user_id,
+                    display_name=names.get(user_id) or display or "",
+                    handle=names.get(user_id) or display or "",
+                )
             if user_id == "-1":
-                return AuthorRef(realm=realm, external_id="-1", handle="Community", display_name="Community", is_bot=True)
+                return AuthorRef(
+                    realm=realm, external_id="-1", handle="Community", display_name="Community", is_bot=True
+                )
             if display:
                 return AuthorRef(realm=realm, external_id=f"name:{display}", handle=display, display_name=display)
             return None
@@ -82,17 +90,24 @@ class StackExchangeDumpConnector(Connector):
                         questions[post_id] = thread
                     body_html = row.get("Body", "")
                     yield MessageRecord(
-                        external_id=f"post:{post_id}", kind=kind, created_at=_time(row["CreationDate"]),
+                        external_id=f"post:{post_id}",
+                        kind=kind,
+                        created_at=_time(row["CreationDate"]),
                         updated_at=_time(row["LastActivityDate"]) if row.get("LastActivityDate") else None,
-                        channel=channel, author=author(row.get("OwnerUserId"), row.get("OwnerDisplayName")),
-                        title=row.get("Title", ""), body=html_to_text(body_html), body_html=body_html,
+                        channel=channel,
+                        author=author(row.get("OwnerUserId"), row.get("OwnerDisplayName")),
+                        title=row.get("Title", ""),
+                        body=html_to_text(body_html),
+                        body_html=body_html,
                         url=f"{base}/{'q' if kind == 'question' else 'a'}/{post_id}" if base else "",
                         thread_external_id=f"post:{thread}",
                         parent_external_id="" if kind == "question" else f"post:{thread}",
                     )
                 except (KeyError, ValueError) as exc:
-                    yield RecordError(record=f"{posts_file.name} row {index} (Id {row.get('Id', '?')})",
-                                      reason=f"{type(exc).__name__}: {exc}")
+                    yield RecordError(
+                        record=f"{posts_file.name} row {index} (Id {row.get('Id', '?')})",
+                        reason=f"{type(exc).__name__}: {exc}",
+                    )
             done += posts_file.stat().st_size
             self.progress = (done, total)
         if comments_file:
@@ -101,14 +116,20 @@ class StackExchangeDumpConnector(Connector):
                     post_id = row["PostId"]
                     thread = questions.get(post_id, post_id)
                     yield MessageRecord(
-                        external_id=f"comment:{row['Id']}", kind="comment", created_at=_time(row["CreationDate"]),
-                        channel=channel, author=author(row.get("UserId"), row.get("UserDisplayName")),
+                        external_id=f"comment:{row['Id']}",
+                        kind="comment",
+                        created_at=_time(row["CreationDate"]),
+                        channel=channel,
+                        author=author(row.get("UserId"), row.get("UserDisplayName")),
                         body=row.get("Text", ""),
                         url=f"{base}/posts/comments/{row['Id']}" if base else "",
-                        thread_external_id=f"post:{thread}", parent_external_id=f"post:{post_id}",
+                        thread_external_id=f"post:{thread}",
+                        parent_external_id=f"post:{post_id}",
                     )
                 except (KeyError, ValueError) as exc:
-                    yield RecordError(record=f"{comments_file.name} row {index} (Id {row.get('Id', '?')})",
-                                      reason=f"{type(exc).__name__}: {exc}")
+                    yield RecordError(
+                        record=f"{comments_file.name} row {index} (Id {row.get('Id', '?')})",
+                        reason=f"{type(exc).__name__}: {exc}",
+                    )
             done += comments_file.stat().st_size
             self.progress = (done, total)

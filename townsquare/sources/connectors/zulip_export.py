@@ -16,7 +16,13 @@ from urllib.parse import quote
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors._util import decode, html_to_text
 from townsquare.sources.connectors.base import (
-    AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError, from_epoch,
+    AuthorRef,
+    ChannelRef,
+    Connector,
+    MessageRecord,
+    Record,
+    RecordError,
+    from_epoch,
 )
 
 STREAM = 2  # zerver_recipient.type for a stream
@@ -31,8 +37,10 @@ class ZulipExportConnector(Connector):
         if path.is_file():
             try:
                 with tarfile.open(path) as archive:
-                    files = {Path(m.name).name: m for m in archive.getmembers() if m.isfile() and m.name.endswith(".json")}
-                    read = lambda name: archive.extractfile(files[name]).read()  # noqa: E731
+                    files = {
+                        Path(m.name).name: m for m in archive.getmembers() if m.isfile() and m.name.endswith(".json")
+                    }
+                    read = lambda name: archive.extractfile(files[name]).read()
                     yield from self._export(sorted(files), read)
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise TownsquareError(f"not a readable export tarball (truncated?): {exc}", record=path.name) from exc
@@ -48,7 +56,10 @@ class ZulipExportConnector(Connector):
         realm_row = (realm_data.get("zerver_realm") or [{}])[0]
         base = (self.config.get("url") or realm_row.get("uri") or "").rstrip("/")
         realm = self.config.get("realm") or f"zulip:{realm_row.get('string_id') or base or self.source.name}"
-        users = {u["id"]: u for u in realm_data.get("zerver_userprofile", []) + realm_data.get("zerver_userprofile_mirrordummy", [])}
+        users = {
+            u["id"]: u
+            for u in realm_data.get("zerver_userprofile", []) + realm_data.get("zerver_userprofile_mirrordummy", [])
+        }
         streams = {s["id"]: s for s in realm_data.get("zerver_stream", [])}
         recipients = {r["id"]: r for r in realm_data.get("zerver_recipient", [])}
         topics: dict[tuple[int, str], str] = {}
@@ -65,7 +76,10 @@ class ZulipExportConnector(Connector):
                     recipient = recipients.get(row["recipient"]) or {}
                     if recipient.get("type") != STREAM:
                         continue
-                    stream = streams.get(recipient["type_id"]) or {"id": recipient["type_id"], "name": str(recipient["type_id"])}
+                    stream = streams.get(recipient["type_id"]) or {
+                        "id": recipient["type_id"],
+                        "name": str(recipient["type_id"]),
+                    }
                     topic = row.get("subject") or row.get("topic_name") or ""
                     key = (stream["id"], topic)
                     first = topics.setdefault(key, str(row["id"]))
@@ -73,19 +87,34 @@ class ZulipExportConnector(Connector):
                     narrow = f"{base}/#narrow/channel/{stream['id']}-{quote(stream['name'])}/topic/{quote(topic)}/near/{row['id']}"
                     email = user.get("delivery_email") or ""
                     yield MessageRecord(
-                        external_id=str(row["id"]), kind="chat", created_at=from_epoch(row["date_sent"]),
+                        external_id=str(row["id"]),
+                        kind="chat",
+                        created_at=from_epoch(row["date_sent"]),
                         updated_at=from_epoch(row["last_edit_time"]) if row.get("last_edit_time") else None,
-                        channel=ChannelRef(external_id=str(stream["id"]), name=f"#{stream['name']}",
-                                           url=f"{base}/#narrow/channel/{stream['id']}-{quote(stream['name'])}" if base else ""),
-                        author=AuthorRef(realm=realm, external_id=str(row["sender"]), handle=user.get("email") or "",
-                                         display_name=user.get("full_name") or "", email=email,
-                                         email_verified=bool(email), is_bot=bool(user.get("is_bot"))),
+                        channel=ChannelRef(
+                            external_id=str(stream["id"]),
+                            name=f"#{stream['name']}",
+                            url=f"{base}/#narrow/channel/{stream['id']}-{quote(stream['name'])}" if base else "",
+                        ),
+                        author=AuthorRef(
+                            realm=realm,
+                            external_id=str(row["sender"]),
+                            handle=user.get("email") or "",
+                            display_name=user.get("full_name") or "",
+                            email=email,
+                            email_verified=bool(email),
+                            is_bot=bool(user.get("is_bot")),
+                        ),
                         title=topic if first == str(row["id"]) else "",
                         body=row.get("content") or html_to_text(row.get("rendered_content") or ""),
-                        body_html=row.get("rendered_content") or "", url=narrow if base else "",
-                        thread_external_id=first, parent_external_id="" if first == str(row["id"]) else first,
+                        body_html=row.get("rendered_content") or "",
+                        url=narrow if base else "",
+                        thread_external_id=first,
+                        parent_external_id="" if first == str(row["id"]) else first,
                     )
                 except (KeyError, TypeError, ValueError) as exc:
-                    yield RecordError(record=f"{name}#{row.get('id', index) if isinstance(row, dict) else index}",
-                                      reason=f"unreadable message: {type(exc).__name__}: {exc}")
+                    yield RecordError(
+                        record=f"{name}#{row.get('id', index) if isinstance(row, dict) else index}",
+                        reason=f"unreadable message: {type(exc).__name__}: {exc}",
+                    )
         self.progress = (len(message_files), len(message_files))

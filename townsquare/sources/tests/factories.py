@@ -53,7 +53,7 @@ class MessageFactory(factory.django.DjangoModelFactory):
     external_id = factory.Sequence(lambda n: f"m{n}")
     kind = Message.Kind.CHAT
     author = factory.SubFactory(IdentityFactory)
-    created_at = factory.Sequence(lambda n: dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=n))
+    created_at = factory.Sequence(lambda n: dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=n))
     body = factory.Sequence(lambda n: f"message body {n}")
     url = factory.Sequence(lambda n: f"https://chat.example.com/m/{n}")
     content_hash = factory.Sequence(lambda n: f"{n:064x}")

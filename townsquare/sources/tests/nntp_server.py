@@ -49,7 +49,9 @@ class NNTPServer:
             def dispatch(self, verb: str, arg: str) -> None:
                 numbers = sorted(server.articles.keys() | server.missing)
                 if verb == "CAPABILITIES":
-                    self.reply("101 Capability list:", [b"VERSION 2", b"READER", b"OVER", b"IMPLEMENTATION tiny-test-nntpd"])
+                    self.reply(
+                        "101 Capability list:", [b"VERSION 2", b"READER", b"OVER", b"IMPLEMENTATION tiny-test-nntpd"]
+                    )
                 elif verb == "MODE" and arg.upper() == "READER":
                     self.reply("200 Posting allowed")
                 elif verb == "GROUP":
@@ -62,7 +64,9 @@ class NNTPServer:
                     self.reply("215 Order of fields in overview database.", [f.encode() for f in OVERVIEW_FMT])
                 elif verb in ("OVER", "XOVER"):
                     low, _, high = arg.partition("-")
-                    rows = [server.overview(n) for n in numbers if int(low) <= n <= (int(high) if high else numbers[-1])]
+                    rows = [
+                        server.overview(n) for n in numbers if int(low) <= n <= (int(high) if high else numbers[-1])
+                    ]
                     self.reply("224 Overview information follows", rows)
                 elif verb == "ARTICLE":
                     number = int(arg) if arg.isdigit() else -1
@@ -96,8 +100,15 @@ class NNTPServer:
         if headers is None:
             return f"{number}\t\t\t\t{self.message_id(number)}\t\t0\t0".encode()
         raw = self.articles[number]
-        fields = [headers.get("Subject", ""), parseaddr(headers.get("From", ""))[1], headers.get("Date", ""),
-                  headers["Message-ID"], headers.get("References", ""), str(len(raw)), str(raw.count(b"\n"))]
+        fields = [
+            headers.get("Subject", ""),
+            parseaddr(headers.get("From", ""))[1],
+            headers.get("Date", ""),
+            headers["Message-ID"],
+            headers.get("References", ""),
+            str(len(raw)),
+            str(raw.count(b"\n")),
+        ]
         return "\t".join([str(number), *fields]).encode()
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from townsquare.people.models import Identity, Member
 from townsquare.sources import services
-from townsquare.sources.models import Message, Source, SyncError, SyncRun
+from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory, SyncRunFactory
 from townsquare.sources.tests.helpers import DATA
 
@@ -26,10 +26,22 @@ def slack_zip(path: Path, days: dict[str, list[dict[str, Any]]], users: list[dic
     """A small Slack export: {"general/2024-01-01.json": [messages]}."""
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("channels.json", json.dumps([{"id": "C1", "name": "general"}]))
-        archive.writestr("users.json", json.dumps(users or [
-            {"id": "U1", "team_id": "T1", "name": "ana", "real_name": "Ana Lima", "profile": {"email": "ana@example.org"}},
-            {"id": "U2", "team_id": "T1", "name": "bo", "real_name": "Bo Park", "profile": {}},
-        ]))
+        archive.writestr(
+            "users.json",
+            json.dumps(
+                users
+                or [
+                    {
+                        "id": "U1",
+                        "team_id": "T1",
+                        "name": "ana",
+                        "real_name": "Ana Lima",
+                        "profile": {"email": "ana@example.org"},
+                    },
+                    {"id": "U2", "team_id": "T1", "name": "bo", "real_name": "Bo Park", "profile": {}},
+                ]
+            ),
+        )
         for name, messages in days.items():
             archive.writestr(name, json.dumps(messages) if not isinstance(messages, str) else messages)
     return path
@@ -51,12 +63,26 @@ def test_a_rerun_of_the_same_archive_changes_nothing_and_duplicates_nothing() ->
 
 def test_it_updates_an_edited_message_in_place_and_bumps_its_version(tmp_path: Path) -> None:
     source = SourceFactory(kind="slack_export")
-    services.archive_import(source=source, path=slack_zip(tmp_path / "a.zip", {"general/2024-01-01.json": [
-        msg("1704067200.000100", "first"), msg("1704067260.000200", "typo heer")]}))
+    services.archive_import(
+        source=source,
+        path=slack_zip(
+            tmp_path / "a.zip",
+            {"general/2024-01-01.json": [msg("1704067200.000100", "first"), msg("1704067260.000200", "typo heer")]},
+        ),
+    )
     original = Message.objects.get(source=source, external_id="C1:1704067260.000200")
-    run = services.archive_import(source=source, path=slack_zip(tmp_path / "b.zip", {"general/2024-01-01.json": [
-        msg("1704067200.000100", "first"),
-        msg("1704067260.000200", "typo here", edited={"user": "U1", "ts": "1704067300.000000"})]}))
+    run = services.archive_import(
+        source=source,
+        path=slack_zip(
+            tmp_path / "b.zip",
+            {
+                "general/2024-01-01.json": [
+                    msg("1704067200.000100", "first"),
+                    msg("1704067260.000200", "typo here", edited={"user": "U1", "ts": "1704067300.000000"}),
+                ]
+            },
+        ),
+    )
     edited = Message.objects.get(source=source, external_id="C1:1704067260.000200")
     assert (run.new, run.updated, run.unchanged) == (0, 1, 1)
     assert edited.pk == original.pk
@@ -68,8 +94,10 @@ def test_a_newer_export_rereads_only_the_day_files_that_changed(tmp_path: Path) 
     source = SourceFactory(kind="slack_export")
     day_one = [msg("1704067200.000100", "first"), msg("1704067260.000200", "second")]
     services.archive_import(source=source, path=slack_zip(tmp_path / "a.zip", {"general/2024-01-01.json": day_one}))
-    newer = slack_zip(tmp_path / "b.zip", {"general/2024-01-01.json": day_one,
-                                           "general/2024-01-02.json": [msg("1704153600.000100", "next day")]})
+    newer = slack_zip(
+        tmp_path / "b.zip",
+        {"general/2024-01-01.json": day_one, "general/2024-01-02.json": [msg("1704153600.000100", "next day")]},
+    )
     run = services.archive_import(source=source, path=newer)
     assert (run.new, run.updated, run.unchanged) == (1, 0, 2)
     source.refresh_from_db()
@@ -78,11 +106,18 @@ def test_a_newer_export_rereads_only_the_day_files_that_changed(tmp_path: Path) 
 
 def test_it_keeps_good_records_when_one_is_malformed(tmp_path: Path) -> None:
     source = SourceFactory(kind="slack_export")
-    path = slack_zip(tmp_path / "export.zip", {
-        "general/2024-01-01.json": [msg("1704067200.000100", "good one"), {"type": "message", "user": "U1", "text": "no ts"},
-                                    msg("not-a-number", "bad ts"), msg("1704067300.000100", "good two")],
-        "general/2024-01-02.json": "{this is not json",
-    })
+    path = slack_zip(
+        tmp_path / "export.zip",
+        {
+            "general/2024-01-01.json": [
+                msg("1704067200.000100", "good one"),
+                {"type": "message", "user": "U1", "text": "no ts"},
+                msg("not-a-number", "bad ts"),
+                msg("1704067300.000100", "good two"),
+            ],
+            "general/2024-01-02.json": "{this is not json",
+        },
+    )
     run = services.archive_import(source=source, path=path)
     assert run.status == SyncRun.Status.PARTIAL
     assert (run.new, run.rejected) == (2, 3)
@@ -99,19 +134,36 @@ def test_hostile_bodies_are_sanitised_capped_and_cleaned(tmp_path: Path) -> None
     source = SourceFactory(kind="matrix_export")
     huge = "A" * (services.MAX_BODY_CHARS + 5000)
     events = [
-        {"type": "m.room.message", "event_id": "$x1", "sender": "@evil:example.org", "origin_server_ts": 1714550400000,
-         "room_id": "!r:example.org", "content": {"msgtype": "m.text", "body": "hi\x00there\x07\x1b[31m",
-                                                   "format": "org.matrix.custom.html",
-                                                   "formatted_body": '<p onclick="x()">hi<script>alert(1)</script><a href="javascript:alert(1)">x</a></p>'}},
-        {"type": "m.room.message", "event_id": "$x2", "sender": "@evil:example.org", "origin_server_ts": 1714550460000,
-         "room_id": "!r:example.org", "content": {"msgtype": "m.text", "body": huge}},
+        {
+            "type": "m.room.message",
+            "event_id": "$x1",
+            "sender": "@evil:example.org",
+            "origin_server_ts": 1714550400000,
+            "room_id": "!r:example.org",
+            "content": {
+                "msgtype": "m.text",
+                "body": "hi\x00there\x07\x1b[31m",
+                "format": "org.matrix.custom.html",
+                "formatted_body": '<p onclick="x()">hi<script>alert(1)</script><a href="javascript:alert(1)">x</a></p>',
+            },
+        },
+        {
+            "type": "m.room.message",
+            "event_id": "$x2",
+            "sender": "@evil:example.org",
+            "origin_server_ts": 1714550460000,
+            "room_id": "!r:example.org",
+            "content": {"msgtype": "m.text", "body": huge},
+        },
     ]
     path = tmp_path / "room.json"
     path.write_text(json.dumps({"room_name": "evil", "messages": events}))
     run = services.archive_import(source=source, path=path)
     first = Message.objects.get(source=source, external_id="$x1")
     assert first.body == "hithere[31m"
-    assert "<script" not in first.body_html and "onclick" not in first.body_html and "javascript:" not in first.body_html
+    assert (
+        "<script" not in first.body_html and "onclick" not in first.body_html and "javascript:" not in first.body_html
+    )
     second = Message.objects.get(source=source, external_id="$x2")
     assert len(second.body) < services.MAX_BODY_CHARS + 200
     assert "truncated" in second.body
@@ -123,7 +175,9 @@ def test_hostile_bodies_are_sanitised_capped_and_cleaned(tmp_path: Path) -> None
 def test_an_unknown_encoding_is_read_without_losing_the_message(tmp_path: Path) -> None:
     source = SourceFactory(kind="irc_log")
     path = tmp_path / "#legacy.2019-03-01.log"
-    path.write_bytes("2019-03-01T10:00:00  <zoë> café crème\n".encode("latin-1") + "2019-03-01T10:01:00  <bo> ok ✓\n".encode())
+    path.write_bytes(
+        "2019-03-01T10:00:00  <zoë> café crème\n".encode("latin-1") + "2019-03-01T10:01:00  <bo> ok ✓\n".encode()
+    )
     run = services.archive_import(source=source, path=path)
     assert run.new == 2
     assert Message.objects.get(source=source, external_id__endswith=":1").body == "café crème"
@@ -157,8 +211,12 @@ def test_an_interrupted_import_resumes_where_it_stopped_without_duplicates() -> 
 
 def test_a_killed_run_is_marked_interrupted_by_the_next_one() -> None:
     source = SourceFactory(kind="slack_export")
-    dead = SyncRunFactory(source=source, status=SyncRun.Status.RUNNING, finished_at=None,
-                          heartbeat_at=timezone.now() - services.LIVE_RUN_WINDOW * 2)
+    dead = SyncRunFactory(
+        source=source,
+        status=SyncRun.Status.RUNNING,
+        finished_at=None,
+        heartbeat_at=timezone.now() - services.LIVE_RUN_WINDOW * 2,
+    )
     run = services.archive_import(source=source, path=SLACK)
     dead.refresh_from_db()
     assert dead.status == SyncRun.Status.FAILED and "interrupted" in dead.error
@@ -240,8 +298,12 @@ def test_a_batch_the_database_refuses_is_retried_record_by_record() -> None:
         if not deleted and run.new:
             deleted.append(Channel.objects.filter(source=source).delete())
 
-    run = services.source_sync(source=source, path=DATA / "irc/limnoria-channellogger/#fluid-work", batch_size=500,
-                               progress=delete_channels_once)
+    run = services.source_sync(
+        source=source,
+        path=DATA / "irc/limnoria-channellogger/#fluid-work",
+        batch_size=500,
+        progress=delete_channels_once,
+    )
     assert deleted
     assert (run.status, run.new, run.rejected) == ("succeeded", 3448, 0)
     assert Message.objects.filter(source=source, channel__isnull=False).count() == 3448 - 500

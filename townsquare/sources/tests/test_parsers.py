@@ -13,12 +13,15 @@ from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors.pipermail import split_messages
 from townsquare.sources.tests.helpers import DATA, FIXTURES, kinds, read
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_it_reads_every_slack_message_and_skips_membership_events() -> None:
-    records, errors = read("slack_export", DATA / "slack/houstondatavis-slack-export-2016-07-31.zip",
-                           workspace_url="https://houstondatavis.slack.com")
+    records, errors = read(
+        "slack_export",
+        DATA / "slack/houstondatavis-slack-export-2016-07-31.zip",
+        workspace_url="https://houstondatavis.slack.com",
+    )
     # 1,382 entries: 964 plain + 61 file shares + 6 file comments are conversation; 351 are joins, topics...
     assert errors == []
     assert len(records) == 964 + 61 + 6
@@ -79,10 +82,14 @@ def test_it_reads_ubuntu_irc_logs_across_midnight() -> None:
     assert len(records) == 4341 + 18
     by_id = {r.external_id: r for r in records}
     # 2017-09-02 excerpt: the clock wraps at line 522; lines before belong to Sept 1st.
-    before = max((r for r in records if "2017-09-02" in r.external_id and int(r.external_id.rsplit(":", 1)[1]) < 522),
-                 key=lambda r: int(r.external_id.rsplit(":", 1)[1]))
-    after = min((r for r in records if "2017-09-02" in r.external_id and int(r.external_id.rsplit(":", 1)[1]) >= 522),
-                key=lambda r: int(r.external_id.rsplit(":", 1)[1]))
+    before = max(
+        (r for r in records if "2017-09-02" in r.external_id and int(r.external_id.rsplit(":", 1)[1]) < 522),
+        key=lambda r: int(r.external_id.rsplit(":", 1)[1]),
+    )
+    after = min(
+        (r for r in records if "2017-09-02" in r.external_id and int(r.external_id.rsplit(":", 1)[1]) >= 522),
+        key=lambda r: int(r.external_id.rsplit(":", 1)[1]),
+    )
     assert before.created_at.date() == dt.date(2017, 9, 1)
     assert after.created_at.date() == dt.date(2017, 9, 2)
     assert by_id["#ubuntu:2017-07-15.train-c.raw:1"].created_at == dt.datetime(2017, 7, 15, 0, 21, tzinfo=UTC)
@@ -98,19 +105,37 @@ def test_it_reads_limnoria_channel_logs() -> None:
     assert records[0].created_at == dt.datetime(2019, 3, 1, 12, 18, 52, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("irssi__townsquare.log", [("ana", "morning all", dt.datetime(2019, 3, 3, 14, 1, tzinfo=UTC)),
-                               ("bo", "hi ana", dt.datetime(2019, 3, 3, 14, 2, tzinfo=UTC)),
-                               ("bo", "* bo waves", dt.datetime(2019, 3, 3, 14, 3, tzinfo=UTC)),
-                               ("cy", "late night", dt.datetime(2019, 3, 3, 23, 59, tzinfo=UTC)),
-                               ("cy", "past midnight", dt.datetime(2019, 3, 4, 0, 1, tzinfo=UTC))]),
-    ("weechat__irc.libera.#townsquare.weechatlog.log", [("ana", "morning all", dt.datetime(2019, 3, 3, 14, 1, 2, tzinfo=UTC)),
-                                                       ("bo", "hi ana", dt.datetime(2019, 3, 3, 14, 2, 3, tzinfo=UTC)),
-                                                       ("bo", "* bo waves", dt.datetime(2019, 3, 3, 14, 3, 4, tzinfo=UTC))]),
-    ("znc__#townsquare_20190303.log", [("ana", "morning all", dt.datetime(2019, 3, 3, 14, 1, 2, tzinfo=UTC)),
-                                       ("bo", "hi ana", dt.datetime(2019, 3, 3, 14, 2, 3, tzinfo=UTC)),
-                                       ("bo", "* bo waves", dt.datetime(2019, 3, 3, 14, 3, 4, tzinfo=UTC))]),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "irssi__townsquare.log",
+            [
+                ("ana", "morning all", dt.datetime(2019, 3, 3, 14, 1, tzinfo=UTC)),
+                ("bo", "hi ana", dt.datetime(2019, 3, 3, 14, 2, tzinfo=UTC)),
+                ("bo", "* bo waves", dt.datetime(2019, 3, 3, 14, 3, tzinfo=UTC)),
+                ("cy", "late night", dt.datetime(2019, 3, 3, 23, 59, tzinfo=UTC)),
+                ("cy", "past midnight", dt.datetime(2019, 3, 4, 0, 1, tzinfo=UTC)),
+            ],
+        ),
+        (
+            "weechat__irc.libera.#townsquare.weechatlog.log",
+            [
+                ("ana", "morning all", dt.datetime(2019, 3, 3, 14, 1, 2, tzinfo=UTC)),
+                ("bo", "hi ana", dt.datetime(2019, 3, 3, 14, 2, 3, tzinfo=UTC)),
+                ("bo", "* bo waves", dt.datetime(2019, 3, 3, 14, 3, 4, tzinfo=UTC)),
+            ],
+        ),
+        (
+            "znc__#townsquare_20190303.log",
+            [
+                ("ana", "morning all", dt.datetime(2019, 3, 3, 14, 1, 2, tzinfo=UTC)),
+                ("bo", "hi ana", dt.datetime(2019, 3, 3, 14, 2, 3, tzinfo=UTC)),
+                ("bo", "* bo waves", dt.datetime(2019, 3, 3, 14, 3, 4, tzinfo=UTC)),
+            ],
+        ),
+    ],
+)
 def test_it_reads_irssi_weechat_and_znc_logs(name: str, expected: list[tuple[str, str, dt.datetime]]) -> None:
     records, errors = read("irc_log", FIXTURES / "irc_log" / name, channel="#townsquare")
     assert errors == []
@@ -133,7 +158,9 @@ def test_it_reads_a_stack_exchange_posts_dump() -> None:
     assert errors == []
     assert kinds(records) == {"question": 257, "answer": 341}  # the 26 tag-wiki posts are not conversation
     answer = next(r for r in records if r.kind == "answer")
-    assert answer.parent_external_id.startswith("post:") and answer.url.startswith("https://datascience.meta.stackexchange.com/a/")
+    assert answer.parent_external_id.startswith("post:") and answer.url.startswith(
+        "https://datascience.meta.stackexchange.com/a/"
+    )
     assert "<" not in records[0].body and records[0].body_html
 
 
@@ -145,11 +172,14 @@ def test_it_reads_stack_exchange_users_and_comments_with_a_bom() -> None:
     assert len(named) > 5000  # names come from Users.xml(.gz)
 
 
-@pytest.mark.parametrize(("folder", "count", "distinct"), [
-    ("r-devel", 40, 40),
-    # one message (Message-ID <97B8848C-...@icloud.com>) is archived in two quarters
-    ("r-package-devel", 194 + 189 + 234 + 129, 745),
-])
+@pytest.mark.parametrize(
+    ("folder", "count", "distinct"),
+    [
+        ("r-devel", 40, 40),
+        # one message (Message-ID <97B8848C-...@icloud.com>) is archived in two quarters
+        ("r-package-devel", 194 + 189 + 234 + 129, 745),
+    ],
+)
 def test_it_splits_pipermail_on_the_strict_from_line(folder: str, count: int, distinct: int) -> None:
     records, errors = read("pipermail", DATA / "mailing-lists/pipermail" / folder)
     assert errors == []
@@ -213,8 +243,12 @@ def test_it_reads_github_discussions_graphql_pages() -> None:
 
 
 def test_it_reads_limnoria_logs_through_percevals_supybot_backend() -> None:
-    records, errors = read("supybot", DATA / "irc/limnoria-channellogger/#fluid-work", channel="#fluid-work",
-                           url_template="https://irc-logs.fluidproject.org/{channel}/{year}-{month}-{day}.log")
+    records, errors = read(
+        "supybot",
+        DATA / "irc/limnoria-channellogger/#fluid-work",
+        channel="#fluid-work",
+        url_template="https://irc-logs.fluidproject.org/{channel}/{year}-{month}-{day}.log",
+    )
     assert errors == []
     assert len(records) == 3434 + 14
     first = min(records, key=lambda r: r.created_at)
@@ -225,9 +259,12 @@ def test_a_corrupt_member_in_a_discord_zip_is_reported(tmp_path: Path) -> None:
     target = tmp_path / "data.zip"
     with zipfile.ZipFile(target, "w") as archive:
         archive.writestr("channel_data.json", '[{"id": "1", "type": 15, "name": "qa", "guild_id": "9"}]')
-        archive.writestr("2.json", '[{"thread": {"id": "2", "name": "Q", "guild_id": "9"}, "messages": '
-                                   '[{"id": "3", "type": 0, "content": "ok", "timestamp": "2024-01-01T00:00:00+00:00", "author": {"id": "7"}},'
-                                   ' {"id": "2", "type": 0, "content": "first", "timestamp": "2024-01-01T00:00:00+00:00", "author": {"id": "7"}}]}]')
+        archive.writestr(
+            "2.json",
+            '[{"thread": {"id": "2", "name": "Q", "guild_id": "9"}, "messages": '
+            '[{"id": "3", "type": 0, "content": "ok", "timestamp": "2024-01-01T00:00:00+00:00", "author": {"id": "7"}},'
+            ' {"id": "2", "type": 0, "content": "first", "timestamp": "2024-01-01T00:00:00+00:00", "author": {"id": "7"}}]}]',
+        )
         archive.writestr("4.json", "{not json")
     records, errors = read("discord_export", target)
     assert [r.external_id for r in records] == ["2", "3"]

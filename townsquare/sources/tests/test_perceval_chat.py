@@ -16,7 +16,7 @@ from townsquare.sources import services
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
 from townsquare.sources.tests.helpers import FIXTURES
-from townsquare.sources.tests.replay import Reply, ReplayServer
+from townsquare.sources.tests.replay import ReplayServer, Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,9 @@ MM_LIMITS = {"X-Ratelimit-Limit": "10", "X-Ratelimit-Remaining": "9", "X-Ratelim
 
 
 def mattermost_server(replay: ReplayServer) -> None:
-    replay.add(f"/api/v4/channels/{MM_CHANNEL}", Reply(json.dumps(fixture("mattermost", "channel.json")), headers=MM_LIMITS))
+    replay.add(
+        f"/api/v4/channels/{MM_CHANNEL}", Reply(json.dumps(fixture("mattermost", "channel.json")), headers=MM_LIMITS)
+    )
     replay.add(f"{MM_POSTS}?page=0", Reply(json.dumps(fixture("mattermost", "posts__page0.json")), headers=MM_LIMITS))
     replay.add(f"{MM_POSTS}?page=1", Reply(json.dumps(fixture("mattermost", "posts__page1.json")), headers=MM_LIMITS))
     replay.add(f"{MM_POSTS}?page=2", Reply(json.dumps(fixture("mattermost", "posts__empty.json")), headers=MM_LIMITS))
@@ -43,8 +45,11 @@ def mattermost_server(replay: ReplayServer) -> None:
 
 
 def mattermost_source(replay: ReplayServer) -> Any:
-    return SourceFactory(kind="mattermost", secrets="mm-token", config={
-        "url": replay.base, "channel": MM_CHANNEL, "team": "widgets", "sleep_time": 0.01})
+    return SourceFactory(
+        kind="mattermost",
+        secrets="mm-token",
+        config={"url": replay.base, "channel": MM_CHANNEL, "team": "widgets", "sleep_time": 0.01},
+    )
 
 
 def test_mattermost_posts_arrive_once_with_threads_authors_and_links(replay: ReplayServer) -> None:
@@ -96,7 +101,9 @@ def test_an_interrupted_mattermost_run_keeps_its_cursor_so_older_pages_are_not_s
     source.refresh_from_db()
     assert source.cursor == {}  # page 1 was never read: moving the cursor would lose it
 
-    replay.replace(f"{MM_POSTS}?page=1", Reply(json.dumps(fixture("mattermost", "posts__page1.json")), headers=MM_LIMITS))
+    replay.replace(
+        f"{MM_POSTS}?page=1", Reply(json.dumps(fixture("mattermost", "posts__page1.json")), headers=MM_LIMITS)
+    )
     second = services.source_sync(source=source)
     assert (second.status, second.new, second.unchanged) == ("succeeded", 1, 3)
     assert Message.objects.filter(source=source).count() == 4
@@ -123,20 +130,30 @@ def slack(name: str) -> str:
 def slack_server(replay: ReplayServer) -> None:
     replay.add("/api/conversations.info", Reply(slack("conversations_info.json")))
     replay.add("/api/conversations.members", Reply(slack("conversations_members__page1.json")))
-    replay.add("/api/conversations.members?cursor=dXNlcjpVMDNDWVJJTA==", Reply(slack("conversations_members__page2.json")))
+    replay.add(
+        "/api/conversations.members?cursor=dXNlcjpVMDNDWVJJTA==", Reply(slack("conversations_members__page2.json"))
+    )
     replay.add("/api/conversations.history", Reply(slack("conversations_history__page1.json")))
     replay.add("/api/conversations.history?latest=1757336400.000200", Reply(slack("conversations_history__page2.json")))
-    replay.add("/api/users.info?user=U01ANALIMA", Reply(slack("ratelimited.json"), 429, {"Retry-After": "1"}),
-               Reply(slack("users_info__ana.json")))
+    replay.add(
+        "/api/users.info?user=U01ANALIMA",
+        Reply(slack("ratelimited.json"), 429, {"Retry-After": "1"}),
+        Reply(slack("users_info__ana.json")),
+    )
     replay.add("/api/users.info?user=U02BOPARK0", Reply(slack("users_info__bo.json")))
     replay.add("/api/conversations.replies?ts=1757336400.000200", Reply(slack("conversations_replies__page1.json")))
-    replay.add("/api/conversations.replies?ts=1757336400.000200&cursor=bmV4dF90czoxNzU3MzQwMDAwMDAwNDAw",
-               Reply(slack("conversations_replies__page2.json")))
+    replay.add(
+        "/api/conversations.replies?ts=1757336400.000200&cursor=bmV4dF90czoxNzU3MzQwMDAwMDAwNDAw",
+        Reply(slack("conversations_replies__page2.json")),
+    )
 
 
 def slack_source(replay: ReplayServer) -> Any:
-    return SourceFactory(kind="slack", secrets="xoxb-test", config={
-        "channel": SLACK_CHANNEL, "api_url": replay.base, "workspace_url": "https://widgets.slack.com"})
+    return SourceFactory(
+        kind="slack",
+        secrets="xoxb-test",
+        config={"channel": SLACK_CHANNEL, "api_url": replay.base, "workspace_url": "https://widgets.slack.com"},
+    )
 
 
 def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay: ReplayServer) -> None:
@@ -146,10 +163,15 @@ def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay
     # 3 + 1 from history (the join notice is not a message), 1 reply only conversations.replies lists
     assert (run.status, run.new, run.rejected) == ("succeeded", 5, 0), run.error
     assert [r.query.get("cursor") for r in replay.log if r.path == "/api/conversations.replies"] == [
-        None, ["bmV4dF90czoxNzU3MzQwMDAwMDAwNDAw"]]
+        None,
+        ["bmV4dF90czoxNzU3MzQwMDAwMDAwNDAw"],
+    ]
     hidden = Message.objects.get(source=source, external_id=f"{SLACK_CHANNEL}:1757339000.000350")
     assert (hidden.parent_external_id, hidden.author.handle) == (f"{SLACK_CHANNEL}:1757336400.000200", "ana")
-    assert [r.query.get("cursor") for r in replay.log if r.path == "/api/conversations.members"] == [None, ["dXNlcjpVMDNDWVJJTA=="]]
+    assert [r.query.get("cursor") for r in replay.log if r.path == "/api/conversations.members"] == [
+        None,
+        ["dXNlcjpVMDNDWVJJTA=="],
+    ]
     ana_calls = [r for r in replay.log if r.path == "/api/users.info" and r.query["user"] == ["U01ANALIMA"]]
     assert len(ana_calls) == 2 and ana_calls[1].at - ana_calls[0].at >= 0.9  # 429: waited Retry-After, then retried
     assert all(r.headers["Authorization"] == "Bearer xoxb-test" for r in replay.log)
@@ -158,7 +180,11 @@ def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay
     assert (reply.thread_external_id, reply.parent_external_id) == (f"{SLACK_CHANNEL}:1757336400.000200",) * 2
     assert reply.url == f"https://widgets.slack.com/archives/{SLACK_CHANNEL}/p1757340000000400"
     assert reply.channel.name == "#help"
-    assert (reply.author.realm, reply.author.external_id, reply.author.email) == ("slack:T0WIDGETS", "U01ANALIMA", "ana@example.org")
+    assert (reply.author.realm, reply.author.external_id, reply.author.email) == (
+        "slack:T0WIDGETS",
+        "U01ANALIMA",
+        "ana@example.org",
+    )
     edited = Message.objects.get(source=source, external_id=f"{SLACK_CHANNEL}:1757338200.000300")
     assert edited.updated_at.isoformat() == "2025-09-08T13:35:00+00:00"
     assert Message.objects.filter(source=source, external_id=f"{SLACK_CHANNEL}:1757257200.000100").exists()  # page 2
@@ -169,7 +195,9 @@ def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay
     again = services.source_sync(source=source)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 1)  # asked only for what is newer than the cursor
 
-    newest["messages"][0].update(text="Set `refresh: 60` in the widget's settings.", edited={"user": "U01ANALIMA", "ts": "1757340300.000000"})
+    newest["messages"][0].update(
+        text="Set `refresh: 60` in the widget's settings.", edited={"user": "U01ANALIMA", "ts": "1757340300.000000"}
+    )
     replay.replace("/api/conversations.history?oldest=1757340000.000390", Reply(json.dumps(newest)))
     third = services.source_sync(source=source)
     assert (third.new, third.updated) == (0, 1)
@@ -179,7 +207,10 @@ def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay
 
 def test_an_interrupted_slack_run_resumes_from_the_last_complete_read(replay: ReplayServer) -> None:
     slack_server(replay)
-    replay.replace("/api/conversations.history?latest=1757336400.000200", Reply("<html><body>upstream timed out</body></html>", 200))
+    replay.replace(
+        "/api/conversations.history?latest=1757336400.000200",
+        Reply("<html><body>upstream timed out</body></html>", 200),
+    )
     source = slack_source(replay)
     first = services.source_sync(source=source)
     assert first.status == SyncRun.Status.FAILED and "malformed response" in first.error
@@ -188,7 +219,9 @@ def test_an_interrupted_slack_run_resumes_from_the_last_complete_read(replay: Re
     assert record.startswith(f"{replay.base}/api/conversations.history?") and "latest=1757336400.000200" in record
     source.refresh_from_db()
     assert source.cursor == {}
-    replay.replace("/api/conversations.history?latest=1757336400.000200", Reply(slack("conversations_history__page2.json")))
+    replay.replace(
+        "/api/conversations.history?latest=1757336400.000200", Reply(slack("conversations_history__page2.json"))
+    )
     second = services.source_sync(source=source)
     assert (second.status, second.new, second.unchanged) == ("succeeded", 1, 4)
 
@@ -211,7 +244,9 @@ def test_two_slack_sources_with_different_api_urls_sync_side_by_side_without_cro
         def run(key: str, base: str) -> None:
             results[key] = read("slack", "", channel=SLACK_CHANNEL, api_url=base)[0]
 
-        threads = [threading.Thread(target=run, args=(key, server.base)) for key, server in (("a", replay), ("b", other))]
+        threads = [
+            threading.Thread(target=run, args=(key, server.base)) for key, server in (("a", replay), ("b", other))
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -230,22 +265,34 @@ GITTER_MESSAGES = f"/rooms/{GITTER_ROOM}/chatMessages"
 
 
 def gitter_server(replay: ReplayServer) -> None:
-    limits = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "97", "X-RateLimit-Reset": str(int(time.time() + 60) * 1000)}
+    limits = {
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "97",
+        "X-RateLimit-Reset": str(int(time.time() + 60) * 1000),
+    }
     replay.add("/rooms", Reply((FIXTURES / "gitter/rooms.json").read_text(), headers=limits))
     replay.add(GITTER_MESSAGES, Reply((FIXTURES / "gitter/messages__newest.json").read_text(), headers=limits))
-    replay.add(f"{GITTER_MESSAGES}?beforeId=66a0000000000000000000a3",
-               Reply((FIXTURES / "gitter/messages__before_a3.json").read_text(), headers=limits))
+    replay.add(
+        f"{GITTER_MESSAGES}?beforeId=66a0000000000000000000a3",
+        Reply((FIXTURES / "gitter/messages__before_a3.json").read_text(), headers=limits),
+    )
     replay.add(f"{GITTER_MESSAGES}?beforeId=66a0000000000000000000a1", Reply("[]", headers=limits))
 
 
 def test_gitter_messages_arrive_through_perceval_paging_back_with_before_id(replay: ReplayServer) -> None:
     gitter_server(replay)
-    source = SourceFactory(kind="gitter", secrets="gitter-token", config={
-        "group": "widgets", "room": "community", "api_url": replay.base, "web_url": "https://app.gitter.im"})
+    source = SourceFactory(
+        kind="gitter",
+        secrets="gitter-token",
+        config={"group": "widgets", "room": "community", "api_url": replay.base, "web_url": "https://app.gitter.im"},
+    )
     run = services.source_sync(source=source)
     assert (run.status, run.new, run.rejected) == ("succeeded", 4, 0), run.error
     assert [r.query.get("beforeId") for r in replay.log if r.path == GITTER_MESSAGES] == [
-        None, ["66a0000000000000000000a3"], ["66a0000000000000000000a1"]]
+        None,
+        ["66a0000000000000000000a3"],
+        ["66a0000000000000000000a1"],
+    ]
     assert all(r.headers["Authorization"] == "Bearer gitter-token" for r in replay.log)
     answer = Message.objects.get(source=source, external_id="66a0000000000000000000a4")
     assert (answer.parent_external_id, answer.thread_external_id) == ("66a0000000000000000000a2",) * 2
@@ -271,15 +318,18 @@ def test_gitter_messages_arrive_through_perceval_paging_back_with_before_id(repl
 def test_a_gitter_500_is_listed_and_the_cursor_stays_until_the_room_is_read(replay: ReplayServer) -> None:
     gitter_server(replay)
     replay.replace(f"{GITTER_MESSAGES}?beforeId=66a0000000000000000000a3", Reply('{"error": "Internal error"}', 500))
-    source = SourceFactory(kind="gitter", secrets="gitter-token", config={"group": "widgets", "room": "community",
-                                                                         "api_url": replay.base})
+    source = SourceFactory(
+        kind="gitter", secrets="gitter-token", config={"group": "widgets", "room": "community", "api_url": replay.base}
+    )
     first = services.source_sync(source=source)
     assert first.status == SyncRun.Status.FAILED and first.new == 2
     error = SyncError.objects.get(run=first)
     assert "beforeId=66a0000000000000000000a3" in error.record and error.reason.startswith("HTTP 500")
     source.refresh_from_db()
     assert source.cursor == {}
-    replay.replace(f"{GITTER_MESSAGES}?beforeId=66a0000000000000000000a3",
-                   Reply((FIXTURES / "gitter/messages__before_a3.json").read_text()))
+    replay.replace(
+        f"{GITTER_MESSAGES}?beforeId=66a0000000000000000000a3",
+        Reply((FIXTURES / "gitter/messages__before_a3.json").read_text()),
+    )
     second = services.source_sync(source=source)
     assert (second.status, second.new, second.unchanged) == ("succeeded", 2, 2)

@@ -13,7 +13,7 @@ from townsquare.sources import services
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
 from townsquare.sources.tests.helpers import FIXTURES
-from townsquare.sources.tests.replay import Reply, ReplayServer
+from townsquare.sources.tests.replay import ReplayServer, Reply
 
 pytestmark = pytest.mark.django_db
 GL = FIXTURES / "gitlab"
@@ -26,7 +26,11 @@ def fixture(name: str) -> Any:
 
 
 def rate(remaining: int = 1990) -> dict[str, str]:
-    return {"RateLimit-Limit": "2000", "RateLimit-Remaining": str(remaining), "RateLimit-Reset": str(int(time.time()) + 60)}
+    return {
+        "RateLimit-Limit": "2000",
+        "RateLimit-Remaining": str(remaining),
+        "RateLimit-Reset": str(int(time.time()) + 60),
+    }
 
 
 def pages(page: int, total: int, resource: str) -> dict[str, str]:
@@ -35,39 +39,68 @@ def pages(page: int, total: int, resource: str) -> dict[str, str]:
 
     rels = [f'<{link(page + 1)}>; rel="next"'] if page < total else []
     rels += [f'<{link(1)}>; rel="first"', f'<{link(total)}>; rel="last"']
-    return {**rate(), "Link": ", ".join(rels), "X-Page": str(page), "X-Per-Page": "2", "X-Total-Pages": str(total),
-            "X-Next-Page": str(page + 1) if page < total else "", "X-Total": "3"}
+    return {
+        **rate(),
+        "Link": ", ".join(rels),
+        "X-Page": str(page),
+        "X-Per-Page": "2",
+        "X-Total-Pages": str(total),
+        "X-Next-Page": str(page + 1) if page < total else "",
+        "X-Total": "3",
+    }
 
 
 def gitlab_server(replay: ReplayServer) -> None:
     replay.add(API, Reply(json.dumps(fixture("project.json")), headers=rate()))
     replay.add(f"{API}/issues", Reply(json.dumps(fixture("issues__page1.json")), headers=pages(1, 2, "issues")))
-    replay.add(f"{BY_ID}/issues?page=2", Reply(json.dumps(fixture("issues__page2.json")), headers=pages(2, 2, "issues")))
+    replay.add(
+        f"{BY_ID}/issues?page=2", Reply(json.dumps(fixture("issues__page2.json")), headers=pages(2, 2, "issues"))
+    )
     for issue in fixture("issues__page1.json") + fixture("issues__page2.json"):
         iid = issue["iid"]
         notes = fixture(f"issue_notes__{iid}.json")
         replay.add(f"{API}/issues/{iid}/notes", Reply(json.dumps(notes), headers=rate()))
-        replay.add(f"{API}/issues/{iid}/award_emoji", Reply(json.dumps(fixture("award_emoji__issue.json") if iid == 11 else []),
-                                                            headers=rate()))
+        replay.add(
+            f"{API}/issues/{iid}/award_emoji",
+            Reply(json.dumps(fixture("award_emoji__issue.json") if iid == 11 else []), headers=rate()),
+        )
         for note in notes:
             replay.add(f"{API}/issues/{iid}/notes/{note['id']}/award_emoji", Reply("[]", headers=rate()))
     replay.add(f"{API}/merge_requests", Reply(json.dumps(fixture("merge_requests__simple.json")), headers=rate()))
     replay.add(f"{API}/merge_requests/7", Reply(json.dumps(fixture("merge_request__7.json")), headers=rate()))
-    replay.add(f"{API}/merge_requests/7/notes", Reply(json.dumps(fixture("merge_request_notes__7.json")), headers=rate()))
+    replay.add(
+        f"{API}/merge_requests/7/notes", Reply(json.dumps(fixture("merge_request_notes__7.json")), headers=rate())
+    )
     replay.add(f"{API}/merge_requests/7/award_emoji", Reply("[]", headers=rate()))
     for note in fixture("merge_request_notes__7.json"):
         # GitLab answers 404 for emoji on system notes; Perceval tolerates it.
-        replay.add(f"{API}/merge_requests/7/notes/{note['id']}/award_emoji",
-                   Reply('{"message": "404 Not found"}', 404) if note["system"] else Reply("[]", headers=rate()))
-    replay.add(f"{API}/merge_requests/7/versions", Reply(json.dumps(fixture("merge_request_versions__7.json")), headers=rate()))
-    replay.add(f"{API}/merge_requests/7/versions/88001", Reply(json.dumps(fixture("merge_request_version__88001.json")),
-                                                               headers=rate()))
+        replay.add(
+            f"{API}/merge_requests/7/notes/{note['id']}/award_emoji",
+            Reply('{"message": "404 Not found"}', 404) if note["system"] else Reply("[]", headers=rate()),
+        )
+    replay.add(
+        f"{API}/merge_requests/7/versions", Reply(json.dumps(fixture("merge_request_versions__7.json")), headers=rate())
+    )
+    replay.add(
+        f"{API}/merge_requests/7/versions/88001",
+        Reply(json.dumps(fixture("merge_request_version__88001.json")), headers=rate()),
+    )
 
 
 def gitlab_source(replay: ReplayServer, **config: Any) -> Any:
-    return SourceFactory(kind="gitlab", secrets='{"token": "glpat-test"}', config={
-        "owner": "townsquare-demo", "repository": "widgets", "base_url": replay.base,
-        "categories": ["issue", "merge_request"], "sleep_time": 0.01, "max_retries": 1, **config})
+    return SourceFactory(
+        kind="gitlab",
+        secrets='{"token": "glpat-test"}',
+        config={
+            "owner": "townsquare-demo",
+            "repository": "widgets",
+            "base_url": replay.base,
+            "categories": ["issue", "merge_request"],
+            "sleep_time": 0.01,
+            "max_retries": 1,
+            **config,
+        },
+    )
 
 
 def test_gitlab_issues_merge_requests_and_notes_arrive_once_across_link_pages(replay: ReplayServer) -> None:
@@ -81,15 +114,20 @@ def test_gitlab_issues_merge_requests_and_notes_arrive_once_across_link_pages(re
     assert headers["PRIVATE-TOKEN"] == "glpat-test"
 
     issue = Message.objects.get(source=source, external_id="issue:130001")
-    assert (issue.kind, issue.title, issue.url) == ("issue", "#11 Dark mode for the dashboard",
-                                                    "https://gitlab.example.com/townsquare-demo/widgets/-/issues/11")
+    assert (issue.kind, issue.title, issue.url) == (
+        "issue",
+        "#11 Dark mode for the dashboard",
+        "https://gitlab.example.com/townsquare-demo/widgets/-/issues/11",
+    )
     assert issue.created_at.isoformat() == "2025-09-01T08:15:02.114000+00:00"
     assert issue.updated_at.isoformat() == "2025-09-03T10:00:00+00:00"
     assert "<strong>very</strong>" in issue.body_html
     assert issue.author.realm == "gitlab:127.0.0.1" and issue.author.handle == "ana.lima"
     assert issue.author.display_name == "Ana Lima"
     assert issue.channel.url == f"{replay.base}/townsquare-demo/widgets"
-    notes = Message.objects.filter(source=source, thread_external_id="issue:130001", kind="comment").order_by("created_at")
+    notes = Message.objects.filter(source=source, thread_external_id="issue:130001", kind="comment").order_by(
+        "created_at"
+    )
     assert [n.external_id for n in notes] == ["note:990001", "note:990003"]
     assert notes[0].parent_external_id == "issue:130001" and notes[0].url.endswith("/-/issues/11#note_990001")
     assert Identity.objects.get(realm="gitlab:127.0.0.1", external_id="1402").handle == "bopark"
@@ -106,7 +144,11 @@ def test_gitlab_issues_merge_requests_and_notes_arrive_once_across_link_pages(re
     assert since[-1].startswith("2025-09-05T11:20:00")  # the second run asked only for what changed since its cursor
 
     notes = fixture("issue_notes__11.json")
-    notes[2] = {**notes[2], "body": "We could read `prefers-color-scheme` (edited).", "updated_at": "2025-09-06T08:00:00.000Z"}
+    notes[2] = {
+        **notes[2],
+        "body": "We could read `prefers-color-scheme` (edited).",
+        "updated_at": "2025-09-06T08:00:00.000Z",
+    }
     replay.replace(f"{API}/issues/11/notes", Reply(json.dumps(notes), headers=rate()))
     edited = services.source_sync(source=source)
     assert (edited.new, edited.updated) == (0, 1)
@@ -128,7 +170,9 @@ def test_a_500_on_a_gitlab_page_is_listed_keeps_the_first_page_and_the_next_run_
     source.refresh_from_db()
     assert source.cursor["from_date:issue"] == pytest.approx(1756977000.0)  # issue 12's updated_at
 
-    replay.replace(f"{BY_ID}/issues?page=2", Reply(json.dumps(fixture("issues__page2.json")), headers=pages(2, 2, "issues")))
+    replay.replace(
+        f"{BY_ID}/issues?page=2", Reply(json.dumps(fixture("issues__page2.json")), headers=pages(2, 2, "issues"))
+    )
     second = services.source_sync(source=source)
     assert second.status == SyncRun.Status.SUCCEEDED
     assert second.new == 2  # issue 13 and its note
@@ -151,7 +195,9 @@ def test_a_malformed_gitlab_notes_page_names_the_page_and_keeps_what_came_before
 
 def test_a_low_gitlab_rate_limit_stops_the_run_before_spending_more_calls(replay: ReplayServer) -> None:
     gitlab_server(replay)
-    replay.replace(f"{API}/issues", Reply(json.dumps(fixture("issues__page1.json")), headers={**pages(1, 2, "issues"), **rate(3)}))
+    replay.replace(
+        f"{API}/issues", Reply(json.dumps(fixture("issues__page1.json")), headers={**pages(1, 2, "issues"), **rate(3)})
+    )
     source = gitlab_source(replay, categories=["issue"])
     run = services.source_sync(source=source)
     assert run.status == SyncRun.Status.FAILED and "Rate limit exhausted" in run.error

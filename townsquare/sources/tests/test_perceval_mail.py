@@ -17,7 +17,7 @@ from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
 from townsquare.sources.tests.helpers import DATA, FIXTURES
 from townsquare.sources.tests.nntp_server import NNTPServer
-from townsquare.sources.tests.replay import Reply, ReplayServer
+from townsquare.sources.tests.replay import ReplayServer, Reply
 
 pytestmark = pytest.mark.django_db
 GROUP = "comp.lang.widgets"
@@ -40,8 +40,15 @@ def news() -> Iterator[NNTPServer]:
 
 
 def news_source(news: NNTPServer) -> Any:
-    return SourceFactory(kind="nntp", config={"host": "127.0.0.1", "port": news.port, "group": GROUP,
-                                              "web_url": "https://inbox.example.org/{group}/{message_id}/"})
+    return SourceFactory(
+        kind="nntp",
+        config={
+            "host": "127.0.0.1",
+            "port": news.port,
+            "group": GROUP,
+            "web_url": "https://inbox.example.org/{group}/{message_id}/",
+        },
+    )
 
 
 def test_newsgroup_articles_arrive_through_perceval_and_a_refused_article_is_listed(news: NNTPServer) -> None:
@@ -51,7 +58,13 @@ def test_newsgroup_articles_arrive_through_perceval_and_a_refused_article_is_lis
     error = SyncError.objects.get(run=run)
     assert (error.record, error.reason) == (f"{GROUP} article 3", "the server refused it: 430 No such article")
     assert [c for c in news.commands if c.split()[0] in ("GROUP", "OVER", "ARTICLE")] == [
-        f"GROUP {GROUP}", "OVER 1-4", "ARTICLE 1", "ARTICLE 2", "ARTICLE 3", "ARTICLE 4"]
+        f"GROUP {GROUP}",
+        "OVER 1-4",
+        "ARTICLE 1",
+        "ARTICLE 2",
+        "ARTICLE 3",
+        "ARTICLE 4",
+    ]
 
     question = Message.objects.get(source=source, external_id="refresh-q1@news.example.org")
     assert (question.kind, question.title) == ("email", "Widget refresh interval?")
@@ -59,9 +72,15 @@ def test_newsgroup_articles_arrive_through_perceval_and_a_refused_article_is_lis
     assert question.created_at.isoformat() == "2025-09-08T10:20:00+00:00"
     assert question.url == "https://inbox.example.org/comp.lang.widgets/refresh-q1@news.example.org/"
     assert (question.author.realm, question.author.external_id, question.author.display_name) == (
-        "email", "ana@example.org", "Ana Lima")
+        "email",
+        "ana@example.org",
+        "Ana Lima",
+    )
     reply = Message.objects.get(source=source, external_id="refresh-a2@news.example.org")
-    assert (reply.thread_external_id, reply.parent_external_id) == ("refresh-q1@news.example.org", "refresh-a1@news.example.org")
+    assert (reply.thread_external_id, reply.parent_external_id) == (
+        "refresh-q1@news.example.org",
+        "refresh-a1@news.example.org",
+    )
     assert "thanks Bo" in reply.body and reply.channel.name == source.name
     source.refresh_from_db()
     assert source.cursor == {"offset": 5}
@@ -113,7 +132,10 @@ def mbox_gz(name: str, **replace: str) -> bytes:
 
 def hyperkitty_server(replay: ReplayServer) -> None:
     gz = {"Content-Type": "application/gzip"}
-    replay.add(LIST_PATH, Reply("<html><title>widgets-users - Mailing lists</title></html>", headers={"Content-Type": "text/html"}))
+    replay.add(
+        LIST_PATH,
+        Reply("<html><title>widgets-users - Mailing lists</title></html>", headers={"Content-Type": "text/html"}),
+    )
     replay.add(f"{LIST_PATH}/export/2025-09.mbox.gz", Reply(mbox_gz("hyperkitty/export__2025-09.mbox"), headers=gz))
     replay.add(f"{LIST_PATH}/export/2025-10.mbox.gz", Reply(mbox_gz("hyperkitty/export__2025-10.mbox"), headers=gz))
     replay.fallback(f"{LIST_PATH}/export/", Reply(gzip.compress(b""), headers=gz))  # a month without mail
@@ -126,16 +148,25 @@ def test_hyperkitty_months_arrive_through_perceval_with_permalinks(replay: Repla
     run = services.source_sync(source=source)
     assert (run.status, run.new, run.rejected) == ("succeeded", 3, 0), run.error
     months = [r for r in replay.log if "/export/" in r.path]
-    assert months[0].path.endswith("/2025-09.mbox.gz") and months[0].query == {"start": ["2025-09-01"], "end": ["2025-10-01"]}
+    assert months[0].path.endswith("/2025-09.mbox.gz") and months[0].query == {
+        "start": ["2025-09-01"],
+        "end": ["2025-10-01"],
+    }
 
     question = Message.objects.get(source=source, external_id="CAFana0001@mail.example.org")
-    assert question.url == ("https://lists.example.org/archives/list/widgets-users@lists.example.org/message/"
-                            "ZTWYCRTPYO6L2PI422YNPMLII7O32ZH4/")  # its Archived-At header
+    assert question.url == (
+        "https://lists.example.org/archives/list/widgets-users@lists.example.org/message/"
+        "ZTWYCRTPYO6L2PI422YNPMLII7O32ZH4/"
+    )  # its Archived-At header
     answer = Message.objects.get(source=source, external_id="87bo0002@example.com")
     # No Archived-At: the permalink is computed as HyperKitty does (its Message-ID-Hash header agrees).
     assert answer.url == f"{url}message/FUGME2VJST7L7SC46Q4PCNUD7Z5L3LU4/"
     assert (answer.parent_external_id, answer.thread_external_id) == ("CAFana0001@mail.example.org",) * 2
-    assert (answer.author.realm, answer.author.external_id, answer.author.display_name) == ("email", "bo@example.com", "Bo Park")
+    assert (answer.author.realm, answer.author.external_id, answer.author.display_name) == (
+        "email",
+        "bo@example.com",
+        "Bo Park",
+    )
     assert answer.channel.name == "widgets-users" and answer.channel.url == url
     release = Message.objects.get(source=source, external_id="20251002070000.GA1@example.net")
     assert release.created_at.isoformat() == "2025-10-02T07:00:00+00:00"  # Date: Thu, 02 Oct 2025 09:00:00 +0200
@@ -145,10 +176,17 @@ def test_hyperkitty_months_arrive_through_perceval_with_permalinks(replay: Repla
 
     again = services.source_sync(source=source)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
-    assert not any(r.path.endswith("/2025-09.mbox.gz") for r in replay.log[len(months) + 1:])
+    assert not any(r.path.endswith("/2025-09.mbox.gz") for r in replay.log[len(months) + 1 :])
 
-    replay.replace(f"{LIST_PATH}/export/2025-10.mbox.gz", Reply(mbox_gz(
-        "hyperkitty/export__2025-10.mbox", **{"Please test the CSV export.": "Please test the CSV and PDF exports."})))
+    replay.replace(
+        f"{LIST_PATH}/export/2025-10.mbox.gz",
+        Reply(
+            mbox_gz(
+                "hyperkitty/export__2025-10.mbox",
+                **{"Please test the CSV export.": "Please test the CSV and PDF exports."},
+            )
+        ),
+    )
     edited = services.source_sync(source=source)
     assert (edited.new, edited.updated) == (0, 1)
     release.refresh_from_db()
@@ -157,7 +195,9 @@ def test_hyperkitty_months_arrive_through_perceval_with_permalinks(replay: Repla
 
 def test_a_hyperkitty_month_that_fails_is_listed_and_the_next_run_reads_it(replay: ReplayServer) -> None:
     hyperkitty_server(replay)
-    replay.replace(f"{LIST_PATH}/export/2025-10.mbox.gz", Reply("<h1>Server Error (500)</h1>", 500, {"Content-Type": "text/html"}))
+    replay.replace(
+        f"{LIST_PATH}/export/2025-10.mbox.gz", Reply("<h1>Server Error (500)</h1>", 500, {"Content-Type": "text/html"})
+    )
     source = SourceFactory(kind="hyperkitty", config={"url": f"{replay.base}{LIST_PATH}", "start": "2025-09"})
     first = services.source_sync(source=source)
     assert first.status == SyncRun.Status.FAILED and first.new == 0
@@ -183,16 +223,24 @@ def mbox_zip(**replace: str) -> bytes:
 
 def groupsio_server(replay: ReplayServer) -> None:
     api = "/api/v1"
-    replay.add(f"{api}/login", Reply((FIXTURES / "groupsio/login.json").read_text(), headers={
-        "Set-Cookie": "groupsio=defanged-session; Path=/; HttpOnly"}))
+    replay.add(
+        f"{api}/login",
+        Reply(
+            (FIXTURES / "groupsio/login.json").read_text(),
+            headers={"Set-Cookie": "groupsio=defanged-session; Path=/; HttpOnly"},
+        ),
+    )
     replay.add(f"{api}/getsubs", Reply((FIXTURES / "groupsio/getsubs__page1.json").read_text()))
     replay.add(f"{api}/getsubs?page_token=1", Reply((FIXTURES / "groupsio/getsubs__page2.json").read_text()))
     replay.add(f"{api}/downloadarchives", Reply(mbox_zip(), headers={"Content-Type": "application/zip"}))
 
 
 def groupsio_source(replay: ReplayServer) -> Any:
-    return SourceFactory(kind="groupsio", secrets='{"email": "dana@example.com", "password": "pw"}',
-                         config={"group": "widgets", "api_url": f"{replay.base}/api/v1"})
+    return SourceFactory(
+        kind="groupsio",
+        secrets='{"email": "dana@example.com", "password": "pw"}',
+        config={"group": "widgets", "api_url": f"{replay.base}/api/v1"},
+    )
 
 
 def test_a_groupsio_archive_arrives_through_perceval_at_the_configured_api_url(replay: ReplayServer) -> None:
@@ -216,9 +264,13 @@ def test_a_groupsio_archive_arrives_through_perceval_at_the_configured_api_url(r
 
     again = services.source_sync(source=source)
     assert (again.new, again.unchanged) == (0, 2)
-    assert [r.query["start_time"] for r in replay.log if r.path == "/api/v1/downloadarchives"][-1] == ["2025-09-01T00:00:00+00:00"]
+    assert [r.query["start_time"] for r in replay.log if r.path == "/api/v1/downloadarchives"][-1] == [
+        "2025-09-01T00:00:00+00:00"
+    ]
 
-    replay.replace("/api/v1/downloadarchives", Reply(mbox_zip(**{"our managers want PDFs": "our managers want PDF reports"})))
+    replay.replace(
+        "/api/v1/downloadarchives", Reply(mbox_zip(**{"our managers want PDFs": "our managers want PDF reports"}))
+    )
     edited = services.source_sync(source=source)
     assert (edited.new, edited.updated) == (0, 1)
 
@@ -258,18 +310,29 @@ def test_a_live_pipermail_archive_is_downloaded_through_perceval_and_read_by_our
     from townsquare.sources.tests.helpers import read
 
     replay.add("/pipermail/r-devel/", Reply(PIPERMAIL_INDEX, headers={"Content-Type": "text/html"}))
-    replay.add("/pipermail/r-devel/2025-April.txt.gz", Reply(gzip.compress(R_DEVEL.read_bytes()),
-                                                             headers={"Content-Type": "application/x-gzip"}))
-    replay.add("/pipermail/r-devel/2025-March.txt.gz", Reply("<h1>Internal Server Error</h1>", 500, {"Content-Type": "text/html"}))
+    replay.add(
+        "/pipermail/r-devel/2025-April.txt.gz",
+        Reply(gzip.compress(R_DEVEL.read_bytes()), headers={"Content-Type": "application/x-gzip"}),
+    )
+    replay.add(
+        "/pipermail/r-devel/2025-March.txt.gz",
+        Reply("<h1>Internal Server Error</h1>", 500, {"Content-Type": "text/html"}),
+    )
     url = f"{replay.base}/pipermail/r-devel/"
     source = SourceFactory(kind="pipermail", config={"url": url, "list": "r-devel"})
     assert services.source_check(source=source).startswith(f"live Pipermail archive at {url}")
     failed = services.source_sync(source=source)
     assert failed.status == SyncRun.Status.FAILED
     error = SyncError.objects.get(run=failed)
-    assert (error.record, error.reason) == (f"{url}2025-March.txt.gz", "HTTP 500 Internal Server Error; the next run resumes here")
+    assert (error.record, error.reason) == (
+        f"{url}2025-March.txt.gz",
+        "HTTP 500 Internal Server Error; the next run resumes here",
+    )
 
-    replay.replace("/pipermail/r-devel/2025-March.txt.gz", Reply(gzip.compress(b""), headers={"Content-Type": "application/x-gzip"}))
+    replay.replace(
+        "/pipermail/r-devel/2025-March.txt.gz",
+        Reply(gzip.compress(b""), headers={"Content-Type": "application/x-gzip"}),
+    )
     run = services.source_sync(source=source)
     expected, _ = read("pipermail", R_DEVEL)  # the same file read as an uploaded archive
     assert len(expected) == 40
@@ -281,4 +344,6 @@ def test_a_live_pipermail_archive_is_downloaded_through_perceval_and_read_by_our
     downloads = len([r for r in replay.log if r.path.endswith(".txt.gz")])
     again = services.source_sync(source=source)
     assert (again.new, again.unchanged) == (0, 40)
-    assert [r.path.rsplit("/", 1)[1] for r in replay.log if r.path.endswith(".txt.gz")][downloads:] == ["2025-April.txt.gz"]
+    assert [r.path.rsplit("/", 1)[1] for r in replay.log if r.path.endswith(".txt.gz")][downloads:] == [
+        "2025-April.txt.gz"
+    ]

@@ -11,7 +11,7 @@ from townsquare.sources import services
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
 from townsquare.sources.tests.helpers import FIXTURES
-from townsquare.sources.tests.replay import Reply, ReplayServer
+from townsquare.sources.tests.replay import ReplayServer, Reply
 
 pytestmark = pytest.mark.django_db
 QUESTIONS = "/2.2/questions"
@@ -27,8 +27,11 @@ def stackexchange_server(replay: ReplayServer, first: dict[str, Any] | None = No
 
 
 def stackexchange_source(replay: ReplayServer) -> Any:
-    return SourceFactory(kind="stackexchange", secrets='{"token": "se-app-key"}', config={
-        "site": "stackoverflow", "tagged": "widgets", "api_url": replay.base, "max_questions": 2})
+    return SourceFactory(
+        kind="stackexchange",
+        secrets='{"token": "se-app-key"}',
+        config={"site": "stackoverflow", "tagged": "widgets", "api_url": replay.base, "max_questions": 2},
+    )
 
 
 def test_questions_answers_and_comments_arrive_through_perceval_paging_with_backoff(replay: ReplayServer) -> None:
@@ -46,12 +49,23 @@ def test_questions_answers_and_comments_arrive_through_perceval_paging_with_back
     assert question.url.startswith("https://stackoverflow.com/questions/79011201/")
     assert question.body == 'I tried setInterval but the widget "flickers".'
     assert (question.author.realm, question.author.external_id, question.author.handle) == (
-        "stackexchange:stackoverflow", "3390112", "bopark")
+        "stackexchange:stackoverflow",
+        "3390112",
+        "bopark",
+    )
     answer = Message.objects.get(source=source, external_id="post:79011288")
-    assert (answer.kind, answer.parent_external_id, answer.thread_external_id) == ("answer", "post:79011201", "post:79011201")
+    assert (answer.kind, answer.parent_external_id, answer.thread_external_id) == (
+        "answer",
+        "post:79011201",
+        "post:79011201",
+    )
     assert answer.url == "https://stackoverflow.com/a/79011288"
     thanks = Message.objects.get(source=source, external_id="comment:139400001")
-    assert (thanks.kind, thanks.parent_external_id, thanks.thread_external_id) == ("comment", "post:79011288", "post:79011201")
+    assert (thanks.kind, thanks.parent_external_id, thanks.thread_external_id) == (
+        "comment",
+        "post:79011288",
+        "post:79011201",
+    )
     edited = Message.objects.get(source=source, external_id="post:79011350")
     assert edited.title == 'CSV export fails with "UnicodeEncodeError"'
     assert edited.updated_at.isoformat() == "2025-09-08T14:33:20+00:00"

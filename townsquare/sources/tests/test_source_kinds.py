@@ -27,7 +27,11 @@ API_KINDS: dict[str, dict[str, Any]] = {
     "hyperkitty": {"url": "https://mail.python.org/archives/list/python-dev@python.org/", "start": "2024-01"},
     "groupsio": {"group": "beta", "api_url": "https://groupsio-proxy.example.com/api/v1"},
     "nntp": {"host": "news.gmane.io", "group": "gmane.comp.python.devel", "port": 119},
-    "slack": {"channel": "C0123ABCD", "api_url": "https://acme.enterprise.slack.com", "workspace_url": "https://acme.slack.com"},
+    "slack": {
+        "channel": "C0123ABCD",
+        "api_url": "https://acme.enterprise.slack.com",
+        "workspace_url": "https://acme.slack.com",
+    },
     "gitter": {"group": "jupyterlab", "room": "jupyterlab", "api_url": "https://gitter-proxy.example.com/v1"},
     "mattermost": {"url": "https://chat.example.com", "channel": "4xp9fdt77pncbef59f4k1qe83o"},
     "rss": {"url": "https://blog.example.com/feed.xml"},
@@ -51,8 +55,14 @@ def test_every_kind_is_offered_by_the_source_form_or_the_upload_form(client_for:
 @pytest.mark.parametrize("kind", sorted(API_KINDS))
 def test_an_api_source_is_tested_and_saved_from_the_form(client_for: Any, kind: str) -> None:
     client = client_for("devrel_lead")
-    data = {"name": f"My {kind}", "kind": kind, "config": "{}", "secrets": '{"token": "t"}', "schedule": "0 * * * *",
-            "enabled": "on"}
+    data = {
+        "name": f"My {kind}",
+        "kind": kind,
+        "config": "{}",
+        "secrets": '{"token": "t"}',
+        "schedule": "0 * * * *",
+        "enabled": "on",
+    }
     missing = client.post(reverse("sources:source-add"), {**data, "test": "1"}).content.decode()
     assert "Connection test failed" in missing and "missing setting" in missing
     data["config"] = json.dumps(API_KINDS[kind])
@@ -75,7 +85,9 @@ def test_an_mbox_file_is_imported_from_the_command_line_without_its_neighbours(t
     call_command("import", "mbox", str(archive), "--name", "Widgets list", stdout=out)
     assert "Created source 'Widgets list'" in out.getvalue()
     assert sorted(Message.objects.filter(source__name="Widgets list").values_list("external_id", flat=True)) == [
-        "87bo0002@example.com", "CAFana0001@mail.example.org"]
+        "87bo0002@example.com",
+        "CAFana0001@mail.example.org",
+    ]
 
 
 def test_a_source_added_in_the_form_is_read_by_townsquare_sync(client_for: Any, replay: Any) -> None:
@@ -84,8 +96,17 @@ def test_a_source_added_in_the_form_is_read_by_townsquare_sync(client_for: Any, 
     gitter_server(replay)
     client = client_for("devrel_lead")
     config = {"group": "widgets", "room": "community", "api_url": replay.base}
-    client.post(reverse("sources:source-add"), {"name": "Widgets Gitter", "kind": "gitter", "config": json.dumps(config),
-                                                "secrets": "gitter-token", "schedule": "", "enabled": "on"})
+    client.post(
+        reverse("sources:source-add"),
+        {
+            "name": "Widgets Gitter",
+            "kind": "gitter",
+            "config": json.dumps(config),
+            "secrets": "gitter-token",
+            "schedule": "",
+            "enabled": "on",
+        },
+    )
     out = io.StringIO()
     call_command("sync", "Widgets Gitter", stdout=out)
     assert "succeeded" in out.getvalue()

@@ -21,8 +21,12 @@ from townsquare.sources.tests.factories import SourceFactory, SyncRunFactory
 from townsquare.sources.tests.helpers import FIXTURES
 
 pytestmark = pytest.mark.django_db
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                         "QUEUES": ["default", "notify", "ingest", "feedback"]}}
+IMMEDIATE = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "notify", "ingest", "feedback"],
+    }
+}
 ROOM = FIXTURES / "matrix_export/room__element.json"
 
 
@@ -45,7 +49,8 @@ def upload(uploads: Path, name: str, source: Path = ROOM, *, days_old: float = 0
 
 
 def test_an_upload_imported_whole_is_deleted_and_the_source_forgets_it(
-        client_for: Any, uploads: Path, settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+    client_for: Any, uploads: Path, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.TASKS = IMMEDIATE
     client = client_for("devrel_member")
     with django_capture_on_commit_callbacks(execute=True), ROOM.open("rb") as handle:
@@ -96,11 +101,21 @@ def test_the_nightly_cleanup_deletes_old_uploads_that_no_unfinished_run_reads(up
     recent = upload(uploads, "recent", days_old=1)
     stale = upload(uploads, "stale", days_old=30)
     waiting = SourceFactory(kind="matrix_export")
-    SyncRunFactory(source=waiting, status=SyncRun.Status.QUEUED, finished_at=None, heartbeat_at=timezone.now(),
-                   upload=str(queued.resolve()))
+    SyncRunFactory(
+        source=waiting,
+        status=SyncRun.Status.QUEUED,
+        finished_at=None,
+        heartbeat_at=timezone.now(),
+        upload=str(queued.resolve()),
+    )
     dead = SourceFactory(kind="matrix_export", config={"path": str(stale)})
-    SyncRunFactory(source=dead, status=SyncRun.Status.RUNNING, finished_at=None,
-                   heartbeat_at=timezone.now() - dt.timedelta(days=20), upload=str(stale.resolve()))
+    SyncRunFactory(
+        source=dead,
+        status=SyncRun.Status.RUNNING,
+        finished_at=None,
+        heartbeat_at=timezone.now() - dt.timedelta(days=20),
+        upload=str(stale.resolve()),
+    )
     failed = SourceFactory(kind="matrix_export", config={"path": str(abandoned)})
 
     assert clean_uploads_task.call() == 2

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from townsquare.sources.models import Message, Source, SyncRun
@@ -19,8 +19,12 @@ from townsquare.sources.tests.factories import MessageFactory, SourceFactory, Sy
 from townsquare.sources.tests.helpers import DATA, FIXTURES
 
 pytestmark = pytest.mark.django_db
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                         "QUEUES": ["default", "notify", "ingest", "feedback"]}}
+IMMEDIATE = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "notify", "ingest", "feedback"],
+    }
+}
 
 
 def test_the_sources_list_shows_health_in_a_fixed_number_of_queries(client_for: Any) -> None:
@@ -38,9 +42,12 @@ def test_the_sources_list_shows_health_in_a_fixed_number_of_queries(client_for: 
 
 def test_the_message_page_escapes_text_sanitises_html_and_links_back(client_for: Any) -> None:
     client = client_for("devrel_member")
-    message = MessageFactory(title="<b>hi</b>", body="<script>alert(1)</script>",
-                             body_html='<p>ok<script>alert(2)</script><img src=x onerror="alert(3)"></p>',
-                             url="https://discord.com/channels/1/2/3")
+    message = MessageFactory(
+        title="<b>hi</b>",
+        body="<script>alert(1)</script>",
+        body_html='<p>ok<script>alert(2)</script><img src=x onerror="alert(3)"></p>',
+        url="https://discord.com/channels/1/2/3",
+    )
     html = client.get(reverse("sources:message", args=[message.pk])).content.decode()
     assert "&lt;b&gt;hi&lt;/b&gt;" in html
     assert "alert(2)" not in html and "onerror" not in html
@@ -63,8 +70,14 @@ def test_the_message_list_filters_by_source_kind_and_text(client_for: Any) -> No
 
 def test_a_source_is_added_and_tested_from_the_form(client_for: Any, tmp_path: Path) -> None:
     client = client_for("devrel_lead")
-    data = {"name": "Slack export", "kind": "slack_export", "config": '{"path": "%s"}' % (tmp_path / "none.zip"),
-            "secrets": "", "schedule": "", "enabled": "on"}
+    data = {
+        "name": "Slack export",
+        "kind": "slack_export",
+        "config": '{"path": "%s"}' % (tmp_path / "none.zip"),
+        "secrets": "",
+        "schedule": "",
+        "enabled": "on",
+    }
     failed = client.post(reverse("sources:source-add"), {**data, "test": "1"})
     assert "Connection test failed" in failed.content.decode() and not Source.objects.exists()
     data["config"] = '{"path": "%s"}' % (DATA / "slack/houstondatavis-slack-export-2016-07-31.zip")
@@ -75,28 +88,34 @@ def test_a_source_is_added_and_tested_from_the_form(client_for: Any, tmp_path: P
     saved = client.post(reverse("sources:source-add"), data)
     source = Source.objects.get(name="Slack export")
     assert saved["Location"] == reverse("sources:source", args=[source.pk])
-    edit = client.post(reverse("sources:source-edit", args=[source.pk]),
-                       {**data, "name": "Renamed", "config": "{}", "secrets": '{"token": "s3cret"}'})
+    edit = client.post(
+        reverse("sources:source-edit", args=[source.pk]),
+        {**data, "name": "Renamed", "config": "{}", "secrets": '{"token": "s3cret"}'},
+    )
     assert edit.status_code == 302
     source.refresh_from_db()
     assert source.name == "Renamed" and source.secrets == '{"token": "s3cret"}'
     assert "s3cret" not in client.get(reverse("sources:source-edit", args=[source.pk])).content.decode()
 
 
-def test_an_uploaded_archive_is_imported_in_the_background(client_for: Any, settings: Any,
-                                                           django_capture_on_commit_callbacks: Any) -> None:
+def test_an_uploaded_archive_is_imported_in_the_background(
+    client_for: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.TASKS = IMMEDIATE
     settings.DATA_DIR = settings.DATA_DIR
     client = client_for("devrel_member")
     archive = FIXTURES / "matrix_export/room__element.json"
     with django_capture_on_commit_callbacks(execute=True), archive.open("rb") as handle:
-        response = client.post(reverse("sources:upload"), {"kind": "matrix_export", "name": "Matrix room",
-                                                          "archive": handle})
+        response = client.post(
+            reverse("sources:upload"), {"kind": "matrix_export", "name": "Matrix room", "archive": handle}
+        )
     assert response.status_code == 302
     run = SyncRun.objects.get(source__name="Matrix room")
     assert (run.status, run.new, run.rejected) == ("partial", 4, 1)
     progress = client.get(reverse("sources:run", args=[run.pk]), {"part": "progress"}, headers={"HX-Request": "true"})
-    assert "hx-trigger" not in progress.content.decode() and "Finished with rejected records" in progress.content.decode()
+    assert (
+        "hx-trigger" not in progress.content.decode() and "Finished with rejected records" in progress.content.decode()
+    )
     page = client.get(reverse("sources:run", args=[run.pk])).content.decode()
     assert "room__element.json#$bad" in page
 
@@ -173,8 +192,16 @@ def test_the_import_command_takes_source_settings_for_links_back(tmp_path: Path)
     from townsquare.sources.demo import DEMO_DATA
 
     archive = DEMO_DATA / "slack" / "houstondatavis-slack-export-2016-07-31.zip"
-    call_command("import", "slack_export", str(archive), "--name", "Meetup", "--set", "workspace_url=https://houstondatavis.slack.com",
-                 stdout=io.StringIO())
+    call_command(
+        "import",
+        "slack_export",
+        str(archive),
+        "--name",
+        "Meetup",
+        "--set",
+        "workspace_url=https://houstondatavis.slack.com",
+        stdout=io.StringIO(),
+    )
     source = Source.objects.get(name="Meetup")
     assert source.config["workspace_url"] == "https://houstondatavis.slack.com"
     urls = list(Message.objects.filter(source=source).values_list("url", flat=True))
@@ -192,7 +219,9 @@ def test_the_demo_loads_once(settings: Any) -> None:
     imported = {name: count for name, count in first.items() if name.endswith("(demo)")}
     assert first["Houston DataVis Slack (demo)"] == 1031
     # the real archives, then Acme Cloud's 244 messages written for the demo (demo_data/acme/community.txt)
-    assert sum(count for name, count in imported.items() if not name.startswith("Acme")) == 1031 + 540 + 1822 + 4359 + 598
+    assert (
+        sum(count for name, count in imported.items() if not name.startswith("Acme")) == 1031 + 540 + 1822 + 4359 + 598
+    )
     assert sum(count for name, count in imported.items() if name.startswith("Acme")) == 244
     assert sum(count for name, count in second.items() if name.endswith("(demo)")) == 0
     assert Message.objects.count() == total == sum(imported.values())
@@ -202,7 +231,9 @@ def test_the_scheduled_task_enqueues_due_sources(settings: Any, django_capture_o
     from townsquare.sources.tasks import enqueue_due_syncs_task
 
     settings.TASKS = IMMEDIATE
-    SourceFactory(name="due", kind="matrix_export", schedule="*/5 * * * *", config={"path": str(FIXTURES / "matrix_export")})
+    SourceFactory(
+        name="due", kind="matrix_export", schedule="*/5 * * * *", config={"path": str(FIXTURES / "matrix_export")}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         enqueue_due_syncs_task.call()
     assert SyncRun.objects.get(source__name="due").new == 4
@@ -217,7 +248,13 @@ def test_a_user_uploads_an_archive_and_reads_its_messages(web: Any, make_user: A
     web.goto(reverse("sources:upload"))
     web.page.select_option("#id_kind", "discord_export")
     web.page.fill("#id_name", "PyScript Discord")
-    web.page.set_input_files("#id_archive", str(DATA / "discord/pyscript-discordchatexporter-html/PyScript_General-pyscript-docs_1037014340802453615.html.gz"))
+    web.page.set_input_files(
+        "#id_archive",
+        str(
+            DATA
+            / "discord/pyscript-discordchatexporter-html/PyScript_General-pyscript-docs_1037014340802453615.html.gz"
+        ),
+    )
     web.screenshot("sources-upload")
     web.page.click("form.form button[type=submit]")
     web.page.wait_for_selector("text=Succeeded", timeout=20_000)
@@ -228,7 +265,9 @@ def test_a_user_uploads_an_archive_and_reads_its_messages(web: Any, make_user: A
     web.screenshot("sources-messages")
     web.page.locator(".message-table tbody tr a").first.click()
     origin = web.page.locator("a.origin-link")
-    assert origin.get_attribute("href").startswith("https://discord.com/channels/972017612454232116/1037014340802453615/")
+    assert origin.get_attribute("href").startswith(
+        "https://discord.com/channels/972017612454232116/1037014340802453615/"
+    )
     web.screenshot("sources-message")
     web.goto(reverse("sources:index"))
     assert "PyScript Discord" in web.page.content()

@@ -56,8 +56,10 @@ class Command(RichCommand):
                 url = services.task_absolute_url(task).rsplit("/board/", 1)[0] + announcement.get_absolute_url()
                 self.console.print(f"The announcement waits for review: {url}")
             else:
-                self.console.print(f"Announcement queued for {announcement.destinations} destination(s)"
-                                   f"{' (reopened)' if announcement.reopened else ''}.")
+                self.console.print(
+                    f"Announcement queued for {announcement.destinations} destination(s)"
+                    f"{' (reopened)' if announcement.reopened else ''}."
+                )
 
     def _user(self, username: str | None) -> Any:
         if not username:

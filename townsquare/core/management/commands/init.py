@@ -41,4 +41,6 @@ class Command(RichCommand):
             marker.write_text(signature)
         schedules = schedules_sync()
         self.console.print(f"Recurring jobs: {', '.join(s.name for s in schedules) or 'none'}")
-        self.console.print("[green]Ready.[/green] Create an administrator with [bold]townsquare createsuperuser[/bold].")
+        self.console.print(
+            "[green]Ready.[/green] Create an administrator with [bold]townsquare createsuperuser[/bold]."
+        )

@@ -15,7 +15,9 @@ class Command(RichCommand):
     help = "Run background tasks (and, unless --no-scheduler, the recurring-job scheduler)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--queue", action="append", dest="queues", help="Queue to work on (repeatable); default all.")
+        parser.add_argument(
+            "--queue", action="append", dest="queues", help="Queue to work on (repeatable); default all."
+        )
         parser.add_argument("--no-scheduler", action="store_true", help="Do not run the scheduler in this process.")
         parser.add_argument("--batch", action="store_true", help="Run what is queued, then exit (database backend).")
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls (database backend).")
@@ -23,7 +25,9 @@ class Command(RichCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         backend = settings.TASKS_BACKEND
         if backend == "immediate":
-            raise CommandError("TOWNSQUARE_TASKS_BACKEND=immediate runs tasks in the web process; there is nothing for a worker to do")
+            raise CommandError(
+                "TOWNSQUARE_TASKS_BACKEND=immediate runs tasks in the web process; there is nothing for a worker to do"
+            )
         stop = threading.Event()
         if settings.SCHEDULER_ENABLED and not options["no_scheduler"] and not options["batch"]:
             threading.Thread(target=run_scheduler, args=(stop,), name="scheduler", daemon=True).start()

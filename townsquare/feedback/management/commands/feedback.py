@@ -39,14 +39,16 @@ class Command(RichCommand):
             result = services.themes_recluster(days=options["days"])
             self.console.print(
                 f"Re-grouped {result.done:,} messages in {time.perf_counter() - start:.1f} s: "
-                f"{result.proposals:,} proposals for curators", highlight=False,
+                f"{result.proposals:,} proposals for curators",
+                highlight=False,
             )
         else:
             version = services.classifier_train()
             accuracy = f"{100 * version.cv_accuracy:.1f}%" if version.cv_accuracy is not None else "n/a"
             self.console.print(
                 f"Classifier {version.pk}: {version.seed_examples} seed + {version.curated_examples} curated examples, "
-                f"cross-validated accuracy {accuracy}", highlight=False,
+                f"cross-validated accuracy {accuracy}",
+                highlight=False,
             )
 
     def _embed(self, limit: int) -> None:
@@ -59,7 +61,9 @@ class Command(RichCommand):
         totals = {"assigned": 0, "new_themes": 0, "skipped": 0, "failed": 0}
         progress = None
         if self.console.is_terminal:
-            progress = Progress(TextColumn("feedback"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.console)
+            progress = Progress(
+                TextColumn("feedback"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.console
+            )
             progress.start()
             bar = progress.add_task("embed", total=pending)
 
@@ -82,5 +86,6 @@ class Command(RichCommand):
                 progress.stop()
         self.console.print(
             f"Processed {processed:,} messages in {time.perf_counter() - start:.1f} s: "
-            + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in totals.items()), highlight=False,
+            + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in totals.items()),
+            highlight=False,
         )

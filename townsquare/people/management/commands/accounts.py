@@ -34,7 +34,10 @@ class Command(RichCommand):
         importer = actions.add_parser("import", help="Create or update accounts from a CRM CSV export (idempotent).")
         importer.add_argument("csv", metavar="CSV", help="Path of the CSV export.")
         importer.add_argument(
-            "--map", action="append", default=[], metavar="COLUMN=FIELD",
+            "--map",
+            action="append",
+            default=[],
+            metavar="COLUMN=FIELD",
             help=f"Which column holds which field ({', '.join(FIELDS)}); unmapped fields are guessed from headers.",
         )
         importer.add_argument("--dry-run", action="store_true", help="Report what would change; change nothing.")
@@ -47,18 +50,30 @@ class Command(RichCommand):
         total = max(sum(1 for _ in path.open("rb")) - 1, 0)
         try:
             if self.console.is_terminal:
-                with Progress(TextColumn("Importing accounts"), BarColumn(), MofNCompleteColumn(),
-                              TimeElapsedColumn(), console=self.console, transient=True) as bar:
+                with Progress(
+                    TextColumn("Importing accounts"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=self.console,
+                    transient=True,
+                ) as bar:
                     task = bar.add_task("import", total=total)
-                    report = accounts_import_csv(path_or_file=path, mapping=mapping, dry_run=options["dry_run"],
-                                                 progress=lambda done: bar.update(task, completed=done))
+                    report = accounts_import_csv(
+                        path_or_file=path,
+                        mapping=mapping,
+                        dry_run=options["dry_run"],
+                        progress=lambda done: bar.update(task, completed=done),
+                    )
             else:
+
                 def note(done: int) -> None:
                     if done % 1000 == 0:
                         self.console.print(f"… {done} rows")
 
-                report = accounts_import_csv(path_or_file=path, mapping=mapping, dry_run=options["dry_run"],
-                                             progress=note)
+                report = accounts_import_csv(
+                    path_or_file=path, mapping=mapping, dry_run=options["dry_run"], progress=note
+                )
         except TownsquareError as exc:
             raise CommandError(str(exc)) from None
         mapped = ", ".join(f"{escape(column)} → {name}" for column, name in report.mapping.items())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,10 +23,16 @@ class RunProgress:
         self.bar: Progress | None = None
         self.task: Any = None
 
-    def __enter__(self) -> RunProgress:
+    def __enter__(self) -> Self:
         if self.console.is_terminal:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), console=self.console)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+            )
             self.bar.start()
             self.task = self.bar.add_task(escape(self.label), total=None, counts="")
         return self
@@ -38,7 +44,9 @@ class RunProgress:
         else:
             self.console.print(f"{self.label}: run {run.pk} {counts}", markup=False, highlight=False)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.bar is not None:
             self.bar.stop()
 
@@ -46,8 +54,18 @@ class RunProgress:
 def summary_table(runs: list[SyncRun]) -> Table:
     table = Table(title="Sync results")
     for column in ("source", "run", "status", "new", "updated", "unchanged", "rejected", "error"):
-        table.add_column(column, justify="right" if column in ("new", "updated", "unchanged", "rejected", "run") else "left")
+        table.add_column(
+            column, justify="right" if column in ("new", "updated", "unchanged", "rejected", "run") else "left"
+        )
     for run in runs:
-        table.add_row(escape(run.source.name), str(run.pk), run.status, f"{run.new:,}", f"{run.updated:,}",
-                      f"{run.unchanged:,}", f"{run.rejected:,}", escape(run.error[:120]))
+        table.add_row(
+            escape(run.source.name),
+            str(run.pk),
+            run.status,
+            f"{run.new:,}",
+            f"{run.updated:,}",
+            f"{run.unchanged:,}",
+            f"{run.rejected:,}",
+            escape(run.error[:120]),
+        )
     return table

@@ -20,9 +20,13 @@ class Command(RichCommand):
         parser.add_argument("path", help="Archive file or directory.")
         parser.add_argument("--name", help="Source name (created if missing); defaults to '<kind>: <file name>'.")
         parser.add_argument(
-            "--set", action="append", default=[], metavar="SETTING=VALUE", dest="settings",
+            "--set",
+            action="append",
+            default=[],
+            metavar="SETTING=VALUE",
+            dest="settings",
             help="A source setting, as in the source form (repeatable), e.g. workspace_url=https://acme.slack.com "
-                 "for Slack links or url_template=... for IRC logs.",
+            "for Slack links or url_template=... for IRC logs.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,8 +50,13 @@ class Command(RichCommand):
         if created:
             self.console.print(f"Created source {name!r}.", markup=False)
         if settings:
-            services.source_update(source=source, name=source.name, config={**(source.config or {}), **settings},
-                                   schedule=source.schedule, enabled=source.enabled)
+            services.source_update(
+                source=source,
+                name=source.name,
+                config={**(source.config or {}), **settings},
+                schedule=source.schedule,
+                enabled=source.enabled,
+            )
         with RunProgress(self.console, name) as progress:
             run = services.archive_import(source=source, path=path, progress=progress.update)
         self.console.print(summary_table([run]))
