@@ -145,8 +145,6 @@ def main() -> int:
     from benchmarks.harness import fresh_django
 
     with fresh_django(args.database_url or None):
-        # the built ONNX model is kept between runs (its build is not what this measures)
-        os.environ["TOWNSQUARE_MODEL_CACHE"] = str(ROOT / ".cache" / "models")
         return run(args)
 
 

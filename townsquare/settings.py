@@ -97,6 +97,12 @@ FEEDBACK_VECTOR_BACKEND = env.choice("FEEDBACK_VECTOR_BACKEND", "file", ("file",
 # reference), plain ONNX, or sentence-transformers on torch. Built models are cached in MODEL_CACHE.
 FEEDBACK_EMBEDDING_RUNTIME = env.choice("EMBEDDING_RUNTIME", "onnx-int8", ("onnx-int8", "onnx", "torch"))
 MODEL_CACHE_DIR = env.directory("MODEL_CACHE", DATA_DIR / "models")
+# Threads the embedding model may use; 0 means one per CPU.
+FEEDBACK_EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", 0, minimum=0)
+
+# Defaults for `townsquare serve --bind/--workers`.
+SERVE_BIND = env.str("BIND", "127.0.0.1:8000")
+SERVE_WORKERS = env.int("WEB_WORKERS", 2, minimum=1)
 
 # Email, sent through Apprise: a mailto URL such as mailtos://user:pass@smtp.example.com:587?from=devrel@example.com
 EMAIL_URL = env.url("EMAIL_URL", "", ("mailto", "mailtos"))

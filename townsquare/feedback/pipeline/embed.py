@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from townsquare.core.env import Env
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -93,30 +95,27 @@ def get_model() -> Any:
     return _torch_model
 
 
-def configured_runtime() -> str:
-    try:
-        from django.conf import settings
+def _settings() -> Any | None:
+    """Django's settings inside Townsquare; None in a plain script (the evaluation scripts' plug-ins),
+    which read the same ``TOWNSQUARE_*`` variables through ``core.env``."""
+    from django.conf import settings
 
-        if settings.configured:
-            return str(getattr(settings, "FEEDBACK_EMBEDDING_RUNTIME", DEFAULT_RUNTIME))
-    except ImportError:  # pragma: no cover - Django is always installed with Townsquare
-        pass
-    value = os.environ.get("TOWNSQUARE_EMBEDDING_RUNTIME", DEFAULT_RUNTIME)
-    return value if value in RUNTIMES else DEFAULT_RUNTIME
+    return settings if settings.configured else None
+
+
+def configured_runtime() -> str:
+    settings = _settings()
+    if settings is not None:
+        return str(settings.FEEDBACK_EMBEDDING_RUNTIME)
+    return Env().choice("EMBEDDING_RUNTIME", DEFAULT_RUNTIME, RUNTIMES)
 
 
 def cache_dir() -> Path:
-    explicit = os.environ.get("TOWNSQUARE_MODEL_CACHE")
-    if explicit:
-        return Path(explicit)
-    try:
-        from django.conf import settings
-
-        if settings.configured:
-            return Path(getattr(settings, "MODEL_CACHE_DIR", Path(settings.DATA_DIR) / "models"))
-    except ImportError:  # pragma: no cover
-        pass
-    return Path.home() / ".cache" / "townsquare" / "models"
+    settings = _settings()
+    if settings is not None:
+        return Path(settings.MODEL_CACHE_DIR)
+    explicit = Env().str("MODEL_CACHE")
+    return Path(explicit) if explicit else Path.home() / ".cache" / "townsquare" / "models"
 
 
 # ----------------------------------------------------------------------------------------- ONNX
@@ -168,8 +167,11 @@ class _OnnxEncoder:
 
 
 def _threads() -> int:
-    value = os.environ.get("TOWNSQUARE_EMBEDDING_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+    settings = _settings()
+    value = (
+        settings.FEEDBACK_EMBEDDING_THREADS if settings is not None else Env().int("EMBEDDING_THREADS", 0, minimum=0)
+    )
+    return value or os.cpu_count() or 1
 
 
 def _weights_fingerprint() -> str:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django_rich.management import RichCommand
 from gunicorn.app.base import BaseApplication
@@ -32,8 +32,8 @@ class Command(RichCommand):
     help = "Serve the web UI and API with gunicorn; --with-worker also runs a background worker."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--bind", default=os.environ.get("TOWNSQUARE_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("TOWNSQUARE_WEB_WORKERS", "2")))
+        parser.add_argument("--bind", default=settings.SERVE_BIND)
+        parser.add_argument("--workers", type=int, default=settings.SERVE_WORKERS)
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--with-worker", action="store_true", help="Start `townsquare worker` beside the server.")
 
