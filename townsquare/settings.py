@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "townsquare.notify",
     "townsquare.updates",
     "townsquare.metrics",
+    "townsquare.home",
 ]
 
 MIDDLEWARE = [

@@ -29,7 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test import Client, override_settings
 
 from conftest import FAST_HASHER, BrowserSession
-from townsquare.core.demo import demo_workspace_load
+from townsquare.home.demo import demo_workspace_load
 from townsquare.feedback import vectors
 
 logger = logging.getLogger(__name__)

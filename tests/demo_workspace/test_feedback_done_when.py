@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from townsquare.core.demo import DEMO_PASSWORD
+from townsquare.home.demo import DEMO_PASSWORD
 from townsquare.core.weeks import last_complete_week
 from townsquare.feedback import services
 from townsquare.feedback.models import CurationAction, Proposal, Theme, ThemeMessage
