@@ -8,8 +8,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from townsquare.board.models import Column, Task
 from townsquare.core.roles import Role, roles_of
+from townsquare.feedback.models import Theme
 from townsquare.home.demo import USERS, demo_load
+from townsquare.home.selectors import dashboard_summary
+from townsquare.notify.models import Notification
 from townsquare.people.models import Team, TeamMembership
 from townsquare.sources.tests.factories import MessageFactory
 
@@ -45,3 +49,27 @@ def test_the_home_page_shows_live_figures_from_the_loops(client_for) -> None:
     assert '<p class="figure">1</p><p>community messages in the last 7 days</p>' in page
     assert 'aria-label="Messages per week, last 12 weeks"' in page
     assert "Week of" in page
+
+
+def test_the_home_summary_counts_rows_by_their_models_status(make_user) -> None:
+    devrel = make_user(Role.DEVREL_MEMBER)
+    for title, status in [("Live", Theme.Status.OPEN), ("Gone", Theme.Status.MERGED), ("Old", Theme.Status.ARCHIVED)]:
+        Theme.objects.create(title=title, status=status)
+    now = timezone.now()
+    Task.objects.create(title="Shipped", column=Column.DONE, done_at=now, position=1, owner=devrel)
+    Task.objects.create(title="Mine", column=Column.DOING, position=2, owner=devrel)
+    Task.objects.create(title="Long ago", column=Column.DONE, done_at=now - dt.timedelta(days=30), position=3)
+    for status in Notification.Status:
+        Notification.objects.create(
+            event_key=f"test:{status}",
+            target="email:a@example.com",
+            title="t",
+            body="b",
+            status=status,
+            next_attempt_at=now,
+        )
+    summary = dashboard_summary(user=devrel)
+    assert [theme["title"] for theme in summary["themes"]] == ["Live"]
+    assert (summary["done_this_week"], summary["my_open_tasks"]) == (1, 1)
+    assert summary["notifications_pending"] == 3  # pending, failed (will retry) and sending
+    assert summary["notifications_attention"] == 2  # dead and uncertain
