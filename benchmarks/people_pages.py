@@ -366,8 +366,16 @@ def main() -> int:
                 f"/people/members/{busiest.get('member_id')}/",
                 {},
             ),
-            ("member page, busiest, page 20", f"/people/members/{busiest.get('member_id')}/", {"page": "20"}),
             ("member page, typical", f"/people/members/{typical.pk}/", {}),
+            # The member page loads the messages from sources' URL (people sits below sources); timed as
+            # a page of its own, which renders the same section inside the site's layout.
+            ("member messages, busiest", f"/listen/members/{busiest.get('member_id')}/messages/", {}),
+            (
+                "member messages, busiest, page 20",
+                f"/listen/members/{busiest.get('member_id')}/messages/",
+                {"page": "20"},
+            ),
+            ("member messages, typical", f"/listen/members/{typical.pk}/messages/", {}),
         ]
         failures = 0
         # A shared 2-core machine: the load says how far these figures can be trusted.

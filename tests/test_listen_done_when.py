@@ -263,10 +263,16 @@ def test_one_person_from_three_channels_on_one_page_then_seen_as_a_paying_custom
     identities = next(s for s in member_page.select("section.panel") if s.h2.get_text() == "Identities")
     realms = {td.get_text(strip=True) for td in identities.select("tbody tr td:first-child")}
     assert {r.split(":")[0] for r in realms} == {"slack", "zulip", "github"}
+    # The messages are sources': the member page loads them from the URL it names.
+    messages_url = reverse("sources:member-messages", args=[member_id])
+    assert member_page.select_one("#member-messages")["hx-get"] == messages_url
+    messages_section = page(lead, messages_url)
     assert len(expected) <= 30, "all on the first page"
-    shown = member_page.select("ol.people-message-list > li")
+    shown = messages_section.select("ol.people-message-list > li")
     assert len(shown) == len(expected)
-    originals = [a["href"] for a in member_page.select("ol.people-message-list a") if a.get_text() == "view original"]
+    originals = [
+        a["href"] for a in messages_section.select("ol.people-message-list a") if a.get_text() == "view original"
+    ]
     assert sorted(originals) == sorted(url for url, _name in expected)
     assert len(set(originals)) == len(originals)
     assert all(url.startswith(f"{SLACK_URL}/archives/") for url, name in expected if name == SLACK_NAME)
@@ -278,11 +284,12 @@ def test_one_person_from_three_channels_on_one_page_then_seen_as_a_paying_custom
         "https://github.com/houstondatavis/meetup/discussions/7",
         "https://github.com/houstondatavis/meetup/discussions/7#discussioncomment-9",
     }
-    sources_shown = {tag.get_text(strip=True) for tag in member_page.select("ol.people-message-list .channel-tag")}
+    sources_shown = {tag.get_text(strip=True) for tag in messages_section.select("ol.people-message-list .channel-tag")}
     assert sources_shown == {SLACK_NAME, "DataVis Zulip", "Meetup discussions"}
+    counts = messages_section.select_one(".member-message-counts").get_text(" ", strip=True)
+    assert f"{len(expected)} messages ({by_source[SLACK_NAME]} on {SLACK_NAME}, " in counts
+    assert "2 on DataVis Zulip" in counts and "2 on Meetup discussions" in counts
     facts = member_page.select_one("dl.facts").get_text(" ", strip=True)
-    assert f"Messages {len(expected)} ({by_source[SLACK_NAME]} on {SLACK_NAME}, " in facts
-    assert "2 on DataVis Zulip" in facts and "2 on Meetup discussions" in facts
     assert "Customer tier Not a customer" in facts
 
     # The CRM export through the CLI (a dry run first changes nothing).

@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "townsquare.notify",
     "townsquare.updates",
     "townsquare.metrics",
+    "townsquare.home",
 ]
 
 MIDDLEWARE = [

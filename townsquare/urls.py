@@ -21,7 +21,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", core_views.root_redirect, name="root"),
-    path("home/", core_views.dashboard, name="dashboard"),
+    path("home/", include("townsquare.home.urls")),
     path("account/", core_views.account, name="account"),
     path("account/token/", core_views.account_token, name="account-token"),
     path("healthz", core_views.healthz, name="healthz"),

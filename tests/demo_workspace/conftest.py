@@ -29,8 +29,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test import Client, override_settings
 
 from conftest import FAST_HASHER, BrowserSession
-from townsquare.core.demo import demo_workspace_load
 from townsquare.feedback import vectors
+from townsquare.home.demo import demo_workspace_load
 
 logger = logging.getLogger(__name__)
 # The browser's origin for the in-process site; no socket is ever opened for it.

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from townsquare.core.demo import DEMO_PASSWORD
 from townsquare.core.weeks import last_complete_week
 from townsquare.feedback import services
 from townsquare.feedback.models import CurationAction, Proposal, Theme, ThemeMessage
+from townsquare.home.demo import DEMO_PASSWORD
 from townsquare.reports.models import Report
 from townsquare.sources.models import Message
 

@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from townsquare.core.demo import demo_workspace_load
+from townsquare.home.demo import demo_workspace_load
 from townsquare.sources.models import Message, Source
 
 from . import GROUP

@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class BoardConfig(AppConfig):
     name = "townsquare.board"
     label = "board"
+
+    def ready(self) -> None:
+        from townsquare.board.services import task_create_for_request
+        from townsquare.core import hooks
+
+        # intake sits below the board and may not import it: an accepted request reaches us through the hook.
+        hooks.request_accepted.register(task_create_for_request)

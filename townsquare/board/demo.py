@@ -1,6 +1,6 @@
 """Demo board: realistic DevRel tasks in every column, helpers from other teams, kudos. Idempotent.
 
-Call after ``townsquare.core.demo.demo_load()`` (it needs the demo people and teams).
+Call after ``townsquare.home.demo.demo_load()`` (it needs the demo people and teams).
 Tasks are found by title, so loading twice changes nothing; a finished task is
 completed through the real service, so its announcement is recorded in the outbox
 (and delivered if a destination for announcements exists).
@@ -148,7 +148,7 @@ def board_demo_load() -> dict[str, int]:
     User = get_user_model()
     people = {user.username: user for user in User.objects.all()}
     if "dana" not in people:
-        raise RuntimeError("load the core demo first (townsquare.core.demo.demo_load)")
+        raise RuntimeError("load the home demo first (townsquare.home.demo.demo_load)")
     teams = {team.name: team for team in Team.objects.all()}
     created = 0
     for spec in TASKS:

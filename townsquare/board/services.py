@@ -35,6 +35,7 @@ from townsquare.board.models import (
     person_name,
 )
 from townsquare.core.errors import TownsquareError
+from townsquare.intake import services as intake_services
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,8 @@ def task_create(
 def task_create_for_request(*, request: Any, by: Any) -> Task:
     """An accepted request becomes a backlog task that remembers where it came from.
 
-    Called by intake's ``request_accept`` inside its transaction. Idempotent: a request
+    The handler of intake's ``request_accepted`` hook (registered in ``BoardConfig.ready()``), so it runs
+    inside ``request_accept``'s transaction. Idempotent: a request
     has at most one task, however often this runs.
     """
     existing = Task.objects.filter(origin_request=request).first()
@@ -348,8 +350,6 @@ def _mark_origin_request_done(task: Task, by: Any) -> None:
     """
     if not task.origin_request_id:
         return
-    from townsquare.intake import services as intake_services  # intake calls the board too: import lazily
-
     try:
         intake_services.request_mark_done(request=task.origin_request, by=_user_or_none(by))
     except TownsquareError as exc:

@@ -13,12 +13,6 @@ from rest_framework.response import Response
 
 from townsquare.core import roles
 from townsquare.core.api import MeOutput
-from townsquare.core.selectors import dashboard_summary
-
-
-@roles.role_required(roles.ALL)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/dashboard.html", {"summary": dashboard_summary(user=request.user)})
 
 
 @roles.role_required(roles.ALL)

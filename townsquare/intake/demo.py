@@ -1,6 +1,6 @@
 """Demo data for the Requests loop: budgets this quarter and requests in several states.
 
-Call after ``townsquare.core.demo.demo_load()`` (it uses its teams and people).
+Call after ``townsquare.home.demo.demo_load()`` (it uses its teams and people).
 Idempotent: loading twice adds nothing, because each demo request is keyed by its title.
 """
 
@@ -116,7 +116,7 @@ def intake_demo_load() -> dict[str, int]:
         requester = User.objects.filter(username=username).first()
         request_type = RequestType.objects.filter(slug=type_slug, active=True).first()
         if team is None or requester is None or request_type is None:
-            continue  # the core demo was not loaded, or a lead retired this type
+            continue  # the home demo (teams and people) was not loaded, or a lead retired this type
         if Request.objects.filter(team=team, title=title).exists():
             continue
         request = services.request_file(

@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
 from townsquare.core.quarters import Quarter, quarter_bounds, quarter_end
 from townsquare.intake import selectors
@@ -343,7 +344,7 @@ def request_triage(
 
 @transaction.atomic
 def request_accept(*, request: Request, by: AbstractBaseUser, note: str = "") -> Request:
-    """Accept: the reserved points are spent. Creating the board task hooks in here (board app)."""
+    """Accept: the reserved points are spent. The board makes its task through the ``request_accepted`` hook."""
     budget, locked = _lock(request, Status.ACCEPTED)
     reserved, _ = _held(locked)
     LedgerEntry.objects.create(
@@ -358,9 +359,8 @@ def request_accept(*, request: Request, by: AbstractBaseUser, note: str = "") ->
     from_status, locked.status = locked.status, Status.ACCEPTED
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by, note=note)
-    from townsquare.board.services import task_create_for_request  # the board owns tasks; lazy: board imports intake
-
-    task_create_for_request(request=locked, by=by)
+    # In this transaction: a task that cannot be made rolls the acceptance back (board registers the handler).
+    hooks.request_accepted.call(request=locked, by=by)
     return _sync(request, locked)
 
 

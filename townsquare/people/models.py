@@ -239,6 +239,9 @@ class ErasureRecord(models.Model):
     identity_count = models.PositiveIntegerField(default=0)
     message_count = models.PositiveIntegerField(default=0)
     merge_record_count = models.PositiveIntegerField(default=0, help_text="Merge history entries removed with it.")
+    removed = models.JSONField(
+        default=dict, blank=True, help_text="What each app's erase hook deleted, by kind, e.g. messages: 12."
+    )
     reason = models.CharField(
         max_length=500, help_text="Why (e.g. a ticket reference); must not contain personal data."
     )

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from townsquare.core import hooks
 from townsquare.people.models import (
     Account,
     Identity,
@@ -18,7 +18,6 @@ from townsquare.people.models import (
     Team,
     TeamMembership,
 )
-from townsquare.sources.models import Message
 
 
 def teams_with_counts() -> QuerySet[Team]:
@@ -33,7 +32,6 @@ def team_with_members(*, slug: str) -> Team:
 # ---------------------------------------------------------------- the people directory
 
 DIRECTORY_PAGE_SIZE = 50
-MESSAGES_PAGE_SIZE = 30
 
 
 @dataclass(frozen=True)
@@ -115,18 +113,22 @@ def member_directory_page_details(members: list[Member]) -> list[Member]:
     identities: dict[int, list[Identity]] = defaultdict(list)
     for identity in Identity.objects.filter(member_id__in=ids).order_by("realm", "handle"):
         identities[identity.member_id].append(identity)
-    counts = dict(
-        Message.objects.filter(author__member_id__in=ids)
-        .order_by()
-        .values("author__member_id")
-        .annotate(n=Count("pk"))
-        .values_list("author__member_id", "n")
-    )
+    counts = member_message_counts(member_ids=ids)
     for member in members:
         member.identity_list = identities.get(member.pk, [])  # type: ignore[attr-defined]
         member.channels = sorted({realm_kind(i.realm) for i in member.identity_list})  # type: ignore[attr-defined]
         member.message_count = counts.get(member.pk, 0)  # type: ignore[attr-defined]
     return members
+
+
+def member_message_counts(*, member_ids: list[int]) -> dict[int, int]:
+    """Messages per member. Messages live in sources, above people: its handler of the
+    ``member_message_counts`` hook answers for the whole list in one query."""
+    totals: dict[int, int] = defaultdict(int)
+    for _handler, counts in hooks.member_message_counts.call(member_ids=member_ids):
+        for member_id, count in counts.items():
+            totals[member_id] += count
+    return dict(totals)
 
 
 def realms() -> list[str]:
@@ -155,38 +157,6 @@ def member_with_identities(*, pk: int) -> Member:
         .prefetch_related(Prefetch("identities", queryset=identities))
         .get(pk=pk)
     )
-
-
-def member_messages(*, member: Member) -> QuerySet[Message]:
-    """The member's messages across channels, newest first (served by the message author index)."""
-    identity_ids = [i.pk for i in member.identities.all()]
-    return (
-        Message.objects.filter(author_id__in=identity_ids)
-        .select_related("source", "channel", "author")
-        .order_by("-created_at", "-id")
-    )
-
-
-def member_channel_counts(*, member: Member) -> list[dict[str, Any]]:
-    identity_ids = [i.pk for i in member.identities.all()]
-    return list(
-        Message.objects.filter(author_id__in=identity_ids)
-        .values("source__name", "source__kind")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-    )
-
-
-def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Page, list[dict[str, Any]]]:
-    """One page of the member's messages, and their counts per source.
-
-    The counts add up to the page's total, so the member's messages are counted once (a busy
-    member has thousands) instead of once for the pager and again per source.
-    """
-    counts = member_channel_counts(member=member)
-    paginator = Paginator(member_messages(member=member), MESSAGES_PAGE_SIZE)
-    paginator.count = sum(row["n"] for row in counts)
-    return paginator.get_page(page), counts
 
 
 def member_history(*, member: Member) -> QuerySet[MergeRecord]:

@@ -12,10 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
 from townsquare.core.roles import Role
 from townsquare.people.email_domains import domain_candidates, email_domain, is_personal_domain, registrable_domain
@@ -30,7 +31,6 @@ from townsquare.people.models import (
     Team,
     TeamMembership,
 )
-from townsquare.sources.models import Message
 
 
 def roles_ensure() -> list[Group]:
@@ -444,18 +444,6 @@ def members_staff_refresh() -> int:
     return len(changed)
 
 
-def members_activity_refresh(*, member_ids: Iterable[int]) -> None:
-    """Set first_seen / last_seen from the members' messages (call after a sync with the touched members)."""
-    ids = sorted(set(member_ids))
-    # One UPDATE per chunk with correlated aggregates: the database does the work, no CASE WHEN per row.
-    span = Message.objects.filter(author__member_id=OuterRef("pk")).values("author__member_id")
-    for chunk in _chunks(ids):
-        Member.objects.filter(Exists(span), pk__in=chunk).update(
-            first_seen=Subquery(span.annotate(first=Min("created_at")).values("first")[:1]),
-            last_seen=Subquery(span.annotate(last=Max("created_at")).values("last")[:1]),
-        )
-
-
 # ---------------------------------------------------------------- merge, split, undo
 
 _SNAPSHOT_FIELDS = (
@@ -571,7 +559,7 @@ def member_split(*, member: Member, identity_ids: Iterable[int], by: AbstractBas
     if member.primary_email and member.primary_email not in remaining_emails:
         member.primary_email = remaining_emails[0] if remaining_emails else ""
         member.save(update_fields=["primary_email"])
-    members_activity_refresh(member_ids=[member.pk, new.pk])
+    hooks.members_identities_moved.call(member_ids=[member.pk, new.pk])
     new.refresh_from_db(fields=["first_seen", "last_seen"])
     record = MergeRecord.objects.create(
         action=MergeRecord.Action.SPLIT,
@@ -627,7 +615,7 @@ def merge_undo(*, record: MergeRecord, by: AbstractBaseUser | None) -> Member:
         restored.save()
         if not Identity.objects.filter(member=target).exists():
             target.delete()
-        members_activity_refresh(member_ids=[restored.pk])
+        hooks.members_identities_moved.call(member_ids=[restored.pk])
     record.undone_at = timezone.now()
     record.undone_by = by
     record.save(update_fields=["undone_at", "undone_by"])
@@ -670,18 +658,21 @@ def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: AbstractBaseUser
 
 @transaction.atomic
 def member_erase(*, member: Member, by: AbstractBaseUser | None, reason: str) -> ErasureRecord:
-    """Delete the member, their identities and every message they wrote; keep only counts in an ErasureRecord.
+    """Delete the member, their identities and everything every app holds about them; keep only counts.
 
-    Merge history that names the member is removed too: its snapshots hold their name and email.
+    The apps above people (sources' messages, ...) delete their rows through the ``member_erase`` hook,
+    in this transaction: an erasure that fails anywhere leaves everything as it was. Merge history that
+    names the member is removed too: its snapshots hold their name and email.
     """
     reason = reason.strip()
     if not reason:
         raise TownsquareError("say why (e.g. the request's ticket number)", record=f"member {member.pk}")
     member = Member.objects.select_for_update().get(pk=member.pk)
     identity_ids = list(Identity.objects.filter(member=member).values_list("pk", flat=True))
-    messages = Message.objects.filter(author_id__in=identity_ids)
-    message_count = messages.count()
-    messages.delete()
+    removed: dict[str, int] = {}
+    for _handler, counts in hooks.member_erase.call(member=member, identity_ids=identity_ids):
+        for what, count in counts.items():
+            removed[what] = removed.get(what, 0) + count
     history = MergeRecord.objects.filter(Q(source_member_id=member.pk) | Q(target=member))
     history_count = history.count()
     history.delete()
@@ -691,8 +682,9 @@ def member_erase(*, member: Member, by: AbstractBaseUser | None, reason: str) ->
     record = ErasureRecord.objects.create(
         member_id=member_id,
         identity_count=len(identity_ids),
-        message_count=message_count,
+        message_count=removed.get("messages", 0),
         merge_record_count=history_count,
+        removed=removed,
         reason=reason[:500],
         by=by,
     )
@@ -700,21 +692,20 @@ def member_erase(*, member: Member, by: AbstractBaseUser | None, reason: str) ->
         "erased member %s: %d identities, %d messages (erasure %s)",
         member_id,
         len(identity_ids),
-        message_count,
+        record.message_count,
         record.pk,
     )
     return record
 
 
 def member_export(*, member: Member) -> dict[str, Any]:
-    """Everything Townsquare holds about one person, as JSON-ready data (a GDPR access request)."""
+    """Everything Townsquare holds about one person, as JSON-ready data (a GDPR access request).
+
+    People's own rows come first; the apps above add their sections (sources: ``messages``) through
+    the ``member_export`` hook.
+    """
     identities = list(Identity.objects.filter(member=member).order_by("pk"))
-    messages = (
-        Message.objects.filter(author__member=member)
-        .select_related("source", "channel", "author")
-        .order_by("created_at", "pk")
-    )
-    return {
+    data: dict[str, Any] = {
         "format": "townsquare-member-export/1",
         "exported_at": timezone.now().isoformat(),
         "member": {
@@ -740,19 +731,7 @@ def member_export(*, member: Member) -> dict[str, Any]:
             }
             for i in identities
         ],
-        "messages": [
-            {
-                "id": m.pk,
-                "source": m.source.name,
-                "channel": m.channel.name if m.channel_id else None,
-                "identity": m.author_id,
-                "kind": m.kind,
-                "created_at": m.created_at.isoformat(),
-                "updated_at": m.updated_at.isoformat() if m.updated_at else None,
-                "title": m.title,
-                "body": m.body,
-                "url": m.url,
-            }
-            for m in messages.iterator(chunk_size=2000)
-        ],
     }
+    for _handler, sections in hooks.member_export.call(member=member):
+        data.update(sections)
+    return data

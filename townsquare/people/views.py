@@ -87,11 +87,9 @@ def _member_or_404(pk: int) -> Member:
 @roles.role_required(roles.DEVREL)
 def member(request: HttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
-    page, channel_counts = selectors.member_messages_page(member=found, page=request.GET.get("page"))
+    # The member's messages are sources' (above people): the template loads them from its URL by name.
     context = {
         "member": found,
-        "page": page,
-        "channel_counts": channel_counts,
         "history": selectors.member_history(member=found)[:20],
         "account": getattr(found.organization, "account", None) if found.organization_id else None,
     }
@@ -205,7 +203,7 @@ def member_erase(request: HttpRequest, pk: int) -> HttpResponse:
                 f"messages deleted. The audit log keeps only these counts.",
             )
             return redirect("people:erasures")
-    message_count = selectors.member_messages(member=found).count()
+    message_count = selectors.member_message_counts(member_ids=[found.pk]).get(found.pk, 0)
     return render(request, "people/member_erase.html", {"member": found, "form": form, "message_count": message_count})
 
 

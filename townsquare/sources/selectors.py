@@ -3,10 +3,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from townsquare.people.models import Member
 from townsquare.sources.models import Message, Source, SyncError, SyncRun
+
+MEMBER_MESSAGES_PAGE_SIZE = 30
 
 
 def sources_with_health() -> list[Source]:
@@ -62,3 +66,52 @@ def run_summary(run: SyncRun) -> dict[str, Any]:
         "rejected": run.rejected,
         "percent": run.percent,
     }
+
+
+# ---------------------------------------------------------------- one member's messages (people sits below us)
+
+
+def _identity_ids(member: Member) -> list[int]:
+    # ``member.identities`` is prefetched by people's member_with_identities: no query here.
+    return [i.pk for i in member.identities.all()]
+
+
+def member_messages(*, member: Member) -> QuerySet[Message]:
+    """The member's messages across channels, newest first (served by the message author index)."""
+    return (
+        Message.objects.filter(author_id__in=_identity_ids(member))
+        .select_related("source", "channel", "author")
+        .order_by("-created_at", "-id")
+    )
+
+
+def member_channel_counts(*, member: Member) -> list[dict[str, Any]]:
+    return list(
+        Message.objects.filter(author_id__in=_identity_ids(member))
+        .values("source__name", "source__kind")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )
+
+
+def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Page, list[dict[str, Any]]]:
+    """One page of the member's messages, and their counts per source.
+
+    The counts add up to the page's total, so the member's messages are counted once (a busy
+    member has thousands) instead of once for the pager and again per source.
+    """
+    counts = member_channel_counts(member=member)
+    paginator = Paginator(member_messages(member=member), MEMBER_MESSAGES_PAGE_SIZE)
+    paginator.count = sum(row["n"] for row in counts)
+    return paginator.get_page(page), counts
+
+
+def member_message_counts(*, member_ids: list[int]) -> dict[int, int]:
+    """Messages per member for a page of the people directory, in one query (people's hook asks us)."""
+    return dict(
+        Message.objects.filter(author__member_id__in=member_ids)
+        .order_by()
+        .values("author__member_id")
+        .annotate(n=Count("pk"))
+        .values_list("author__member_id", "n")
+    )

@@ -27,9 +27,10 @@ from django.utils import timezone
 from townsquare.core.errors import TownsquareError
 from townsquare.core.sanitize import sanitize_html, strip_control
 from townsquare.core.sql import insert_sql
-from townsquare.people.services import IdentityRef, identities_resolve, members_activity_refresh
+from townsquare.people.services import IdentityRef, identities_resolve
 from townsquare.sources.connectors import archive_kinds, connector_for
 from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError, UnitDone, UnitSkipped
+from townsquare.sources.member_data import members_activity_refresh
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
 
 logger = logging.getLogger(__name__)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("messages/", views.message_list, name="messages"),
     path("messages/<int:pk>/", views.message_detail, name="message"),
+    path("members/<int:member_pk>/messages/", views.member_messages, name="member-messages"),
 ]

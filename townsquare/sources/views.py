@@ -9,13 +9,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.people.models import Member
+from townsquare.people.selectors import member_with_identities
 from townsquare.sources import selectors, services
 from townsquare.sources.forms import MessageFilterForm, SourceForm, UploadForm, kind_settings
 from townsquare.sources.models import Message, Source, SyncRun
@@ -193,3 +195,19 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+@roles.role_required(roles.DEVREL)
+def member_messages(request: HttpRequest, member_pk: int) -> HttpResponse:
+    """A member's messages across channels: the section people's member page loads, or a page of its own.
+
+    people sits below sources and may not read messages, so its member page asks this URL for them.
+    """
+    try:
+        member = member_with_identities(pk=member_pk)
+    except Member.DoesNotExist:
+        raise Http404("no such member") from None
+    page, channel_counts = selectors.member_messages_page(member=member, page=request.GET.get("page"))
+    context = {"member": member, "page": page, "channel_counts": channel_counts}
+    template = "sources/member_messages.html#messages" if request.htmx else "sources/member_messages.html"
+    return render(request, template, context)

@@ -141,7 +141,7 @@ def test_review_mode_lets_devrel_edit_the_announcement_in_the_browser(web, make_
 
 def test_the_demo_board_renders_every_column_for_a_stakeholder_and_devrel(web) -> None:
     from townsquare.board.demo import board_demo_load
-    from townsquare.core.demo import DEMO_PASSWORD, demo_load
+    from townsquare.home.demo import DEMO_PASSWORD, demo_load
 
     demo_load()
     board_demo_load()

@@ -4,7 +4,7 @@ import pytest
 
 from townsquare.board.demo import board_demo_load
 from townsquare.board.models import Collaborator, Column, Kudos, Task, TaskEvent
-from townsquare.core.demo import demo_load
+from townsquare.home.demo import demo_load
 
 pytestmark = pytest.mark.django_db
 

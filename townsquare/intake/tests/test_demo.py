@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from townsquare.core.demo import demo_load
+from townsquare.home.demo import demo_load
 from townsquare.intake import selectors
 from townsquare.intake.demo import DEMO_REQUESTS, intake_demo_load
 from townsquare.intake.models import Budget, LedgerEntry, Request

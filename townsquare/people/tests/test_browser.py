@@ -63,6 +63,7 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
     web.screenshot("people-merge-search")
     merge.click()
     web.page.wait_for_url(f"**/people/members/{ana.pk}/")
+    web.page.locator("ol.people-message-list").wait_for()  # sources' section, loaded by htmx
 
     text = web.page.inner_text("main")
     assert "Merged ana_s <b>forum</b> into this member." in text
@@ -78,6 +79,7 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
     web.goto("/people/merges/")
     web.page.get_by_role("button", name="Undo").click()
     web.page.wait_for_url(f"**/people/members/{other.pk}/")
+    web.page.locator("ol.people-message-list").wait_for()
     assert "Discourse forum" in web.page.inner_text("main")
     web.goto("/people/")
     web.page.fill("#id_q", "ana")

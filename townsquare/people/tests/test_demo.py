@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from townsquare.core.demo import demo_load
+from townsquare.home.demo import demo_load
 from townsquare.people.demo import people_demo_load
 from townsquare.people.models import Account, Member, Organization
 

@@ -6,16 +6,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from townsquare.people.models import Identity, Member, MergeRecord, MergeSuggestion, Organization, Team
+from townsquare.people.models import Member, MergeRecord, MergeSuggestion, Organization, Team
 from townsquare.people.services import (
     IdentityRef,
     identities_resolve,
     member_for_new_identity,
-    members_activity_refresh,
     members_staff_refresh,
     organizations_for_domains,
 )
-from townsquare.people.tests.factories import IdentityFactory, MessageFactory, OrganizationDomainFactory
+from townsquare.people.tests.factories import IdentityFactory, OrganizationDomainFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,13 +148,3 @@ def test_it_suggests_a_merge_for_the_same_handle_on_another_channel() -> None:
     assert {suggestion.member_a_id, suggestion.member_b_id} == {a.member_id, b.member_id}
     assert "octavia" in suggestion.reason.lower()
     assert a.member_id != b.member_id
-
-
-def test_it_sets_first_and_last_seen_from_messages() -> None:
-    message = MessageFactory()
-    MessageFactory(author=message.author)
-    members_activity_refresh(member_ids=[message.author.member_id])
-    member = Member.objects.get(pk=message.author.member_id)
-    assert member.first_seen is not None and member.last_seen is not None
-    assert member.first_seen < member.last_seen
-    assert Identity.objects.count() == 1

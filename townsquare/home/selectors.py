@@ -1,24 +1,29 @@
-"""The home page: a few live figures from each loop, read through the app registry so core imports no app."""
+"""The home page: a few live figures from each loop. home sits above every app, so it reads their models."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from townsquare.board.models import Column, Task
 from townsquare.core import roles
+from townsquare.feedback.models import Theme
+from townsquare.intake.models import Request
+from townsquare.notify.models import Destination, Notification
+from townsquare.people.models import Team
+from townsquare.reports.models import Report
+from townsquare.sources.models import Message
 
 WEEKS = 12
 
 
 def weekly_counts(*, now: dt.datetime | None = None, weeks: int = WEEKS) -> list[dict[str, Any]]:
     """Community messages per week for the last ``weeks`` weeks (oldest first), zero-filled."""
-    Message = apps.get_model("sources", "Message")
     now = now or timezone.now()
     this_monday = (now - dt.timedelta(days=now.weekday())).date()
     first = this_monday - dt.timedelta(weeks=weeks - 1)
@@ -49,14 +54,6 @@ def sparkline(points: list[dict[str, Any]], *, width: int = 240, height: int = 4
 
 
 def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
-    Team = apps.get_model("people", "Team")
-    Message = apps.get_model("sources", "Message")
-    Theme = apps.get_model("feedback", "Theme")
-    Request = apps.get_model("intake", "Request")
-    Task = apps.get_model("board", "Task")
-    Report = apps.get_model("reports", "Report")
-    Notification = apps.get_model("notify", "Notification")
-    Destination = apps.get_model("notify", "Destination")
     user_roles = roles.roles_of(user)
     week_ago = timezone.now() - dt.timedelta(days=7)
     my_teams = list(Team.objects.filter(memberships__user=user).values("pk", "name", "slug"))
@@ -64,14 +61,14 @@ def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
 
     summary["themes"] = (
         list(
-            Theme.objects.exclude(status__in=["merged", "archived"])
+            Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
             .order_by("-score", "-id")
             .values("pk", "title", "people_count", "customer_count")[:5]
         )
         if user_roles & roles.READERS
         else []
     )
-    latest = Report.objects.filter(status="published").order_by("-week_start", "-revision")
+    latest = Report.objects.filter(status=Report.Status.PUBLISHED).order_by("-week_start", "-revision")
     team_ids = [t["pk"] for t in my_teams]
     summary["my_report"] = (
         latest.filter(department_id__in=team_ids).select_related("department").first()
@@ -84,8 +81,8 @@ def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
     summary["open_requests"] = requests.count()
     summary["undecided_requests"] = requests.filter(status__in=Request.UNDECIDED_STATUSES).count()
 
-    summary["done_this_week"] = Task.objects.filter(column="done", done_at__gte=week_ago).count()
-    summary["my_open_tasks"] = Task.objects.filter(owner=user).exclude(column="done").count()
+    summary["done_this_week"] = Task.objects.filter(column=Column.DONE, done_at__gte=week_ago).count()
+    summary["my_open_tasks"] = Task.objects.filter(owner=user).exclude(column=Column.DONE).count()
 
     if user_roles & roles.DEVREL:
         summary["messages_this_week"] = Message.objects.filter(created_at__gte=week_ago).count()
@@ -94,8 +91,11 @@ def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
         summary["messages_total"] = Message.objects.count() if latest_message else 0
         summary["activity"] = sparkline(weekly_counts())
         summary["destinations"] = Destination.objects.filter(enabled=True).count()
+        Status = Notification.Status
         summary["notifications_pending"] = Notification.objects.filter(
-            status__in=["pending", "failed", "sending"]
+            status__in=[Status.PENDING, Status.FAILED, Status.SENDING]
         ).count()
-        summary["notifications_attention"] = Notification.objects.filter(status__in=["dead", "uncertain"]).count()
+        summary["notifications_attention"] = Notification.objects.filter(
+            status__in=[Status.DEAD, Status.UNCERTAIN]
+        ).count()
     return summary

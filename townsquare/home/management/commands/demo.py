@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django_rich.management import RichCommand
 from rich.table import Table
 
-from townsquare.core.demo import DEMO_PASSWORD, USERS, demo_workspace_load
+from townsquare.home.demo import DEMO_PASSWORD, USERS, demo_workspace_load
 
 
 class Command(RichCommand):

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from townsquare.board.demo import board_demo_load
 from townsquare.core.roles import Role
+from townsquare.feedback.demo import feedback_demo_load
+from townsquare.intake.demo import intake_demo_load
+from townsquare.people.demo import people_demo_load
+from townsquare.people.services import roles_ensure, team_ensure, user_ensure
+from townsquare.sources.demo import sources_demo_load
 
 DEMO_PASSWORD = "townsquare-demo"
 
@@ -47,12 +53,6 @@ USERS = [
 
 def demo_workspace_load() -> dict[str, int]:
     """Everything the demo shows, loop by loop; each loader is idempotent."""
-    from townsquare.board.demo import board_demo_load
-    from townsquare.feedback.demo import feedback_demo_load
-    from townsquare.intake.demo import intake_demo_load
-    from townsquare.people.demo import people_demo_load
-    from townsquare.sources.demo import sources_demo_load
-
     counts = demo_load()
     for loader in (people_demo_load, sources_demo_load, feedback_demo_load, intake_demo_load, board_demo_load):
         counts.update({f"{loader.__module__.split('.')[1]} {key}": value for key, value in loader().items()})
@@ -61,8 +61,6 @@ def demo_workspace_load() -> dict[str, int]:
 
 @transaction.atomic
 def demo_load() -> dict[str, int]:
-    from townsquare.people.services import roles_ensure, team_ensure, user_ensure
-
     roles_ensure()
     teams = {name: team_ensure(name=name, kind=kind, description=description) for name, kind, description in TEAMS}
     for person in USERS:

@@ -1,0 +1,69 @@
+"""Named hooks: how a lower app reaches code of a higher one without importing it.
+
+DESIGN.md's graph lets imports point down only. Where a lower app must make higher apps act (intake
+accepts a request and the board makes a task; people erases a member and every app drops its rows),
+the lower app calls a hook defined here and each higher app registers a handler from its
+``AppConfig.ready()``. A hook is a plain list of callables: no signals, so a handler runs in the
+caller's transaction and its exception reaches the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Hook(Generic[R]):
+    """One named extension point; handlers are called with keyword arguments only."""
+
+    def __init__(self, name: str, *, newest_first: bool = False) -> None:
+        self.name = name
+        # Apps register in INSTALLED_APPS order, lower apps first; a hook whose handlers depend on the
+        # rows of lower apps (erasure: feedback's vectors hang off sources' messages) runs them newest first.
+        self.newest_first = newest_first
+        self._handlers: dict[str, Callable[..., R]] = {}
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {', '.join(self._handlers) or 'no handlers'}>"
+
+    def register(self, handler: F, *, key: str | None = None) -> F:
+        """Add a handler (usable as a decorator). Keyed by its dotted name, so registering again replaces it:
+        ``ready()`` can run more than once (tests that reload apps) without a handler running twice."""
+        self._handlers[key or f"{handler.__module__}.{handler.__qualname__}"] = handler
+        return handler
+
+    def unregister(self, key: str) -> None:
+        self._handlers.pop(key, None)
+
+    def handlers(self) -> list[tuple[str, Callable[..., R]]]:
+        items = list(self._handlers.items())
+        return items[::-1] if self.newest_first else items
+
+    def call(self, **kwargs: Any) -> list[tuple[str, R]]:
+        """Run every handler with the same keyword arguments; their results by handler key, in call order."""
+        return [(key, handler(**kwargs)) for key, handler in self.handlers()]
+
+
+# intake -> board. Called inside request_accept's transaction with (*, request, by) once the request is
+# accepted; the board makes its task there, so the acceptance and the task commit or roll back together.
+request_accepted: Hook[Any] = Hook("request accepted")
+
+# people -> every app holding a person's data. Called inside member_erase's transaction with
+# (*, member, identity_ids) before the identities are deleted; each handler deletes its app's rows
+# for them and returns what it removed, e.g. {"messages": 12}. The counts go on the ErasureRecord.
+member_erase: Hook[dict[str, int]] = Hook("member erase", newest_first=True)
+
+# people -> every app holding a person's data. Called by member_export with (*, member); each handler
+# returns sections of the export, e.g. {"messages": [...]}, merged into the exported document.
+member_export: Hook[dict[str, Any]] = Hook("member export")
+
+# people -> sources. Called with (*, member_ids) for a page of the directory; returns {member id: number
+# of messages}. One query per page whoever answers, so the directory stays free of N+1 queries.
+member_message_counts: Hook[dict[int, int]] = Hook("member message counts")
+
+# people -> sources. Called with (*, member_ids) after identities moved between members (a split, an undone
+# merge), in the same transaction; sources sets those members' first_seen / last_seen from their messages.
+members_identities_moved: Hook[None] = Hook("members identities moved")

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from townsquare.board.models import Column, Task
+from townsquare.core.roles import Role, roles_of
+from townsquare.feedback.models import Theme
+from townsquare.home.demo import USERS, demo_load
+from townsquare.home.selectors import dashboard_summary
+from townsquare.notify.models import Notification
+from townsquare.people.models import Team, TeamMembership
+from townsquare.sources.tests.factories import MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_loading_the_demo_twice_duplicates_nothing() -> None:
+    demo_load()
+    counts = (get_user_model().objects.count(), Team.objects.count(), TeamMembership.objects.count())
+    demo_load()
+    assert (get_user_model().objects.count(), Team.objects.count(), TeamMembership.objects.count()) == counts
+    assert counts == (len(USERS), 8, len(USERS))
+
+
+def test_the_demo_has_a_person_for_every_role() -> None:
+    demo_load()
+    found = set()
+    for user in get_user_model().objects.all():
+        found |= roles_of(user)
+    assert found == set(Role.values)
+
+
+def test_the_demo_command_refuses_production_mode(settings) -> None:
+    settings.MODE = "production"
+    with pytest.raises(CommandError, match="refusing to load it with TOWNSQUARE_MODE=production"):
+        call_command("demo")
+
+
+def test_the_home_page_shows_live_figures_from_the_loops(client_for) -> None:
+    MessageFactory(created_at=timezone.now() - dt.timedelta(days=2))
+    MessageFactory(created_at=timezone.now() - dt.timedelta(days=40))
+    page = client_for(Role.DEVREL_MEMBER).get("/home/").content.decode()
+    assert '<p class="figure">1</p><p>community messages in the last 7 days</p>' in page
+    assert 'aria-label="Messages per week, last 12 weeks"' in page
+    assert "Week of" in page
+
+
+def test_the_home_summary_counts_rows_by_their_models_status(make_user) -> None:
+    devrel = make_user(Role.DEVREL_MEMBER)
+    for title, status in [("Live", Theme.Status.OPEN), ("Gone", Theme.Status.MERGED), ("Old", Theme.Status.ARCHIVED)]:
+        Theme.objects.create(title=title, status=status)
+    now = timezone.now()
+    Task.objects.create(title="Shipped", column=Column.DONE, done_at=now, position=1, owner=devrel)
+    Task.objects.create(title="Mine", column=Column.DOING, position=2, owner=devrel)
+    Task.objects.create(title="Long ago", column=Column.DONE, done_at=now - dt.timedelta(days=30), position=3)
+    for status in Notification.Status:
+        Notification.objects.create(
+            event_key=f"test:{status}",
+            target="email:a@example.com",
+            title="t",
+            body="b",
+            status=status,
+            next_attempt_at=now,
+        )
+    summary = dashboard_summary(user=devrel)
+    assert [theme["title"] for theme in summary["themes"]] == ["Live"]
+    assert (summary["done_this_week"], summary["my_open_tasks"]) == (1, 1)
+    assert summary["notifications_pending"] == 3  # pending, failed (will retry) and sending
+    assert summary["notifications_attention"] == 2  # dead and uncertain
