@@ -9,8 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser, Group, User
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -493,7 +492,7 @@ def _restore(member: Member, data: dict[str, Any]) -> None:
         member.team_id = None
 
 
-def _merge(*, source: Member, target: Member, reason: str, by: AbstractBaseUser | None) -> MergeRecord:
+def _merge(*, source: Member, target: Member, reason: str, by: User | None) -> MergeRecord:
     identity_ids = list(Identity.objects.filter(member=source).order_by("pk").values_list("pk", flat=True))
     snapshot = {
         "source": _snapshot(source),
@@ -530,7 +529,7 @@ def _merge(*, source: Member, target: Member, reason: str, by: AbstractBaseUser 
 
 @transaction.atomic
 def member_merge(
-    *, source: Member, target: Member, by: AbstractBaseUser | None, reason: str = MergeRecord.Reason.MANUAL
+    *, source: Member, target: Member, by: User | None, reason: str = MergeRecord.Reason.MANUAL
 ) -> MergeRecord:
     """Move every identity of ``source`` to ``target`` and remove ``source``; undo with :func:`merge_undo`."""
     if source.pk == target.pk:
@@ -542,7 +541,7 @@ def member_merge(
 
 
 @transaction.atomic
-def member_split(*, member: Member, identity_ids: Iterable[int], by: AbstractBaseUser | None) -> MergeRecord:
+def member_split(*, member: Member, identity_ids: Iterable[int], by: User | None) -> MergeRecord:
     """Move the chosen identities of ``member`` to a new member; undo with :func:`merge_undo`."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     ids = sorted(set(identity_ids))
@@ -587,7 +586,7 @@ def member_split(*, member: Member, identity_ids: Iterable[int], by: AbstractBas
 
 
 @transaction.atomic
-def merge_undo(*, record: MergeRecord, by: AbstractBaseUser | None) -> Member:
+def merge_undo(*, record: MergeRecord, by: User | None) -> Member:
     """Reverse a merge (the removed member comes back with its id) or a split. Returns the restored member."""
     record = MergeRecord.objects.select_for_update().get(pk=record.pk)
     label = f"history entry {record.pk}"
@@ -636,13 +635,13 @@ def merge_undo(*, record: MergeRecord, by: AbstractBaseUser | None) -> Member:
 
 
 @transaction.atomic
-def merge_suggestion_accept(*, suggestion: MergeSuggestion, by: AbstractBaseUser | None) -> MergeRecord:
+def merge_suggestion_accept(*, suggestion: MergeSuggestion, by: User | None) -> MergeRecord:
     """Merge the newer member of the pair into the older one (reason ``same_handle``)."""
     suggestion = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.status != MergeSuggestion.Status.OPEN:
         raise TownsquareError(f"this suggestion was already {suggestion.status}", record=f"suggestion {suggestion.pk}")
     suggestion.status = MergeSuggestion.Status.ACCEPTED
-    suggestion.decided_by = by  # type: ignore[assignment]
+    suggestion.decided_by = by
     suggestion.decided_at = timezone.now()
     suggestion.save()
     target_id, source_id = sorted((suggestion.member_a_id, suggestion.member_b_id))
@@ -654,12 +653,12 @@ def merge_suggestion_accept(*, suggestion: MergeSuggestion, by: AbstractBaseUser
 
 
 @transaction.atomic
-def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: AbstractBaseUser | None) -> MergeSuggestion:
+def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: User | None) -> MergeSuggestion:
     suggestion = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.status != MergeSuggestion.Status.OPEN:
         raise TownsquareError(f"this suggestion was already {suggestion.status}", record=f"suggestion {suggestion.pk}")
     suggestion.status = MergeSuggestion.Status.REJECTED
-    suggestion.decided_by = by  # type: ignore[assignment]
+    suggestion.decided_by = by
     suggestion.decided_at = timezone.now()
     suggestion.save()
     return suggestion
@@ -669,7 +668,7 @@ def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: AbstractBaseUser
 
 
 @transaction.atomic
-def member_erase(*, member: Member, by: AbstractBaseUser | None, reason: str) -> ErasureRecord:
+def member_erase(*, member: Member, by: User | None, reason: str) -> ErasureRecord:
     """Delete the member, their identities and every message they wrote; keep only counts in an ErasureRecord.
 
     Merge history that names the member is removed too: its snapshots hold their name and email.
@@ -721,7 +720,7 @@ def member_export(*, member: Member) -> dict[str, Any]:
             "id": member.pk,
             "display_name": member.display_name,
             "primary_email": member.primary_email,
-            "organization": member.organization.name if member.organization_id else None,
+            "organization": member.organization.name if member.organization else None,
             "is_staff": member.is_staff,
             "is_bot": member.is_bot,
             "first_seen": member.first_seen.isoformat() if member.first_seen else None,
@@ -744,7 +743,7 @@ def member_export(*, member: Member) -> dict[str, Any]:
             {
                 "id": m.pk,
                 "source": m.source.name,
-                "channel": m.channel.name if m.channel_id else None,
+                "channel": m.channel.name if m.channel else None,
                 "identity": m.author_id,
                 "kind": m.kind,
                 "created_at": m.created_at.isoformat(),

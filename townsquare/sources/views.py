@@ -9,13 +9,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.sources import selectors, services
 from townsquare.sources.forms import MessageFilterForm, SourceForm, UploadForm, kind_settings
 from townsquare.sources.models import Message, Source, SyncRun
@@ -23,12 +24,12 @@ from townsquare.sources.tasks import sync_source_task
 
 
 @roles.role_required(roles.DEVREL)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "sources/index.html", {"sources": selectors.sources_with_health()})
 
 
 @roles.role_required(roles.DEVREL)
-def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def source_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     page = Paginator(source.runs.all(), 25).get_page(request.GET.get("page"))
     context = {
@@ -48,7 +49,7 @@ def _queue(source: Source, path: str | None = None) -> SyncRun:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
+def source_sync(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     try:
         run = _queue(source)
@@ -60,7 +61,7 @@ def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def source_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk) if pk else None
     initial = {}
     if source is not None:
@@ -123,7 +124,7 @@ def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["archive"]
@@ -148,7 +149,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(SyncRun.objects.select_related("source"), pk=pk)
     if request.htmx and request.GET.get("part") == "progress":
         return render(request, "sources/run.html#progress", {"run": run})
@@ -157,7 +158,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def message_list(request: HttpRequest) -> HttpResponse:
+def message_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MessageFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     rows = selectors.messages_filtered(
@@ -175,7 +176,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def message_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("source", "channel", "author__member"), pk=pk)
     thread = []
     if message.thread_external_id:
