@@ -394,7 +394,13 @@ def _team_of(user: User) -> Team | None:
 
 @transaction.atomic
 def collaborator_add(
-    *, task: Task, by: User | None, contribution: str, user: User | None = None, name: str = "", team: Team | None = None
+    *,
+    task: Task,
+    by: User | None,
+    contribution: str,
+    user: User | None = None,
+    name: str = "",
+    team: Team | None = None,
 ) -> Collaborator:
     """Credit someone from another team on a task; on a done task the credit counts at once."""
     name = " ".join(name.split())[:200]
@@ -432,7 +438,13 @@ def collaborator_remove(*, collaborator: Collaborator, by: User | None) -> None:
 
 @transaction.atomic
 def kudos_give(
-    *, by: User | None, message: str, user: User | None = None, name: str = "", team: Team | None = None, task: Task | None = None
+    *,
+    by: User | None,
+    message: str,
+    user: User | None = None,
+    name: str = "",
+    team: Team | None = None,
+    task: Task | None = None,
 ) -> Kudos:
     """An explicit thank-you, to a user or a named person, optionally for a task."""
     message = " ".join(message.split())[:500]
@@ -467,7 +479,9 @@ def task_absolute_url(task: Task) -> str:
     return f"{settings.BASE_URL}{reverse('board:task', args=[task.pk])}"
 
 
-def _done_message(task: Task, *, by: User | None, reopened: bool, headline: str = "", note: str = "") -> chat.DoneMessage:
+def _done_message(
+    task: Task, *, by: User | None, reopened: bool, headline: str = "", note: str = ""
+) -> chat.DoneMessage:
     finisher = task.owner or _user_or_none(by)
     collaborators = task.collaborators.select_related("user", "team")
     return chat.DoneMessage(
