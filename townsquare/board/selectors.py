@@ -222,7 +222,7 @@ def kudos_ledger(*, period: Period, user: Any = None, team: Team | None = None) 
 def kudos_summary(*, period: Period) -> dict[str, list[dict[str, Any]]]:
     """Kudos counts per person and per team in the period, most first."""
     kudos = period.apply(Kudos.objects.all())
-    people = list(
+    people_rows = (
         kudos.filter(user__isnull=False)
         .values("user_id", "user__first_name", "user__last_name", "user__username")
         .annotate(
@@ -232,9 +232,7 @@ def kudos_summary(*, period: Period) -> dict[str, list[dict[str, Any]]]:
         )
         .order_by("-total", "user__first_name", "user__username")
     )
-    for row in people:
-        row["name"] = f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__username"]
-    teams = list(
+    team_rows = (
         kudos.filter(team__isnull=False)
         .values("team__slug", "team__name")
         .annotate(
@@ -245,4 +243,10 @@ def kudos_summary(*, period: Period) -> dict[str, list[dict[str, Any]]]:
         )
         .order_by("-total", "team__name")
     )
+    # Plain dicts rather than the rows' typed dicts: a person's row gains a display name.
+    people: list[dict[str, Any]] = [
+        {**row, "name": f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__username"]}
+        for row in people_rows
+    ]
+    teams: list[dict[str, Any]] = [dict(row) for row in team_rows]
     return {"people": people, "teams": teams}

@@ -73,8 +73,8 @@ class HasRole(BasePermission):
     """DRF permission: set ``allowed_roles`` on the view (read and write may differ)."""
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            allowed = getattr(view, "read_roles", None) or getattr(view, "allowed_roles", ALL)
-        else:
-            allowed = getattr(view, "allowed_roles", ALL)
+        allowed: Iterable[str] = getattr(view, "allowed_roles", ALL)
+        read_roles: Iterable[str] | None = getattr(view, "read_roles", None)
+        if request.method in ("GET", "HEAD", "OPTIONS") and read_roles:
+            allowed = read_roles
         return has_role(request.user, allowed)

@@ -102,7 +102,7 @@ def report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # No network fetches while rendering: every asset is inline, links stay links.
     pdf = HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"townsquare-{report.department.slug if report.department_id else 'all'}-{report.iso_week}.pdf"
+    filename = f"townsquare-{report.department.slug if report.department else 'all'}-{report.iso_week}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
