@@ -17,7 +17,7 @@ from django.db.models import Q
 from townsquare.core.weeks import week_bounds
 from townsquare.feedback.models import Theme, ThemeMessage
 from townsquare.feedback.selectors import PAYING_TIERS, stats_for
-from townsquare.people.models import Member
+from townsquare.people.models import Member, Team
 from townsquare.reports.services import MAX_QUOTES, Quote, ThemeFacts
 
 QUOTE_CHARS = 280
@@ -98,7 +98,7 @@ def _threads(rows: list[ThemeMessage]) -> list[dict[str, str]]:
 
 
 def theme_facts_for_week(
-    *, week_start: dt.date, department: Any = None, theme_ids: Iterable[int] | None = None
+    *, week_start: dt.date, department: Team | None = None, theme_ids: Iterable[int] | None = None
 ) -> list[ThemeFacts]:
     """Facts for every live theme with feedback in the week (or addressed in it), routed to ``department``.
 
