@@ -23,7 +23,7 @@ from townsquare.people.models import Team
 @dataclass(frozen=True)
 class DemoTask:
     title: str
-    column: str
+    column: Column
     owner: str
     labels: tuple[str, ...]
     description: str

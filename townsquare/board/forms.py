@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -30,7 +30,7 @@ class TaskForm(forms.Form):
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _people()
+        cast(PersonChoiceField, self.fields["owner"]).queryset = _people()
         if editing:
             del self.fields["column"]  # columns change by moving the card, so the history says so
 
@@ -68,10 +68,11 @@ class CollaboratorForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = _people()
+        cast(PersonChoiceField, self.fields["user"]).queryset = _people()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("user") and not (data.get("name") or "").strip():
             raise forms.ValidationError("Pick a person or type their name.")
         return data
@@ -87,10 +88,11 @@ class ThanksForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = _people()
+        cast(PersonChoiceField, self.fields["user"]).queryset = _people()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("user") and not (data.get("name") or "").strip():
             raise forms.ValidationError("Pick a person or type their name.")
         return data
@@ -125,7 +127,7 @@ class PeriodForm(forms.Form):
         for _ in range(8):
             choices.append((quarter.key, quarter.label))
             quarter = quarter.previous()
-        self.fields["quarter"].choices = choices
+        cast(forms.ChoiceField, self.fields["quarter"]).choices = choices
 
     def clean_quarter(self) -> Any:
         from townsquare.core.quarters import quarter_parse

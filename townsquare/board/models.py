@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Column(models.TextChoices):
@@ -90,9 +95,10 @@ class Task(models.Model):
         return bool(self.due_date and not self.is_done and self.due_date < timezone.localdate())
 
 
-def person_name(user: object) -> str:
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""  # type: ignore[union-attr]
-    return full or getattr(user, "username", "") or "someone"
+def person_name(user: User | None) -> str:
+    if user is None:
+        return "someone"
+    return user.get_full_name() or user.username or "someone"
 
 
 class Collaborator(models.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -18,11 +19,11 @@ from townsquare.people.models import Team, TeamMembership
 COLUMN_LIMIT = 50
 
 
-def can_edit(user: Any) -> bool:
+def can_edit(user: User | AnonymousUser) -> bool:
     return roles.has_role(user, roles.DEVREL)
 
 
-def tasks_visible_to(user: Any) -> QuerySet[Task]:
+def tasks_visible_to(user: User | AnonymousUser) -> QuerySet[Task]:
     """Public tasks for every role; internal ones only for DevRel."""
     tasks = Task.objects.all()
     if not can_edit(user):
@@ -66,7 +67,7 @@ def with_card_fields(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
-def task_get_for_user(user: Any, pk: int) -> Task:
+def task_get_for_user(user: User | AnonymousUser, pk: int) -> Task:
     task = with_card_data(tasks_visible_to(user)).select_related("origin_request__team").filter(pk=pk).first()
     if task is None:
         raise Http404("no such task")
@@ -75,7 +76,7 @@ def task_get_for_user(user: Any, pk: int) -> Task:
 
 @dataclass
 class BoardFilters:
-    owner: Any = None
+    owner: User | None = None
     label: Label | None = None
     team: Team | None = None
 
@@ -107,7 +108,7 @@ def board_filters_from(params: Any) -> BoardFilters:
     return filters
 
 
-def tasks_filtered(user: Any, filters: BoardFilters) -> QuerySet[Task]:
+def tasks_filtered(user: User | AnonymousUser, filters: BoardFilters) -> QuerySet[Task]:
     tasks = tasks_visible_to(user)
     if filters.owner:
         tasks = tasks.filter(owner=filters.owner)
@@ -134,7 +135,7 @@ class BoardColumn:
         return self.total - len(self.tasks)
 
 
-def board_get(*, user: Any, filters: BoardFilters, limit: int = COLUMN_LIMIT) -> list[BoardColumn]:
+def board_get(*, user: User | AnonymousUser, filters: BoardFilters, limit: int = COLUMN_LIMIT) -> list[BoardColumn]:
     """The four columns with their first ``limit`` cards each, in a constant number of queries.
 
     Per column, the card ids come from the (column, position, id) index; then one query
@@ -157,7 +158,7 @@ def board_get(*, user: Any, filters: BoardFilters, limit: int = COLUMN_LIMIT) ->
     return list(columns.values())
 
 
-def board_filter_options(user: Any) -> dict[str, Any]:
+def board_filter_options(user: User | AnonymousUser) -> dict[str, Any]:
     owners = (
         get_user_model()
         .objects.filter(pk__in=tasks_visible_to(user).values("owner_id"))
@@ -210,7 +211,7 @@ class Period:
         return kudos
 
 
-def kudos_ledger(*, period: Period, user: Any = None, team: Team | None = None) -> QuerySet[Kudos]:
+def kudos_ledger(*, period: Period, user: User | None = None, team: Team | None = None) -> QuerySet[Kudos]:
     kudos = Kudos.objects.select_related("user", "team", "given_by", "task")
     if user is not None:
         kudos = kudos.filter(user=user)
@@ -222,7 +223,7 @@ def kudos_ledger(*, period: Period, user: Any = None, team: Team | None = None) 
 def kudos_summary(*, period: Period) -> dict[str, list[dict[str, Any]]]:
     """Kudos counts per person and per team in the period, most first."""
     kudos = period.apply(Kudos.objects.all())
-    people = list(
+    people_rows = (
         kudos.filter(user__isnull=False)
         .values("user_id", "user__first_name", "user__last_name", "user__username")
         .annotate(
@@ -232,9 +233,7 @@ def kudos_summary(*, period: Period) -> dict[str, list[dict[str, Any]]]:
         )
         .order_by("-total", "user__first_name", "user__username")
     )
-    for row in people:
-        row["name"] = f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__username"]
-    teams = list(
+    team_rows = (
         kudos.filter(team__isnull=False)
         .values("team__slug", "team__name")
         .annotate(
@@ -245,4 +244,10 @@ def kudos_summary(*, period: Period) -> dict[str, list[dict[str, Any]]]:
         )
         .order_by("-total", "team__name")
     )
+    # Plain dicts rather than the rows' typed dicts: a person's row gains a display name.
+    people: list[dict[str, Any]] = [
+        {**row, "name": f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__username"]}
+        for row in people_rows
+    ]
+    teams: list[dict[str, Any]] = [dict(row) for row in team_rows]
     return {"people": people, "teams": teams}

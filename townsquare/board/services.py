@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -37,20 +37,26 @@ from townsquare.board.models import (
 from townsquare.core.errors import TownsquareError
 from townsquare.intake import services as intake_services
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from townsquare.intake.models import Request
+    from townsquare.people.models import Team
+
 logger = logging.getLogger(__name__)
 
 POSITION_GAP = 1024
 EDITABLE_FIELDS = ("title", "description", "owner", "due_date", "visibility")
 
 
-def _user_or_none(by: Any) -> Any:
+def _user_or_none(by: User | None) -> User | None:
     return by if getattr(by, "pk", None) else None
 
 
 def _event(
     task: Task,
     kind: str,
-    by: Any,
+    by: User | None,
     *,
     summary: str = "",
     from_column: str = "",
@@ -76,7 +82,7 @@ def board_settings_get() -> BoardSettings:
     return settings_row
 
 
-def board_settings_update(*, announce_mode: str, by: Any) -> BoardSettings:
+def board_settings_update(*, announce_mode: str, by: User | None) -> BoardSettings:
     if announce_mode not in BoardSettings.AnnounceMode.values:
         raise TownsquareError(f"unknown announcement mode {announce_mode!r}", record="announce_mode")
     settings_row = board_settings_get()
@@ -146,14 +152,14 @@ def _position_for(*, column: str, before: Task | None, exclude_pk: int | None) -
 def task_create(
     *,
     title: str,
-    by: Any,
+    by: User | None,
     description: str = "",
     column: str = Column.BACKLOG,
-    owner: Any = None,
+    owner: User | None = None,
     due_date: dt.date | None = None,
     labels: Sequence[str] = (),
     visibility: str = Visibility.PUBLIC,
-    origin_request: Any = None,
+    origin_request: Request | None = None,
 ) -> Task:
     title = " ".join(title.split())
     if not title:
@@ -183,7 +189,7 @@ def task_create(
 
 
 @transaction.atomic
-def task_create_for_request(*, request: Any, by: Any) -> Task:
+def task_create_for_request(*, request: Request, by: User | None) -> Task:
     """An accepted request becomes a backlog task that remembers where it came from.
 
     The handler of intake's ``request_accepted`` hook (registered in ``BoardConfig.ready()``), so it runs
@@ -207,7 +213,7 @@ def task_create_for_request(*, request: Any, by: Any) -> Task:
 
 
 @transaction.atomic
-def task_update(*, task: Task, by: Any, labels: Sequence[str] | None = None, **changes: Any) -> Task:
+def task_update(*, task: Task, by: User | None, labels: Sequence[str] | None = None, **changes: Any) -> Task:
     """Edit a task's fields (not its column: use :func:`task_move`); the history records old and new values."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -255,7 +261,7 @@ def _describe(value: Any) -> Any:
 
 
 @transaction.atomic
-def task_move(*, task: Task, column: str, by: Any, before: Task | None = None) -> Task:
+def task_move(*, task: Task, column: str, by: User | None, before: Task | None = None) -> Task:
     """Move a card to ``column``, above ``before`` (or at the end; the top for Done).
 
     Reaching Done from another column is a completion: numbered, recorded, credited and
@@ -306,14 +312,14 @@ def task_move(*, task: Task, column: str, by: Any, before: Task | None = None) -
 
 
 @transaction.atomic
-def task_done(*, task: Task, by: Any) -> Task:
+def task_done(*, task: Task, by: User | None) -> Task:
     """Move a task to Done (the CLI's shortcut); refuses a task that is already done."""
     if Task.objects.select_for_update().filter(pk=task.pk).values_list("column", flat=True).get() == Column.DONE:
         raise TownsquareError("the task is already done", record=f"task {task.pk}")
     return task_move(task=task, column=Column.DONE, by=by)
 
 
-def _complete(task: Task, by: Any) -> None:
+def _complete(task: Task, by: User | None) -> None:
     reopened = task.completions > 1
     _event(
         task,
@@ -336,19 +342,19 @@ def _complete(task: Task, by: Any) -> None:
     _mark_origin_request_done(task, by)
 
 
-def _reopen(task: Task, by: Any) -> None:
+def _reopen(task: Task, by: User | None) -> None:
     _event(task, TaskEvent.Kind.REOPENED, by, summary="reopened")
     waiting = Announcement.objects.filter(task=task, status=Announcement.Status.DRAFT)
     waiting.update(status=Announcement.Status.DISCARDED, decided_at=timezone.now(), decided_by=_user_or_none(by))
 
 
-def _mark_origin_request_done(task: Task, by: Any) -> None:
+def _mark_origin_request_done(task: Task, by: User | None) -> None:
     """The origin request becomes done and intake tells the requester (once: intake makes it idempotent).
 
     A request that cannot be done any more (cancelled, say) does not stop the task from
     being finished; the history says why the request was left alone.
     """
-    if not task.origin_request_id:
+    if task.origin_request is None:
         return
     try:
         intake_services.request_mark_done(request=task.origin_request, by=_user_or_none(by))
@@ -359,7 +365,7 @@ def _mark_origin_request_done(task: Task, by: Any) -> None:
 # ---------------------------------------------------------------- collaborators and kudos
 
 
-def _credit_collaborators(task: Task, by: Any) -> list[Kudos]:
+def _credit_collaborators(task: Task, by: User | None) -> list[Kudos]:
     """One credit per collaborator, the first time the task is done with them on it."""
     credited = Kudos.objects.filter(collaborator__task=task).values_list("collaborator_id", flat=True)
     pending = task.collaborators.exclude(pk__in=list(credited))
@@ -381,14 +387,20 @@ def _credit_collaborators(task: Task, by: Any) -> list[Kudos]:
     )
 
 
-def _team_of(user: Any) -> Any:
+def _team_of(user: User) -> Team | None:
     membership = user.team_memberships.select_related("team").order_by("-is_lead", "team__name").first()
     return membership.team if membership else None
 
 
 @transaction.atomic
 def collaborator_add(
-    *, task: Task, by: Any, contribution: str, user: Any = None, name: str = "", team: Any = None
+    *,
+    task: Task,
+    by: User | None,
+    contribution: str,
+    user: User | None = None,
+    name: str = "",
+    team: Team | None = None,
 ) -> Collaborator:
     """Credit someone from another team on a task; on a done task the credit counts at once."""
     name = " ".join(name.split())[:200]
@@ -417,7 +429,7 @@ def collaborator_add(
 
 
 @transaction.atomic
-def collaborator_remove(*, collaborator: Collaborator, by: Any) -> None:
+def collaborator_remove(*, collaborator: Collaborator, by: User | None) -> None:
     """Remove a collaborator added by mistake; their credit for this task goes with them."""
     task = collaborator.task
     _event(task, TaskEvent.Kind.COLLABORATOR_REMOVED, by, summary=f"removed {collaborator.display_name}")
@@ -426,7 +438,13 @@ def collaborator_remove(*, collaborator: Collaborator, by: Any) -> None:
 
 @transaction.atomic
 def kudos_give(
-    *, by: Any, message: str, user: Any = None, name: str = "", team: Any = None, task: Task | None = None
+    *,
+    by: User | None,
+    message: str,
+    user: User | None = None,
+    name: str = "",
+    team: Team | None = None,
+    task: Task | None = None,
 ) -> Kudos:
     """An explicit thank-you, to a user or a named person, optionally for a task."""
     message = " ".join(message.split())[:500]
@@ -461,7 +479,9 @@ def task_absolute_url(task: Task) -> str:
     return f"{settings.BASE_URL}{reverse('board:task', args=[task.pk])}"
 
 
-def _done_message(task: Task, *, by: Any, reopened: bool, headline: str = "", note: str = "") -> chat.DoneMessage:
+def _done_message(
+    task: Task, *, by: User | None, reopened: bool, headline: str = "", note: str = ""
+) -> chat.DoneMessage:
     finisher = task.owner or _user_or_none(by)
     collaborators = task.collaborators.select_related("user", "team")
     return chat.DoneMessage(
@@ -493,7 +513,7 @@ def announcement_event_key(announcement: Announcement) -> str:
 
 
 @transaction.atomic
-def announcement_update(*, announcement: Announcement, headline: str, note: str, by: Any) -> Announcement:
+def announcement_update(*, announcement: Announcement, headline: str, note: str, by: User | None) -> Announcement:
     announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
     if announcement.status != Announcement.Status.DRAFT:
         raise TownsquareError(
@@ -510,7 +530,7 @@ def announcement_update(*, announcement: Announcement, headline: str, note: str,
 
 
 @transaction.atomic
-def announcement_send(*, announcement: Announcement, by: Any) -> Announcement:
+def announcement_send(*, announcement: Announcement, by: User | None) -> Announcement:
     """Write the announcement to the outbox: one row per destination for announcements, once."""
     from townsquare.notify.models import Notification
     from townsquare.notify.services import notification_enqueue
@@ -556,7 +576,7 @@ def announcement_send(*, announcement: Announcement, by: Any) -> Announcement:
 
 
 @transaction.atomic
-def announcement_discard(*, announcement: Announcement, by: Any) -> Announcement:
+def announcement_discard(*, announcement: Announcement, by: User | None) -> Announcement:
     updated = Announcement.objects.filter(pk=announcement.pk, status=Announcement.Status.DRAFT).update(
         status=Announcement.Status.DISCARDED, decided_by=_user_or_none(by), decided_at=timezone.now()
     )

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +31,7 @@ from townsquare.board.models import Announcement, Collaborator, Column, Task
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.feeds import feed_token, feed_view
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people.models import Team
 
 
@@ -43,7 +44,7 @@ def _move_options(current: str) -> str:
     )
 
 
-def _board_context(request: HttpRequest) -> dict[str, Any]:
+def _board_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     filters = selectors.board_filters_from(request.GET)
     query = urlencode(filters.query())
     columns = selectors.board_get(user=request.user, filters=filters)
@@ -66,7 +67,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @roles.role_required(roles.ALL)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _board_context(request)
     if context["can_edit"]:
         context["waiting"] = list(selectors.announcements_waiting()[:10])
@@ -75,7 +76,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.ALL)
-def task_list(request: HttpRequest) -> HttpResponse:
+def task_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every task of one column (or all), as a table: where the board's "more" links lead."""
     filters = selectors.board_filters_from(request.GET)
     column = request.GET.get("column", "")
@@ -102,7 +103,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def task_new(request: HttpRequest) -> HttpResponse:
+def task_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TaskForm(request.POST or None, initial={"column": request.GET.get("column", Column.BACKLOG)})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -126,7 +127,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.ALL)
-def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_get_for_user(request.user, pk)
     can_edit = selectors.can_edit(request.user)
     context = {
@@ -144,7 +145,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def task_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_get_for_user(request.user, pk)
     form = TaskForm(request.POST or None, initial=TaskForm.initial_for(task), editing=True)
     if request.method == "POST" and form.is_valid():
@@ -168,7 +169,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "board/task_form.html", {"form": form, "task": task})
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
+def _safe_next(request: AuthenticatedHttpRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
@@ -177,7 +178,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def task_move(request: HttpRequest, pk: int) -> HttpResponse:
+def task_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Drag and drop (HTMX) and the per-card form (no JavaScript) both post here."""
     task = selectors.task_get_for_user(request.user, pk)
     form = MoveForm(request.POST)
@@ -200,7 +201,7 @@ def task_move(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_safe_next(request, board_url))
 
 
-def _say_what_happened(request: HttpRequest, task: Task, *, from_column: str) -> None:
+def _say_what_happened(request: AuthenticatedHttpRequest, task: Task, *, from_column: str) -> None:
     if task.column == from_column:
         return
     if task.column != Column.DONE:
@@ -219,7 +220,7 @@ def _say_what_happened(request: HttpRequest, task: Task, *, from_column: str) ->
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
+def collaborator_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_get_for_user(request.user, pk)
     form = CollaboratorForm(request.POST, prefix="collab")
     if form.is_valid():
@@ -244,7 +245,7 @@ def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def collaborator_remove(request: HttpRequest, pk: int, collaborator_pk: int) -> HttpResponse:
+def collaborator_remove(request: AuthenticatedHttpRequest, pk: int, collaborator_pk: int) -> HttpResponse:
     task = selectors.task_get_for_user(request.user, pk)
     collaborator = get_object_or_404(Collaborator, pk=collaborator_pk, task=task)
     services.collaborator_remove(collaborator=collaborator, by=request.user)
@@ -254,7 +255,7 @@ def collaborator_remove(request: HttpRequest, pk: int, collaborator_pk: int) -> 
 
 @require_POST
 @roles.role_required(roles.ALL)
-def task_thank(request: HttpRequest, pk: int) -> HttpResponse:
+def task_thank(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_get_for_user(request.user, pk)
     form = ThanksForm(request.POST, prefix="thanks")
     if form.is_valid():
@@ -278,7 +279,7 @@ def task_thank(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def announcement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Preview a done announcement exactly as it will be sent; edit, send or discard it."""
     announcement = get_object_or_404(Announcement.objects.select_related("task", "decided_by"), pk=pk)
     form = AnnouncementForm(request.POST or None, instance=announcement)
@@ -323,7 +324,7 @@ def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.LEADS)
-def board_settings(request: HttpRequest) -> HttpResponse:
+def board_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = services.board_settings_get()
     form = BoardSettingsForm(request.POST or None, initial={"announce_mode": current.announce_mode})
     if request.method == "POST" and form.is_valid():
@@ -336,7 +337,7 @@ def board_settings(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- kudos and the done feed
 
 
-def _period(request: HttpRequest) -> tuple[selectors.Period, PeriodForm]:
+def _period(request: AuthenticatedHttpRequest) -> tuple[selectors.Period, PeriodForm]:
     """The ledger period from ``?quarter=2026Q3`` or ``?start=…&end=…`` (dates, inclusive)."""
     from townsquare.core.quarters import quarter_end, quarter_start
 
@@ -352,7 +353,7 @@ def _period(request: HttpRequest) -> tuple[selectors.Period, PeriodForm]:
 
 
 @roles.role_required(roles.ALL)
-def kudos_index(request: HttpRequest) -> HttpResponse:
+def kudos_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     period, form = _period(request)
     summary = selectors.kudos_summary(period=period)
     recent = selectors.kudos_ledger(period=period)[:20]
@@ -371,7 +372,7 @@ def kudos_index(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.ALL)
-def kudos_person(request: HttpRequest, user_id: int) -> HttpResponse:
+def kudos_person(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(get_user_model(), pk=user_id)
     period, form = _period(request)
     kudos = selectors.kudos_ledger(period=period, user=person)
@@ -391,7 +392,7 @@ def kudos_person(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @roles.role_required(roles.ALL)
-def kudos_team(request: HttpRequest, slug: str) -> HttpResponse:
+def kudos_team(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     team = get_object_or_404(Team, slug=slug)
     period, form = _period(request)
     kudos = selectors.kudos_ledger(period=period, team=team)
@@ -410,13 +411,13 @@ def kudos_team(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @roles.role_required(roles.ALL)
-def done(request: HttpRequest) -> HttpResponse:
+def done(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.done_feed(), 30).get_page(request.GET.get("page"))
     return render(request, "board/done.html", {"page": page, "feed_token": feed_token(request.user)})
 
 
 @feed_view(roles.ALL)
-def done_atom(request: HttpRequest) -> HttpResponse:
+def done_atom(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The done feed as Atom, for a session or a private feed link (``?token=``)."""
     feed = Atom1Feed(
         title="Done by DevRel",

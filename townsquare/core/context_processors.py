@@ -67,7 +67,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         for key, label, url_name, allowed in NAVIGATION
         if user_roles & allowed
     ]
-    tabs = []
+    tabs: list[dict[str, Any]] = []
     for label, url_name in SECTIONS.get(current, ()):
         url = reverse(url_name)
         if _allowed(url, user_roles):

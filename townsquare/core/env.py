@@ -7,6 +7,7 @@ it calls :meth:`Env.raise_if_problems`.
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 from collections.abc import Mapping
@@ -21,21 +22,24 @@ FALSE = {"0", "false", "no", "off", ""}
 
 
 class Env:
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self.environ = os.environ if environ is None else environ
-        self.problems: list[str] = []
+    # The methods are named after the types they return (``env.str(...)``), so inside the class those names
+    # are the methods: annotations spell the types ``builtins.str`` and so on.
 
-    def _raw(self, name: str) -> str | None:
+    def __init__(self, environ: Mapping[builtins.str, builtins.str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+        self.problems: builtins.list[builtins.str] = []
+
+    def _raw(self, name: builtins.str) -> builtins.str | None:
         return self.environ.get(PREFIX + name)
 
-    def problem(self, name: str, reason: str) -> None:
+    def problem(self, name: builtins.str, reason: builtins.str) -> None:
         self.problems.append(f"{PREFIX}{name}: {reason}")
 
-    def str(self, name: str, default: str = "") -> str:
+    def str(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
         value = self._raw(name)
         return default if value is None else value.strip()
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -47,7 +51,7 @@ class Env:
         self.problem(name, f"expected true or false, got {value!r}")
         return default
 
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def int(self, name: builtins.str, default: builtins.int, *, minimum: builtins.int | None = None) -> builtins.int:
         value = self._raw(name)
         if value is None or not value.strip():
             return default
@@ -61,20 +65,20 @@ class Env:
             return default
         return number
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(self, name: builtins.str, default: builtins.list[builtins.str]) -> builtins.list[builtins.str]:
         value = self._raw(name)
         if value is None:
             return list(default)
         return [part.strip() for part in value.split(",") if part.strip()]
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, name: builtins.str, default: builtins.str, choices: tuple[builtins.str, ...]) -> builtins.str:
         value = self.str(name, default).lower()
         if value not in choices:
             self.problem(name, f"expected one of {', '.join(choices)}, got {value!r}")
             return default
         return value
 
-    def secret(self, name: str, default: str = "") -> str:
+    def secret(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
         """A secret from ``TOWNSQUARE_<NAME>`` or from the file named by ``TOWNSQUARE_<NAME>_FILE``."""
         value = self._raw(name)
         if value:
@@ -87,7 +91,7 @@ class Env:
                 self.problem(name + "_FILE", f"cannot read {path}: {exc.strerror}")
         return default
 
-    def directory(self, name: str, default: Path) -> Path:
+    def directory(self, name: builtins.str, default: Path) -> Path:
         """A directory that must exist (it is created) and be writable."""
         path = Path(self.str(name, str(default))).expanduser().resolve()
         try:
@@ -99,7 +103,7 @@ class Env:
             self.problem(name, f"{path} is not writable")
         return path
 
-    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+    def url(self, name: builtins.str, default: builtins.str, schemes: tuple[builtins.str, ...]) -> builtins.str:
         value = self.str(name, default)
         if not value:
             return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
@@ -13,10 +13,13 @@ from django.http import HttpRequest, HttpResponse
 
 from townsquare.core import roles
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 FEED_SALT = "townsquare.feeds"
 
 
-def feed_token(user: Any) -> str:
+def feed_token(user: User) -> str:
     return signing.dumps(user.pk, salt=FEED_SALT)
 
 

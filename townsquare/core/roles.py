@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from rest_framework.permissions import BasePermission
@@ -31,21 +31,21 @@ VALUE_READERS = DEVREL | {Role.EXECUTIVE}
 _CACHE_ATTR = "_townsquare_roles"
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def roles_of(user: User | AnonymousUser) -> frozenset[str]:
     """The user's roles (group names that are roles); superusers are admins. Cached per request."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        names = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))  # type: ignore[attr-defined]
-        if getattr(user, "is_superuser", False):
+        names = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        if user.is_superuser:
             names.add(Role.ADMIN)
         cached = frozenset(names)
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, allowed: Iterable[str]) -> bool:
+def has_role(user: User | AnonymousUser, allowed: Iterable[str]) -> bool:
     return bool(roles_of(user) & set(allowed))
 
 
@@ -73,8 +73,8 @@ class HasRole(BasePermission):
     """DRF permission: set ``allowed_roles`` on the view (read and write may differ)."""
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            allowed = getattr(view, "read_roles", None) or getattr(view, "allowed_roles", ALL)
-        else:
-            allowed = getattr(view, "allowed_roles", ALL)
+        allowed: Iterable[str] = getattr(view, "allowed_roles", ALL)
+        read_roles: Iterable[str] | None = getattr(view, "read_roles", None)
+        if request.method in ("GET", "HEAD", "OPTIONS") and read_roles:
+            allowed = read_roles
         return has_role(request.user, allowed)

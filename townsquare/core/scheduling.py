@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -20,10 +22,13 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules, import_string
+from django_tasks.base import Task
 
 from townsquare.core.models import Schedule
 
 logger = logging.getLogger(__name__)
+
+TaskT = TypeVar("TaskT", bound=Task[Any, Any])
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,12 @@ class PeriodicJob:
 _registry: dict[str, PeriodicJob] = {}
 
 
-def periodic(*, name: str, cron: str):  # type: ignore[no-untyped-def]
+def periodic(*, name: str, cron: str) -> Callable[[TaskT], TaskT]:
     """Decorator for a task (``@task`` object) that should run on a cron schedule."""
     if not croniter.is_valid(cron):
         raise ValueError(f"schedule {name}: invalid cron expression {cron!r}")
 
-    def register(task_obj):  # type: ignore[no-untyped-def]
+    def register(task_obj: TaskT) -> TaskT:
         func = task_obj.func
         _registry[name] = PeriodicJob(name=name, cron=cron, task_path=f"{func.__module__}.{func.__name__}")
         return task_obj

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from townsquare.feedback.models import Classification, Theme
@@ -32,9 +34,9 @@ class SplitForm(forms.Form):
     messages = forms.TypedMultipleChoiceField(coerce=int, choices=[])
     title = forms.CharField(max_length=200, required=False)
 
-    def __init__(self, *args: object, message_ids: list[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["messages"].choices = [(i, str(i)) for i in message_ids]
+    def __init__(self, *args: Any, message_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedMultipleChoiceField, self.fields["messages"]).choices = [(i, str(i)) for i in message_ids]
 
 
 class MoveForm(forms.Form):

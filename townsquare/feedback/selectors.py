@@ -4,6 +4,7 @@ import datetime as dt
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -84,23 +85,29 @@ _FACT_COLUMNS = (
 
 
 def _fact(
-    created_at,
-    identity,
-    identity_bot,
-    member,
-    staff,
-    member_bot,
-    channel,
-    channel_name,
-    source,
-    source_name,
-    account,
-    tier,
-    revenue,
-) -> Fact:  # type: ignore[no-untyped-def]
+    created_at: dt.datetime,
+    identity: int | None,
+    identity_bot: bool | None,
+    member: int | None,
+    staff: bool | None,
+    member_bot: bool | None,
+    channel: int | None,
+    channel_name: str | None,
+    source: int,
+    source_name: str,
+    account: int | None,
+    tier: str | None,
+    revenue: Decimal | int | None,
+) -> Fact:
+    # The columns are nullable because they come through outer joins; a channel always has a name and an
+    # account a revenue, so the fallbacks below only satisfy the types.
     person = None if identity is None or member is None or staff or member_bot or identity_bot else member
-    key = (channel, channel_name) if channel is not None else (-source, source_name)
-    paying = (account, tier, float(revenue)) if account is not None and tier in PAYING_TIERS else None
+    key = (channel, channel_name or "") if channel is not None else (-source, source_name)
+    paying = (
+        (account, tier, float(revenue or 0))
+        if account is not None and tier is not None and tier in PAYING_TIERS
+        else None
+    )
     return Fact(created_at, person, key, paying)
 
 

@@ -51,10 +51,31 @@ class VectorIndex(Protocol):
     def __len__(self) -> int: ...
 
 
-def _split(index: object, keys: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class _Matches(Protocol):
+    keys: np.ndarray
+    distances: np.ndarray
+
+
+class _UsearchIndex(Protocol):
+    """The part of ``usearch.index.Index`` this module uses: usearch ships no type information."""
+
+    dtype: object
+    keys: object  # usearch's key view; read through np.asarray
+
+    def __len__(self) -> int: ...
+    def contains(self, keys: np.ndarray) -> object: ...
+    def get(self, keys: np.ndarray) -> Sequence[np.ndarray]: ...
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> object: ...
+    def remove(self, keys: np.ndarray) -> object: ...
+    def search(self, vector: np.ndarray, count: int) -> _Matches: ...
+    def save(self, path: str) -> None: ...
+    def load(self, path: str) -> None: ...
+
+
+def _split(index: _UsearchIndex, keys: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The keys a usearch index holds and those it does not, asked in one call."""
     arr = np.asarray(list(keys), dtype=np.uint64)
-    held = np.asarray(index.contains(arr), dtype=bool)
+    held = np.asarray(index.contains(arr), dtype=np.bool_)
     return arr[held], arr[~held]
 
 
@@ -66,12 +87,12 @@ class FileVectorIndex:
         self._dirty = False
         # An index file of the layout before vectors were stored in the database (float32): kept for
         # reading only, so the vectors it holds move into the database instead of being embedded again.
-        self.legacy: object | None = None
+        self.legacy: _UsearchIndex | None = None
         self._saved_at = self._mtime()
         self._load()
 
     @staticmethod
-    def _new() -> object:
+    def _new() -> _UsearchIndex:
         from townsquare.feedback.pipeline.native import usearch_index_class
 
         return usearch_index_class()(

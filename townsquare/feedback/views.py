@@ -1,19 +1,21 @@
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.feedback import forms, selectors, services
 from townsquare.feedback.models import Proposal, Theme
 from townsquare.sources.models import Message
 
 
 @roles.role_required(roles.READERS)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The theme inbox, ranked by score."""
     status = request.GET.get("status", "")
     if status not in Theme.Status.values:
@@ -33,7 +35,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def theme(request: HttpRequest, pk: int) -> HttpResponse:
+def theme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     obj = selectors.theme_get(pk)
     if obj.status == Theme.Status.MERGED and obj.merged_into_id:
         return redirect("feedback:theme", pk=obj.merged_into_id)
@@ -59,16 +61,17 @@ def theme(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "feedback/theme.html", context)
 
 
-def _done(request: HttpRequest, theme: Theme, text: str) -> HttpResponse:
+def _done(request: AuthenticatedHttpRequest, theme: Theme, text: str) -> HttpResponse:
     flash.success(request, text)
     return redirect("feedback:theme", pk=theme.pk)
 
 
 @roles.role_required(roles.DEVREL)
 @require_POST
-def theme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def theme_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     obj = selectors.theme_get(pk)
     user = request.user
+    form: Form  # each action binds its own form class
     try:
         if action == "rename":
             form = forms.RenameForm(request.POST)
@@ -123,13 +126,15 @@ def theme_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except TownsquareError as exc:
         flash.error(request, exc.message)
         return redirect("feedback:theme", pk=obj.pk)
-    flash.error(request, "Check the form: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    flash.error(
+        request, "Check the form: " + "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+    )
     return redirect("feedback:theme", pk=obj.pk)
 
 
 @roles.role_required(roles.DEVREL)
 @require_POST
-def merge(request: HttpRequest) -> HttpResponse:
+def merge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Merge the selected themes into the chosen one (default: the highest-scored)."""
     form = forms.MergeForm(request.POST)
     if not form.is_valid() or len(form.cleaned_data["themes"]) < 2:
@@ -147,7 +152,7 @@ def merge(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Full-text search across channels, or ``?like=<message id>`` for messages similar in meaning."""
     query = request.GET.get("q", "").strip()[:200]
     like = request.GET.get("like", "")
@@ -162,7 +167,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def proposals(request: HttpRequest) -> HttpResponse:
+def proposals(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         proposal = get_object_or_404(Proposal, pk=request.POST.get("proposal") or 0)
         try:
@@ -180,7 +185,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def weights(request: HttpRequest) -> HttpResponse:
+def weights(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The score formula and its weights; the DevRel lead changes them."""
     current = selectors.score_weights_get()
     values = {name: getattr(current, name) for name in services.WEIGHT_FIELDS}

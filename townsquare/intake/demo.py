@@ -105,9 +105,9 @@ def intake_demo_load() -> dict[str, int]:
     dana = User.objects.filter(username="dana").first()
     ari = User.objects.filter(username="ari").first() or dana
     budgets = 0
-    for team in selectors.stakeholder_teams():
-        if not Budget.objects.filter(team=team, quarter=quarter.key).exists():
-            services.budget_create(team=team, quarter=quarter, points=BUDGET_POINTS, by=dana)
+    for stakeholder in selectors.stakeholder_teams():
+        if not Budget.objects.filter(team=stakeholder, quarter=quarter.key).exists():
+            services.budget_create(team=stakeholder, quarter=quarter, points=BUDGET_POINTS, by=dana)
             budgets += 1
     created = 0
     wanted_by = min(timezone.localdate() + dt.timedelta(days=21), quarter_end(quarter))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.text import slugify
@@ -53,7 +53,7 @@ class RequestForm(forms.Form):
     def __init__(self, *args: Any, request_type: RequestType, teams: Any, can_override: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_type = request_type
-        self.fields["team"].queryset = teams
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
         self.only_team = teams.first() if teams.count() == 1 else None
         if self.only_team is not None:
             self.fields["team"].initial = self.only_team.pk
@@ -129,7 +129,8 @@ class TriageForm(forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("decision") == self.Decision.DECLINE and not (data.get("note") or "").strip():
             self.add_error("note", "Tell the requester why it is declined.")
         return data
@@ -142,7 +143,7 @@ class BudgetForm(forms.Form):
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
 
 
 class AdjustForm(forms.Form):

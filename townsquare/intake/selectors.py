@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,7 +18,8 @@ from townsquare.people.models import Team, TeamMembership
 # Teams that file requests (DevRel works them; executives sponsor).
 NON_STAKEHOLDER_KINDS = (Team.Kind.DEVREL, Team.Kind.EXECUTIVE)
 
-User = AbstractBaseUser | AnonymousUser
+# Selectors also answer anonymous callers (nothing visible), so they take either kind of user.
+AnyUser = User | AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -74,18 +75,18 @@ def ledger_for_budget(*, budget: Budget) -> QuerySet[LedgerEntry]:
 # ---------------------------------------------------------------- who sees what
 
 
-def is_devrel_reader(user: User) -> bool:
+def is_devrel_reader(user: AnyUser) -> bool:
     """DevRel, executives and admins see every team's requests."""
     return roles.has_role(user, roles.VALUE_READERS)
 
 
-def teams_of(user: User) -> QuerySet[Team]:
+def teams_of(user: AnyUser) -> QuerySet[Team]:
     if not user.is_authenticated:
         return Team.objects.none()
     return Team.objects.filter(memberships__user=user)
 
 
-def filing_teams_for(user: User) -> QuerySet[Team]:
+def filing_teams_for(user: AnyUser) -> QuerySet[Team]:
     """The stakeholder teams this user may file requests for."""
     if not roles.has_role(user, roles.STAKEHOLDERS | {roles.Role.ADMIN}):
         return Team.objects.none()
@@ -96,15 +97,15 @@ def stakeholder_teams() -> QuerySet[Team]:
     return Team.objects.exclude(kind__in=NON_STAKEHOLDER_KINDS).order_by("name")
 
 
-def is_team_lead(*, user: User, team: Team) -> bool:
+def is_team_lead(*, user: AnyUser, team: Team) -> bool:
     return bool(user.is_authenticated and TeamMembership.objects.filter(team=team, user=user, is_lead=True).exists())
 
 
-def team_visible_to(*, user: User, team: Team) -> bool:
+def team_visible_to(*, user: AnyUser, team: Team) -> bool:
     return is_devrel_reader(user) or teams_of(user).filter(pk=team.pk).exists()
 
 
-def requests_visible_to(*, user: User) -> QuerySet[Request]:
+def requests_visible_to(*, user: AnyUser) -> QuerySet[Request]:
     rows = Request.objects.select_related("team", "type", "requester", "budget")
     if is_devrel_reader(user):
         return rows
@@ -263,9 +264,9 @@ def quarter_summary(*, quarter: Quarter) -> QuarterSummary:
             summary.mentoring += row["points"]
         else:
             summary.service += row["points"]
-    for row in counts:
-        if row["team_id"] in per_team:
-            per_team[row["team_id"]].requests = row["n"]
+    for count in counts:
+        if count["team_id"] in per_team:
+            per_team[count["team_id"]].requests = count["n"]
     types = sorted(
         RequestType.objects.filter(pk__in=[k for k, v in type_totals.items() if v]),
         key=lambda t: (t.is_mentoring, t.position, t.name),

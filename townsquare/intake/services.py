@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -35,11 +35,11 @@ Status = Request.Status
 MENTORING_CANDIDATE_AT = 3  # the team's third service request of one type in a quarter
 
 
-def _user_or_none(by: Any) -> Any:
+def _user_or_none(by: User | None) -> User | None:
     return by if getattr(by, "pk", None) else None
 
 
-def _display(user: Any) -> str:
+def _display(user: User | None) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else "Townsquare"
 
 
@@ -59,7 +59,7 @@ def request_type_save(
     active: bool,
     mentoring_alternative: RequestType | None = None,
     position: int = 100,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
 ) -> RequestType:
     """Create or update a type. Points already charged to filed requests do not change."""
     if isinstance(points, bool) or not isinstance(points, int) or points < 0:
@@ -100,7 +100,7 @@ def _check_open_quarter(quarter: Quarter, *, what: str) -> None:
 
 
 @transaction.atomic
-def budget_create(*, team: Team, quarter: Quarter, points: int, by: AbstractBaseUser | None = None) -> Budget:
+def budget_create(*, team: Team, quarter: Quarter, points: int, by: User | None = None) -> Budget:
     if isinstance(points, bool) or not isinstance(points, int) or points < 0:
         raise TownsquareError("points must be a whole number, zero or more", record="points")
     if team.kind in selectors.NON_STAKEHOLDER_KINDS:
@@ -122,7 +122,7 @@ def budget_lock(*, budget_id: int) -> Budget:
 
 
 @transaction.atomic
-def budget_adjust(*, budget: Budget, points: int, reason: str, by: AbstractBaseUser) -> LedgerEntry:
+def budget_adjust(*, budget: Budget, points: int, reason: str, by: User | None) -> LedgerEntry:
     """Add (or with a negative number remove) points from a team's allowance, with a reason."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise TownsquareError("the adjustment must be a whole number of points, not zero", record="points")
@@ -141,7 +141,7 @@ def budget_adjust(*, budget: Budget, points: int, reason: str, by: AbstractBaseU
 
 
 @transaction.atomic
-def budget_close(*, budget: Budget, by: AbstractBaseUser) -> Budget:
+def budget_close(*, budget: Budget, by: User | None) -> Budget:
     """Close a team's quarter: nothing more can be filed against it or adjusted (idempotent)."""
     budget = budget_lock(budget_id=budget.pk)
     if budget.closed_at is None:
@@ -153,7 +153,7 @@ def budget_close(*, budget: Budget, by: AbstractBaseUser) -> Budget:
 # ---------------------------------------------------------------- notices
 
 
-def _record_and_notify(*, request: Request, from_status: str, by: Any, note: str = "") -> RequestEvent:
+def _record_and_notify(*, request: Request, from_status: str, by: User | None, note: str = "") -> RequestEvent:
     """Record the status change and queue the requester's notice, in the caller's transaction."""
     from townsquare.notify.services import notification_enqueue
 
@@ -183,7 +183,7 @@ def _record_and_notify(*, request: Request, from_status: str, by: Any, note: str
 def request_file(
     *,
     team: Team,
-    requester: AbstractBaseUser,
+    requester: User,
     request_type: RequestType,
     quarter: Quarter,
     title: str,
@@ -280,7 +280,7 @@ VERBS = {
 }
 
 
-def _lock(request: Request, to: str) -> tuple[Budget, Request]:
+def _lock(request: Request, to: Status) -> tuple[Budget, Request]:
     """Lock budget then request (always this order), and check the move is allowed from the stored status."""
     budget = budget_lock(budget_id=request.budget_id)
     locked = Request.objects.select_for_update().select_related("requester", "type", "team").get(pk=request.pk)
@@ -311,7 +311,7 @@ def _sync(target: Request, locked: Request) -> Request:
 def request_triage(
     *,
     request: Request,
-    by: AbstractBaseUser,
+    by: User | None,
     uniquely_devrel: bool | None,
     team_could_with_guidance: bool | None,
     note: str = "",
@@ -343,7 +343,7 @@ def request_triage(
 
 
 @transaction.atomic
-def request_accept(*, request: Request, by: AbstractBaseUser, note: str = "") -> Request:
+def request_accept(*, request: Request, by: User | None, note: str = "") -> Request:
     """Accept: the reserved points are spent. The board makes its task through the ``request_accepted`` hook."""
     budget, locked = _lock(request, Status.ACCEPTED)
     reserved, _ = _held(locked)
@@ -365,7 +365,7 @@ def request_accept(*, request: Request, by: AbstractBaseUser, note: str = "") ->
 
 
 @transaction.atomic
-def request_decline(*, request: Request, by: AbstractBaseUser, note: str = "") -> Request:
+def request_decline(*, request: Request, by: User | None, note: str = "") -> Request:
     """Decline: the reserved points go back to the team."""
     budget, locked = _lock(request, Status.DECLINED)
     reserved, _ = _held(locked)
@@ -385,7 +385,7 @@ def request_decline(*, request: Request, by: AbstractBaseUser, note: str = "") -
 
 
 @transaction.atomic
-def request_offer_mentoring(*, request: Request, by: AbstractBaseUser, plan: str = "") -> Request:
+def request_offer_mentoring(*, request: Request, by: User | None, plan: str = "") -> Request:
     """Convert a service request to its mentoring alternative: re-priced, the difference refunded, then spent."""
     budget, locked = _lock(request, Status.MENTORING)
     old_type = locked.type
@@ -427,7 +427,7 @@ def request_offer_mentoring(*, request: Request, by: AbstractBaseUser, plan: str
 
 
 @transaction.atomic
-def request_start(*, request: Request, by: AbstractBaseUser) -> Request:
+def request_start(*, request: Request, by: User | None) -> Request:
     """Accepted (or mentoring) work begins; idempotent when already in progress."""
     if Request.objects.filter(pk=request.pk, status=Status.IN_PROGRESS).exists():
         request.refresh_from_db()
@@ -440,7 +440,7 @@ def request_start(*, request: Request, by: AbstractBaseUser) -> Request:
 
 
 @transaction.atomic
-def request_mark_done(*, request: Request, by: AbstractBaseUser | None) -> Request:
+def request_mark_done(*, request: Request, by: User | None) -> Request:
     """Finish an accepted, mentoring or in-progress request and tell the requester.
 
     Idempotent: a request that is already done is returned unchanged and nobody is
@@ -461,7 +461,7 @@ def request_mark_done(*, request: Request, by: AbstractBaseUser | None) -> Reque
 
 
 @transaction.atomic
-def request_cancel(*, request: Request, by: AbstractBaseUser, note: str = "") -> Request:
+def request_cancel(*, request: Request, by: User, note: str = "") -> Request:
     """The requester (or their team lead) withdraws a request before work starts: all its points come back."""
     budget, locked = _lock(request, Status.CANCELLED)
     if locked.requester_id != by.pk and not selectors.is_team_lead(user=by, team=locked.team):
@@ -487,7 +487,7 @@ def request_cancel(*, request: Request, by: AbstractBaseUser, note: str = "") ->
 
 
 @transaction.atomic
-def requests_reorder(*, team: Team, ordered_ids: Sequence[int], by: AbstractBaseUser) -> list[Request]:
+def requests_reorder(*, team: Team, ordered_ids: Sequence[int], by: User) -> list[Request]:
     """Set the team's own ranking: ``ordered_ids`` first in that order, other open requests after, as they were."""
     if not selectors.teams_of(by).filter(pk=team.pk).exists():
         raise TownsquareError(f"only members of {team.name} can rank its requests", record=team.name)
@@ -511,7 +511,7 @@ def requests_reorder(*, team: Team, ordered_ids: Sequence[int], by: AbstractBase
     return ranked
 
 
-def request_move(*, request: Request, direction: str, by: AbstractBaseUser) -> list[Request]:
+def request_move(*, request: Request, direction: str, by: User) -> list[Request]:
     """Move one request a place up or down in its team's ranking (the no-JavaScript path)."""
     rows = list(selectors.team_open_requests(team=request.team).values_list("pk", flat=True))
     if request.pk not in rows:

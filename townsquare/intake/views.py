@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.core.quarters import Quarter, current_quarter, local_date, quarter_parse
 from townsquare.intake import selectors, services
 from townsquare.intake.charts import burn_down_chart
@@ -29,7 +30,7 @@ CANCELLERS = roles.STAKEHOLDERS | roles.LEADS
 # ---------------------------------------------------------------- object access
 
 
-def team_get_for_user(request: HttpRequest, slug: str) -> Team:
+def team_get_for_user(request: AuthenticatedHttpRequest, slug: str) -> Team:
     """A stakeholder team the user may see: DevRel, executives and admins see all; others only their own."""
     team = selectors.stakeholder_teams().filter(slug=slug).first()
     if team is None or not selectors.team_visible_to(user=request.user, team=team):
@@ -37,14 +38,14 @@ def team_get_for_user(request: HttpRequest, slug: str) -> Team:
     return team
 
 
-def request_get_for_user(request: HttpRequest, pk: int) -> Request:
+def request_get_for_user(request: AuthenticatedHttpRequest, pk: int) -> Request:
     found = selectors.requests_visible_to(user=request.user).filter(pk=pk).first()
     if found is None:
         raise Http404("no such request")
     return found
 
 
-def _quarter_from(request: HttpRequest) -> Quarter:
+def _quarter_from(request: AuthenticatedHttpRequest) -> Quarter:
     text = request.GET.get("quarter", "")
     if not text:
         return current_quarter()
@@ -58,7 +59,7 @@ def _quarter_from(request: HttpRequest) -> Quarter:
 
 
 @roles.role_required(roles.ALL)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     quarter = current_quarter()
     filing_teams = list(selectors.filing_teams_for(request.user))
     types = list(selectors.request_types_active())
@@ -86,7 +87,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(FILERS)
-def request_new(request: HttpRequest, slug: str) -> HttpResponse:
+def request_new(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     request_type = get_object_or_404(RequestType, slug=slug)
     teams_qs = selectors.filing_teams_for(request.user)
     teams = list(teams_qs)
@@ -157,7 +158,7 @@ def _balance_help(team: Team, quarter: Quarter) -> dict[str, Any] | None:
 
 
 @roles.role_required(roles.READERS)
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     obj = request_get_for_user(request, pk)
     can_triage = roles.has_role(request.user, roles.DEVREL)
     initial = {}
@@ -175,7 +176,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _detail_context(request: HttpRequest, obj: Request, triage_form: TriageForm | None) -> dict[str, Any]:
+def _detail_context(request: AuthenticatedHttpRequest, obj: Request, triage_form: TriageForm | None) -> dict[str, Any]:
     can_cancel = (
         obj.status in services.ALLOWED[Request.Status.CANCELLED]
         and roles.has_role(request.user, CANCELLERS)
@@ -198,7 +199,7 @@ def _detail_context(request: HttpRequest, obj: Request, triage_form: TriageForm 
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def request_triage(request: HttpRequest, pk: int) -> HttpResponse:
+def request_triage(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     obj = request_get_for_user(request, pk)
     form = TriageForm(request.POST)
     if form.is_valid():
@@ -227,7 +228,7 @@ def request_triage(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "intake/request_detail.html", _detail_context(request, obj, form), status=400)
 
 
-def _transition(request: HttpRequest, pk: int, action: Any, done: str, **kwargs: Any) -> HttpResponse:
+def _transition(request: AuthenticatedHttpRequest, pk: int, action: Any, done: str, **kwargs: Any) -> HttpResponse:
     obj = request_get_for_user(request, pk)
     try:
         action(request=obj, by=request.user, **kwargs)
@@ -242,7 +243,7 @@ def _transition(request: HttpRequest, pk: int, action: Any, done: str, **kwargs:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def request_offer_mentoring(request: HttpRequest, pk: int) -> HttpResponse:
+def request_offer_mentoring(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _transition(
         request,
         pk,
@@ -254,19 +255,19 @@ def request_offer_mentoring(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def request_start(request: HttpRequest, pk: int) -> HttpResponse:
+def request_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _transition(request, pk, services.request_start, "Work on “{title}” started.")
 
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def request_done(request: HttpRequest, pk: int) -> HttpResponse:
+def request_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _transition(request, pk, services.request_mark_done, "“{title}” is done.")
 
 
 @require_POST
 @roles.role_required(CANCELLERS)
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _transition(request, pk, services.request_cancel, "Cancelled “{title}”; its points are back in the budget.")
 
 
@@ -274,7 +275,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def triage(request: HttpRequest) -> HttpResponse:
+def triage(request: AuthenticatedHttpRequest) -> HttpResponse:
     team_slug = request.GET.get("team", "")
     team = get_object_or_404(Team, slug=team_slug) if team_slug else None
     rows = list(selectors.triage_queue(team=team))
@@ -294,7 +295,7 @@ def triage(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def team_page(request: HttpRequest, slug: str) -> HttpResponse:
+def team_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     team = team_get_for_user(request, slug)
     quarter = _quarter_from(request)
     budget = Budget.objects.filter(team=team, quarter=quarter.key).select_related("team", "closed_by").first()
@@ -331,7 +332,7 @@ def team_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "intake/team.html", context)
 
 
-def _priorities_context(request: HttpRequest, team: Team) -> dict[str, Any]:
+def _priorities_context(request: AuthenticatedHttpRequest, team: Team) -> dict[str, Any]:
     return {
         "team": team,
         "open_requests": list(selectors.team_open_requests(team=team)),
@@ -342,7 +343,7 @@ def _priorities_context(request: HttpRequest, team: Team) -> dict[str, Any]:
 
 @require_POST
 @roles.role_required(FILERS)
-def team_reorder(request: HttpRequest, slug: str) -> HttpResponse:
+def team_reorder(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Save the team's ranking: the posted ``order`` (drag and drop), or one ``move`` up/down (no JavaScript)."""
     team = team_get_for_user(request, slug)
     try:
@@ -377,7 +378,7 @@ def team_reorder(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @roles.role_required(roles.LEADS)
-def budgets(request: HttpRequest) -> HttpResponse:
+def budgets(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BudgetForm(request.POST or None, teams=selectors.stakeholder_teams())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -408,7 +409,7 @@ def budgets(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def budget_adjust(request: HttpRequest, pk: int) -> HttpResponse:
+def budget_adjust(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     budget = get_object_or_404(Budget.objects.select_related("team"), pk=pk)
     form = AdjustForm(request.POST)
     if form.is_valid():
@@ -423,14 +424,16 @@ def budget_adjust(request: HttpRequest, pk: int) -> HttpResponse:
                 request, f"Adjusted {budget.team.name}'s budget by {form.cleaned_data['points']:+d} points."
             )
     else:
-        errors = "; ".join(f"{form.fields[k].label or k}: {' '.join(v)}" for k, v in form.errors.items())
+        errors = "; ".join(
+            f"{form.fields[k].label or k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()
+        )
         messages.error(request, f"Budget not adjusted: {errors}")
     return redirect(reverse("intake:team", args=[budget.team.slug]) + f"?quarter={budget.quarter}")
 
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def budget_close(request: HttpRequest, pk: int) -> HttpResponse:
+def budget_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     budget = get_object_or_404(Budget.objects.select_related("team"), pk=pk)
     services.budget_close(budget=budget, by=request.user)
     messages.success(request, f"Closed {budget.quarter_obj.label} for {budget.team.name}.")
@@ -441,7 +444,7 @@ def budget_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.VALUE_READERS)
-def summary(request: HttpRequest) -> HttpResponse:
+def summary(request: AuthenticatedHttpRequest) -> HttpResponse:
     quarter = _quarter_from(request)
     return render(
         request,
@@ -458,7 +461,7 @@ def summary(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.LEADS)
-def types(request: HttpRequest) -> HttpResponse:
+def types(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = RequestType.objects.select_related("mentoring_alternative", "updated_by").order_by(
         "mode", "position", "name"
     )
@@ -466,7 +469,7 @@ def types(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.LEADS)
-def type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def type_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     instance = get_object_or_404(RequestType, pk=pk) if pk else None
     initial = RequestTypeForm.initial_for(instance) if instance else {"form_fields": "[]"}
     form = RequestTypeForm(request.POST or None, initial=initial)

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
@@ -26,6 +27,9 @@ from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.notify.models import SERVICE_LABELS, Destination, Notification
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ def destination_save(
     url: str | None,
     purposes: Sequence[str],
     enabled: bool,
-    by: object = None,
+    by: User | None = None,
 ) -> Destination:
     """Create or update a destination; ``url=None`` on update keeps the stored secret URL."""
     destination = destination or Destination(created_by=by if getattr(by, "pk", None) else None)
@@ -134,10 +138,11 @@ def send_apprise(*, url: str, title: str, body: str, body_format: str) -> Outcom
     client = _client_for(url)
     if client is None:
         return Outcome(ok=False, error="Apprise cannot parse this destination URL", permanent=True)
-    fmt = {
+    formats: dict[str, apprise.NotifyFormat] = {
         Notification.Format.HTML: apprise.NotifyFormat.HTML,
         Notification.Format.MARKDOWN: apprise.NotifyFormat.MARKDOWN,
-    }.get(body_format, apprise.NotifyFormat.TEXT)
+    }
+    fmt = formats.get(body_format, apprise.NotifyFormat.TEXT)
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = client.notify(body=body, title=title, body_format=fmt)
     if ok:
@@ -273,10 +278,11 @@ def notification_deliver(*, notification_id: int) -> str:
         return Notification.objects.filter(pk=notification_id).values_list("status", flat=True).first() or "missing"
     notification = Notification.objects.select_related("destination").get(pk=notification_id)
     try:
-        if notification.destination_id:
-            if not notification.destination.enabled:
-                raise TownsquareError("the destination is disabled", record=notification.destination.name)
-            url = notification.destination.url
+        destination = notification.destination  # fetched with the row (select_related)
+        if destination is not None:
+            if not destination.enabled:
+                raise TownsquareError("the destination is disabled", record=destination.name)
+            url = destination.url
             body, fmt = notification.body, notification.body_format
         else:
             if not settings.EMAIL_URL:

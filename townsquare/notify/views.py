@@ -2,19 +2,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.notify import services
 from townsquare.notify.forms import DestinationForm
 from townsquare.notify.models import Destination, Notification
 
 
 @roles.role_required(roles.DEVREL)
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     rows = Notification.objects.select_related("destination")
     if status in Notification.Status.values:
@@ -28,14 +29,14 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification.objects.select_related("destination"), pk=pk)
     return render(request, "notify/notification.html", {"notification": notification})
 
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=pk)
     try:
         services.notification_retry(notification=notification)
@@ -47,7 +48,7 @@ def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def notification_mark_sent(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_mark_sent(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=pk)
     try:
         services.notification_mark_sent(notification=notification)
@@ -58,12 +59,12 @@ def notification_mark_sent(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.LEADS)
-def destinations(request: HttpRequest) -> HttpResponse:
+def destinations(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "notify/destinations.html", {"destinations": Destination.objects.all()})
 
 
 @roles.role_required(roles.LEADS)
-def destination_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def destination_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     instance = get_object_or_404(Destination, pk=pk) if pk else None
     form = DestinationForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -85,13 +86,13 @@ def destination_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
 
 
 @roles.role_required(roles.LEADS)
-def destination_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def destination_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return destination_edit(request, pk)
 
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def destination_test(request: HttpRequest, pk: int) -> HttpResponse:
+def destination_test(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
     outcome = services.destination_test(destination=destination)
     if outcome.ok:
@@ -103,7 +104,7 @@ def destination_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def destination_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def destination_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
     destination.delete()
     messages.success(request, f"Deleted destination “{destination.name}”.")

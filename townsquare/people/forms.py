@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -28,7 +28,7 @@ class DirectoryForm(forms.Form):
 
     def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = [("", "All channels"), *((c, c) for c in channels)]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [("", "All channels"), *((c, c) for c in channels)]
 
 
 class MergeForm(forms.Form):
@@ -48,8 +48,15 @@ class MergeForm(forms.Form):
         return other
 
 
+class IdentityChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Identity) -> str:
+        return f"{obj.handle or obj.display_name or obj.external_id} · {obj.realm}" + (
+            f" · {obj.email}" if obj.email else ""
+        )
+
+
 class SplitForm(forms.Form):
-    identities = forms.ModelMultipleChoiceField(
+    identities = IdentityChoiceField(
         queryset=Identity.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label="Identities that belong to someone else",
@@ -57,14 +64,8 @@ class SplitForm(forms.Form):
 
     def __init__(self, *args: Any, member: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["identities"]
-        field.queryset = Identity.objects.filter(member=member).order_by("realm", "handle")  # type: ignore[attr-defined]
-        field.label_from_instance = lambda i: (
-            f"{i.handle or i.display_name or i.external_id} · {i.realm}"
-            + (  # type: ignore[attr-defined]
-                f" · {i.email}" if i.email else ""
-            )
-        )
+        field = cast(IdentityChoiceField, self.fields["identities"])
+        field.queryset = Identity.objects.filter(member=member).order_by("realm", "handle")
 
 
 class EraseForm(forms.Form):

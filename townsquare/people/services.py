@@ -9,8 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser, Group, User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -481,7 +480,7 @@ def _restore(member: Member, data: dict[str, Any]) -> None:
         member.team_id = None
 
 
-def _merge(*, source: Member, target: Member, reason: str, by: AbstractBaseUser | None) -> MergeRecord:
+def _merge(*, source: Member, target: Member, reason: str, by: User | None) -> MergeRecord:
     identity_ids = list(Identity.objects.filter(member=source).order_by("pk").values_list("pk", flat=True))
     snapshot = {
         "source": _snapshot(source),
@@ -518,7 +517,7 @@ def _merge(*, source: Member, target: Member, reason: str, by: AbstractBaseUser 
 
 @transaction.atomic
 def member_merge(
-    *, source: Member, target: Member, by: AbstractBaseUser | None, reason: str = MergeRecord.Reason.MANUAL
+    *, source: Member, target: Member, by: User | None, reason: str = MergeRecord.Reason.MANUAL
 ) -> MergeRecord:
     """Move every identity of ``source`` to ``target`` and remove ``source``; undo with :func:`merge_undo`."""
     if source.pk == target.pk:
@@ -530,7 +529,7 @@ def member_merge(
 
 
 @transaction.atomic
-def member_split(*, member: Member, identity_ids: Iterable[int], by: AbstractBaseUser | None) -> MergeRecord:
+def member_split(*, member: Member, identity_ids: Iterable[int], by: User | None) -> MergeRecord:
     """Move the chosen identities of ``member`` to a new member; undo with :func:`merge_undo`."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     ids = sorted(set(identity_ids))
@@ -575,7 +574,7 @@ def member_split(*, member: Member, identity_ids: Iterable[int], by: AbstractBas
 
 
 @transaction.atomic
-def merge_undo(*, record: MergeRecord, by: AbstractBaseUser | None) -> Member:
+def merge_undo(*, record: MergeRecord, by: User | None) -> Member:
     """Reverse a merge (the removed member comes back with its id) or a split. Returns the restored member."""
     record = MergeRecord.objects.select_for_update().get(pk=record.pk)
     label = f"history entry {record.pk}"
@@ -624,13 +623,13 @@ def merge_undo(*, record: MergeRecord, by: AbstractBaseUser | None) -> Member:
 
 
 @transaction.atomic
-def merge_suggestion_accept(*, suggestion: MergeSuggestion, by: AbstractBaseUser | None) -> MergeRecord:
+def merge_suggestion_accept(*, suggestion: MergeSuggestion, by: User | None) -> MergeRecord:
     """Merge the newer member of the pair into the older one (reason ``same_handle``)."""
     suggestion = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.status != MergeSuggestion.Status.OPEN:
         raise TownsquareError(f"this suggestion was already {suggestion.status}", record=f"suggestion {suggestion.pk}")
     suggestion.status = MergeSuggestion.Status.ACCEPTED
-    suggestion.decided_by = by  # type: ignore[assignment]
+    suggestion.decided_by = by
     suggestion.decided_at = timezone.now()
     suggestion.save()
     target_id, source_id = sorted((suggestion.member_a_id, suggestion.member_b_id))
@@ -642,12 +641,12 @@ def merge_suggestion_accept(*, suggestion: MergeSuggestion, by: AbstractBaseUser
 
 
 @transaction.atomic
-def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: AbstractBaseUser | None) -> MergeSuggestion:
+def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: User | None) -> MergeSuggestion:
     suggestion = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.status != MergeSuggestion.Status.OPEN:
         raise TownsquareError(f"this suggestion was already {suggestion.status}", record=f"suggestion {suggestion.pk}")
     suggestion.status = MergeSuggestion.Status.REJECTED
-    suggestion.decided_by = by  # type: ignore[assignment]
+    suggestion.decided_by = by
     suggestion.decided_at = timezone.now()
     suggestion.save()
     return suggestion
@@ -657,7 +656,7 @@ def merge_suggestion_reject(*, suggestion: MergeSuggestion, by: AbstractBaseUser
 
 
 @transaction.atomic
-def member_erase(*, member: Member, by: AbstractBaseUser | None, reason: str) -> ErasureRecord:
+def member_erase(*, member: Member, by: User | None, reason: str) -> ErasureRecord:
     """Delete the member, their identities and everything every app holds about them; keep only counts.
 
     The apps above people (sources' messages, ...) delete their rows through the ``member_erase`` hook,
@@ -712,7 +711,7 @@ def member_export(*, member: Member) -> dict[str, Any]:
             "id": member.pk,
             "display_name": member.display_name,
             "primary_email": member.primary_email,
-            "organization": member.organization.name if member.organization_id else None,
+            "organization": member.organization.name if member.organization else None,
             "is_staff": member.is_staff,
             "is_bot": member.is_bot,
             "first_seen": member.first_seen.isoformat() if member.first_seen else None,

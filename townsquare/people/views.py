@@ -9,12 +9,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people import selectors, services
 from townsquare.people.crm import accounts_import_csv, mapping_guess
 from townsquare.people.forms import AccountsImportForm, DirectoryForm, EraseForm, MappingForm, MergeForm, SplitForm
@@ -25,12 +26,12 @@ log = logging.getLogger(__name__)
 
 
 @roles.role_required(roles.ALL)
-def teams(request: HttpRequest) -> HttpResponse:
+def teams(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "people/teams.html", {"teams": selectors.teams_with_counts()})
 
 
 @roles.role_required(roles.ALL)
-def team(request: HttpRequest, slug: str) -> HttpResponse:
+def team(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     try:
         found = selectors.team_with_members(slug=slug)
     except Team.DoesNotExist:
@@ -58,7 +59,7 @@ def _filters(form: DirectoryForm) -> DirectoryFilters:
 
 
 @roles.role_required(roles.DEVREL)
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DirectoryForm(request.GET or None, channels=selectors.channel_kinds())
     filters = _filters(form)
     page = selectors.member_directory_page(filters=filters, page=request.GET.get("page"))
@@ -85,7 +86,7 @@ def _member_or_404(pk: int) -> Member:
 
 
 @roles.role_required(roles.DEVREL)
-def member(request: HttpRequest, pk: int) -> HttpResponse:
+def member(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
     # The member's messages are sources' (above people): the template loads them from its URL by name.
     context = {
@@ -97,7 +98,7 @@ def member(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def member_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def member_merge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
     form = MergeForm(request.POST or None, member=found)
     if request.method == "POST" and form.is_valid():
@@ -119,7 +120,7 @@ def member_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def member_split(request: HttpRequest, pk: int) -> HttpResponse:
+def member_split(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
     form = SplitForm(request.POST or None, member=found)
     if request.method == "POST" and form.is_valid():
@@ -136,7 +137,7 @@ def member_split(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def merges(request: HttpRequest) -> HttpResponse:
+def merges(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = MergeRecord.objects.select_related("target", "by", "undone_by")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "people/merges.html", {"page": page})
@@ -144,7 +145,7 @@ def merges(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def merge_undo(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(MergeRecord, pk=pk)
     try:
         restored = services.merge_undo(record=record, by=request.user)
@@ -161,14 +162,14 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def suggestions(request: HttpRequest) -> HttpResponse:
+def suggestions(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.open_suggestions(), 25).get_page(request.GET.get("page"))
     return render(request, "people/suggestions.html", {"page": page})
 
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def suggestion_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+def suggestion_decide(request: AuthenticatedHttpRequest, pk: int, decision: str) -> HttpResponse:
     suggestion = get_object_or_404(MergeSuggestion, pk=pk)
     try:
         if decision == "accept":
@@ -188,7 +189,7 @@ def suggestion_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespo
 
 
 @roles.role_required(roles.LEADS)
-def member_erase(request: HttpRequest, pk: int) -> HttpResponse:
+def member_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -208,7 +209,7 @@ def member_erase(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.LEADS)
-def member_export(request: HttpRequest, pk: int) -> HttpResponse:
+def member_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
     if request.method != "POST":
         return render(request, "people/member_export.html", {"member": found})
@@ -220,7 +221,7 @@ def member_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.LEADS)
-def erasures(request: HttpRequest) -> HttpResponse:
+def erasures(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(ErasureRecord.objects.select_related("by"), 50).get_page(request.GET.get("page"))
     return render(request, "people/erasures.html", {"page": page})
 
@@ -229,7 +230,7 @@ def erasures(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def organizations(request: HttpRequest) -> HttpResponse:
+def organizations(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     page = Paginator(selectors.organizations_with_counts(q=q), 50).get_page(request.GET.get("page"))
     template = "people/organizations.html#rows" if request.htmx else "people/organizations.html"
@@ -237,7 +238,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def organization(request: HttpRequest, pk: int) -> HttpResponse:
+def organization(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Organization.objects.select_related("account").prefetch_related("domains"), pk=pk)
     people = Member.objects.filter(organization=found).order_by("display_name", "pk")
     page = Paginator(people, 50).get_page(request.GET.get("page"))
@@ -254,7 +255,7 @@ def organization(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def accounts(request: HttpRequest) -> HttpResponse:
+def accounts(request: AuthenticatedHttpRequest) -> HttpResponse:
     tier = request.GET.get("tier", "")
     if tier and tier not in Account.Tier.values:
         raise Http404("unknown tier")
@@ -285,7 +286,7 @@ def _csv_headers(name: str) -> list[str]:
 
 
 @roles.role_required(roles.LEADS)
-def accounts_import(request: HttpRequest) -> HttpResponse:
+def accounts_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CRM CSV, map its columns, preview a dry run, then import."""
     token = request.POST.get("token", "")
     if request.method == "POST" and not token:
@@ -316,7 +317,13 @@ def accounts_import(request: HttpRequest) -> HttpResponse:
 
 
 def _import_step(
-    request: HttpRequest, token: str, mapping_form: MappingForm, headers: list[str], filename: str, *, run: bool
+    request: AuthenticatedHttpRequest,
+    token: str,
+    mapping_form: MappingForm,
+    headers: list[str],
+    filename: str,
+    *,
+    run: bool,
 ) -> HttpResponse:
     name = _upload_path(token)
     report = None

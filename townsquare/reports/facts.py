@@ -17,15 +17,23 @@ from django.db.models import Q
 from townsquare.core.weeks import week_bounds
 from townsquare.feedback.models import Theme, ThemeMessage
 from townsquare.feedback.selectors import PAYING_TIERS, stats_for
+from townsquare.people.models import Member, Team
 from townsquare.reports.services import MAX_QUOTES, Quote, ThemeFacts
 
 QUOTE_CHARS = 280
 
 
-def _counted(row: ThemeMessage) -> bool:
+def _counted_member(row: ThemeMessage) -> Member | None:
+    """The member who wrote the message when they count (not staff, not a bot), else None."""
     identity = row.message.author
     member = identity.member if identity is not None else None
-    return member is not None and not (member.is_staff or member.is_bot or identity.is_bot)
+    if identity is None or member is None or member.is_staff or member.is_bot or identity.is_bot:
+        return None
+    return member
+
+
+def _counted(row: ThemeMessage) -> bool:
+    return _counted_member(row) is not None
 
 
 def _excerpt(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -36,9 +44,10 @@ def _excerpt(text: str, limit: int = QUOTE_CHARS) -> str:
 def _customers(rows: Iterable[ThemeMessage]) -> list[dict[str, Any]]:
     accounts: dict[int, dict[str, Any]] = {}
     for row in rows:
-        if not _counted(row):
+        member = _counted_member(row)
+        if member is None:
             continue
-        organization = row.message.author.member.organization
+        organization = member.organization
         account = getattr(organization, "account", None) if organization is not None else None
         if account is not None and account.tier in PAYING_TIERS:
             accounts[account.pk] = {
@@ -89,7 +98,7 @@ def _threads(rows: list[ThemeMessage]) -> list[dict[str, str]]:
 
 
 def theme_facts_for_week(
-    *, week_start: dt.date, department: Any = None, theme_ids: Iterable[int] | None = None
+    *, week_start: dt.date, department: Team | None = None, theme_ids: Iterable[int] | None = None
 ) -> list[ThemeFacts]:
     """Facts for every live theme with feedback in the week (or addressed in it), routed to ``department``.
 

@@ -68,7 +68,7 @@ class Report(models.Model):
 
     @property
     def department_name(self) -> str:
-        return self.department.name if self.department_id else "All departments"
+        return self.department.name if self.department else "All departments"
 
     @property
     def week_end(self) -> dt.date:

@@ -3,13 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from townsquare.core import roles
 from townsquare.reports.models import Report, ReportItem
 
 
-def reports_visible_to(*, user: Any) -> QuerySet[Report]:
+def reports_visible_to(*, user: User | AnonymousUser) -> QuerySet[Report]:
     """Published reports for every reader; drafts only for DevRel."""
     rows = Report.objects.select_related("department", "published_by", "superseded_by")
     if roles.has_role(user, roles.DEVREL):
@@ -17,7 +18,7 @@ def reports_visible_to(*, user: Any) -> QuerySet[Report]:
     return rows.filter(status=Report.Status.PUBLISHED)
 
 
-def report_archive(*, user: Any, department: str = "", query: str = "") -> QuerySet[Report]:
+def report_archive(*, user: User | AnonymousUser, department: str = "", query: str = "") -> QuerySet[Report]:
     rows = reports_visible_to(user=user)
     if department == "all":
         rows = rows.filter(department__isnull=True)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,6 +29,11 @@ from townsquare.notify.formatting import Trusted, one_line, render_message
 from townsquare.notify.models import Notification, Purpose
 from townsquare.notify.services import notification_enqueue
 from townsquare.reports.models import Report, ReportItem, Subscription, Unsubscribe
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from townsquare.people.models import Team
 
 logger = logging.getLogger(__name__)
 MAX_QUOTES = 5
@@ -113,13 +118,18 @@ def _item_fields(facts: ThemeFacts) -> dict[str, Any]:
     }
 
 
-def _latest(week_start: dt.date, department: Any) -> Report | None:
+def _latest(week_start: dt.date, department: Team | None) -> Report | None:
     return Report.objects.filter(week_start=week_start, department=department).order_by("-revision").first()
 
 
 @transaction.atomic
 def report_build_draft(
-    *, week_start: dt.date, department: Any, facts: Iterable[ThemeFacts], by: Any = None, rebuild: bool = False
+    *,
+    week_start: dt.date,
+    department: Team | None,
+    facts: Iterable[ThemeFacts],
+    by: User | None = None,
+    rebuild: bool = False,
 ) -> Report:
     """The draft for a week and department: its top themes by score (at most ``DRAFT_THEMES``).
 
@@ -198,7 +208,7 @@ def report_item_add(*, report: Report, facts: ThemeFacts) -> ReportItem:
 
 
 @transaction.atomic
-def report_revise(*, report: Report, by: Any, correction_note: str) -> Report:
+def report_revise(*, report: Report, by: User | None, correction_note: str) -> Report:
     """Start a correction: a new draft revision with the same items, superseding ``report``."""
     if not report.is_published:
         raise TownsquareError("only a published report can be corrected; edit the draft instead", record=str(report))
@@ -298,7 +308,7 @@ def report_chat(*, report: Report, items: Sequence[ReportItem]) -> str:
 
 
 @transaction.atomic
-def report_publish(*, report: Report, by: Any) -> PublishOutcome:
+def report_publish(*, report: Report, by: User | None) -> PublishOutcome:
     """Publish a draft once: freeze it and record the email and chat notifications."""
     now = timezone.now()
     claimed = Report.objects.filter(pk=report.pk, status=Report.Status.DRAFT).update(
@@ -333,7 +343,7 @@ def report_publish(*, report: Report, by: Any) -> PublishOutcome:
     return PublishOutcome(report=report, sent_now=True, notifications=created)
 
 
-def subscription_toggle(*, user: Any, department: Any, team: Any = None, subscribe: bool) -> None:
+def subscription_toggle(*, user: User, department: Team | None, team: Team | None = None, subscribe: bool) -> None:
     """Subscribe or unsubscribe a person (or, with ``team``, a whole team) to a department's report."""
     with transaction.atomic():
         if team is not None:
@@ -350,7 +360,7 @@ def subscription_toggle(*, user: Any, department: Any, team: Any = None, subscri
             Unsubscribe.objects.get_or_create(department=department, user=user)
 
 
-def unsubscribe_with_token(*, token: str) -> tuple[Any, str]:
+def unsubscribe_with_token(*, token: str) -> tuple[Team | None, str]:
     """The one-click unsubscribe link in emails. Returns (department, email)."""
     from townsquare.people.models import Team
 
@@ -365,7 +375,7 @@ def unsubscribe_with_token(*, token: str) -> tuple[Any, str]:
     return department, data["e"]
 
 
-def reports_build_week(*, week_start: dt.date, by: Any = None, rebuild: bool = False) -> list[Report]:
+def reports_build_week(*, week_start: dt.date, by: User | None = None, rebuild: bool = False) -> list[Report]:
     """Drafts for a week: the company-wide report and one per department with routed themes.
 
     Weeks already published are left alone (corrections are explicit); existing

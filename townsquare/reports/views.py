@@ -17,20 +17,21 @@ from django.views.decorators.http import require_POST
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.feeds import feed_token, feed_view
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.core.weeks import iso_week_label, last_complete_week, parse_week
 from townsquare.people.models import Team
 from townsquare.reports import selectors, services
 from townsquare.reports.models import Report, ReportItem, Subscription
 
 
-def report_get_for_user(request: HttpRequest, pk: int) -> Report:
+def report_get_for_user(request: AuthenticatedHttpRequest, pk: int) -> Report:
     try:
         return selectors.reports_visible_to(user=request.user).get(pk=pk)
     except Report.DoesNotExist:
         raise Http404("no such report") from None
 
 
-def draft_get_for_user(request: HttpRequest, pk: int) -> Report:
+def draft_get_for_user(request: AuthenticatedHttpRequest, pk: int) -> Report:
     report = report_get_for_user(request, pk)
     if report.is_published:
         raise Http404("not a draft")
@@ -38,7 +39,7 @@ def draft_get_for_user(request: HttpRequest, pk: int) -> Report:
 
 
 @roles.role_required(roles.READERS)
-def archive(request: HttpRequest) -> HttpResponse:
+def archive(request: AuthenticatedHttpRequest) -> HttpResponse:
     department = request.GET.get("department", "")
     query = request.GET.get("q", "").strip()
     rows = selectors.report_archive(user=request.user, department=department, query=query)
@@ -61,7 +62,7 @@ def _recent_weeks(count: int = 8) -> list[tuple[str, str]]:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def build_week(request: HttpRequest) -> HttpResponse:
+def build_week(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         week = parse_week(request.POST.get("week", ""))
     except ValueError as exc:
@@ -78,21 +79,21 @@ def build_week(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.READERS)
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for_user(request, pk)
     items = list(report.items.order_by("position"))
     return render(request, "reports/report.html", {"report": report, "items": items, "totals": report.totals(items)})
 
 
 @roles.role_required(roles.READERS)
-def item_detail(request: HttpRequest, pk: int, position: int) -> HttpResponse:
+def item_detail(request: AuthenticatedHttpRequest, pk: int, position: int) -> HttpResponse:
     report = report_get_for_user(request, pk)
     item = get_object_or_404(ReportItem, report=report, position=position)
     return render(request, "reports/item.html", {"report": report, "item": item})
 
 
 @roles.role_required(roles.READERS)
-def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def report_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     from weasyprint import HTML
 
     report = report_get_for_user(request, pk)
@@ -101,7 +102,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     # No network fetches while rendering: every asset is inline, links stay links.
     pdf = HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"townsquare-{report.department.slug if report.department_id else 'all'}-{report.iso_week}.pdf"
+    filename = f"townsquare-{report.department.slug if report.department else 'all'}-{report.iso_week}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
@@ -111,7 +112,7 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 @roles.role_required(roles.READERS)
-def report_changes(request: HttpRequest, pk: int) -> HttpResponse:
+def report_changes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for_user(request, pk)
     previous = selectors.previous_published(report=report)
     changes = selectors.report_changes(report=report, previous=previous)
@@ -119,7 +120,7 @@ def report_changes(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = draft_get_for_user(request, pk)
     if request.method == "POST":
         try:
@@ -135,7 +136,7 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _apply_edit(request: HttpRequest, report: Report) -> None:
+def _apply_edit(request: AuthenticatedHttpRequest, report: Report) -> None:
     action = request.POST.get("action", "")
     if action == "add":
         item = services.report_add_theme(report=report, theme_id=int(request.POST.get("theme", "0")))
@@ -166,7 +167,7 @@ def _apply_edit(request: HttpRequest, report: Report) -> None:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def draft_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for_user(request, pk)
     try:
         outcome = services.report_publish(report=report, by=request.user)
@@ -182,7 +183,7 @@ def draft_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def report_revise(request: HttpRequest, pk: int) -> HttpResponse:
+def report_revise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = report_get_for_user(request, pk)
     try:
         revision = services.report_revise(
@@ -195,7 +196,7 @@ def report_revise(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.ALL)
-def subscriptions(request: HttpRequest) -> HttpResponse:
+def subscriptions(request: AuthenticatedHttpRequest) -> HttpResponse:
     departments = list(Team.objects.exclude(kind=Team.Kind.DEVREL).order_by("name"))
     lead_of = list(Team.objects.filter(memberships__user=request.user, memberships__is_lead=True))
     if request.method == "POST":
@@ -288,5 +289,5 @@ class DepartmentFeed(Feed):
 
 
 @feed_view(roles.READERS)
-def feed(request: HttpRequest, slug: str) -> HttpResponse:
+def feed(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return DepartmentFeed()(request, slug=slug)

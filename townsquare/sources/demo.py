@@ -70,7 +70,7 @@ ACME_FORUM = "https://community.acme-cloud.dev"
 ACME_QA_SITE = "ask.acme-cloud.dev"
 ACME_SLACK_TEAM = "T07ACME01"
 ACME_CATEGORIES = {"Announcements": 4, "Help": 5, "Feature requests": 6, "Show and tell": 7, "Events": 8, "Billing": 9}
-ACME_SOURCES = [
+ACME_SOURCES: list[tuple[str, str, str, dict[str, Any]]] = [
     # (name, kind, the channel in community.txt, config)
     ("Acme Cloud GitHub issues (demo)", "github_archive", "github", {}),
     (

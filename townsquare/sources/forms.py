@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -80,7 +80,7 @@ class UploadForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Source.Kind.choices)
-        self.fields["kind"].choices = [(k, labels.get(k, k)) for k in archive_kinds()]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [(k, labels.get(k, k)) for k in archive_kinds()]
 
     def clean_archive(self) -> Any:
         upload = self.cleaned_data["archive"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -13,7 +14,7 @@ from townsquare.sources.models import Message, Source, SyncError, SyncRun
 MEMBER_MESSAGES_PAGE_SIZE = 30
 
 
-def sources_with_health() -> list[Source]:
+def sources_with_health() -> Sequence[Source]:
     """Sources with their last run, message count and next scheduled run (a few queries, not one per row)."""
     from townsquare.core.scheduling import next_run
 
@@ -24,12 +25,13 @@ def sources_with_health() -> list[Source]:
     counts = dict(Message.objects.values_list("source_id").annotate(n=Count("id")).order_by())
     now = timezone.now()
     for row in rows:
-        row.last_run = runs.get(row.last_run_id)  # type: ignore[attr-defined]
+        last = runs.get(row.last_run_id)
+        row.last_run = last  # type: ignore[attr-defined]
         row.error_count = errors.get(row.last_run_id, 0)  # type: ignore[attr-defined]
         row.message_count = counts.get(row.pk, 0)  # type: ignore[attr-defined]
         row.next_run = None  # type: ignore[attr-defined]
         if row.enabled and row.schedule:
-            after = row.last_run.started_at if row.last_run else now
+            after = last.started_at if last else now
             row.next_run = next_run(row.schedule, after)  # type: ignore[attr-defined]
     return rows
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people.models import Member
 from townsquare.people.selectors import member_with_identities
 from townsquare.sources import selectors, services
@@ -25,12 +26,12 @@ from townsquare.sources.tasks import sync_source_task
 
 
 @roles.role_required(roles.DEVREL)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "sources/index.html", {"sources": selectors.sources_with_health()})
 
 
 @roles.role_required(roles.DEVREL)
-def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def source_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     page = Paginator(source.runs.all(), 25).get_page(request.GET.get("page"))
     context = {
@@ -50,7 +51,7 @@ def _queue(source: Source, path: str | None = None) -> SyncRun:
 
 @require_POST
 @roles.role_required(roles.DEVREL)
-def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
+def source_sync(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     try:
         run = _queue(source)
@@ -62,7 +63,7 @@ def source_sync(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def source_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk) if pk else None
     initial = {}
     if source is not None:
@@ -125,7 +126,7 @@ def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["archive"]
@@ -150,7 +151,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(SyncRun.objects.select_related("source"), pk=pk)
     if request.htmx and request.GET.get("part") == "progress":
         return render(request, "sources/run.html#progress", {"run": run})
@@ -159,7 +160,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def message_list(request: HttpRequest) -> HttpResponse:
+def message_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MessageFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     rows = selectors.messages_filtered(
@@ -177,7 +178,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.DEVREL)
-def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def message_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("source", "channel", "author__member"), pk=pk)
     thread = []
     if message.thread_external_id:

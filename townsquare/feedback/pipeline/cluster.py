@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def knn_graph(vectors: np.ndarray, k: int = KNN) -> tuple[np.ndarray, np.ndarray
     return out_idx, out_sims.astype(np.float32, copy=False)
 
 
-def _graph(idx: np.ndarray, sims: np.ndarray):  # type: ignore[no-untyped-def]
+def _graph(idx: np.ndarray, sims: np.ndarray) -> Any:  # an igraph.Graph (igraph ships no types)
     """The undirected kNN graph: one edge per neighbour pair (either direction), weighted by cosine."""
     import igraph
 
@@ -94,7 +95,7 @@ def _graph(idx: np.ndarray, sims: np.ndarray):  # type: ignore[no-untyped-def]
 _RNG_LOCK = threading.Lock()
 
 
-def _louvain(graph, n: int, resolution: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _louvain(graph: Any, n: int, resolution: float) -> np.ndarray:
     import igraph
 
     with _RNG_LOCK:

@@ -106,7 +106,8 @@ class Connector:
     """
 
     kind: ClassVar[str] = ""
-    is_archive: ClassVar[bool] = False
+    # A class default that an instance may change (a Pipermail source given a URL instead of files).
+    is_archive: bool = False
 
     def __init__(self, source: Source, *, path: str | Path | None = None) -> None:
         self.source = source

@@ -232,7 +232,7 @@ class DiscordExportConnector(Connector):
             except (EOFError, OSError) as exc:
                 raise TownsquareError(f"cannot read the export: {exc}", record=file.name) from exc
         icon = soup.select_one("img.preamble__guild-icon")
-        guild_match = _GUILD_ID_IN_ICON.search(icon.get("src", "") if icon else "")
+        guild_match = _GUILD_ID_IN_ICON.search(_attr(icon, "src"))
         guild = guild_match.group(1) if guild_match else str(self.config.get("guild_id") or "")
         entries = [e.get_text(" ", strip=True) for e in soup.select("div.preamble__entry")]
         channel_match = _CHANNEL_ID_IN_NAME.search(file.name)
@@ -245,14 +245,14 @@ class DiscordExportConnector(Connector):
         for group in soup.select("div.chatlog__message-group"):
             author: AuthorRef | None = None
             for container in group.select("div.chatlog__message-container"):
-                msg_id = container.get("data-message-id") or container.get("id", "").rsplit("-", 1)[-1]
+                msg_id = _attr(container, "data-message-id") or _attr(container, "id").rsplit("-", 1)[-1]
                 try:
                     header = container.select_one("span.chatlog__author")
                     if header is not None:
                         author = AuthorRef(
                             realm=REALM,
-                            external_id=header["data-user-id"],
-                            handle=header.get("title") or "",
+                            external_id=str(header["data-user-id"]),
+                            handle=_attr(header, "title"),
                             display_name=header.get_text(strip=True),
                             is_bot=container.select_one(".chatlog__author-tag") is not None,
                         )
@@ -269,15 +269,15 @@ class DiscordExportConnector(Connector):
                     if edited is not None:
                         edited.extract()
                     reply = container.select_one(".chatlog__reply-link")
-                    parent = _SCROLL_TARGET.search(reply.get("onclick", "")) if isinstance(reply, Tag) else None
+                    parent = _SCROLL_TARGET.search(_attr(reply, "onclick")) if isinstance(reply, Tag) else None
                     body_html = content.decode_contents() if content is not None else ""
                     attachments = [a.get("href", "") for a in container.select(".chatlog__attachment a")]
                     text = content.get_text("", strip=False).strip() if content is not None else ""
                     yield MessageRecord(
                         external_id=str(msg_id),
                         kind="chat",
-                        created_at=_dce_time(stamp.get("title", "")),
-                        updated_at=_dce_time(edited.get("title", "")) if edited is not None else None,
+                        created_at=_dce_time(_attr(stamp, "title")),
+                        updated_at=_dce_time(_attr(edited, "title")) if edited is not None else None,
                         channel=channel,
                         author=author,
                         body=_with_attachments(text, [{"url": a} for a in attachments if a]),
@@ -290,6 +290,12 @@ class DiscordExportConnector(Connector):
                         record=f"{file.name}#{msg_id}", reason=f"unreadable message: {type(exc).__name__}: {exc}"
                     )
         soup.decompose()
+
+
+def _attr(tag: Tag | None, name: str) -> str:
+    """A single-valued attribute's text, "" when absent (bs4 types every attribute as maybe a list)."""
+    value = tag.get(name) if tag is not None else None
+    return value if isinstance(value, str) else ""
 
 
 def _dce_time(value: str) -> dt.datetime:

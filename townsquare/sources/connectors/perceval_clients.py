@@ -274,7 +274,7 @@ class NNTPBackend(NNTP):
 
 
 @cache
-def tracking(backend_class: type) -> type:
+def tracking(backend_class: type[Any]) -> type:
     """A subclass of ``backend_class`` whose client records ``last_url`` on the backend after each response."""
 
     def _init_client(self: Any, from_archive: bool = False) -> Any:

@@ -133,7 +133,7 @@ class SlackExportConnector(Connector):
             raise TownsquareError(f"{name} is not valid JSON: {exc}", record=name) from exc
 
     def _record(
-        self, message: dict[str, Any], channel: ChannelRef, users: dict[str, Any], realm: str, base: str
+        self, message: dict[str, Any], channel: ChannelRef, users: dict[str | None, Any], realm: str, base: str
     ) -> MessageRecord | None:
         if message.get("type") != "message" or message.get("subtype") in SYSTEM_SUBTYPES:
             return None
@@ -180,7 +180,7 @@ class SlackExportConnector(Connector):
         )
 
 
-def _plain(text: str, users: dict[str, Any]) -> str:
+def _plain(text: str, users: dict[str | None, Any]) -> str:
     """Slack mrkdwn to readable text: <@U123> -> @name, <url|label> -> label (url)."""
 
     def link(match: re.Match[str]) -> str:

@@ -40,7 +40,13 @@ class ZulipExportConnector(Connector):
                     files = {
                         Path(m.name).name: m for m in archive.getmembers() if m.isfile() and m.name.endswith(".json")
                     }
-                    read = lambda name: archive.extractfile(files[name]).read()
+
+                    def read(name: str) -> bytes:
+                        extracted = archive.extractfile(files[name])
+                        if extracted is None:  # never for the regular files picked above
+                            raise OSError(f"{name} is not a regular file")
+                        return extracted.read()
+
                     yield from self._export(sorted(files), read)
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise TownsquareError(f"not a readable export tarball (truncated?): {exc}", record=path.name) from exc

@@ -35,8 +35,8 @@ class Command(RichCommand):
         week = self._week(options.get("week"))
         if options["action"] == "build":
             drafts = services.reports_build_week(week_start=week, rebuild=options["rebuild"])
-            for report in drafts:
-                self.console.print(f"{escape(str(report))}: {report.items.count()} themes, draft {report.pk}")
+            for draft in drafts:
+                self.console.print(f"{escape(str(draft))}: {draft.items.count()} themes, draft {draft.pk}")
             if not drafts:
                 self.console.print(f"Nothing to draft for {iso_week_label(week)}: every report is published already.")
             return
