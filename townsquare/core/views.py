@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -8,22 +9,24 @@ from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from townsquare.core import roles
 from townsquare.core.api import MeOutput
+from townsquare.core.http import AuthenticatedHttpRequest
 
 
 @roles.role_required(roles.ALL)
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     token = Token.objects.filter(user=request.user).first()
     return render(request, "core/account.html", {"has_token": token is not None, "new_token": None})
 
 
 @require_POST
 @roles.role_required(roles.ALL)
-def account_token(request: HttpRequest) -> HttpResponse:
+def account_token(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Issue a new API token; it is shown once and never again."""
     Token.objects.filter(user=request.user).delete()
     token = Token.objects.create(user=request.user)
@@ -51,6 +54,8 @@ def root_redirect(request: HttpRequest) -> HttpResponse:
 @api_view(["GET"])
 def api_me(request: Request) -> Response:
     user = request.user
+    if not isinstance(user, User):  # DRF's IsAuthenticated has already refused anyone else
+        raise NotAuthenticated
     data = {
         "id": user.pk,
         "username": user.get_username(),

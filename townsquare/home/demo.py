@@ -21,7 +21,7 @@ DEMO_PASSWORD = "townsquare-demo"
 class DemoUser:
     username: str
     full_name: str
-    role: str
+    role: Role
     team: str
     is_lead: bool = False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -53,7 +53,7 @@ def sparkline(points: list[dict[str, Any]], *, width: int = 240, height: int = 4
     return {"width": width, "height": height, "bars": bars, "peak": peak}
 
 
-def dashboard_summary(*, user: AbstractBaseUser) -> dict[str, Any]:
+def dashboard_summary(*, user: User) -> dict[str, Any]:
     user_roles = roles.roles_of(user)
     week_ago = timezone.now() - dt.timedelta(days=7)
     my_teams = list(Team.objects.filter(memberships__user=user).values("pk", "name", "slug"))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -101,7 +102,8 @@ def member_directory_page(*, filters: DirectoryFilters, page: str | int | None) 
     teams for every row an OFFSET skips cost more than the page itself.
     """
     ids = member_directory(filters=filters).values_list("pk", flat=True)
-    found = Paginator(list(ids) if filters.active else ids, DIRECTORY_PAGE_SIZE).get_page(page)
+    # The page is of ids; its object_list is then replaced by the Member rows they name.
+    found: Page[Any] = Paginator(list(ids) if filters.active else ids, DIRECTORY_PAGE_SIZE).get_page(page)
     by_pk = Member.objects.select_related("organization__account", "team").in_bulk(list(found.object_list))
     found.object_list = member_directory_page_details([by_pk[pk] for pk in found.object_list if pk in by_pk])
     return found

@@ -88,12 +88,13 @@ def member_messages(*, member: Member) -> QuerySet[Message]:
 
 
 def member_channel_counts(*, member: Member) -> list[dict[str, Any]]:
-    return list(
+    rows = (
         Message.objects.filter(author_id__in=_identity_ids(member))
         .values("source__name", "source__kind")
         .annotate(n=Count("pk"))
         .order_by("-n")
     )
+    return [dict(row) for row in rows]
 
 
 def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Page, list[dict[str, Any]]]:

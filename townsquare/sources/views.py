@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_POST
@@ -199,7 +199,7 @@ def _int(value: str | None) -> int | None:
 
 
 @roles.role_required(roles.DEVREL)
-def member_messages(request: HttpRequest, member_pk: int) -> HttpResponse:
+def member_messages(request: AuthenticatedHttpRequest, member_pk: int) -> HttpResponse:
     """A member's messages across channels: the section people's member page loads, or a page of its own.
 
     people sits below sources and may not read messages, so its member page asks this URL for them.

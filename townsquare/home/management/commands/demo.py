@@ -30,7 +30,7 @@ class Command(RichCommand):
         table.add_column("role")
         table.add_column("team")
         for person in USERS:
-            table.add_row(person.username, person.full_name, str(person.role.label), person.team)
+            table.add_row(person.username, person.full_name, person.role.label, person.team)
         self.console.print(table)
         if options["serve"]:
             self.console.print(f"Open [bold]http://{options['bind']}/[/bold] and log in as dana (DevRel lead).")
