@@ -26,7 +26,8 @@ class PackageSeriesOutput(serializers.Serializer):
     id = serializers.IntegerField()
     registry = serializers.CharField()
     name = serializers.CharField()
-    label = serializers.CharField(allow_blank=True)
+    # A field named like a Field attribute: DRF's metaclass takes it out of the class, stubs can't know.
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
     series_label = serializers.CharField(help_text="What the monthly figure is.")
     cumulative = serializers.BooleanField(help_text="Months are increases of an all-time total.")
     counting_since = serializers.DateField(allow_null=True)
@@ -62,7 +63,7 @@ class FetchRunOutput(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     packages_fetched = serializers.IntegerField()
     packages_failed = serializers.IntegerField()
-    errors = FetchErrorOutput(many=True)
+    errors = FetchErrorOutput(many=True)  # type: ignore[assignment]  # as for ``label`` above
 
 
 class DownloadsOutput(serializers.Serializer):

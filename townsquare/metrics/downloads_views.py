@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -47,7 +47,7 @@ def downloads(request: HttpRequest, form: PackageForm | None = None, status: int
 
 
 @roles.role_required(roles.VALUE_READERS)
-def downloads_export(request: HttpRequest) -> HttpResponse:
+def downloads_export(request: HttpRequest) -> StreamingHttpResponse:
     overview = selectors.downloads_overview(months=_window(request))
     return csv_response("downloads-by-month.csv", overview.table_header(), overview.table_rows())
 

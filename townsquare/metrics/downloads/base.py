@@ -49,6 +49,10 @@ class Response:
     links: Mapping[str, Mapping[str, str]]
 
 
+def base_url(setting: str) -> str:
+    return setting.rstrip("/")
+
+
 def timeout() -> tuple[float, float]:
     """(connect, read) seconds: a registry that hangs must not hold the worker for minutes."""
     seconds = float(settings.DOWNLOADS_TIMEOUT_SECONDS)

@@ -11,7 +11,7 @@ import re
 
 from django.conf import settings
 
-from townsquare.metrics.downloads.base import CumulativeTotal, as_count, garbage, get_json
+from townsquare.metrics.downloads.base import CumulativeTotal, as_count, base_url, garbage, get_json
 
 KIND = "cumulative"
 # Docker Hub namespaces and repository names: lower-case letters, digits, and . _ - separators.
@@ -28,7 +28,7 @@ def name_clean(name: str) -> str:
 
 def fetch(name: str, *, since: dt.date | None, today: dt.date) -> CumulativeTotal:
     what = f"Docker Hub image {name}"
-    url = f"{settings.DOWNLOADS_DOCKER_URL}/v2/repositories/{name}/"
+    url = f"{base_url(settings.DOWNLOADS_DOCKER_URL)}/v2/repositories/{name}/"
     return parse(get_json(url, what=what, not_found="does not exist on Docker Hub").data, what=what)
 
 

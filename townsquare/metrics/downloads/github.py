@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from townsquare.metrics.downloads.base import CumulativeTotal, as_count, garbage, get_json
+from townsquare.metrics.downloads.base import CumulativeTotal, as_count, base_url, garbage, get_json
 
 KIND = "cumulative"
 NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -34,14 +34,14 @@ def fetch(name: str, *, since: dt.date | None, today: dt.date) -> CumulativeTota
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
     if settings.DOWNLOADS_GITHUB_TOKEN:
         headers["Authorization"] = f"Bearer {settings.DOWNLOADS_GITHUB_TOKEN}"
-    url: str | None = f"{settings.DOWNLOADS_GITHUB_URL}/repos/{name}/releases"
+    url: str | None = f"{base_url(settings.DOWNLOADS_GITHUB_URL)}/repos/{name}/releases"
     params: dict[str, str] | None = {"per_page": "100"}
     total, releases, assets, pages = 0, 0, 0, 0
     while url is not None:
         pages += 1
         if pages > MAX_PAGES:
             raise garbage(what, f"more than {MAX_PAGES} pages of releases")
-        if not url.startswith(settings.DOWNLOADS_GITHUB_URL + "/"):
+        if not url.startswith(base_url(settings.DOWNLOADS_GITHUB_URL) + "/"):
             raise garbage(what, "a next-page link points outside the GitHub API")  # never send the token elsewhere
         response = get_json(url, what=what, params=params, headers=headers, not_found="does not exist on GitHub")
         page_total, page_releases, page_assets = parse_page(response.data, what=what)

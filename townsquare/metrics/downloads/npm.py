@@ -13,7 +13,7 @@ import re
 
 from django.conf import settings
 
-from townsquare.metrics.downloads.base import DailyCounts, FetchError, as_count, garbage, get_json, parse_day
+from townsquare.metrics.downloads.base import DailyCounts, FetchError, as_count, base_url, garbage, get_json, parse_day
 
 KIND = "daily"
 # npm names: lower case, URL-safe, at most 214 characters (https://docs.npmjs.com/cli/configuring-npm/package-json#name).
@@ -53,7 +53,7 @@ def fetch(name: str, *, since: dt.date | None, today: dt.date) -> DailyCounts:
     start = max(start, FIRST_DAY)
     days: dict[dt.date, int] = {}
     for first, last in chunks(start, end):
-        url = f"{settings.DOWNLOADS_NPM_URL}/downloads/range/{first:%Y-%m-%d}:{last:%Y-%m-%d}/{name}"
+        url = f"{base_url(settings.DOWNLOADS_NPM_URL)}/downloads/range/{first:%Y-%m-%d}:{last:%Y-%m-%d}/{name}"
         data = get_json(url, what=what, not_found="does not exist on npm").data
         days.update(parse(data, what=what, today=today).days)
     if since is None:

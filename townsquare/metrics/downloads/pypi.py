@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from townsquare.metrics.downloads.base import DailyCounts, as_count, garbage, get_json, parse_day
+from townsquare.metrics.downloads.base import DailyCounts, as_count, base_url, garbage, get_json, parse_day
 
 KIND = "daily"
 # PEP 508 project names: letters, digits, and . _ - inside (https://peps.python.org/pep-0508/#names).
@@ -30,7 +30,7 @@ def name_clean(name: str) -> str:
 
 def fetch(name: str, *, since: dt.date | None, today: dt.date) -> DailyCounts:
     what = f"PyPI package {name}"
-    url = f"{settings.DOWNLOADS_PYPI_URL}/api/packages/{quote(name, safe='')}/overall"
+    url = f"{base_url(settings.DOWNLOADS_PYPI_URL)}/api/packages/{quote(name, safe='')}/overall"
     data = get_json(url, what=what, params={"mirrors": "false"}, not_found="is not known to pypistats.org").data
     return parse(data, what=what, today=today)
 

@@ -165,11 +165,11 @@ def downloads_overview(*, months: int = DEFAULT_MONTHS, today: dt.date | None = 
             Prefetch("months", queryset=in_window, to_attr="window_months")
         )
     )
-    stored = [row for p in packages for row in p.window_months]  # type: ignore[attr-defined]
+    stored = [row for p in packages for row in p.window_months]
     first_stored = min((row.month for row in stored), default=this_month)
     window = _months(max(start, first_stored), this_month)
 
-    series = tuple(_series(p, window) for p in packages if p.window_months)  # type: ignore[attr-defined]
+    series = tuple(_series(p, window) for p in packages if p.window_months)
     totals = tuple(_total(series, i, month) for i, month in enumerate(window))
     activity_rows = {
         row.month: row for row in CommunityActivityMonth.objects.filter(month__gte=window[0], month__lte=this_month)
@@ -196,7 +196,7 @@ def downloads_overview(*, months: int = DEFAULT_MONTHS, today: dt.date | None = 
 
 
 def _series(package: TrackedPackage, window: list[dt.date]) -> PackageSeries:
-    rows = {row.month: row for row in package.window_months}  # type: ignore[attr-defined]
+    rows = {row.month: row for row in package.window_months}  # type: ignore[attr-defined]  # set by Prefetch(to_attr=)
     first = min(rows)
     figures = []
     for month in window:

@@ -384,11 +384,11 @@ def community_activity_recompute(*, today: dt.date | None = None) -> int:
     with transaction.atomic():
         CommunityActivityMonth.objects.filter(month__gte=start).delete()
         if counts:
-            rows = []
+            stored = []
             for month in _months_between(min(counts), this_month):
                 messages, members = counts.get(month, (0, 0))
-                rows.append(
+                stored.append(
                     CommunityActivityMonth(month=month, messages=messages, active_members=members, computed_at=now)
                 )
-            CommunityActivityMonth.objects.bulk_create(rows)
+            CommunityActivityMonth.objects.bulk_create(stored)
     return len(counts)
