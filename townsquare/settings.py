@@ -111,6 +111,18 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 NOTIFY_BACKOFF_SECONDS = env.int("NOTIFY_BACKOFF_SECONDS", 30, minimum=1)
 NOTIFY_TIMEOUT_SECONDS = env.int("NOTIFY_TIMEOUT_SECONDS", 15, minimum=1)
 
+# Downloads (metrics): registry API addresses (overridable for a mirror, a proxy or tests), the GitHub
+# token for release counts (a secret), timeouts, how long a 429's Retry-After may be waited out, and how
+# far back the first npm fetch reaches.
+DOWNLOADS_PYPI_URL = env.url("DOWNLOADS_PYPI_URL", "https://pypistats.org", ("http", "https"))
+DOWNLOADS_NPM_URL = env.url("DOWNLOADS_NPM_URL", "https://api.npmjs.org", ("http", "https"))
+DOWNLOADS_DOCKER_URL = env.url("DOWNLOADS_DOCKER_URL", "https://hub.docker.com", ("http", "https"))
+DOWNLOADS_GITHUB_URL = env.url("DOWNLOADS_GITHUB_URL", "https://api.github.com", ("http", "https"))
+DOWNLOADS_GITHUB_TOKEN = env.secret("DOWNLOADS_GITHUB_TOKEN")
+DOWNLOADS_TIMEOUT_SECONDS = env.int("DOWNLOADS_TIMEOUT_SECONDS", 20, minimum=1)
+DOWNLOADS_MAX_RETRY_WAIT_SECONDS = env.int("DOWNLOADS_MAX_RETRY_WAIT_SECONDS", 60, minimum=0)
+DOWNLOADS_BACKFILL_MONTHS = env.int("DOWNLOADS_BACKFILL_MONTHS", 36, minimum=1)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from townsquare.metrics import views
+from townsquare.metrics import downloads_views, views
 
 app_name = "metrics"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("downloads/", downloads_views.downloads, name="downloads"),
+    path("downloads/export.csv", downloads_views.downloads_export, name="downloads-export"),
+    path("downloads/fetch/", downloads_views.downloads_fetch, name="downloads-fetch"),
+    path("downloads/packages/", downloads_views.package_add, name="downloads-package-add"),
+    path("downloads/packages/<int:pk>/", downloads_views.package_edit, name="downloads-package-edit"),
+    path("downloads/packages/<int:pk>/remove/", downloads_views.package_remove, name="downloads-package-remove"),
+]

@@ -1,0 +1,1 @@
+"""The metrics app's reads, one module per part."""

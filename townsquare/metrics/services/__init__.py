@@ -1,0 +1,1 @@
+"""The metrics app's services, one module per part."""

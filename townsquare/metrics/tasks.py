@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import logging
+
+from django_tasks import task
+
+from townsquare.core.scheduling import periodic
+from townsquare.metrics.models import DownloadFetchRun
+from townsquare.metrics.services import downloads as downloads_services
+
+logger = logging.getLogger(__name__)
+
+
+@periodic(name="metrics-fetch-downloads", cron="17 6 * * *")
+@task(queue_name="ingest")
+def fetch_downloads_task(run_id: int | None = None) -> str:
+    """Fetch every enabled package (daily, after the registries publish yesterday; or a queued "fetch now")."""
+    run = DownloadFetchRun.objects.filter(pk=run_id).first() if run_id else None
+    if run_id and run is None:
+        logger.warning("downloads fetch %s: gone before it ran", run_id)
+        return "missing"
+    return downloads_services.downloads_fetch(run=run).status
