@@ -17,7 +17,7 @@ from townsquare.metrics.models import DownloadFetchRun, TrackedPackage
 from townsquare.metrics.services import downloads as services
 from townsquare.sources.tests.factories import IdentityFactory, MessageFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("townsquare.metrics.tests.urls")]
+pytestmark = [pytest.mark.django_db]
 
 TODAY = timezone.now().astimezone(dt.UTC).date()
 THIS_MONTH = TODAY.replace(day=1)
