@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from townsquare.sources import services
-from townsquare.sources.connectors.perceval_adapter import NNTPConnector
+from townsquare.sources.connectors.perceval.mail import NNTPConnector
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
 from townsquare.sources.tests.helpers import DATA, FIXTURES, GoesAwayAfter, registered
