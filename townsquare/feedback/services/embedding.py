@@ -44,11 +44,18 @@ def _vector_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float16).tobytes()
 
 
-def _vectors_from_stored(blobs: Sequence[bytes | memoryview]) -> np.ndarray:
-    """Stored float16 vectors as unit float32 rows, decoded together (one conversion for many)."""
+def _vectors_from_stored(blobs: Sequence[bytes | memoryview | None]) -> np.ndarray:
+    """Stored float16 vectors as unit float32 rows, decoded together (one conversion for many).
+
+    ``Embedding.vector`` is nullable only for rows made before vectors were stored; callers read rows
+    with a vector, and a missing one is a bug that must not shift the rows after it.
+    """
     if not blobs:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    matrix = np.frombuffer(b"".join(bytes(b) for b in blobs), dtype=np.float16).reshape(len(blobs), DIMENSIONS)
+    if any(b is None for b in blobs):
+        raise ValueError("a stored vector is missing: read only rows with a vector")
+    joined = b"".join(bytes(b) for b in blobs if b is not None)
+    matrix = np.frombuffer(joined, dtype=np.float16).reshape(len(blobs), DIMENSIONS)
     matrix = matrix.astype(np.float32)
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
     return matrix
@@ -206,10 +213,11 @@ def _embed_store(staged: _Staged, encoded: _Encoded, *, flush: bool) -> BatchRes
             if rows:
                 index.add([row.pk for row in rows], np.stack([v for _, v in kept]))
             # Older versions of these messages leave the index: one vector per message, its latest.
-            stale = Embedding.objects.filter(
-                message_id__in=[pk for pk, _ in chunk], model=MODEL_NAME, message_version__lt=F("message__version")
-            ).values_list("pk", flat=True)
-            stale = list(stale)
+            stale = list(
+                Embedding.objects.filter(
+                    message_id__in=[pk for pk, _ in chunk], model=MODEL_NAME, message_version__lt=F("message__version")
+                ).values_list("pk", flat=True)
+            )
             if stale:
                 index.remove(stale)
                 Embedding.objects.filter(pk__in=stale).delete()
@@ -267,8 +275,7 @@ def embeddings_reconcile() -> int:
     index.remove(extra)
     missing = index.missing(keys)
     for start in range(0, len(missing), 5000):
-        chunk = missing[start : start + 5000]
-        rows = list(Embedding.objects.filter(pk__in=chunk).values_list("pk", "vector"))
+        rows = list(Embedding.objects.filter(pk__in=missing[start : start + 5000]).values_list("pk", "vector"))
         index.add([pk for pk, _ in rows], _vectors_from_stored([vector for _, vector in rows]))
     if missing or extra:
         index.flush()
