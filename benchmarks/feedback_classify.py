@@ -83,7 +83,8 @@ def evaluate(
 ) -> dict:
     from sklearn import metrics
 
-    from townsquare.feedback.pipeline import classify, embed, text
+    from townsquare.feedback.pipeline import classify, embed
+    from townsquare.sources import text
 
     texts, labels = classify.load_seed(seed_path)
     model = classify.train(embed.embed([text.prepare(None, t) for t in texts]), labels, **params)
@@ -128,7 +129,8 @@ def tune(seed_path: Path) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from townsquare.feedback.pipeline import classify, embed, text
+    from townsquare.feedback.pipeline import classify, embed
+    from townsquare.sources import text
 
     texts, labels = classify.load_seed(seed_path)
     vectors = embed.embed([text.prepare(None, t) for t in texts])
@@ -159,7 +161,8 @@ def real() -> None:
 
     django.setup()
     from benchmarks import real_corpus
-    from townsquare.feedback.pipeline import classify, prefilter, text
+    from townsquare.feedback.pipeline import classify, prefilter
+    from townsquare.sources import text
 
     if not real_corpus.available():
         print("\n../shared/data not found: --real skipped")

@@ -36,7 +36,7 @@ def main() -> int:
     from benchmarks import real_corpus
     from townsquare.feedback.pipeline import embed
     from townsquare.feedback.pipeline.prefilter import screen
-    from townsquare.feedback.pipeline.text import looks_usable, prepare
+    from townsquare.sources.text import looks_usable, prepare
 
     texts = []
     for _, record in real_corpus.records():

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
     logging.getLogger("townsquare").setLevel(logging.WARNING)
     # ... but for the sweep's summary (how long the writer waited for the model)
-    sweep_log = logging.getLogger("townsquare.feedback.services")
+    sweep_log = logging.getLogger("townsquare.feedback.services.processing")
     sweep_log.setLevel(logging.INFO)
     sweep_log.addFilter(
         lambda record: record.levelno >= logging.WARNING or record.getMessage().startswith("feedback sweep:")

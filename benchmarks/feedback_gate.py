@@ -70,8 +70,8 @@ def main() -> int:
     from benchmarks import real_corpus
     from townsquare.feedback.pipeline import classify
     from townsquare.feedback.pipeline.prefilter import screen
-    from townsquare.feedback.pipeline.text import looks_usable, prepare
     from townsquare.feedback.services import SKIPPED_KINDS
+    from townsquare.sources.text import looks_usable, prepare
 
     if not real_corpus.available():
         print("../shared/data not found")

@@ -39,7 +39,7 @@ def cascade(rows: list[tuple[str, str]]) -> None:
     from townsquare.feedback.pipeline import classify
     from townsquare.feedback.pipeline.embed import embed
     from townsquare.feedback.pipeline.prefilter import screen
-    from townsquare.feedback.pipeline.text import prepare
+    from townsquare.sources.text import prepare
 
     texts, labels = classify.load_training()
     model = classify.train(embed([prepare(None, t) for t in texts]), labels, cross_validate=False)
@@ -73,7 +73,7 @@ def main() -> int:
     django.setup()
     from benchmarks import real_corpus
     from townsquare.feedback.pipeline.prefilter import screen
-    from townsquare.feedback.pipeline.text import looks_usable, prepare
+    from townsquare.sources.text import looks_usable, prepare
 
     files = args.labelled or [p for p in (TRAINING / "seed.tsv", TRAINING / "eval_real.tsv") if p.exists()]
     for path in files:

@@ -63,7 +63,7 @@ def labelled(*names: str) -> dict[str, list[tuple[str, str, bool, str]]]:
     is the file's own when it has one (what training reads), else ``text.prepare(title, body)`` of the record
     (real_holdout.tsv ships no text). Raises KeyError when a row has no record (archives missing or changed).
     """
-    from townsquare.feedback.pipeline.text import prepare
+    from townsquare.sources.text import prepare
 
     wanted: dict[str, list[tuple[str, str, str, str | None]]] = {}
     for name in names:

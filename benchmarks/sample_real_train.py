@@ -6,7 +6,7 @@ as labels only (``--labels`` reads either layout).
 
 Every message that ``real_corpus.records()`` yields is kept when the feedback pipeline would classify it
 (the same keep rule as ``training/eval_real.tsv``): its author is not a bot, its kind is not in
-``feedback.services.SKIPPED_KINDS`` and ``pipeline.text.prepare(title, body)`` passes ``looks_usable``.
+``feedback.services.SKIPPED_KINDS`` and ``sources.text.prepare(title, body)`` passes ``looks_usable``.
 Messages whose external_id or text is already in ``eval_real.tsv`` are dropped, so the two sets share no
 message (five of the real archives are byte-identical to the demo archives that eval_real was drawn from).
 Then ``--per-kind`` messages are drawn per archive kind with ``random.Random(--seed).sample`` over that
@@ -70,8 +70,8 @@ def main() -> int:
 
     django.setup()
     from benchmarks import real_corpus
-    from townsquare.feedback.pipeline.text import looks_usable, prepare
     from townsquare.feedback.services import SKIPPED_KINDS
+    from townsquare.sources.text import looks_usable, prepare
 
     if not real_corpus.available():
         print(f"{real_corpus.SHARED_DATA} not found", file=sys.stderr)

@@ -10,7 +10,7 @@ from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.feedback import forms, selectors, services
-from townsquare.feedback.models import Proposal, Theme
+from townsquare.feedback.models import Classification, Proposal, Theme
 from townsquare.sources.models import Message
 
 
@@ -55,7 +55,7 @@ def theme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "issue_form": forms.IssueForm(initial={"issue_url": obj.issue_url}),
         "address_form": forms.AddressForm(initial={"release": obj.addressed_release}),
         "other_themes": selectors.theme_list().exclude(pk=obj.pk)[:200],
-        "kinds": services.Classification.Kind.choices,
+        "kinds": Classification.Kind.choices,
         "formula": selectors.FORMULA,
     }
     return render(request, "feedback/theme.html", context)

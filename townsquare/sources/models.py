@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 
 from townsquare.core.crypto import EncryptedTextField
+from townsquare.sources.text import prepare
 
 
 class Source(models.Model):
@@ -195,3 +196,21 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.body[:60]
+
+    @staticmethod
+    def opens_thread(*, external_id: str, thread_external_id: str, parent_external_id: str) -> bool:
+        """``starts_thread`` from plain column values, for bulk reads that load no model instances."""
+        return not parent_external_id and thread_external_id in ("", external_id)
+
+    @property
+    def starts_thread(self) -> bool:
+        """True for a thread's first message (an issue, a topic, a mail that replies to nothing)."""
+        return self.opens_thread(
+            external_id=self.external_id,
+            thread_external_id=self.thread_external_id,
+            parent_external_id=self.parent_external_id,
+        )
+
+    def text(self) -> str:
+        """What of this message is embedded, classified and grouped (``text.prepare`` of title and body)."""
+        return prepare(self.title, self.body)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from townsquare.feedback.pipeline.cluster import cluster_vectors
 from townsquare.feedback.pipeline.embed import embed
 from townsquare.feedback.pipeline.rank import rank_scores
-from townsquare.feedback.pipeline.text import prepare
+from townsquare.sources.text import prepare
 
 
 def cluster(texts: list[str]) -> list[int]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from townsquare.feedback.pipeline.text import clean_body
+from townsquare.sources.text import clean_body
 
 # Words that are frequent in community messages but say nothing about the subject.
 EXTRA_STOP_WORDS = frozenset(

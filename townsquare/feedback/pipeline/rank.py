@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from townsquare.feedback.pipeline.embed import embed
-from townsquare.feedback.pipeline.text import prepare
+from townsquare.sources.text import prepare
 
 HEAD_WORDS = 16
 HEAD_WEIGHT = 0.3

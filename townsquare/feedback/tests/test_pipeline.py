@@ -5,7 +5,8 @@ import random
 
 import numpy as np
 
-from townsquare.feedback.pipeline import classify, cluster, embed, eval_plugins, phrases, prefilter, rank, text
+from townsquare.feedback.pipeline import classify, cluster, embed, eval_plugins, phrases, prefilter, rank
+from townsquare.sources import text
 
 
 def test_it_strips_code_quotes_and_signatures_from_the_text_it_embeds() -> None:

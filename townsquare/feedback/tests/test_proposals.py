@@ -9,6 +9,7 @@ import pytest
 
 from townsquare.feedback import services
 from townsquare.feedback.models import Proposal, Theme, ThemeMessage
+from townsquare.feedback.services import regrouping
 from townsquare.feedback.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,11 +86,11 @@ def test_a_coarse_group_alone_does_not_make_a_merge(channels: list[Any]) -> None
     matrix = np.stack([vectors[m] for m, _, _ in window])
     one_group = np.zeros(len(window), dtype=np.int64)  # what the share rule alone used to propose from
 
-    found = services._merge_proposals(window, matrix, one_group)
+    found = regrouping._merge_proposals(window, matrix, one_group)
 
     assert [set(p.theme_ids) for _, p in found] == [{export.pk, twin.pk}]
     assert found[0][0] >= services.MERGE_MIN_SIMILARITY
-    slow_centre, export_centre = (services._theme_centres(window, matrix)[t.pk] for t in (slow, export))
+    slow_centre, export_centre = (regrouping._theme_centres(window, matrix)[t.pk] for t in (slow, export))
     assert float(slow_centre @ export_centre) < services.MERGE_MIN_SIMILARITY
 
 
@@ -106,7 +107,7 @@ def test_only_the_strongest_proposals_stay_open(channels: list[Any], monkeypatch
     first = Proposal.objects.filter(status="open").first()
     assert first is not None
 
-    monkeypatch.setattr(services, "MAX_OPEN_PROPOSALS", 1)
+    monkeypatch.setattr(regrouping, "MAX_OPEN_PROPOSALS", 1)
     services.themes_recluster()
     (kept,) = Proposal.objects.filter(status="open")
     assert frozenset(kept.theme_ids) == frozenset(first.theme_ids)

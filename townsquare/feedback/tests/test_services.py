@@ -22,6 +22,7 @@ from townsquare.feedback.models import (
     ThemeMessage,
 )
 from townsquare.feedback.pipeline import embed
+from townsquare.feedback.services import embedding
 from townsquare.feedback.tests.factories import (
     AccountFactory,
     IdentityFactory,
@@ -536,12 +537,12 @@ def test_labels_for_new_messages_are_inserted_in_bulk_not_updated_row_by_row(cha
 def test_the_model_failing_on_one_text_costs_only_that_message(channels: list[Any]) -> None:
     good = MessageFactory(body="Export to CSV keeps failing with a timeout after 30s", channel=channels[0])
     bad = MessageFactory(body="The export dialog crashes when the file name has an emoji", channel=channels[1])
-    staged = services._embed_select([good.pk, bad.pk])
+    staged = embedding._embed_select([good.pk, bad.pk])
     assert staged.todo == [(good.pk, good.version), (bad.pk, bad.version)]
     # A lone surrogate, which no database stores but the model's tokenizer refuses: a real failure of the model.
     staged.texts[1] = "\ud800 crashes"
-    encoded = services._encode(staged.texts, staged.limits)
-    result = services._embed_store(staged, encoded, flush=True)
+    encoded = embedding._encode(staged.texts, staged.limits)
+    result = embedding._embed_store(staged, encoded, flush=True)
     assert (result.done, result.failed) == (1, 1)
     failure = ProcessingFailure.objects.get()
     assert failure.message == bad and failure.stage == "embed" and "TypeError" in failure.reason
@@ -571,9 +572,9 @@ def test_replies_are_embedded_at_the_shorter_cut_and_thread_openers_at_the_full_
 
     opener = MessageFactory(body=LONG_REPLY, channel=channels[0], external_id="t1", thread_external_id="t1")
     reply = MessageFactory(body=LONG_REPLY, channel=channels[0], thread_external_id="t1", parent_external_id="t1")
-    staged = services._embed_select([opener.pk, reply.pk])
+    staged = embedding._embed_select([opener.pk, reply.pk])
     assert staged.limits == [embed.MAX_TOKENS, embed.REPLY_TOKENS]
-    services._embed_store(staged, services._encode(staged.texts, staged.limits), flush=True)
+    embedding._embed_store(staged, embedding._encode(staged.texts, staged.limits), flush=True)
     vectors = services.vectors_for([opener.pk, reply.pk])
     assert float(vectors[reply.pk] @ embed.embed([LONG_REPLY], limits=[embed.REPLY_TOKENS])[0]) > 0.98
     assert float(vectors[opener.pk] @ embed.embed([LONG_REPLY])[0]) > 0.98

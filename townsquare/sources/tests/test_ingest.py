@@ -12,10 +12,11 @@ from django.db import connection
 from django.utils import timezone
 
 from townsquare.people.models import Identity, Member
-from townsquare.sources import services
+from townsquare.sources import ingest, services
+from townsquare.sources.connectors.discourse_archive import DiscourseArchiveConnector
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory, SyncRunFactory
-from townsquare.sources.tests.helpers import DATA
+from townsquare.sources.tests.helpers import DATA, GoesAwayAfter, registered
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,7 @@ def test_it_keeps_good_records_when_one_is_malformed(tmp_path: Path) -> None:
 
 def test_hostile_bodies_are_sanitised_capped_and_cleaned(tmp_path: Path) -> None:
     source = SourceFactory(kind="matrix_export")
-    huge = "A" * (services.MAX_BODY_CHARS + 5000)
+    huge = "A" * (ingest.MAX_BODY_CHARS + 5000)
     events = [
         {
             "type": "m.room.message",
@@ -165,7 +166,7 @@ def test_hostile_bodies_are_sanitised_capped_and_cleaned(tmp_path: Path) -> None
         "<script" not in first.body_html and "onclick" not in first.body_html and "javascript:" not in first.body_html
     )
     second = Message.objects.get(source=source, external_id="$x2")
-    assert len(second.body) < services.MAX_BODY_CHARS + 200
+    assert len(second.body) < ingest.MAX_BODY_CHARS + 200
     assert "truncated" in second.body
     assert run.rejected == 0 and run.new == 2
     note = SyncError.objects.get(run=run)
@@ -193,20 +194,51 @@ def test_a_truncated_zip_fails_the_run_with_a_clear_error(tmp_path: Path) -> Non
     assert Message.objects.filter(source=source).count() == 0
 
 
-def test_an_interrupted_import_resumes_where_it_stopped_without_duplicates() -> None:
+class CrashingDiscourseArchive(GoesAwayAfter, DiscourseArchiveConnector):
+    fail_after = 700
+
+
+def test_an_interrupted_import_resumes_where_it_stopped_without_duplicates(monkeypatch: pytest.MonkeyPatch) -> None:
     source = SourceFactory(kind="discourse_archive", config={"url": "https://discourse.urho3d.io"})
     path = DATA / "discourse/urho3d/t"
-    first = services.source_sync(source=source, path=path, batch_size=200, stop_after=700)
-    assert first.status == SyncRun.Status.FAILED and "interrupted" in first.error
-    assert first.new == 600  # three batches of 200 were committed; the fourth was cut off
+    with registered(monkeypatch, "discourse_archive", CrashingDiscourseArchive):
+        first = services.source_sync(source=source, path=path, batch_size=200)
+    assert first.status == SyncRun.Status.FAILED and "connection was reset" in first.error
+    assert first.new == 700  # three batches of 200, and the 100 read before the failure
     source.refresh_from_db()
-    assert source.cursor["archive"]["position"] == 600
+    assert source.cursor["archive"]["position"] == 700
     second = services.archive_import(source=source, path=path, batch_size=200)
     assert second.status == SyncRun.Status.SUCCEEDED
-    assert (second.new, second.unchanged) == (1861 - 600, 0)
+    assert (second.new, second.unchanged) == (1861 - 700, 0)
     assert Message.objects.filter(source=source).count() == 1861
     third = services.archive_import(source=source, path=path)
     assert (third.new, third.unchanged) == (0, 1861)
+
+
+class KilledDiscourseArchive(GoesAwayAfter, DiscourseArchiveConnector):
+    fail_after = 700
+
+    def failure(self, record: int) -> BaseException:
+        return SystemExit(f"worker stopped at record {record}")  # not caught: the process ends here
+
+
+def test_a_killed_import_loses_only_its_uncommitted_batch_and_resumes_after_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = SourceFactory(kind="discourse_archive", config={"url": "https://discourse.urho3d.io"})
+    path = DATA / "discourse/urho3d/t"
+    with registered(monkeypatch, "discourse_archive", KilledDiscourseArchive), pytest.raises(SystemExit):
+        services.source_sync(source=source, path=path, batch_size=200)
+    killed = SyncRun.objects.get(source=source)
+    assert (killed.status, killed.new) == (SyncRun.Status.RUNNING, 600)  # three batches; the fourth died
+    source.refresh_from_db()
+    assert source.cursor["archive"]["position"] == 600
+    SyncRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - services.LIVE_RUN_WINDOW * 2)
+    resumed = services.archive_import(source=source, path=path, batch_size=200)
+    assert (resumed.status, resumed.new, resumed.unchanged) == (SyncRun.Status.SUCCEEDED, 1861 - 600, 0)
+    assert Message.objects.filter(source=source).count() == 1861
+    killed.refresh_from_db()
+    assert killed.status == SyncRun.Status.FAILED and "interrupted" in killed.error
 
 
 def test_a_killed_run_is_marked_interrupted_by_the_next_one() -> None:
@@ -311,7 +343,7 @@ def test_a_batch_the_database_refuses_is_retried_record_by_record() -> None:
 
 
 def test_statistics_are_refreshed_during_a_large_import(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(services, "ANALYZE_EVERY", 500)  # production: every 100,000 new rows
+    monkeypatch.setattr(ingest, "ANALYZE_EVERY", 500)  # production: every 100,000 new rows
     source = SourceFactory(kind="discourse_archive")
     run = services.source_sync(source=source, path=DATA / "discourse/urho3d/t", batch_size=300)
     assert (run.status, run.new) == ("succeeded", 1861)

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from townsquare.sources import services
+from townsquare.sources.connectors.perceval.mail import NNTPConnector
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
-from townsquare.sources.tests.helpers import DATA, FIXTURES
+from townsquare.sources.tests.helpers import DATA, FIXTURES, GoesAwayAfter, registered
 from townsquare.sources.tests.nntp_server import NNTPServer
 from townsquare.sources.tests.replay import ReplayServer, Reply
 
@@ -98,15 +99,22 @@ def test_newsgroup_articles_arrive_through_perceval_and_a_refused_article_is_lis
     assert "OVER 5-5" in news.commands
 
 
-def test_an_interrupted_newsgroup_run_resumes_at_the_next_article(news: NNTPServer) -> None:
+class CrashingNNTP(GoesAwayAfter, NNTPConnector):
+    fail_after = 2
+
+
+def test_an_interrupted_newsgroup_run_resumes_at_the_next_article(
+    news: NNTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = news_source(news)
-    crashed = services.source_sync(source=source, batch_size=1, stop_after=2)
+    with registered(monkeypatch, "nntp", CrashingNNTP):
+        crashed = services.source_sync(source=source, batch_size=1)
     assert crashed.status == SyncRun.Status.FAILED and crashed.new == 2
     source.refresh_from_db()
-    assert source.cursor == {"offset": 2}  # committed with article 2, whose own checkpoint had not come yet
+    assert source.cursor == {"offset": 3}  # article 2's checkpoint came before the failure
     resumed = services.source_sync(source=source)
-    assert (resumed.new, resumed.unchanged, resumed.rejected) == (1, 1, 1)
-    assert news.commands.count("ARTICLE 1") == 1 and "OVER 2-4" in news.commands
+    assert (resumed.new, resumed.unchanged, resumed.rejected) == (1, 0, 1)
+    assert news.commands.count("ARTICLE 2") == 1 and "OVER 3-4" in news.commands
     assert Message.objects.filter(source=source).count() == 3
 
 

@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from townsquare.sources import services
+from townsquare.sources.connectors.matrix_export import MatrixExportConnector
 from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.tasks import clean_uploads_task
 from townsquare.sources.tests.factories import SourceFactory, SyncRunFactory
-from townsquare.sources.tests.helpers import FIXTURES
+from townsquare.sources.tests.helpers import FIXTURES, GoesAwayAfter, registered
 
 pytestmark = pytest.mark.django_db
 IMMEDIATE = {
@@ -68,10 +69,17 @@ def test_an_upload_imported_whole_is_deleted_and_the_source_forgets_it(
     assert source.runs.count() == 1
 
 
-def test_an_interrupted_import_keeps_its_upload_until_the_resumed_run_completes(uploads: Path) -> None:
+class CrashingMatrixExport(GoesAwayAfter, MatrixExportConnector):
+    fail_after = 2
+
+
+def test_an_interrupted_import_keeps_its_upload_until_the_resumed_run_completes(
+    uploads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     archive = upload(uploads, "a1b2", FIXTURES / "matrix_export/room__element.json")
     source = SourceFactory(kind="matrix_export")
-    crashed = services.source_sync(source=source, path=archive, batch_size=1, stop_after=2)
+    with registered(monkeypatch, "matrix_export", CrashingMatrixExport):
+        crashed = services.source_sync(source=source, path=archive, batch_size=1)
     assert crashed.status == SyncRun.Status.FAILED and archive.exists()
     source.config = {"path": str(archive)}
     source.save()

@@ -1,4 +1,7 @@
-"""Text preparation: what of a message we embed, classify and cluster.
+"""Text preparation: what of a message the feedback pipeline embeds, classifies and clusters.
+
+It lives in ``sources`` because it is a fact about one message (``Message.text()``), and feedback
+sits above sources in the import graph.
 
 Title and body are joined; fenced and indented code, stack traces, quoted replies, e-mail signatures,
 HTML tags and long URLs are removed or shortened because they make unrelated messages look alike

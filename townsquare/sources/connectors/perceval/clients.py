@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import warnings
 from collections.abc import Iterator
 from functools import cache
@@ -32,8 +31,6 @@ with warnings.catch_warnings():
     import nntplib
 
     from perceval.backends.core.nntp import NNTP, NNTTPClient
-
-logger = logging.getLogger(__name__)
 
 
 class _Rehost(requests.adapters.BaseAdapter):
@@ -274,7 +271,7 @@ class NNTPBackend(NNTP):
 
 
 @cache
-def tracking(backend_class: type[Any]) -> type:
+def tracking(backend_class: type[Any]) -> type[Any]:
     """A subclass of ``backend_class`` whose client records ``last_url`` on the backend after each response."""
 
     def _init_client(self: Any, from_archive: bool = False) -> Any:

@@ -1,0 +1,70 @@
+"""Slack: a channel's messages and threads, through the Web API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record, from_epoch
+from townsquare.sources.connectors.perceval.base import API_URL_HELP, CLIENTS, PercevalConnector
+
+
+class SlackConnector(PercevalConnector):
+    kind = "slack"
+    backend = f"{CLIENTS}.SlackBackend"  # Perceval's Slack, with api_url
+    categories = ("message",)
+    required = ("channel",)
+    oldest_first = False
+    settings_help = {
+        "channel": "conversation id, e.g. C0123ABCD",
+        "workspace_url": "e.g. https://acme.slack.com, for links back",
+        "api_url": API_URL_HELP.format(default="https://slack.com") + ", e.g. Slack Enterprise Grid",
+        "lookback_hours": "re-read this many hours before the cursor, to catch edits (default 0)",
+    }
+    secrets_help = "a bot token (xoxb-...) with channels:history, channels:read and users:read"
+
+    def backend_args(self) -> dict[str, Any]:
+        return {
+            "channel": self.config["channel"],
+            "api_token": self.secrets().get("token"),
+            "api_url": self.config.get("api_url") or None,
+        }
+
+    def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
+        if data.get("subtype") in {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name"}:
+            return
+        info = data.get("channel_info") or {}
+        channel_id = info.get("id") or self.config["channel"]
+        user = data.get("user_data") or {}
+        team = user.get("team_id") or self.config.get("team", "")
+        profile = user.get("profile") or {}
+        ts = data["ts"]
+        base = (self.config.get("workspace_url") or "").rstrip("/")
+        yield MessageRecord(
+            external_id=f"{channel_id}:{ts}",
+            kind="chat",
+            created_at=from_epoch(ts),
+            updated_at=from_epoch(data["edited"]["ts"]) if (data.get("edited") or {}).get("ts") else None,
+            channel=ChannelRef(
+                external_id=channel_id,
+                name=f"#{info.get('name') or channel_id}",
+                url=f"{base}/archives/{channel_id}" if base else "",
+            ),
+            author=AuthorRef(
+                realm=f"slack:{team}" if team else "slack",
+                external_id=user.get("id") or data.get("user") or "",
+                handle=user.get("name") or "",
+                display_name=user.get("real_name") or user.get("name") or "",
+                email=profile.get("email") or "",
+                email_verified=bool(profile.get("email")),
+                is_bot=bool(user.get("is_bot")),
+            )
+            if (user.get("id") or data.get("user"))
+            else None,
+            body=data.get("text") or "",
+            url=f"{base}/archives/{channel_id}/p{ts.replace('.', '')}" if base else "",
+            thread_external_id=f"{channel_id}:{data['thread_ts']}" if data.get("thread_ts") else "",
+            parent_external_id=f"{channel_id}:{data['thread_ts']}"
+            if data.get("thread_ts") and data["thread_ts"] != ts
+            else "",
+        )
