@@ -56,7 +56,7 @@ class TaskOutput(serializers.ModelSerializer):
         ]
 
     def get_url(self, task: Task) -> str:
-        return services.task_absolute_url(task)
+        return task.absolute_url
 
 
 class TaskInput(serializers.Serializer):

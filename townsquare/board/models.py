@@ -81,6 +81,11 @@ class Task(models.Model):
         return reverse("board:task", args=[self.pk])
 
     @property
+    def absolute_url(self) -> str:
+        """The task page as a full link, for announcements and emails that leave the site."""
+        return f"{settings.BASE_URL}{self.get_absolute_url()}"
+
+    @property
     def is_public(self) -> bool:
         return self.visibility == Visibility.PUBLIC
 

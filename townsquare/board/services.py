@@ -14,10 +14,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -475,10 +473,6 @@ def kudos_give(
 # ---------------------------------------------------------------- announcements
 
 
-def task_absolute_url(task: Task) -> str:
-    return f"{settings.BASE_URL}{reverse('board:task', args=[task.pk])}"
-
-
 def _done_message(
     task: Task, *, by: User | None, reopened: bool, headline: str = "", note: str = ""
 ) -> chat.DoneMessage:
@@ -487,7 +481,7 @@ def _done_message(
     return chat.DoneMessage(
         finisher=person_name(finisher) if finisher else "The DevRel team",
         task_title=task.title,
-        link=task_absolute_url(task),
+        link=task.absolute_url,
         reopened=reopened,
         headline=headline,
         note=note,

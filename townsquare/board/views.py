@@ -434,9 +434,9 @@ def done_atom(request: AuthenticatedHttpRequest) -> HttpResponse:
             text += " Thanks to " + ", ".join(thanks) + "."
         feed.add_item(
             title=task.title,
-            link=services.task_absolute_url(task),
+            link=task.absolute_url,
             description=escape(text),  # Atom1Feed declares the summary type="html": escape the text once
-            unique_id=f"{services.task_absolute_url(task)}#done-{task.completions}",
+            unique_id=f"{task.absolute_url}#done-{task.completions}",
             pubdate=task.done_at,
             updateddate=task.done_at,
             author_name=who,

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from townsquare.core.weeks import iso_week_label
+
 
 class Report(models.Model):
     """The weekly feedback report for one department (or all), immutable once published.
@@ -69,6 +71,12 @@ class Report(models.Model):
     @property
     def department_name(self) -> str:
         return self.department.name if self.department else "All departments"
+
+    @property
+    def subject(self) -> str:
+        """The email subject and chat title: department, ISO week, and which correction this is."""
+        subject = f"{self.department_name} feedback report, week {iso_week_label(self.week_start)}"
+        return subject + (f" (correction {self.revision - 1})" if self.revision > 1 else "")
 
     @property
     def week_end(self) -> dt.date:

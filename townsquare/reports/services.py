@@ -288,11 +288,6 @@ def _message_context(report: Report, items: Sequence[ReportItem]) -> dict[str, A
     }
 
 
-def report_subject(report: Report) -> str:
-    subject = f"{report.department_name} feedback report, week {iso_week_label(report.week_start)}"
-    return subject + (f" (correction {report.revision - 1})" if report.revision > 1 else "")
-
-
 def report_email(*, report: Report, items: Sequence[ReportItem], unsubscribe_url: str) -> tuple[str, str]:
     """(text, html) bodies of the report email."""
     context = {**_message_context(report, items), "unsubscribe": Trusted(unsubscribe_url)}
@@ -321,7 +316,7 @@ def report_publish(*, report: Report, by: User | None) -> PublishOutcome:
     if not report.items.exists():
         raise TownsquareError("an empty report cannot be published: add a theme or skip this week", record=str(report))
     items = list(report.items.order_by("position"))
-    subject = report_subject(report)
+    subject = report.subject
     link = absolute(report.get_absolute_url())
     event_key = f"reports.published:{report.pk}"
     created: list[Notification] = []

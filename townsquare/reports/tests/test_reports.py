@@ -127,6 +127,9 @@ def test_a_correction_is_a_new_revision_that_keeps_and_links_the_old_one(product
     assert report.items.get(position=1).note == ""
     with pytest.raises(TownsquareError, match="already been corrected"):
         services.report_revise(report=report, by=None, correction_note="again")
+    week = MONDAY.isocalendar()
+    assert report.subject == f"{product.name} feedback report, week {week.year}-W{week.week:02d}"
+    assert revision.subject == report.subject + " (correction 1)"
 
 
 def test_a_snapshot_survives_the_theme_being_deleted(product) -> None:

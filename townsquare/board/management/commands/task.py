@@ -53,7 +53,7 @@ class Command(RichCommand):
             if announcement is None:
                 return
             if announcement.status == Announcement.Status.DRAFT:
-                url = services.task_absolute_url(task).rsplit("/board/", 1)[0] + announcement.get_absolute_url()
+                url = task.absolute_url.rsplit("/board/", 1)[0] + announcement.get_absolute_url()
                 self.console.print(f"The announcement waits for review: {url}")
             else:
                 self.console.print(
