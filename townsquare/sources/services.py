@@ -27,7 +27,8 @@ from django.utils import timezone
 from townsquare.core.errors import TownsquareError
 from townsquare.core.sanitize import sanitize_html, strip_control
 from townsquare.core.sql import insert_sql
-from townsquare.people.services import IdentityRef, identities_resolve, members_activity_refresh
+from townsquare.people.refs import IdentityRef
+from townsquare.people.services import identities_resolve, members_activity_refresh
 from townsquare.sources.connectors import archive_kinds, connector_for
 from townsquare.sources.connectors.base import Checkpoint, MessageRecord, RecordError, UnitDone, UnitSkipped
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
@@ -174,7 +175,7 @@ def _normalise(record: MessageRecord) -> tuple[_Row, list[str]]:
 class _Batch:
     rows: dict[str, _Row] = field(default_factory=dict)
     channels: dict[str, Any] = field(default_factory=dict)  # key -> ChannelRef
-    authors: dict[tuple[str, str], Any] = field(default_factory=dict)  # key -> AuthorRef
+    authors: dict[tuple[str, str], Any] = field(default_factory=dict)  # key -> IdentityRef
     errors: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # what stopped the run: listed, not counted
     duplicates: int = 0

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import decode, markdown_to_html, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -24,10 +24,10 @@ from townsquare.sources.connectors.base import (
 REALM = "github"
 
 
-def github_author(user: dict[str, Any] | None) -> AuthorRef | None:
+def github_author(user: dict[str, Any] | None) -> IdentityRef | None:
     if not user or not user.get("id"):
         return None
-    return AuthorRef(
+    return IdentityRef(
         realm=REALM,
         external_id=str(user["id"]),
         handle=user.get("login") or "",

@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import decode, files_under, get, html_to_text, markdown_to_html, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -22,19 +22,19 @@ from townsquare.sources.connectors.base import (
 )
 
 
-def _author(node: dict[str, Any] | None) -> AuthorRef | None:
+def _author(node: dict[str, Any] | None) -> IdentityRef | None:
     if not node or not node.get("login"):
         return None
     bot = node.get("__typename") == "Bot" or node["login"].endswith("[bot]")
     if node.get("databaseId"):
-        return AuthorRef(
+        return IdentityRef(
             realm="github",
             external_id=str(node["databaseId"]),
             handle=node["login"],
             display_name=node.get("name") or node["login"],
             is_bot=bot,
         )
-    return AuthorRef(
+    return IdentityRef(
         realm="github:login",
         external_id=node["login"].lower(),
         handle=node["login"],

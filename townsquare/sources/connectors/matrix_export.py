@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import decode, files_under, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -86,7 +86,7 @@ class MatrixExportConnector(Connector):
                     created_at=from_epoch(event["origin_server_ts"] / 1000),
                     updated_at=from_epoch(edit["origin_server_ts"] / 1000) if edit else None,
                     channel=channel,
-                    author=AuthorRef(
+                    author=IdentityRef(
                         realm=REALM,
                         external_id=sender,
                         handle=sender,

@@ -34,9 +34,9 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import html_to_text, markdown_to_html
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Checkpoint,
     Connector,
@@ -330,7 +330,7 @@ class GitHubConnector(PercevalConnector):
             )
 
 
-def _github_user(user: dict[str, Any] | None) -> AuthorRef | None:
+def _github_user(user: dict[str, Any] | None) -> IdentityRef | None:
     author = github_author(user)
     if author is not None and user and user.get("email"):
         author.email = user["email"]  # public profile address: not verified by us
@@ -371,10 +371,10 @@ class GitLabConnector(PercevalConnector):
         prefix = "mr" if category == "merge_request" else "issue"
         thread = f"{prefix}:{data['id']}"
 
-        def author(user: dict[str, Any] | None) -> AuthorRef | None:
+        def author(user: dict[str, Any] | None) -> IdentityRef | None:
             if not user or user.get("id") is None:
                 return None
-            return AuthorRef(
+            return IdentityRef(
                 realm=realm,
                 external_id=str(user["id"]),
                 handle=user.get("username") or "",
@@ -483,10 +483,10 @@ class StackExchangeConnector(PercevalConnector):
         channel = ChannelRef(external_id=site, name=site, url=web)
         thread = f"post:{data['question_id']}"
 
-        def author(owner: dict[str, Any] | None) -> AuthorRef | None:
+        def author(owner: dict[str, Any] | None) -> IdentityRef | None:
             if not owner or owner.get("user_id") is None:
                 return None
-            return AuthorRef(
+            return IdentityRef(
                 realm=realm,
                 external_id=str(owner["user_id"]),
                 handle=owner.get("display_name") or "",
@@ -769,7 +769,7 @@ class SlackConnector(PercevalConnector):
                 name=f"#{info.get('name') or channel_id}",
                 url=f"{base}/archives/{channel_id}" if base else "",
             ),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm=f"slack:{team}" if team else "slack",
                 external_id=user.get("id") or data.get("user") or "",
                 handle=user.get("name") or "",
@@ -823,7 +823,7 @@ class GitterConnector(PercevalConnector):
             created_at=parse_iso(data["sent"]),
             updated_at=parse_iso(data.get("editedAt")),
             channel=ChannelRef(external_id=room, name=room, url=f"{web}/{room}"),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm="gitter",
                 external_id=user["id"],
                 handle=user.get("username") or "",
@@ -888,7 +888,7 @@ class MattermostConnector(PercevalConnector):
                 name=f"~{info.get('name') or channel_id}",
                 url=f"{base}/{team}/channels/{info['name']}" if team and info.get("name") else "",
             ),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm=f"mattermost:{urlparse(base).hostname}",
                 external_id=data["user_id"],
                 handle=user.get("username") or "",
@@ -941,7 +941,7 @@ class SupybotConnector(PercevalConnector):
             kind="chat",
             created_at=created,
             channel=ChannelRef(external_id=name.lower(), name=name),
-            author=AuthorRef(realm=f"irc:{network}", external_id=nick.lower(), handle=nick, display_name=nick),
+            author=IdentityRef(realm=f"irc:{network}", external_id=nick.lower(), handle=nick, display_name=nick),
             body=body,
             url=log_url(self.config.get("url_template") or "", created.date(), name) if created else "",
         )
@@ -973,7 +973,7 @@ class RSSConnector(PercevalConnector):
             created_at=_mail_date(published) or parse_iso(published),
             updated_at=_mail_date(updated) if updated and updated != published else None,
             channel=ChannelRef(external_id=url, name=feed, url=url),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm=f"rss:{feed}", external_id=author_name.lower(), handle=author_name, display_name=author_name
             )
             if author_name
