@@ -15,7 +15,8 @@ from townsquare.people.services import (
     members_staff_refresh,
     organizations_for_domains,
 )
-from townsquare.people.tests.factories import IdentityFactory, MessageFactory, OrganizationDomainFactory
+from townsquare.people.tests.factories import IdentityFactory, OrganizationDomainFactory
+from townsquare.sources.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
