@@ -89,7 +89,8 @@ class PoolConnector:
         self.progress = (0, 0)
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Any]:
-        from townsquare.sources.connectors.base import AuthorRef, ChannelRef, Checkpoint, MessageRecord
+        from townsquare.people.refs import IdentityRef
+        from townsquare.sources.connectors.base import ChannelRef, Checkpoint, MessageRecord
 
         rng = random.Random(11)
         now = dt.datetime.now(dt.UTC)
@@ -116,7 +117,7 @@ class PoolConnector:
                 kind=record.kind,
                 created_at=start + step * i,
                 channel=ChannelRef(external_id=channel, name=channel),
-                author=AuthorRef(
+                author=IdentityRef(
                     realm="bench",
                     external_id=f"u{author}",
                     handle=f"user{author}",

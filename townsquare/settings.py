@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Views take their description from their own docstring, never from the RoleAPIView base's.
+    "GET_LIB_DOC_EXCLUDES": "townsquare.core.api.schema_doc_excludes",
     # Swagger UI assets come from the sidecar package: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -28,9 +28,10 @@ from django.contrib.staticfiles import finders
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.test import Client, override_settings
 
-from conftest import FAST_HASHER, BrowserSession
 from townsquare.feedback import vectors
 from townsquare.home.demo import demo_workspace_load
+from townsquare.testing import FAST_HASHER
+from townsquare.testing.browser import BrowserSession
 
 logger = logging.getLogger(__name__)
 # The browser's origin for the in-process site; no socket is ever opened for it.

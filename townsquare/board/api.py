@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from townsquare.board import selectors, services
-from townsquare.board.models import Collaborator, Column, Kudos, Task, Visibility
-from townsquare.core import roles
+from townsquare.board.models import Collaborator, Column, Kudos, Label, Task, Visibility
+from townsquare.core.api import RoleAPIView
+from townsquare.core.roles import ALL, DEVREL
 from townsquare.people.models import Team
 
 
 class CollaboratorOutput(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = Collaborator
@@ -31,7 +30,9 @@ class CollaboratorOutput(serializers.ModelSerializer):
 
 
 class TaskOutput(serializers.ModelSerializer):
-    labels = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    labels: serializers.SlugRelatedField[Label] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     collaborators = CollaboratorOutput(many=True, read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -76,23 +77,16 @@ class MoveInput(serializers.Serializer):
     )
 
 
-def _board_view(cls: Any) -> Any:
-    # Token clients must get 401/403 from DRF, not the login page's redirect.
-    return method_decorator(login_not_required, name="dispatch")(cls)
-
-
-@_board_view
-class TaskListCreate(generics.ListCreateAPIView):
+class TaskListCreate(RoleAPIView, generics.ListCreateAPIView[Task]):
     """Tasks the caller may see; filter with ?column=, ?owner=<user id>, ?label=<slug>, ?team=<slug>."""
 
     serializer_class = TaskOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
-    read_roles = roles.ALL
+    roles = DEVREL
+    read_roles = ALL
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Task]:
         filters = selectors.board_filters_from(self.request.query_params)
-        tasks = selectors.with_card_data(selectors.tasks_filtered(self.request.user, filters))
+        tasks = selectors.with_card_data(selectors.tasks_filtered(self.user, filters))
         column = self.request.query_params.get("column")
         if column:
             tasks = tasks.filter(column=column)
@@ -111,45 +105,41 @@ class TaskListCreate(generics.ListCreateAPIView):
             due_date=values.get("due_date"),
             labels=values["labels"],
             visibility=values["visibility"],
-            by=request.user,
+            by=self.user,
         )
         return Response(
-            TaskOutput(selectors.task_get_for_user(request.user, task.pk)).data, status=status.HTTP_201_CREATED
+            TaskOutput(selectors.task_get_for_user(self.user, task.pk)).data, status=status.HTTP_201_CREATED
         )
 
 
-@_board_view
-class TaskDetail(generics.RetrieveAPIView):
+class TaskDetail(RoleAPIView, generics.RetrieveAPIView[Task]):
     serializer_class = TaskOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.ALL
+    roles = ALL
 
     def get_object(self) -> Task:
-        return selectors.task_get_for_user(self.request.user, self.kwargs["pk"])
+        return selectors.task_get_for_user(self.user, self.kwargs["pk"])
 
 
-@_board_view
-class TaskMove(APIView):
+class TaskMove(RoleAPIView):
     """Move a task to a column; moving it to Done announces it (once per completion)."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
     @extend_schema(request=MoveInput, responses={200: TaskOutput})
     def post(self, request: Request, pk: int) -> Response:
-        task = selectors.task_get_for_user(request.user, pk)
+        task = selectors.task_get_for_user(self.user, pk)
         data = MoveInput(data=request.data)
         data.is_valid(raise_exception=True)
         before_pk = data.validated_data.get("before")
         before = get_object_or_404(Task, pk=before_pk) if before_pk else None
-        services.task_move(task=task, column=data.validated_data["column"], before=before, by=request.user)
-        return Response(TaskOutput(selectors.task_get_for_user(request.user, pk)).data)
+        services.task_move(task=task, column=data.validated_data["column"], before=before, by=self.user)
+        return Response(TaskOutput(selectors.task_get_for_user(self.user, pk)).data)
 
 
 class KudosOutput(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    given_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    given_by: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(read_only=True)
     task = serializers.SerializerMethodField()
 
     class Meta:
@@ -157,9 +147,10 @@ class KudosOutput(serializers.ModelSerializer):
         fields = ["id", "kind", "user", "name", "team", "message", "task", "given_by", "created_at"]
 
     def get_task(self, kudos: Kudos) -> int | None:
-        if kudos.task_id is None:
+        task = kudos.task
+        if task is None:
             return None
-        visible = kudos.task.visibility == Visibility.PUBLIC or selectors.can_edit(self.context["request"].user)
+        visible = task.visibility == Visibility.PUBLIC or selectors.can_edit(self.context["request"].user)
         return kudos.task_id if visible else None
 
 
@@ -171,18 +162,16 @@ class KudosInput(serializers.Serializer):
     message = serializers.CharField(max_length=500)
 
 
-@_board_view
-class KudosListCreate(generics.ListCreateAPIView):
+class KudosListCreate(RoleAPIView, generics.ListCreateAPIView[Kudos]):
     """The kudos ledger; filter with ?user=<id>, ?team=<slug>, ?start=YYYY-MM-DD, ?end=YYYY-MM-DD.
 
     POST records an explicit thank-you.
     """
 
     serializer_class = KudosOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.ALL
+    roles = ALL
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Kudos]:
         params = self.request.query_params
         period = selectors.Period(start=_date(params.get("start")), end=_date(params.get("end")))
         user = get_user_model().objects.filter(pk=params["user"]).first() if params.get("user", "").isdigit() else None
@@ -197,9 +186,9 @@ class KudosListCreate(generics.ListCreateAPIView):
         data = KudosInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        task = selectors.task_get_for_user(request.user, values["task"]) if values.get("task") else None
+        task = selectors.task_get_for_user(self.user, values["task"]) if values.get("task") else None
         kudos = services.kudos_give(
-            by=request.user,
+            by=self.user,
             user=values.get("user"),
             name=values["name"],
             team=values.get("team"),
@@ -209,9 +198,7 @@ class KudosListCreate(generics.ListCreateAPIView):
         return Response(KudosOutput(kudos, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-def _date(value: str | None) -> Any:
-    import datetime as dt
-
+def _date(value: str | None) -> dt.date | None:
     if not value:
         return None
     try:

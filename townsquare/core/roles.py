@@ -1,4 +1,5 @@
-"""Roles are Django auth groups; pages and API views declare which roles may use them."""
+"""Roles are Django auth groups; pages (``role_required``) and API views (``core.api.RoleAPIView``) declare
+which roles may use them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from rest_framework.permissions import BasePermission
 
 
 class Role(models.TextChoices):
@@ -67,14 +67,3 @@ def role_required(allowed: Iterable[str]) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
-
-
-class HasRole(BasePermission):
-    """DRF permission: set ``allowed_roles`` on the view (read and write may differ)."""
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        allowed: Iterable[str] = getattr(view, "allowed_roles", ALL)
-        read_roles: Iterable[str] | None = getattr(view, "read_roles", None)
-        if request.method in ("GET", "HEAD", "OPTIONS") and read_roles:
-            allowed = read_roles
-        return has_role(request.user, allowed)

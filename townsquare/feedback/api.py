@@ -2,17 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_not_required
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from townsquare.core import roles
+from townsquare.core.api import RoleAPIView, RoleListAPIView
 from townsquare.core.errors import TownsquareError
+from townsquare.core.roles import DEVREL, READERS
 from townsquare.feedback import selectors, services
 from townsquare.feedback.models import Theme
 from townsquare.sources.models import Message
@@ -53,23 +52,19 @@ class MessageOutput(serializers.ModelSerializer):
         fields = ["id", "source", "channel", "kind", "created_at", "title", "url"]
 
 
-@method_decorator(login_not_required, name="dispatch")
-class ThemeList(generics.ListAPIView):
+class ThemeList(RoleListAPIView[Theme]):
     """Live themes ranked by score; ``?status=`` filters."""
 
     serializer_class = ThemeOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Theme]:
         return selectors.theme_list(status=self.request.query_params.get("status") or None)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class ThemeDetail(generics.RetrieveAPIView):
+class ThemeDetail(RoleAPIView, generics.RetrieveAPIView[Theme]):
     serializer_class = ThemeOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
     queryset = Theme.objects.select_related("department")
 
 
@@ -84,14 +79,12 @@ class CurateInput(serializers.Serializer):
     target_theme = serializers.IntegerField(required=False)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class ThemeCurate(generics.GenericAPIView):
+class ThemeCurate(RoleAPIView, generics.GenericAPIView[Theme]):
     """POST one curation action on a theme: rename, annotate, link_issue, address, merge (``theme_ids`` into
     this one), split (``message_ids`` out, optional ``title``), move (``message_ids`` to ``target_theme``)."""
 
     serializer_class = CurateInput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
     queryset = Theme.objects.all()
 
     def post(self, request: Request, pk: int) -> Response:
@@ -99,7 +92,7 @@ class ThemeCurate(generics.GenericAPIView):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         v: dict[str, Any] = data.validated_data
-        by = request.user
+        by = self.user
         try:
             action = v["action"]
             if action == "rename":
@@ -131,20 +124,22 @@ class ThemeCurate(generics.GenericAPIView):
         return Response(ThemeOutput(theme).data, status=status.HTTP_200_OK)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class MessageSearch(generics.ListAPIView):
+class MessageSearch(RoleListAPIView[Message]):
     """``?q=words`` full-text across channels, or ``?like=<message id>`` for the nearest in meaning."""
 
     serializer_class = MessageOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
     pagination_class = None
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        params = self.request.query_params
-        like = params.get("like", "")
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        like = request.query_params.get("like", "")
         if like.isdigit():
+            # The nearest in meaning come ranked from the vector index, not from a query.
             anchor = get_object_or_404(Message, pk=int(like))
-            return [m for m, _ in services.more_like_this(message=anchor, limit=20)]
-        query = params.get("q", "").strip()[:200]
+            nearest = [m for m, _ in services.more_like_this(message=anchor, limit=20)]
+            return Response(self.get_serializer(nearest, many=True).data)
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Message]:
+        query = self.request.query_params.get("q", "").strip()[:200]
         return selectors.message_search(query) if query else Message.objects.none()

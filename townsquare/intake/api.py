@@ -4,28 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from townsquare.core import roles
+from townsquare.core.api import RoleAPIView
 from townsquare.core.errors import TownsquareError
 from townsquare.core.quarters import Quarter, current_quarter, quarter_parse
+from townsquare.core.roles import ALL, DEVREL, LEADS, READERS, STAKEHOLDERS, VALUE_READERS, Role
 from townsquare.intake import selectors, services
 from townsquare.intake.fields import answer_to_json, form_field_for
 from townsquare.intake.models import LedgerEntry, Request, RequestType
 from townsquare.people.models import Team
 
-FILERS = roles.STAKEHOLDERS | {roles.Role.ADMIN}
-CANCELLERS = roles.STAKEHOLDERS | roles.LEADS
+FILERS = STAKEHOLDERS | {Role.ADMIN}
+CANCELLERS = STAKEHOLDERS | LEADS
 
 
 def _bad(exc: TownsquareError) -> Response:
@@ -49,38 +47,30 @@ def _quarter_param(request: ApiRequest) -> Quarter:
         raise serializers.ValidationError({"quarter": [str(exc)]}) from exc
 
 
-def _request_for(request: ApiRequest, pk: int) -> Request:
-    found = selectors.requests_visible_to(user=request.user).filter(pk=pk).first()
+def _request_for(user: User, pk: int) -> Request:
+    found = selectors.requests_visible_to(user=user).filter(pk=pk).first()
     if found is None:
         raise Http404
     return found
-
-
-class QuarterInputField(serializers.CharField):
-    def to_internal_value(self, data: Any) -> Quarter:
-        try:
-            return quarter_parse(super().to_internal_value(data))
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
 
 
 # ---------------------------------------------------------------- types
 
 
 class RequestTypeOutput(serializers.ModelSerializer):
-    mentoring_alternative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    mentoring_alternative: serializers.SlugRelatedField[RequestType] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = RequestType
         fields = ["id", "slug", "name", "description", "points", "mode", "fields", "mentoring_alternative", "active"]
 
 
-@method_decorator(login_not_required, name="dispatch")
-class RequestTypeListApi(APIView):
+class RequestTypeListApi(RoleAPIView):
     """Active request types with their points, mode and form fields."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.ALL
+    roles = ALL
 
     @extend_schema(responses=RequestTypeOutput(many=True), summary="Request types")
     def get(self, request: ApiRequest) -> Response:
@@ -91,8 +81,8 @@ class RequestTypeListApi(APIView):
 
 
 class RequestOutput(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    type: serializers.SlugRelatedField[RequestType] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     requester = serializers.CharField(source="requester.username", read_only=True)
     quarter = serializers.CharField(source="budget.quarter", read_only=True)
     over_budget_override = serializers.BooleanField(source="was_overridden", read_only=True)
@@ -126,10 +116,16 @@ class RequestFileInput(serializers.Serializer):
     type = serializers.SlugRelatedField(slug_field="slug", queryset=RequestType.objects.all())
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), required=False)
     title = serializers.CharField(max_length=200)
-    quarter = QuarterInputField(required=False)
+    quarter = serializers.CharField(required=False)
     desired_date = serializers.DateField(required=False, allow_null=True)
     details = serializers.DictField(required=False, default=dict)
     override = serializers.BooleanField(required=False, default=False)
+
+    def validate_quarter(self, value: str) -> Quarter:
+        try:
+            return quarter_parse(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         """Check ``details`` against the type's own fields, with the same rules as the web form."""
@@ -157,13 +153,11 @@ class RequestFileInput(serializers.Serializer):
         return data
 
 
-@method_decorator(login_not_required, name="dispatch")
-class RequestListApi(APIView):
+class RequestListApi(RoleAPIView):
     """List the requests you may see (filters: status, team, quarter); stakeholders file new ones with POST."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = FILERS
-    read_roles = roles.READERS
+    roles = FILERS
+    read_roles = READERS
 
     @extend_schema(
         responses=RequestOutput(many=True),
@@ -171,7 +165,7 @@ class RequestListApi(APIView):
         parameters=[OpenApiParameter("status", str), OpenApiParameter("team", str), OpenApiParameter("quarter", str)],
     )
     def get(self, request: ApiRequest) -> Response:
-        rows = selectors.requests_visible_to(user=request.user).order_by("-created_at")
+        rows = selectors.requests_visible_to(user=self.user).order_by("-created_at")
         params = request.query_params
         if params.get("status"):
             rows = rows.filter(status=params["status"])
@@ -190,14 +184,14 @@ class RequestListApi(APIView):
         serializer = RequestFileInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        teams = list(selectors.filing_teams_for(request.user))
+        teams = list(selectors.filing_teams_for(self.user))
         team = data.get("team") or (teams[0] if len(teams) == 1 else None)
         if team is None:
             return Response({"team": ["say which team files this request"]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             created = services.request_file(
                 team=team,
-                requester=request.user,
+                requester=self.user,
                 request_type=data["type"],
                 title=data["title"],
                 quarter=data.get("quarter") or current_quarter(),
@@ -210,14 +204,12 @@ class RequestListApi(APIView):
         return Response(RequestOutput(created).data, status=status.HTTP_201_CREATED)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class RequestDetailApi(APIView):
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+class RequestDetailApi(RoleAPIView):
+    roles = READERS
 
     @extend_schema(responses=RequestOutput, summary="One request")
     def get(self, request: ApiRequest, pk: int) -> Response:
-        return Response(RequestOutput(_request_for(request, pk)).data)
+        return Response(RequestOutput(_request_for(self.user, pk)).data)
 
 
 class TriageInput(serializers.Serializer):
@@ -228,18 +220,16 @@ class TriageInput(serializers.Serializer):
     plan = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class RequestTriageApi(APIView):
+class RequestTriageApi(RoleAPIView):
     """DevRel records the triage answers and, optionally, the decision."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
     @extend_schema(request=TriageInput, responses=RequestOutput, summary="Triage a request")
     def post(self, request: ApiRequest, pk: int) -> Response:
         from django.db import transaction
 
-        obj = _request_for(request, pk)
+        obj = _request_for(self.user, pk)
         serializer = TriageInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -247,18 +237,18 @@ class RequestTriageApi(APIView):
             with transaction.atomic():
                 services.request_triage(
                     request=obj,
-                    by=request.user,
+                    by=self.user,
                     uniquely_devrel=data["uniquely_devrel"],
                     team_could_with_guidance=data["team_could_with_guidance"],
                     note=data["note"],
                     quiet=data["decision"] != "triage",
                 )
                 if data["decision"] == "accept":
-                    services.request_accept(request=obj, by=request.user, note=data["note"])
+                    services.request_accept(request=obj, by=self.user, note=data["note"])
                 elif data["decision"] == "decline":
-                    services.request_decline(request=obj, by=request.user, note=data["note"])
+                    services.request_decline(request=obj, by=self.user, note=data["note"])
                 elif data["decision"] == "mentoring":
-                    services.request_offer_mentoring(request=obj, by=request.user, plan=data["plan"])
+                    services.request_offer_mentoring(request=obj, by=self.user, plan=data["plan"])
         except TownsquareError as exc:
             return _bad(exc)
         return Response(RequestOutput(obj).data)
@@ -268,16 +258,14 @@ class StatusInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=[Request.Status.IN_PROGRESS, Request.Status.DONE])
 
 
-@method_decorator(login_not_required, name="dispatch")
-class RequestStatusApi(APIView):
+class RequestStatusApi(RoleAPIView):
     """DevRel moves accepted work along: in_progress, then done (done is idempotent)."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
     @extend_schema(request=StatusInput, responses=RequestOutput, summary="Start or finish a request")
     def post(self, request: ApiRequest, pk: int) -> Response:
-        obj = _request_for(request, pk)
+        obj = _request_for(self.user, pk)
         serializer = StatusInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         action = (
@@ -286,24 +274,22 @@ class RequestStatusApi(APIView):
             else services.request_mark_done
         )
         try:
-            action(request=obj, by=request.user)
+            action(request=obj, by=self.user)
         except TownsquareError as exc:
             return _bad(exc)
         return Response(RequestOutput(obj).data)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class RequestCancelApi(APIView):
+class RequestCancelApi(RoleAPIView):
     """The requester or their team lead withdraws a request; its points come back."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = CANCELLERS
+    roles = CANCELLERS
 
     @extend_schema(request=None, responses=RequestOutput, summary="Cancel a request")
     def post(self, request: ApiRequest, pk: int) -> Response:
-        obj = _request_for(request, pk)
+        obj = _request_for(self.user, pk)
         try:
-            services.request_cancel(request=obj, by=request.user)
+            services.request_cancel(request=obj, by=self.user)
         except TownsquareError as exc:
             return _bad(exc)
         return Response(RequestOutput(obj).data)
@@ -313,24 +299,20 @@ class ReorderInput(serializers.Serializer):
     order = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class TeamReorderApi(APIView):
+class TeamReorderApi(RoleAPIView):
     """Set the team's priority order: the ids given come first, in that order."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = FILERS
+    roles = FILERS
 
     @extend_schema(request=ReorderInput, responses=RequestOutput(many=True), summary="Rank a team's open requests")
     def post(self, request: ApiRequest, slug: str) -> Response:
         team = get_object_or_404(selectors.stakeholder_teams(), slug=slug)
-        if not selectors.team_visible_to(user=request.user, team=team):
+        if not selectors.team_visible_to(user=self.user, team=team):
             raise Http404
         serializer = ReorderInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            ranked = services.requests_reorder(
-                team=team, ordered_ids=serializer.validated_data["order"], by=request.user
-            )
+            ranked = services.requests_reorder(team=team, ordered_ids=serializer.validated_data["order"], by=self.user)
         except TownsquareError as exc:
             return _bad(exc)
         return Response(RequestOutput(ranked, many=True).data)
@@ -367,12 +349,10 @@ def _balance_row(budget: Any, balance: selectors.Balance) -> dict[str, Any]:
     }
 
 
-@method_decorator(login_not_required, name="dispatch")
-class BudgetListApi(APIView):
+class BudgetListApi(RoleAPIView):
     """Budgets and balances for a quarter (default: the current one); stakeholders see their own teams."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
 
     @extend_schema(
         responses=BalanceOutput(many=True),
@@ -380,7 +360,7 @@ class BudgetListApi(APIView):
         summary="Budgets and balances",
     )
     def get(self, request: ApiRequest) -> Response:
-        teams = None if selectors.is_devrel_reader(request.user) else selectors.teams_of(request.user)
+        teams = None if selectors.is_devrel_reader(self.user) else selectors.teams_of(self.user)
         rows = selectors.budgets_with_balances(quarter=_quarter_param(request), teams=teams)
         return Response(BalanceOutput([_balance_row(b, bal) for b, bal in rows], many=True).data)
 
@@ -394,17 +374,15 @@ class LedgerEntryOutput(serializers.ModelSerializer):
         fields = ["id", "kind", "request", "allowance", "reserved", "spent", "effect", "reason", "by", "created_at"]
 
 
-@method_decorator(login_not_required, name="dispatch")
-class BudgetLedgerApi(APIView):
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+class BudgetLedgerApi(RoleAPIView):
+    roles = READERS
 
     @extend_schema(responses=LedgerEntryOutput(many=True), summary="A budget's ledger, oldest first")
     def get(self, request: ApiRequest, pk: int) -> Response:
         from townsquare.intake.models import Budget
 
         budget = get_object_or_404(Budget.objects.select_related("team"), pk=pk)
-        if not selectors.team_visible_to(user=request.user, team=budget.team):
+        if not selectors.team_visible_to(user=self.user, team=budget.team):
             raise Http404
         return Response(LedgerEntryOutput(selectors.ledger_for_budget(budget=budget), many=True).data)
 
@@ -423,7 +401,8 @@ class TeamSummaryOutput(serializers.Serializer):
 
 class SummaryOutput(serializers.Serializer):
     quarter = serializers.CharField()
-    label = serializers.CharField()
+    # A field named like Field.label, which the stubs type as the field's own label text.
+    label = serializers.CharField()  # type: ignore[assignment]
     allowance = serializers.IntegerField()
     reserved = serializers.IntegerField()
     spent = serializers.IntegerField()
@@ -432,10 +411,8 @@ class SummaryOutput(serializers.Serializer):
     teams = TeamSummaryOutput(many=True)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class QuarterSummaryApi(APIView):
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.VALUE_READERS
+class QuarterSummaryApi(RoleAPIView):
+    roles = VALUE_READERS
 
     @extend_schema(
         responses=SummaryOutput,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
-from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from townsquare.core import roles
+from townsquare.core.api import RoleAPIView
+from townsquare.core.roles import VALUE_READERS
 from townsquare.metrics.selectors import downloads as selectors
 
 
@@ -74,12 +71,10 @@ class DownloadsOutput(serializers.Serializer):
     last_fetch = FetchRunOutput(allow_null=True)
 
 
-@method_decorator(login_not_required, name="dispatch")
-class DownloadsApi(APIView):
+class DownloadsApi(RoleAPIView):
     """Downloads per package and in total per calendar month, beside community activity, and the last fetch."""
 
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.VALUE_READERS
+    roles = VALUE_READERS
 
     @extend_schema(
         responses=DownloadsOutput,

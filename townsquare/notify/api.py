@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
-from django.utils.decorators import method_decorator
-from rest_framework import generics, serializers
-from rest_framework.permissions import IsAuthenticated
+from django.db.models import QuerySet
+from rest_framework import serializers
 
-from townsquare.core import roles
+from townsquare.core.api import RoleListAPIView
+from townsquare.core.roles import DEVREL
 from townsquare.notify.models import Notification
 
 
@@ -28,15 +27,13 @@ class NotificationOutput(serializers.ModelSerializer):
         ]
 
 
-@method_decorator(login_not_required, name="dispatch")
-class NotificationList(generics.ListAPIView):
+class NotificationList(RoleListAPIView[Notification]):
     """The outbox, newest first; filter with ?status=pending|sending|sent|failed|dead|uncertain."""
 
     serializer_class = NotificationOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Notification]:
         rows = Notification.objects.select_related("destination")
         status = self.request.query_params.get("status")
         return rows.filter(status=status) if status else rows

@@ -2,18 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch, QuerySet
-from django.utils.decorators import method_decorator
 from rest_framework import generics, serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from townsquare.core import roles
+from townsquare.core.api import RoleAPIView, RoleListAPIView
 from townsquare.core.errors import TownsquareError
+from townsquare.core.roles import DEVREL, READERS
 from townsquare.people import selectors, services
-from townsquare.people.models import Account, Identity, Member, MergeSuggestion, Organization
+from townsquare.people.models import Account, Identity, Member, MergeSuggestion, Organization, OrganizationDomain
 
 
 class IdentityOutput(serializers.ModelSerializer):
@@ -46,7 +44,9 @@ class MemberOutput(serializers.ModelSerializer):
 
 
 class OrganizationOutput(serializers.ModelSerializer):
-    domains = serializers.SlugRelatedField(many=True, read_only=True, slug_field="domain")
+    domains: serializers.SlugRelatedField[OrganizationDomain] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="domain"
+    )
     account = serializers.CharField(source="account.crm_id", default=None)
     member_count = serializers.IntegerField(read_only=True)
 
@@ -56,7 +56,7 @@ class OrganizationOutput(serializers.ModelSerializer):
 
 
 class AccountOutput(serializers.ModelSerializer):
-    organization = serializers.PrimaryKeyRelatedField(read_only=True)
+    organization: serializers.PrimaryKeyRelatedField[Organization] = serializers.PrimaryKeyRelatedField(read_only=True)
     member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -86,16 +86,14 @@ def _members() -> QuerySet[Member]:
     )
 
 
-@method_decorator(login_not_required, name="dispatch")
-class MemberList(generics.ListAPIView):
+class MemberList(RoleListAPIView[Member]):
     """Members with their identities; ``?q=`` searches names, handles, emails and organisations,
     ``?organization=<id>``, ``?tier=<tier>|customer``, ``?staff=staff|community``, ``?channel=<realm kind>``."""
 
     serializer_class = MemberOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Member]:
         params = self.request.query_params
         organization = params.get("organization", "")
         filters = selectors.DirectoryFilters(
@@ -109,45 +107,37 @@ class MemberList(generics.ListAPIView):
         return _members().filter(pk__in=ids).order_by("display_name", "pk")
 
 
-@method_decorator(login_not_required, name="dispatch")
-class MemberDetail(generics.RetrieveAPIView):
+class MemberDetail(RoleAPIView, generics.RetrieveAPIView[Member]):
     serializer_class = MemberOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Member]:
         return _members()
 
 
-@method_decorator(login_not_required, name="dispatch")
-class OrganizationList(generics.ListAPIView):
+class OrganizationList(RoleListAPIView[Organization]):
     serializer_class = OrganizationOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Organization]:
         return selectors.organizations_with_counts(q=self.request.query_params.get("q", ""))
 
 
-@method_decorator(login_not_required, name="dispatch")
-class AccountList(generics.ListAPIView):
+class AccountList(RoleListAPIView[Account]):
     serializer_class = AccountOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Account]:
         return selectors.accounts_list(tier=self.request.query_params.get("tier", ""))
 
 
-@method_decorator(login_not_required, name="dispatch")
-class SuggestionList(generics.ListAPIView):
+class SuggestionList(RoleListAPIView[MergeSuggestion]):
     """Merge suggestions (open ones by default; ``?status=accepted|rejected|open``)."""
 
     serializer_class = SuggestionOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[MergeSuggestion]:
         status = self.request.query_params.get("status", MergeSuggestion.Status.OPEN)
         return MergeSuggestion.objects.filter(status=status).order_by("-created_at", "-id")
 
@@ -156,15 +146,13 @@ class DecisionInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["accept", "reject"])
 
 
-@method_decorator(login_not_required, name="dispatch")
-class SuggestionDecide(generics.GenericAPIView):
+class SuggestionDecide(RoleAPIView, generics.GenericAPIView[MergeSuggestion]):
     """POST ``{"decision": "accept"|"reject"}``; accepting merges the pair (undoable from the history)."""
 
     serializer_class = DecisionInput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.DEVREL
+    roles = DEVREL
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[MergeSuggestion]:
         return MergeSuggestion.objects.all()
 
     def post(self, request: Request, pk: int) -> Response:
@@ -173,10 +161,10 @@ class SuggestionDecide(generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         try:
             if data.validated_data["decision"] == "accept":
-                record = services.merge_suggestion_accept(suggestion=suggestion, by=request.user)
+                record = services.merge_suggestion_accept(suggestion=suggestion, by=self.user)
                 body: dict[str, Any] = {"status": "accepted", "merge_record": record.pk, "member": record.target_id}
             else:
-                services.merge_suggestion_reject(suggestion=suggestion, by=request.user)
+                services.merge_suggestion_reject(suggestion=suggestion, by=self.user)
                 body = {"status": "rejected"}
         except TownsquareError as exc:
             raise serializers.ValidationError({"detail": exc.message}) from None

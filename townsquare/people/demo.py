@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from townsquare.people.crm import accounts_import_csv
-from townsquare.people.services import IdentityRef, identities_resolve, members_staff_refresh
+from townsquare.people.refs import IdentityRef
+from townsquare.people.services import identities_resolve, members_staff_refresh
 
 SAMPLE_CRM_CSV = Path(__file__).resolve().parent / "demo_data" / "crm_accounts.csv"
 # Demo staff who also talk in the community channels (their Townsquare email makes them staff).

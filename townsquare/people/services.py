@@ -30,6 +30,7 @@ from townsquare.people.models import (
     Team,
     TeamMembership,
 )
+from townsquare.people.refs import IdentityRef
 
 
 def roles_ensure() -> list[Group]:
@@ -85,39 +86,6 @@ log = logging.getLogger(__name__)
 
 _CHUNK = 500
 _MIN_HANDLE_FOR_SUGGESTION = 3
-
-
-@dataclass(frozen=True)
-class IdentityRef:
-    """What a connector knows about a message's author. ``realm`` + ``external_id`` is the key."""
-
-    realm: str
-    external_id: str
-    handle: str = ""
-    display_name: str = ""
-    email: str = ""
-    email_verified: bool = False
-    is_bot: bool = False
-    seen_at: datetime | None = None  # when the author was seen: a new member's first/last seen
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.realm, self.external_id)
-
-    def normalised(self) -> IdentityRef:
-        email = self.email.strip().lower()
-        if "@" not in email or len(email) > 254:
-            email = ""
-        return IdentityRef(
-            realm=self.realm.strip()[:200],
-            external_id=str(self.external_id).strip()[:255],
-            handle=self.handle.strip()[:255],
-            display_name=" ".join(self.display_name.split())[:255],
-            email=email,
-            email_verified=bool(self.email_verified and email),
-            is_bot=bool(self.is_bot),
-            seen_at=self.seen_at,
-        )
 
 
 @dataclass

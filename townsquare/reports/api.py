@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth.decorators import login_not_required
-from django.utils.decorators import method_decorator
+from django.db.models import QuerySet
 from rest_framework import generics, serializers
-from rest_framework.permissions import IsAuthenticated
 
-from townsquare.core import roles
+from townsquare.core.api import RoleAPIView, RoleListAPIView
+from townsquare.core.roles import READERS
+from townsquare.people.models import Team
 from townsquare.reports import selectors
 from townsquare.reports.models import Report, ReportItem
 from townsquare.reports.services import absolute
@@ -48,9 +46,9 @@ class ItemOutput(serializers.ModelSerializer):
 
 
 class ReportOutput(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     iso_week = serializers.CharField()
-    supersedes = serializers.PrimaryKeyRelatedField(read_only=True)
+    supersedes: serializers.PrimaryKeyRelatedField[Report] = serializers.PrimaryKeyRelatedField(read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -80,28 +78,24 @@ class ReportDetailOutput(ReportOutput):
         fields = [*ReportOutput.Meta.fields, "items"]
 
 
-@method_decorator(login_not_required, name="dispatch")
-class ReportList(generics.ListAPIView):
+class ReportList(RoleListAPIView[Report]):
     """Reports, newest week first. Filters: ?department=<slug>|all, ?q=<text in themes and notes>."""
 
     serializer_class = ReportOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[Report]:
         params = self.request.query_params
         return selectors.report_archive(
-            user=self.request.user, department=params.get("department", ""), query=params.get("q", "").strip()
+            user=self.user, department=params.get("department", ""), query=params.get("q", "").strip()
         )
 
 
-@method_decorator(login_not_required, name="dispatch")
-class ReportDetail(generics.RetrieveAPIView):
+class ReportDetail(RoleAPIView, generics.RetrieveAPIView[Report]):
     """One report with its immutable items (quotes, customers, source threads)."""
 
     serializer_class = ReportDetailOutput
-    permission_classes = [IsAuthenticated, roles.HasRole]
-    allowed_roles = roles.READERS
+    roles = READERS
 
-    def get_queryset(self) -> Any:
-        return selectors.reports_visible_to(user=self.request.user).prefetch_related("items")
+    def get_queryset(self) -> QuerySet[Report]:
+        return selectors.reports_visible_to(user=self.user).prefetch_related("items")

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from townsquare.core.sanitize import sanitize_html, strip_control
 from townsquare.core.sql import insert_sql
-from townsquare.people.services import IdentityRef, identities_resolve
+from townsquare.people.refs import IdentityRef
+from townsquare.people.services import identities_resolve
 from townsquare.sources.connectors.base import MessageRecord, RecordError
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
 
@@ -161,7 +162,7 @@ def _normalise(record: MessageRecord) -> tuple[_Row, list[str]]:
 class Batch:
     rows: dict[str, _Row] = field(default_factory=dict)
     channels: dict[str, Any] = field(default_factory=dict)  # key -> ChannelRef
-    authors: dict[tuple[str, str], Any] = field(default_factory=dict)  # key -> AuthorRef
+    authors: dict[tuple[str, str], Any] = field(default_factory=dict)  # key -> IdentityRef
     errors: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # what stopped the run: listed, not counted
     duplicates: int = 0

@@ -1,31 +1,11 @@
 from __future__ import annotations
 
 import factory
-from django.contrib.auth import get_user_model
 
 from townsquare.board.models import Collaborator, Column, Kudos, Label, Task, Visibility
-from townsquare.people.models import Team
+from townsquare.people.tests.factories import TeamFactory, UserFactory
 
-
-class TeamFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Team
-        django_get_or_create = ("slug",)
-
-    name = factory.Sequence(lambda n: f"Team {n}")
-    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
-    kind = Team.Kind.OTHER
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"person{n}")
-    first_name = factory.Sequence(lambda n: f"Person{n}")
-    last_name = "Example"
-    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+__all__ = ["CollaboratorFactory", "KudosFactory", "LabelFactory", "TaskFactory", "TeamFactory", "UserFactory"]
 
 
 class LabelFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,7 @@ from townsquare.board.tests.factories import CollaboratorFactory, TaskFactory
 from townsquare.core.roles import Role
 from townsquare.notify.models import Notification
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("townsquare.board.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def token_for(make_user, role: str, **kwargs) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -45,7 +45,7 @@ def test_task_list_and_move(capsys) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_townsquare_command_finishes_a_task(devrel, chat_room) -> None:
-    from conftest import subprocess_env, townsquare_command
+    from townsquare.testing.processes import subprocess_env, townsquare_command
 
     task = TaskFactory(title="Release notes", column=Column.REVIEW)
     result = subprocess.run(

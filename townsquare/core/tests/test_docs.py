@@ -13,9 +13,9 @@ ENV_CALL = re.compile(r'\b(?:env|Env\(\))\.\w+\(\s*"([A-Z][A-Z0-9_]*)"')
 
 
 def product_modules() -> list[Path]:
-    return sorted(
-        path for path in PACKAGE.rglob("*.py") if "tests" not in path.parts and "migrations" not in path.parts
-    )
+    # townsquare/testing is the test suite's support code (it reads CI, the test database's path, ...).
+    skip = {"tests", "migrations", "testing"}
+    return sorted(path for path in PACKAGE.rglob("*.py") if not skip & set(path.relative_to(PACKAGE).parts))
 
 
 def settings_read(source: str) -> set[str]:

@@ -1,7 +1,7 @@
 """Every URL, every role: pages need login and the right role.
 
 The expected roles come from the ``allowed_roles`` that ``role_required`` (pages)
-or ``HasRole`` (API) declares on each view, so a new page is covered as soon as
+or ``RoleAPIView.roles`` (API) declares on each view, so a new page is covered as soon as
 it exists, and a page without a declaration fails here.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from townsquare.core.api import RoleAPIView
 from townsquare.core.roles import ALL, Role
 
 # URLs that deliberately don't follow the role rules, and why.
@@ -51,6 +52,8 @@ def concrete_path(route: str) -> str:
 
 def declared_roles(callback: Any) -> frozenset[str] | None:
     view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if isinstance(view_class, type) and issubclass(view_class, RoleAPIView):
+        return view_class.roles_for("GET") if getattr(view_class, "roles", None) is not None else None
     for candidate in (callback, view_class, getattr(callback, "__wrapped__", None)):
         if candidate is not None and getattr(candidate, "allowed_roles", None) is not None:
             return frozenset(getattr(candidate, "read_roles", None) or candidate.allowed_roles)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from conftest import townsquare_command
 from townsquare.core.env import Env, stored_secret
+from townsquare.testing.processes import townsquare_command
 
 
 def test_it_reads_typed_values() -> None:

@@ -6,16 +6,11 @@ import hashlib
 import factory
 from django.utils import timezone
 
-from townsquare.people.models import Account, Team
+from townsquare.people.models import Account
 from townsquare.people.tests import factories as people_factories
-from townsquare.people.tests.factories import (
-    ChannelFactory,
-    IdentityFactory,
-    MemberFactory,
-    OrganizationFactory,
-    SourceFactory,
-)
-from townsquare.sources.models import Message
+from townsquare.people.tests.factories import IdentityFactory, MemberFactory, OrganizationFactory, TeamFactory
+from townsquare.sources.models import Message, Source
+from townsquare.sources.tests import factories as sources_factories
 
 # One factory per model, owned by the model's app; this module re-exports them with feedback's defaults.
 __all__ = [
@@ -37,18 +32,22 @@ class AccountFactory(people_factories.AccountFactory):
     annual_revenue = 10_000
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class SourceFactory(sources_factories.SourceFactory):
+    """A GitHub source with a unique name: feedback's messages are issues and comments."""
+
     class Meta:
-        model = Team
-        django_get_or_create = ("slug",)
+        django_get_or_create = ("name",)
 
-    name = factory.Sequence(lambda n: f"Team {n}")
-    slug = factory.Sequence(lambda n: f"team-{n}")
+    kind = Source.Kind.GITHUB
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Message
+class ChannelFactory(sources_factories.ChannelFactory):
+    source = factory.SubFactory(SourceFactory)
+    external_id = factory.Sequence(lambda n: f"channel-{n}")
+
+
+class MessageFactory(sources_factories.MessageFactory):
+    """A recent issue (the week's themes count it) with one body, so texts differ only where a test says."""
 
     channel = factory.SubFactory(ChannelFactory)
     source = factory.SelfAttribute("channel.source")

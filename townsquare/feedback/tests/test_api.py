@@ -7,7 +7,7 @@ import pytest
 from townsquare.feedback.models import Theme
 from townsquare.feedback.tests.support import feedback_workspace
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("townsquare.feedback.tests.api_urlconf")]
+pytestmark = pytest.mark.django_db
 
 
 def test_readers_list_themes_and_devrel_curates_through_the_api(client_for: Any) -> None:

@@ -1,40 +1,11 @@
 from __future__ import annotations
 
 import factory
-from django.contrib.auth import get_user_model
 
 from townsquare.core.quarters import current_quarter
 from townsquare.intake.models import Budget, RequestType
-from townsquare.people.models import Team, TeamMembership
-
-
-class TeamFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Team
-        django_get_or_create = ("slug",)
-
-    name = factory.Sequence(lambda n: f"Team {n}")
-    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
-    kind = Team.Kind.MARKETING
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"person{n}")
-    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    first_name = factory.Sequence(lambda n: f"Person{n}")
-
-
-class MembershipFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TeamMembership
-
-    team = factory.SubFactory(TeamFactory)
-    user = factory.SubFactory(UserFactory)
-    is_lead = False
+from townsquare.people.models import Team
+from townsquare.people.tests.factories import TeamFactory
 
 
 class RequestTypeFactory(factory.django.DjangoModelFactory):
@@ -61,6 +32,6 @@ class BudgetFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Budget
 
-    team = factory.SubFactory(TeamFactory)
+    team = factory.SubFactory(TeamFactory, kind=Team.Kind.MARKETING)
     quarter = factory.LazyFunction(lambda: current_quarter().key)
     points = 15

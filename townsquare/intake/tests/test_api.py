@@ -9,7 +9,7 @@ from townsquare.intake import services
 from townsquare.intake.models import Request
 from townsquare.intake.tests.factories import BudgetFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("townsquare.intake.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 API = "/api/v1/intake"
 

@@ -11,9 +11,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from conftest import subprocess_env, townsquare_command, unreachable
 from townsquare.notify import services
 from townsquare.notify.models import Notification
+from townsquare.testing import unreachable
+from townsquare.testing.processes import subprocess_env, townsquare_command
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

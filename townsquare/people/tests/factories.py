@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta
-
 import factory
-from django.utils import timezone
+from django.contrib.auth import get_user_model
 
-from townsquare.people.models import Account, Identity, Member, Organization, OrganizationDomain
-from townsquare.sources.models import Channel, Message, Source
+from townsquare.people.models import Account, Identity, Member, Organization, OrganizationDomain, Team, TeamMembership
+
+# One factory per model, here in the app that owns the model (users included: people manages accounts).
+# Other apps import these, or subclass one to change a default their tests count on.
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -53,34 +52,31 @@ class IdentityFactory(factory.django.DjangoModelFactory):
     member = factory.SubFactory(MemberFactory)
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Source
-        django_get_or_create = ("name",)
+        model = Team
+        django_get_or_create = ("slug",)
 
-    name = factory.Sequence(lambda n: f"Source {n}")
-    kind = Source.Kind.GITHUB
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+    kind = Team.Kind.OTHER
 
 
-class ChannelFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Channel
+        model = get_user_model()
+        django_get_or_create = ("username",)
 
-    source = factory.SubFactory(SourceFactory)
-    external_id = factory.Sequence(lambda n: f"channel-{n}")
-    name = factory.Sequence(lambda n: f"#channel-{n}")
+    username = factory.Sequence(lambda n: f"person{n}")
+    first_name = factory.Sequence(lambda n: f"Person{n}")
+    last_name = "Example"
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
+class TeamMembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Message
+        model = TeamMembership
 
-    source = factory.SubFactory(SourceFactory)
-    channel = factory.SubFactory(ChannelFactory, source=factory.SelfAttribute("..source"))
-    external_id = factory.Sequence(lambda n: f"msg-{n}")
-    kind = Message.Kind.COMMENT
-    author = factory.SubFactory(IdentityFactory)
-    created_at = factory.Sequence(lambda n: timezone.now() - timedelta(hours=n))
-    body = factory.Sequence(lambda n: f"Message body {n}")
-    url = factory.LazyAttribute(lambda o: f"https://example.org/{o.external_id}")
-    content_hash = factory.LazyAttribute(lambda o: hashlib.sha256(o.body.encode()).hexdigest())
+    team = factory.SubFactory(TeamFactory)
+    user = factory.SubFactory(UserFactory)
+    is_lead = False

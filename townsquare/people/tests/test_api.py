@@ -9,7 +9,7 @@ from townsquare.people.models import MergeRecord, MergeSuggestion
 from townsquare.people.services import member_for_new_identity
 from townsquare.people.tests.factories import AccountFactory, IdentityFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("townsquare.people.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

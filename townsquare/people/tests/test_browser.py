@@ -5,14 +5,9 @@ from typing import Any
 import pytest
 
 from townsquare.people.models import MergeRecord
-from townsquare.people.tests.factories import (
-    AccountFactory,
-    IdentityFactory,
-    MemberFactory,
-    MessageFactory,
-    SourceFactory,
-)
+from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory
 from townsquare.sources.models import Source
+from townsquare.sources.tests.factories import MessageFactory, SourceFactory
 
 
 @pytest.mark.browser

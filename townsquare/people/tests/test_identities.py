@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from townsquare.people.models import Member, MergeRecord, MergeSuggestion, Organization, Team
+from townsquare.people.refs import IdentityRef
 from townsquare.people.services import (
-    IdentityRef,
     identities_resolve,
     member_for_new_identity,
     members_staff_refresh,

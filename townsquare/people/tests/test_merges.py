@@ -16,8 +16,9 @@ from townsquare.people.services import (
     merge_suggestion_reject,
     merge_undo,
 )
-from townsquare.people.tests.factories import IdentityFactory, MemberFactory, MessageFactory, OrganizationFactory
+from townsquare.people.tests.factories import IdentityFactory, MemberFactory, OrganizationFactory
 from townsquare.sources.models import Message
+from townsquare.sources.tests.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,15 +11,9 @@ from townsquare.core import roles
 from townsquare.people import selectors, views
 from townsquare.people.models import Account, ErasureRecord, Member, MergeRecord, MergeSuggestion
 from townsquare.people.services import member_for_new_identity
-from townsquare.people.tests.factories import (
-    AccountFactory,
-    IdentityFactory,
-    MemberFactory,
-    MessageFactory,
-    OrganizationFactory,
-    SourceFactory,
-)
+from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory, OrganizationFactory
 from townsquare.sources.models import Message
+from townsquare.sources.tests.factories import MessageFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 

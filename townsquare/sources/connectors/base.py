@@ -20,22 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 
 if TYPE_CHECKING:
     from townsquare.sources.models import Source
-
-
-@dataclass(slots=True)
-class AuthorRef:
-    """Who wrote a message, as the platform knows them. ``(realm, external_id)`` is the identity key."""
-
-    realm: str
-    external_id: str
-    handle: str = ""
-    display_name: str = ""
-    email: str = ""
-    email_verified: bool = False
-    is_bot: bool = False
 
 
 @dataclass(slots=True)
@@ -51,7 +39,7 @@ class MessageRecord:
     kind: str
     created_at: dt.datetime | None
     channel: ChannelRef | None = None
-    author: AuthorRef | None = None
+    author: IdentityRef | None = None
     updated_at: dt.datetime | None = None
     title: str = ""
     body: str = ""

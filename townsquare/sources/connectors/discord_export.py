@@ -17,9 +17,9 @@ from zlib import error as zlib_error
 from bs4 import BeautifulSoup, Tag
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import decode, markdown_to_html, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -205,7 +205,7 @@ class DiscordExportConnector(Connector):
                     created_at=parse_iso(message["timestamp"]),
                     updated_at=parse_iso(message.get("timestampEdited")),
                     channel=channel,
-                    author=AuthorRef(
+                    author=IdentityRef(
                         realm=REALM,
                         external_id=str(author["id"]),
                         handle=author.get("name") or "",
@@ -243,13 +243,13 @@ class DiscordExportConnector(Connector):
             url=f"https://discord.com/channels/{guild}/{channel_id}",
         )
         for group in soup.select("div.chatlog__message-group"):
-            author: AuthorRef | None = None
+            author: IdentityRef | None = None
             for container in group.select("div.chatlog__message-container"):
                 msg_id = _attr(container, "data-message-id") or _attr(container, "id").rsplit("-", 1)[-1]
                 try:
                     header = container.select_one("span.chatlog__author")
                     if header is not None:
-                        author = AuthorRef(
+                        author = IdentityRef(
                             realm=REALM,
                             external_id=str(header["data-user-id"]),
                             handle=_attr(header, "title"),
@@ -308,10 +308,10 @@ def _dce_time(value: str) -> dt.datetime:
     raise ValueError(f"unrecognised timestamp {value!r}")
 
 
-def _api_author(author: dict[str, Any]) -> AuthorRef | None:
+def _api_author(author: dict[str, Any]) -> IdentityRef | None:
     if not author.get("id"):
         return None
-    return AuthorRef(
+    return IdentityRef(
         realm=REALM,
         external_id=str(author["id"]),
         handle=author.get("username") or "",

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import decode, files_under, html_to_text, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -45,7 +45,7 @@ def topic_records(
                 created_at=parse_iso(post["created_at"]),
                 updated_at=parse_iso(post.get("updated_at")),
                 channel=channel,
-                author=AuthorRef(
+                author=IdentityRef(
                     realm=realm,
                     external_id=str(post["user_id"]),
                     handle=post.get("username") or "",

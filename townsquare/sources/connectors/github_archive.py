@@ -5,14 +5,14 @@ Comments are the timeline items with ``"event": "commented"``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from townsquare.core.errors import TownsquareError
-from townsquare.sources.connectors._util import decode, markdown_to_html, open_binary
+from townsquare.people.refs import IdentityRef
+from townsquare.sources.connectors._util import markdown_to_html
+from townsquare.sources.connectors.archive import json_file_records
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -24,10 +24,10 @@ from townsquare.sources.connectors.base import (
 REALM = "github"
 
 
-def github_author(user: dict[str, Any] | None) -> AuthorRef | None:
+def github_author(user: dict[str, Any] | None) -> IdentityRef | None:
     if not user or not user.get("id"):
         return None
-    return AuthorRef(
+    return IdentityRef(
         realm=REALM,
         external_id=str(user["id"]),
         handle=user.get("login") or "",
@@ -61,16 +61,11 @@ class GitHubArchiveConnector(Connector):
                 key=lambda p: (len(p.name), p.name),
             )
         )
-        for number, file in enumerate(files, start=1):
-            self.progress = (number - 1, len(files))
-            try:
-                with open_binary(file) as handle:
-                    data = json.loads(decode(handle.read()))
-            except (json.JSONDecodeError, EOFError, OSError) as exc:
-                yield RecordError(record=file.name, reason=f"not a readable issue file: {type(exc).__name__}: {exc}")
-                continue
-            yield from issue_records(data, file.name)
-        self.progress = (len(files), len(files))
+        yield from json_file_records(self, files, issue_records, unreadable=_unreadable_issue_file)
+
+
+def _unreadable_issue_file(exc: Exception) -> str:
+    return f"not a readable issue file: {type(exc).__name__}: {exc}"
 
 
 def issue_records(data: Any, where: str) -> Iterator[Record]:

@@ -6,13 +6,13 @@ share the identity of the GitHub issues connectors; others are keyed by login.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from townsquare.sources.connectors._util import decode, files_under, get, html_to_text, markdown_to_html, open_binary
+from townsquare.people.refs import IdentityRef
+from townsquare.sources.connectors._util import files_under, get, html_to_text, markdown_to_html
+from townsquare.sources.connectors.archive import json_file_records
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -22,19 +22,19 @@ from townsquare.sources.connectors.base import (
 )
 
 
-def _author(node: dict[str, Any] | None) -> AuthorRef | None:
+def _author(node: dict[str, Any] | None) -> IdentityRef | None:
     if not node or not node.get("login"):
         return None
     bot = node.get("__typename") == "Bot" or node["login"].endswith("[bot]")
     if node.get("databaseId"):
-        return AuthorRef(
+        return IdentityRef(
             realm="github",
             external_id=str(node["databaseId"]),
             handle=node["login"],
             display_name=node.get("name") or node["login"],
             is_bot=bot,
         )
-    return AuthorRef(
+    return IdentityRef(
         realm="github:login",
         external_id=node["login"].lower(),
         handle=node["login"],
@@ -48,27 +48,21 @@ class GitHubDiscussionsConnector(Connector):
     is_archive = True
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
-        files = files_under(self.require_path(), ".json", ".json.gz")
-        for number, file in enumerate(files, start=1):
-            self.progress = (number - 1, len(files))
-            try:
-                with open_binary(file) as handle:
-                    data = json.loads(decode(handle.read()))
-            except (json.JSONDecodeError, EOFError, OSError) as exc:
-                yield RecordError(record=file.name, reason=f"not valid JSON: {exc}")
-                continue
-            if isinstance(data, dict) and data.get("errors") and not data.get("data"):
-                yield RecordError(record=file.name, reason=f"GraphQL errors: {data['errors']}"[:500])
-                continue
-            repo = get(data, "data", "repository", default={})
-            nodes = get(repo, "discussions", "nodes", default=None)
-            if nodes is None:
-                yield RecordError(record=file.name, reason="no data.repository.discussions.nodes")
-                continue
-            full = repo.get("nameWithOwner") or self.config.get("repository") or ""
-            for discussion in nodes:
-                yield from self._discussion(discussion, full, file.name)
-        self.progress = (len(files), len(files))
+        yield from json_file_records(self, files_under(self.require_path(), ".json", ".json.gz"), self._page)
+
+    def _page(self, data: Any, where: str) -> Iterator[Record]:
+        """One saved GraphQL response: a page of a repository's discussions."""
+        if isinstance(data, dict) and data.get("errors") and not data.get("data"):
+            yield RecordError(record=where, reason=f"GraphQL errors: {data['errors']}"[:500])
+            return
+        repo = get(data, "data", "repository", default={})
+        nodes = get(repo, "discussions", "nodes", default=None)
+        if nodes is None:
+            yield RecordError(record=where, reason="no data.repository.discussions.nodes")
+            return
+        full = repo.get("nameWithOwner") or self.config.get("repository") or ""
+        for discussion in nodes:
+            yield from self._discussion(discussion, full, where)
 
     def _discussion(self, node: dict[str, Any], repo: str, where: str) -> Iterator[Record]:
         try:

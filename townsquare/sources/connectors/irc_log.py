@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import files_under, text_lines
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError
+from townsquare.sources.connectors.base import ChannelRef, Connector, MessageRecord, Record, RecordError
 
 # Each pattern yields groups: time fields, nick, text. "action" marks /me lines.
 _ISO = r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})"
@@ -120,7 +121,7 @@ class IrcLogConnector(Connector):
                 kind="chat",
                 created_at=stamp.replace(tzinfo=tz),
                 channel=channel,
-                author=AuthorRef(realm=realm, external_id=nick.lower(), handle=nick, display_name=nick),
+                author=IdentityRef(realm=realm, external_id=nick.lower(), handle=nick, display_name=nick),
                 body=text,
                 url=self._url(stamp.date(), channel.name),
             )

@@ -6,13 +6,13 @@ threads (``m.thread``) and replies (``m.in_reply_to``) keep their links.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from townsquare.sources.connectors._util import decode, files_under, open_binary
+from townsquare.people.refs import IdentityRef
+from townsquare.sources.connectors._util import files_under
+from townsquare.sources.connectors.archive import json_file_records
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -29,17 +29,7 @@ class MatrixExportConnector(Connector):
     is_archive = True
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
-        files = files_under(self.require_path(), ".json", ".json.gz")
-        for number, file in enumerate(files, start=1):
-            self.progress = (number - 1, len(files))
-            try:
-                with open_binary(file) as handle:
-                    data = json.loads(decode(handle.read()))
-            except (json.JSONDecodeError, EOFError, OSError) as exc:
-                yield RecordError(record=file.name, reason=f"not valid JSON: {exc}")
-                continue
-            yield from self._room(data, file.name)
-        self.progress = (len(files), len(files))
+        yield from json_file_records(self, files_under(self.require_path(), ".json", ".json.gz"), self._room)
 
     def _room(self, data: Any, where: str) -> Iterator[Record]:
         if isinstance(data, dict):
@@ -86,7 +76,7 @@ class MatrixExportConnector(Connector):
                     created_at=from_epoch(event["origin_server_ts"] / 1000),
                     updated_at=from_epoch(edit["origin_server_ts"] / 1000) if edit else None,
                     channel=channel,
-                    author=AuthorRef(
+                    author=IdentityRef(
                         realm=REALM,
                         external_id=sender,
                         handle=sender,

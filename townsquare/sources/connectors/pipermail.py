@@ -24,9 +24,9 @@ import requests
 from django.conf import settings
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import decode, files_under, open_binary
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Checkpoint,
     Connector,
@@ -191,7 +191,7 @@ class PipermailConnector(Connector):
         return f"{base}/{file.name.split('.txt')[0]}/thread.html"
 
 
-def _author(sender: str) -> AuthorRef | None:
+def _author(sender: str) -> IdentityRef | None:
     if not sender:
         return None
     name_match = _PAREN_NAME.search(sender)
@@ -199,17 +199,17 @@ def _author(sender: str) -> AuthorRef | None:
     plain = _PLAIN_AT.match(sender)
     if plain:
         address = f"{plain.group(1)}@{plain.group(2)}".lower()
-        return AuthorRef(
+        return IdentityRef(
             realm="email", external_id=address, handle=address, display_name=name or address, email=address
         )
     if not name:
         name, address = email.utils.parseaddr(sender)
         if address and "@" in address:
-            return AuthorRef(
+            return IdentityRef(
                 realm="email", external_id=address.lower(), handle=address, display_name=name or address, email=address
             )
     # Obfuscated beyond repair: the whole header is the key.
-    return AuthorRef(
+    return IdentityRef(
         realm="pipermail",
         external_id=" ".join(sender.lower().split()),
         handle=sender.split("(")[0].strip(),

@@ -10,8 +10,8 @@ from typing import Any
 from zlib import error as zlib_error
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -147,7 +147,7 @@ class SlackExportConnector(Connector):
             profile = users.get(user_id) or {}
             details = profile.get("profile") or {}
             email = details.get("email") or ""
-            author = AuthorRef(
+            author = IdentityRef(
                 realm=realm,
                 external_id=user_id,
                 handle=profile.get("name") or message.get("username") or user_id,
@@ -157,7 +157,7 @@ class SlackExportConnector(Connector):
                 is_bot=bool(profile.get("is_bot")),
             )
         elif message.get("bot_id"):
-            author = AuthorRef(
+            author = IdentityRef(
                 realm=realm,
                 external_id=message["bot_id"],
                 handle=message.get("username") or "",

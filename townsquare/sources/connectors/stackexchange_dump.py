@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import html_to_text, open_binary
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, Connector, MessageRecord, Record, RecordError
+from townsquare.sources.connectors.base import ChannelRef, Connector, MessageRecord, Record, RecordError
 
 KINDS = {"1": "question", "2": "answer"}
 
@@ -62,20 +63,20 @@ class StackExchangeDumpConnector(Connector):
         total = sum(p.stat().st_size for p in (posts_file, comments_file) if p)
         done = 0
 
-        def author(user_id: str | None, display: str | None) -> AuthorRef | None:
+        def author(user_id: str | None, display: str | None) -> IdentityRef | None:
             if user_id and user_id != "-1":
-                return AuthorRef(
+                return IdentityRef(
                     realm=realm,
                     external_id=user_id,
                     display_name=names.get(user_id) or display or "",
                     handle=names.get(user_id) or display or "",
                 )
             if user_id == "-1":
-                return AuthorRef(
+                return IdentityRef(
                     realm=realm, external_id="-1", handle="Community", display_name="Community", is_bot=True
                 )
             if display:
-                return AuthorRef(realm=realm, external_id=f"name:{display}", handle=display, display_name=display)
+                return IdentityRef(realm=realm, external_id=f"name:{display}", handle=display, display_name=display)
             return None
 
         if posts_file:

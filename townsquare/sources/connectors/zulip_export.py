@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import quote
 
 from townsquare.core.errors import TownsquareError
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import decode, html_to_text
 from townsquare.sources.connectors.base import (
-    AuthorRef,
     ChannelRef,
     Connector,
     MessageRecord,
@@ -102,7 +102,7 @@ class ZulipExportConnector(Connector):
                             name=f"#{stream['name']}",
                             url=f"{base}/#narrow/channel/{stream['id']}-{quote(stream['name'])}" if base else "",
                         ),
-                        author=AuthorRef(
+                        author=IdentityRef(
                             realm=realm,
                             external_id=str(row["sender"]),
                             handle=user.get("email") or "",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import markdown_to_html
-from townsquare.sources.connectors.base import AuthorRef, MessageRecord, Record, parse_iso
+from townsquare.sources.connectors.base import MessageRecord, Record, parse_iso
 from townsquare.sources.connectors.github_archive import github_author, repo_channel
 from townsquare.sources.connectors.perceval.base import PercevalConnector
 
@@ -71,7 +72,7 @@ class GitHubConnector(PercevalConnector):
             )
 
 
-def _github_user(user: dict[str, Any] | None) -> AuthorRef | None:
+def _github_user(user: dict[str, Any] | None) -> IdentityRef | None:
     author = github_author(user)
     if author is not None and user and user.get("email"):
         author.email = user["email"]  # public profile address: not verified by us

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import markdown_to_html
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record, parse_iso
+from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, parse_iso
 from townsquare.sources.connectors.perceval.base import PercevalConnector
 
 
@@ -45,10 +46,10 @@ class GitLabConnector(PercevalConnector):
         prefix = "mr" if category == "merge_request" else "issue"
         thread = f"{prefix}:{data['id']}"
 
-        def author(user: dict[str, Any] | None) -> AuthorRef | None:
+        def author(user: dict[str, Any] | None) -> IdentityRef | None:
             if not user or user.get("id") is None:
                 return None
-            return AuthorRef(
+            return IdentityRef(
                 realm=realm,
                 external_id=str(user["id"]),
                 handle=user.get("username") or "",

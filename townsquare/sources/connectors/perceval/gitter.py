@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record, parse_iso
+from townsquare.people.refs import IdentityRef
+from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, parse_iso
 from townsquare.sources.connectors.perceval.base import API_URL_HELP, CLIENTS, PercevalConnector
 
 
@@ -43,7 +44,7 @@ class GitterConnector(PercevalConnector):
             created_at=parse_iso(data["sent"]),
             updated_at=parse_iso(data.get("editedAt")),
             channel=ChannelRef(external_id=room, name=room, url=f"{web}/{room}"),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm="gitter",
                 external_id=user["id"],
                 handle=user.get("username") or "",

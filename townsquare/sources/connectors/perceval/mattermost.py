@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import markdown_to_html
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record
+from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record
 from townsquare.sources.connectors.perceval.base import PercevalConnector, epoch_or_iso
 
 
@@ -61,7 +62,7 @@ class MattermostConnector(PercevalConnector):
                 name=f"~{info.get('name') or channel_id}",
                 url=f"{base}/{team}/channels/{info['name']}" if team and info.get("name") else "",
             ),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm=f"mattermost:{urlparse(base).hostname}",
                 external_id=data["user_id"],
                 handle=user.get("username") or "",

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import html_to_text
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record, parse_iso
+from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, parse_iso
 from townsquare.sources.connectors.perceval.base import PercevalConnector
 from townsquare.sources.connectors.perceval.mail import mail_date
 
@@ -38,7 +39,7 @@ class RSSConnector(PercevalConnector):
             created_at=mail_date(published) or parse_iso(published),
             updated_at=mail_date(updated) if updated and updated != published else None,
             channel=ChannelRef(external_id=url, name=feed, url=url),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm=f"rss:{feed}", external_id=author_name.lower(), handle=author_name, display_name=author_name
             )
             if author_name

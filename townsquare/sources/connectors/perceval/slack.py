@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record, from_epoch
+from townsquare.people.refs import IdentityRef
+from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, from_epoch
 from townsquare.sources.connectors.perceval.base import API_URL_HELP, CLIENTS, PercevalConnector
 
 
@@ -50,7 +51,7 @@ class SlackConnector(PercevalConnector):
                 name=f"#{info.get('name') or channel_id}",
                 url=f"{base}/archives/{channel_id}" if base else "",
             ),
-            author=AuthorRef(
+            author=IdentityRef(
                 realm=f"slack:{team}" if team else "slack",
                 external_id=user.get("id") or data.get("user") or "",
                 handle=user.get("name") or "",

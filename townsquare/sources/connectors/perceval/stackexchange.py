@@ -7,8 +7,9 @@ import html
 from collections.abc import Iterator
 from typing import Any
 
+from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import html_to_text
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record, from_epoch
+from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, from_epoch
 from townsquare.sources.connectors.perceval.base import API_URL_HELP, CLIENTS, PercevalConnector
 
 
@@ -45,10 +46,10 @@ class StackExchangeConnector(PercevalConnector):
         channel = ChannelRef(external_id=site, name=site, url=web)
         thread = f"post:{data['question_id']}"
 
-        def author(owner: dict[str, Any] | None) -> AuthorRef | None:
+        def author(owner: dict[str, Any] | None) -> IdentityRef | None:
             if not owner or owner.get("user_id") is None:
                 return None
-            return AuthorRef(
+            return IdentityRef(
                 realm=realm,
                 external_id=str(owner["user_id"]),
                 handle=owner.get("display_name") or "",

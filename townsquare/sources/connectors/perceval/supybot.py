@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from townsquare.sources.connectors.base import AuthorRef, ChannelRef, MessageRecord, Record, parse_iso
+from townsquare.people.refs import IdentityRef
+from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, parse_iso
 from townsquare.sources.connectors.irc_log import log_url
 from townsquare.sources.connectors.perceval.base import PercevalConnector
 
@@ -45,7 +46,7 @@ class SupybotConnector(PercevalConnector):
             kind="chat",
             created_at=created,
             channel=ChannelRef(external_id=name.lower(), name=name),
-            author=AuthorRef(realm=f"irc:{network}", external_id=nick.lower(), handle=nick, display_name=nick),
+            author=IdentityRef(realm=f"irc:{network}", external_id=nick.lower(), handle=nick, display_name=nick),
             body=body,
             url=log_url(self.config.get("url_template") or "", created.date(), name) if created else "",
         )
