@@ -17,6 +17,7 @@ api_v1 = [
     path("board/", include("townsquare.board.api_urls")),
     path("feedback/", include("townsquare.feedback.api_urls")),
     path("reports/", include("townsquare.reports.api_urls")),
+    path("value/", include("townsquare.metrics.api_urls")),
 ]
 
 urlpatterns = [
