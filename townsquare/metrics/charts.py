@@ -44,7 +44,7 @@ def _percent(values: Sequence[float | None]) -> list[float | None]:
 def health_charts(f: dict[str, Any], months: slice, quarters: slice) -> dict[str, Chart]:
     """Every chart of the Health page for the months (and quarters) the page shows."""
     labels = f["months"][months]
-    q_labels = f["quarters"][quarters]
+    q_labels = f["quarter_labels"][quarters]
 
     def m(values: Sequence[Any]) -> list[Any]:
         return list(values)[months]

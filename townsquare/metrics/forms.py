@@ -13,14 +13,16 @@ from townsquare.sources.models import Source
 NEW_CHANNEL = "new"
 
 
-class MonthField(forms.CharField):
+class MonthField(forms.Field):
+    """A calendar month typed as YYYY-MM, cleaned to its month number (see corpus.py)."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}))
-        super().__init__(max_length=7, **kwargs)
+        super().__init__(**kwargs)
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        text = str(value or "").strip()
+    def to_python(self, value: Any) -> int | None:
+        text = str(value or "").strip()[:20]
         if not text:
             return None
         try:

@@ -234,7 +234,8 @@ def _response_times(corpus: Corpus, source: int | None, m0: int, n: int) -> dict
 
 def _quarterly(corpus: Corpus, in_scope: np.ndarray, m0: int, n: int) -> dict[str, Any]:
     """Contributor Absence Factor, Elephant Factor, Organizational Diversity and the onion, per quarter."""
-    keys = [quarter_of(month_start(m0 + i)).key for i in range(n)]
+    of_month = [quarter_of(month_start(m0 + i)) for i in range(n)]
+    keys = [q.key for q in of_month]
     quarters = list(dict.fromkeys(keys))
     quarter_of_month = np.array([quarters.index(k) for k in keys], dtype=np.int64)
     humans = in_scope & np.isin(corpus.klass, (COMMUNITY, STAFF))
@@ -243,7 +244,7 @@ def _quarterly(corpus: Corpus, in_scope: np.ndarray, m0: int, n: int) -> dict[st
     org = corpus.org[person]
     org = np.where((org == 0) & (klass == STAFF), STAFF_ORG, org)
     customers = np.array(sorted(corpus.customer_orgs), dtype=np.int64)
-    out: dict[str, Any] = {"quarters": quarters}
+    out: dict[str, Any] = {"quarters": quarters, "quarter_labels": list(dict.fromkeys(q.label for q in of_month))}
     rows: dict[str, list[Any]] = {
         k: []
         for k in (

@@ -124,7 +124,7 @@ def _health(request: HttpRequest) -> dict[str, Any]:
 
 
 def _quarter_rows(figures: dict[str, Any], quarters: slice) -> list[dict[str, Any]]:
-    labels = figures["quarters"][quarters]
+    labels = figures["quarter_labels"][quarters]
     top = [figures["top_organizations"][i] for i in range(len(figures["quarters"]))[quarters]]
     names = selectors.organizations_named({org for rows in top for org, _ in rows})
     out = []
