@@ -34,7 +34,7 @@ class SnapshotOutput(serializers.Serializer):
 
 class HealthOutput(serializers.Serializer):
     snapshot = SnapshotOutput(allow_null=True)
-    source = serializers.IntegerField(allow_null=True)
+    source_id = serializers.IntegerField(allow_null=True, help_text="The source, or null for all channels.")
     figures = serializers.DictField(
         allow_null=True,
         help_text="months, contributors, new_contributors, inactive_contributors, messages, retention, ttfr, "
@@ -66,7 +66,7 @@ class ChannelsOutput(serializers.Serializer):
 
 
 class ScenarioSavedOutput(serializers.ModelSerializer):
-    retire = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    retire: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
     class Meta:
@@ -77,7 +77,7 @@ class ScenarioSavedOutput(serializers.ModelSerializer):
 class ScenarioInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    retire = serializers.PrimaryKeyRelatedField(many=True, queryset=Source.objects.all())
+    retire: Any = serializers.PrimaryKeyRelatedField(many=True, queryset=Source.objects.all())
     destination = serializers.PrimaryKeyRelatedField(
         queryset=Source.objects.all(), allow_null=True, required=False, default=None
     )
@@ -112,7 +112,7 @@ class HealthApi(APIView):
         return Response(
             {
                 "snapshot": SnapshotOutput(snapshot).data if snapshot else None,
-                "source": source.pk if source else None,
+                "source_id": source.pk if source else None,
                 "figures": figures,
             }
         )
@@ -177,7 +177,7 @@ class ScenarioListApi(APIView):
     def post(self, request: ApiRequest) -> Response:
         given = ScenarioInput(data=request.data)
         given.is_valid(raise_exception=True)
-        saved = services.scenario_save(by=request.user, **given.validated_data)  # errors become 400s
+        saved = services.scenario_save(by=request.user, **given.validated_data)  # type: ignore[arg-type]  # errors become 400s
         return Response(ScenarioSavedOutput(saved).data, status=status.HTTP_201_CREATED)
 
 
@@ -190,5 +190,5 @@ class RecomputeApi(APIView):
 
     @extend_schema(request=None, responses={202: SnapshotOutput}, summary="Recompute health")
     def post(self, request: ApiRequest) -> Response:
-        snapshot, _ = services.health_recompute_request(by=request.user)
+        snapshot, _ = services.health_recompute_request(by=request.user)  # type: ignore[arg-type]
         return Response(SnapshotOutput(snapshot).data, status=status.HTTP_202_ACCEPTED)

@@ -41,7 +41,9 @@ def channel_map(corpus: Corpus, *, window: str) -> dict[str, Any]:
     person, source, count = corpus.person[community], corpus.source[community], corpus.count[community]
     s = len(sources)
     staff = in_window & (corpus.klass == STAFF)
-    staff_people = np.bincount(np.unique(corpus.person[staff] * s + corpus.source[staff]) % s, minlength=s) if s else []
+    staff_people: Any = (
+        np.bincount(np.unique(corpus.person[staff] * s + corpus.source[staff]) % s, minlength=s) if s else []
+    )
     if not len(person):
         return {"sources": sources, "empty": True, "from": lo, "to": span[1]}
 

@@ -148,16 +148,14 @@ def corpus_load() -> Corpus:
     org = np.array([m[4] or 0 for m in members], dtype=np.int64)
     identities = np.array(list(Identity.objects.values_list("pk", "member_id", "is_bot")), dtype=np.int64)
     identities = identities.reshape(-1, 3)
-    customer_orgs = dict(
-        Account.objects.filter(organization__isnull=False).values_list("organization_id", "pk")  # type: ignore[arg-type]
-    )
+    customer_orgs = dict(Account.objects.filter(organization__isnull=False).values_list("organization_id", "pk"))
     who = _Who(identities, member_index, person_class)
     activity = _rows(
         f"SELECT author_id, source_id, {month_sql.format(c='created_at')} AS month, COUNT(*),"
         f" {epoch_sql.format(c='MIN(created_at)')}, {epoch_sql.format(c='MAX(created_at)')}"
         f" FROM {message} GROUP BY author_id, source_id, month"
     )
-    columns = list(zip(*activity, strict=True)) if activity else [[] for _ in range(6)]
+    columns: list[tuple[object, ...]] = list(zip(*activity, strict=True)) if activity else [() for _ in range(6)]
     person, klass = who(_ints(list(columns[0])))
     source = _lookup(source_index, _ints(list(columns[1])))
     month, count, first, last = (_ints(list(c)) for c in columns[2:6])
@@ -245,7 +243,7 @@ def _threads_load(message: str, epoch_sql: str, source_index: dict[int, int], wh
         f" WHERE o.external_id = o.thread_external_id OR (o.thread_external_id = '' AND o.kind IN ({asking}))"
         f" GROUP BY o.id, o.source_id, o.author_id, o.kind, o.created_at, r.author_id"
     )
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(7)]
+    columns: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(7)]
     opener_ids = _ints(list(columns[0]))
     # Rows come grouped per opener: number the openers and keep one row of their own fields each.
     uniq, index, inverse = np.unique(opener_ids, return_index=True, return_inverse=True)

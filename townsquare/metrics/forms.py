@@ -60,7 +60,9 @@ class ScenarioForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sources = list(Source.objects.order_by("name").values_list("pk", "name"))
-        self.fields["to"].choices = [(NEW_CHANNEL, "A new channel"), *((str(pk), name) for pk, name in sources)]
+        to = self.fields["to"]
+        assert isinstance(to, forms.ChoiceField)
+        to.choices = [(NEW_CHANNEL, "A new channel"), *((str(pk), name) for pk, name in sources)]
 
     def clean_window(self) -> str:
         return self.cleaned_data.get("window") or "12m"

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import time
 from functools import partial
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -24,6 +25,11 @@ SNAPSHOTS_KEPT = 3  # older succeeded snapshots are deleted after a new one land
 STALE_AFTER = dt.timedelta(hours=2)  # a queued or running snapshot older than this is taken for dead
 
 
+def _user(by: AbstractBaseUser | None) -> Any:
+    """The user to record, or None (anonymous users and system runs record nobody)."""
+    return by if by is not None and by.pk else None
+
+
 def health_recompute_request(*, by: AbstractBaseUser | None) -> tuple[HealthSnapshot, bool]:
     """Queue a recompute (after commit) unless a live one is queued or running; returns (row, queued now)."""
     from townsquare.metrics.tasks import recompute_metrics_task  # tasks import services; this is the one way back
@@ -36,7 +42,7 @@ def health_recompute_request(*, by: AbstractBaseUser | None) -> tuple[HealthSnap
         existing = pending.first()
         if existing is not None:
             return existing, False
-        snapshot = HealthSnapshot.objects.create(requested_by=by if by and by.pk else None)
+        snapshot = HealthSnapshot.objects.create(requested_by=_user(by))
         transaction.on_commit(partial(recompute_metrics_task.enqueue, snapshot.pk))
     return snapshot, True
 
@@ -115,7 +121,7 @@ def scenario_save(
         raise TownsquareError(f"Unknown window {window!r}.", record="window")
     with transaction.atomic():
         scenario = ConsolidationScenario.objects.create(
-            name=name[:200], destination=destination, window=window, note=note, created_by=by if by and by.pk else None
+            name=name[:200], destination=destination, window=window, note=note, created_by=_user(by)
         )
         scenario.retire.set(retire)
     return scenario

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -149,7 +150,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.VALUE_READERS)
-def health_export(request: HttpRequest, table: str) -> HttpResponse:
+def health_export(request: HttpRequest, table: str) -> HttpResponseBase:
     if table not in HEALTH_TABLES:
         raise Http404("no such table")
     context = _health(request)
@@ -303,7 +304,7 @@ def scenario_save(request: HttpRequest) -> HttpResponse:
 
 
 @roles.role_required(roles.VALUE_READERS)
-def channels_export(request: HttpRequest, table: str) -> HttpResponse:
+def channels_export(request: HttpRequest, table: str) -> HttpResponseBase:
     if table not in CHANNEL_TABLES:
         raise Http404("no such table")
     context = _channels(request)

@@ -5,8 +5,8 @@ import io
 from typing import Any
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from townsquare.core.roles import Role
 from townsquare.metrics import services
@@ -141,7 +141,7 @@ def test_the_lead_saves_a_scenario_and_its_link_asks_the_same_question(client_fo
 def test_the_api_serves_the_same_figures(client_for: Any, computed: Community) -> None:
     client = client_for(Role.EXECUTIVE)
     health = client.get("/api/v1/value/health/", {"source": computed.forum.pk}).json()
-    assert health["source"] == computed.forum.pk and health["figures"]["months"][0] == "2023-06"
+    assert health["source_id"] == computed.forum.pk and health["figures"]["months"][0] == "2023-06"
     channels = client.get(
         "/api/v1/value/channels/", {"window": "all", "retire": computed.slack.pk, "to": computed.forum.pk}
     ).json()
