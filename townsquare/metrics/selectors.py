@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from townsquare.metrics.models import ChannelMap, ConsolidationScenario, HealthFigures, HealthSnapshot
 from townsquare.people.models import Account, Organization
 from townsquare.sources.models import Message, Source
+
+STALE_AFTER = dt.timedelta(hours=2)  # a queued or running snapshot older than this is taken for dead
 
 
 def snapshot_latest() -> HealthSnapshot | None:
@@ -19,7 +23,8 @@ def snapshot_latest() -> HealthSnapshot | None:
 def snapshot_pending() -> HealthSnapshot | None:
     """A queued or running recompute, if there is one (the page says so instead of offering another)."""
     return HealthSnapshot.objects.filter(
-        status__in=[HealthSnapshot.Status.QUEUED, HealthSnapshot.Status.RUNNING]
+        status__in=[HealthSnapshot.Status.QUEUED, HealthSnapshot.Status.RUNNING],
+        created_at__gte=timezone.now() - STALE_AFTER,
     ).first()
 
 

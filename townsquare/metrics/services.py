@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from functools import partial
@@ -13,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
+from townsquare.metrics import selectors
 from townsquare.metrics.channels import WINDOWS, channel_map
 from townsquare.metrics.corpus import corpus_load, month_label
 from townsquare.metrics.health import health_figures
@@ -22,7 +22,6 @@ from townsquare.sources.models import Source
 logger = logging.getLogger(__name__)
 
 SNAPSHOTS_KEPT = 3  # older succeeded snapshots are deleted after a new one lands
-STALE_AFTER = dt.timedelta(hours=2)  # a queued or running snapshot older than this is taken for dead
 
 
 def _user(by: AbstractBaseUser | None) -> Any:
@@ -35,7 +34,7 @@ def health_recompute_request(*, by: AbstractBaseUser | None) -> tuple[HealthSnap
     from townsquare.metrics.tasks import recompute_metrics_task  # tasks import services; this is the one way back
 
     with transaction.atomic():
-        cutoff = timezone.now() - STALE_AFTER
+        cutoff = timezone.now() - selectors.STALE_AFTER
         pending = HealthSnapshot.objects.select_for_update().filter(
             status__in=[HealthSnapshot.Status.QUEUED, HealthSnapshot.Status.RUNNING], created_at__gte=cutoff
         )
