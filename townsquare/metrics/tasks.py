@@ -7,6 +7,7 @@ from django_tasks import task
 from townsquare.core.scheduling import periodic
 from townsquare.metrics.models import DownloadFetchRun
 from townsquare.metrics.services import downloads as downloads_services
+from townsquare.metrics.services import health as health_services
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +21,11 @@ def fetch_downloads_task(run_id: int | None = None) -> str:
         logger.warning("downloads fetch %s: gone before it ran", run_id)
         return "missing"
     return downloads_services.downloads_fetch(run=run).status
+
+
+@periodic(name="metrics-health-nightly", cron="40 2 * * *")
+@task()
+def recompute_metrics_task(snapshot_id: int | None = None) -> int | None:
+    """Recompute community health and the channel map (nightly, or a queued snapshot from the button)."""
+    snapshot = health_services.health_recompute(snapshot_id=snapshot_id)
+    return snapshot.pk if snapshot else None

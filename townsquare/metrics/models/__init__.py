@@ -1,4 +1,6 @@
-"""The metrics app's models, one module per part (downloads here; community health beside it)."""
+"""The metrics app's models, one module per area: downloads and community health."""
+
+from __future__ import annotations
 
 from townsquare.metrics.models.downloads import (
     CommunityActivityMonth,
@@ -9,11 +11,16 @@ from townsquare.metrics.models.downloads import (
     PackageSnapshot,
     TrackedPackage,
 )
+from townsquare.metrics.models.health import ChannelMap, ConsolidationScenario, HealthFigures, HealthSnapshot
 
 __all__ = [
+    "ChannelMap",
     "CommunityActivityMonth",
+    "ConsolidationScenario",
     "DownloadFetchError",
     "DownloadFetchRun",
+    "HealthFigures",
+    "HealthSnapshot",
     "PackageDay",
     "PackageMonth",
     "PackageSnapshot",
