@@ -9,6 +9,11 @@ Labels and series names may be community text (a channel's or a package's name):
 into SVG with XML escaping, and mathtext is switched off so a ``$`` in a name is only a dollar sign.
 A missing value (``None``) is a gap, never a zero: lines break there, bars are left out, the table says
 "no data".
+
+Drawing costs tens to hundreds of milliseconds a chart, and the figures behind a chart change only when
+a recompute or fetch lands, so a chart's SVG is kept in Django's cache under a digest of everything it
+draws (the same figures give the same key in every process; new figures, new keys). :func:`warm` fills
+a page's charts with one cache read.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import io
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -37,6 +42,10 @@ FONT = ["DejaVu Sans", "Arial", "Helvetica", "sans-serif"]
 NO_DATA = "no data"
 
 Kind = Literal["line", "bar", "stacked", "heatmap"]
+# Bump when the drawing changes, so cached SVG of the old look is not served.
+STYLE_VERSION = 2
+SVG_CACHE_SECONDS = 7 * 24 * 3600
+MAX_X_LABELS = 12  # more and they overlap: the axis shows every n-th, the table has them all
 
 # rcParams are process-wide and matplotlib's drawing is not thread-safe: one chart at a time.
 _lock = threading.Lock()
@@ -91,8 +100,18 @@ class Chart:
 
     @cached_property
     def svg(self) -> str:
-        """Inline SVG markup, scaled to its container; drawn once per chart object."""
-        return _svg_markup(_render(self, "svg"), self)
+        """Inline SVG markup, scaled to its container: from the cache, or drawn and cached."""
+        from django.core.cache import cache
+
+        svg = cache.get(self.cache_key)
+        if svg is None:
+            svg = _svg_markup(_render(self, "svg"), self)
+            cache.set(self.cache_key, svg, SVG_CACHE_SECONDS)
+        return str(svg)
+
+    @cached_property
+    def cache_key(self) -> str:
+        return f"chart-svg:{STYLE_VERSION}:{_fingerprint(self, full=True)}"
 
     def png(self, *, dpi: int = 144) -> bytes:
         return _render(self, "png", dpi=dpi)
@@ -189,9 +208,24 @@ def _metadata(fmt: str) -> dict[str, str | None]:
     return {"Software": None}
 
 
-def _fingerprint(chart: Chart) -> str:
-    text = repr((chart.title, chart.labels, [(s.name, s.values) for s in chart.series], chart.kind))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def warm(items: Iterable[Chart]) -> None:
+    """Read every chart's SVG from the cache in one round trip; the missing ones draw when first shown."""
+    from django.core.cache import cache
+
+    items = [c for c in items if not c.empty]
+    found = cache.get_many([c.cache_key for c in items])
+    for c in items:
+        if c.cache_key in found:
+            c.__dict__["svg"] = str(found[c.cache_key])  # the cached_property's own slot
+
+
+def _fingerprint(chart: Chart, *, full: bool = False) -> str:
+    parts: tuple[object, ...] = (chart.title, chart.labels, [(s.name, tuple(s.values)) for s in chart.series])
+    if full:
+        parts += (chart.kind, chart.summary, chart.y_label, chart.integer, chart.width, chart.height)
+    else:
+        parts += (chart.kind,)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[: 32 if full else 16]
 
 
 def _draw_xy(fig: Figure, ax: Axes, chart: Chart) -> None:
@@ -216,9 +250,16 @@ def _draw_xy(fig: Figure, ax: Axes, chart: Chart) -> None:
             shown = [(p + offset, v) for p, v in zip(positions, values, strict=True) if not math.isnan(v)]
             ax.bar([k[0] for k in shown], [k[1] for k in shown], width=width, color=colour, label=series.name)
     ax.set_xticks(positions, chart.labels)
-    if len(positions) > 12:  # label every other month/week so the axis stays readable
+    step = math.ceil(len(positions) / MAX_X_LABELS)
+    if step > 1:  # keep the last label (the current month) and every step-th one before it
+        last = len(positions) - 1
         for i, tick in enumerate(ax.get_xticklabels()):
-            tick.set_visible(i % 2 == (len(positions) - 1) % 2)
+            tick.set_visible((last - i) % step == 0)
+    if chart.kind != "line" and max((len(label) for label in chart.labels), default=0) * len(chart.labels) > 60:
+        # long category names (channels, packages) would run into each other
+        ax.tick_params(axis="x", labelrotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     if chart.integer:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
@@ -226,7 +267,14 @@ def _draw_xy(fig: Figure, ax: Axes, chart: Chart) -> None:
         ax.set_ylabel(chart.y_label)
     ax.tick_params(length=0)
     if len(chart.series) > 1:
-        fig.legend(frameon=False, loc="outside upper left", ncols=min(4, len(chart.series)), fontsize=8)
+        fig.legend(frameon=False, loc="outside upper left", ncols=_legend_columns(chart), fontsize=8)
+
+
+def _legend_columns(chart: Chart) -> int:
+    """As many entries a row as fit the width (about 11 characters an inch at the legend's size)."""
+    room = chart.width * 11
+    widest = max(len(s.name) for s in chart.series) + 4
+    return max(1, min(len(chart.series), int(room // widest)))
 
 
 def _draw_heatmap(fig: Figure, ax: Axes, chart: Chart) -> None:

@@ -10,6 +10,7 @@ from townsquare.board.demo import board_demo_load
 from townsquare.core.roles import Role
 from townsquare.feedback.demo import feedback_demo_load
 from townsquare.intake.demo import intake_demo_load
+from townsquare.metrics.demo import metrics_demo_load
 from townsquare.people.demo import people_demo_load
 from townsquare.people.services import roles_ensure, team_ensure, user_ensure
 from townsquare.sources.demo import sources_demo_load
@@ -54,7 +55,15 @@ USERS = [
 def demo_workspace_load() -> dict[str, int]:
     """Everything the demo shows, loop by loop; each loader is idempotent."""
     counts = demo_load()
-    for loader in (people_demo_load, sources_demo_load, feedback_demo_load, intake_demo_load, board_demo_load):
+    loaders = (
+        people_demo_load,
+        sources_demo_load,
+        feedback_demo_load,
+        intake_demo_load,
+        board_demo_load,
+        metrics_demo_load,
+    )
+    for loader in loaders:
         counts.update({f"{loader.__module__.split('.')[1]} {key}": value for key, value in loader().items()})
     return counts
 

@@ -1,36 +1,13 @@
-"""The Value pages' charts, built from stored figures through core.charts, with their SVG cached.
-
-Drawing with matplotlib costs tens of milliseconds per chart; the figures only change when a recompute
-lands, so each chart's SVG is cached under a digest of everything it draws (the same figures give the same
-key on every process, and a new snapshot gives new keys).
-"""
+"""The Health and Channels pages' charts, built from stored figures through core.charts (which caches
+each drawing under a digest of what it draws)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-from django.core.cache import cache
 
 from townsquare.core import charts
 from townsquare.core.charts import Chart, Series
-
-SVG_CACHE_SECONDS = 7 * 24 * 3600
-
-
-def warm(items: Iterable[Chart]) -> None:
-    """Fill each chart's SVG from the cache, drawing (and caching) the ones that are missing."""
-    items = list(items)
-    keys = {id(c): "metrics-svg:" + hashlib.sha256(repr(c).encode()).hexdigest() for c in items}
-    found = cache.get_many(list(keys.values()))
-    for c in items:
-        key = keys[id(c)]
-        if key in found:
-            # Chart.svg is a cached_property: seeding its slot is how a cached drawing is reused.
-            c.__dict__["svg"] = found[key]
-        elif not c.empty:
-            cache.set(key, c.svg, SVG_CACHE_SECONDS)
 
 
 def _series(name: str, values: Sequence[Any]) -> Series:

@@ -22,6 +22,7 @@ from townsquare.metrics.downloads import docker, github, npm, pypi
 from townsquare.metrics.downloads.base import CumulativeTotal, DailyCounts
 from townsquare.metrics.models import DownloadFetchRun, TrackedPackage
 from townsquare.metrics.services import downloads as services
+from townsquare.metrics.services import health as health_services
 
 DATA = Path(__file__).resolve().parent / "demo_data" / "downloads"
 
@@ -36,6 +37,15 @@ PACKAGES = [
     ),
     (TrackedPackage.Registry.GITHUB, "acme/cloud-cli", "Acme Cloud CLI releases (demo)", "github-acme-cloud-cli.json"),
 ]
+
+
+def metrics_demo_load() -> dict[str, int]:
+    """The Value pages on the demo: the replayed download series, then health and the channel map computed
+    from the demo's messages (run after the sources demo has loaded them)."""
+    counts = downloads_demo_load()
+    snapshot = health_services.health_recompute()
+    counts["health messages"] = snapshot.messages if snapshot else 0
+    return counts
 
 
 def downloads_demo_load(*, today: dt.date | None = None) -> dict[str, int]:

@@ -2,28 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from django.core.cache import cache
-
 from townsquare.core import charts
 from townsquare.metrics.selectors.downloads import DownloadsOverview
-
-# Drawing a chart with matplotlib takes 50-500 ms; its figures change once a day (after a fetch), so the
-# SVG is kept in the cache under a hash of everything drawn and a page render only reads it.
-SVG_TTL = 24 * 3600
-
-
-def with_cached_svg(chart: charts.Chart) -> charts.Chart:
-    """The chart with its SVG from the cache (drawn and stored on a miss)."""
-    key = "metrics:chart-svg:" + hashlib.sha256(repr(chart).encode()).hexdigest()
-    svg = cache.get(key)
-    if svg is None:
-        svg = chart.svg
-        cache.set(key, svg, SVG_TTL)
-    # Chart.svg is a cached_property: filling the instance's slot for it is how it caches itself.
-    chart.__dict__["svg"] = svg
-    return chart
 
 
 def downloads_chart(overview: DownloadsOverview) -> charts.Chart:

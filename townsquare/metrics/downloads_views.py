@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.exports import csv_response
-from townsquare.metrics.downloads_charts import activity_chart, downloads_chart, with_cached_svg
+from townsquare.metrics.downloads_charts import activity_chart, downloads_chart
 from townsquare.metrics.downloads_forms import PackageEditForm, PackageForm
 from townsquare.metrics.models import TrackedPackage
 from townsquare.metrics.selectors import downloads as selectors
@@ -38,8 +38,8 @@ def downloads(request: HttpRequest, form: PackageForm | None = None, status: int
         "overview": overview,
         "window": _window(request),
         "windows": WINDOWS,
-        "chart": with_cached_svg(downloads_chart(overview)) if overview.has_figures else None,
-        "activity": with_cached_svg(activity_chart(overview)) if overview.has_figures else None,
+        "chart": downloads_chart(overview) if overview.has_figures else None,
+        "activity": activity_chart(overview) if overview.has_figures else None,
         "can_manage": roles.has_role(request.user, roles.LEADS),
         "form": form or PackageForm(),
     }

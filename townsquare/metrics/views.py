@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from townsquare.core import charts as core_charts
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.exports import csv_response
@@ -37,6 +38,7 @@ DEFINITIONS = {
     "elephant": chaoss("elephant-factor"),
     "diversity": chaoss("organizational-diversity"),
 }
+DEFAULT_MONTHS = 24
 HEALTH_TABLES = ("monthly", "response-times", "retention", "quarterly", "unanswered")
 CHANNEL_TABLES = ("channels", "overlap", "scenario")
 TTFR_KEYS = ("openers", "answered", "by_community", "by_staff", "median_h", "p90_h", "median_h_community",
@@ -98,14 +100,18 @@ def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     context.update({"form": form, "source": source, "figures": figures, "definitions": DEFINITIONS})
     if not figures or figures.get("empty"):
         return context
-    months = _window(figures["months"], data.get("start"), data.get("end"))
+    start, end = data.get("start"), data.get("end")
+    if start is None and end is None and len(figures["months"]) > DEFAULT_MONTHS:
+        # An imported history can span a decade: open on the last two years; From/To reach the rest.
+        start = _month_number(figures["months"][-1]) - DEFAULT_MONTHS + 1
+    months = _window(figures["months"], start, end)
     quarters = _quarter_window(figures, months)
     context["months"], context["quarters"] = months, quarters
     context["shown"] = figures["months"][months]
     if not context["shown"]:
         return context
     built = charts.health_charts(figures, months, quarters)
-    charts.warm(built.values())
+    core_charts.warm(built.values())
     context["charts"] = built
     last = months.stop - 1
     t = figures["ttfr"]
@@ -236,7 +242,7 @@ def _channels(request: AuthenticatedHttpRequest, params: Any = None) -> dict[str
     context["window_label"] = f"{month_label(data['from'])} to {month_label(data['to'])}"
     context["rows"] = [{**r, "name": names.get(r["source"], f"source {r['source']}")} for r in data["channels"]]
     built = charts.channel_charts(data, names)
-    charts.warm(built.values())
+    core_charts.warm(built.values())
     context["charts"] = built
     if valid and form.asks:
         retire = [s.pk for s in form.cleaned_data.get("retire") or []]

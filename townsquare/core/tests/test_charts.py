@@ -81,3 +81,29 @@ def test_heatmap_rows_are_series_and_the_table_reads_across() -> None:
 def test_series_must_match_the_labels() -> None:
     with pytest.raises(ValueError, match="has 2 values for 4 labels"):
         charts.line("Bad", months(), [charts.Series("x", [1, 2])])
+
+
+def test_a_long_axis_shows_about_a_dozen_labels_ending_with_the_last() -> None:
+    labels = [f"2024-{m:02d}" for m in range(1, 13)] + [f"2025-{m:02d}" for m in range(1, 13)]
+    chart = charts.line("Messages", labels, [charts.Series("All", list(range(24)))])
+    shown = [
+        "".join(node.itertext())
+        for node in ElementTree.fromstring(chart.svg).iter()
+        if node.tag.endswith("text") and "".join(node.itertext()).startswith("202")
+    ]
+    assert 8 <= len(shown) <= charts.MAX_X_LABELS and shown[-1] == "2025-12"
+    assert len(chart.table().rows) == 24  # the table keeps every month
+
+
+def test_a_drawing_is_cached_under_what_it_draws() -> None:
+    from django.core.cache import cache
+
+    chart = charts.bars("Cached", ["a", "b"], [charts.Series("x", [1, 2])])
+    cache.delete(chart.cache_key)
+    svg = chart.svg
+    assert cache.get(chart.cache_key) == svg
+    again = charts.bars("Cached", ["a", "b"], [charts.Series("x", [1, 2])])
+    charts.warm([again])
+    assert again.__dict__["svg"] == svg  # filled from the cache, not drawn
+    other = charts.bars("Cached", ["a", "b"], [charts.Series("x", [1, 3])])
+    assert other.cache_key != chart.cache_key

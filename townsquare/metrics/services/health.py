@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
-from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,12 +23,12 @@ logger = logging.getLogger(__name__)
 SNAPSHOTS_KEPT = 3  # older succeeded snapshots are deleted after a new one lands
 
 
-def _user(by: AbstractBaseUser | None) -> Any:
-    """The user to record, or None (anonymous users and system runs record nobody)."""
+def _user(by: User | None) -> User | None:
+    """The user to record, or None (system runs record nobody)."""
     return by if by is not None and by.pk else None
 
 
-def health_recompute_request(*, by: AbstractBaseUser | None) -> tuple[HealthSnapshot, bool]:
+def health_recompute_request(*, by: User | None) -> tuple[HealthSnapshot, bool]:
     """Queue a recompute (after commit) unless a live one is queued or running; returns (row, queued now)."""
     from townsquare.metrics.tasks import recompute_metrics_task  # tasks import services; this is the one way back
 
@@ -106,7 +105,7 @@ def scenario_save(
     retire: list[Source],
     destination: Source | None,
     window: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     note: str = "",
 ) -> ConsolidationScenario:
     name = name.strip()
