@@ -54,7 +54,22 @@ class MoveForm(forms.Form):
     before = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class CollaboratorForm(forms.Form):
+class _PersonOrName(forms.Form):
+    """A person picked from the logins, or typed by name for someone without one; subclasses declare both."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(PersonChoiceField, self.fields["user"]).queryset = _people()
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if not data.get("user") and not (data.get("name") or "").strip():
+            raise forms.ValidationError("Pick a person or type their name.")
+        return data
+
+
+class CollaboratorForm(_PersonOrName):
     user = PersonChoiceField(
         queryset=get_user_model().objects.none(), required=False, label="Person", empty_label="Someone without a login…"
     )
@@ -66,36 +81,14 @@ class CollaboratorForm(forms.Form):
     )
     contribution = forms.CharField(max_length=300, label="What they did")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast(PersonChoiceField, self.fields["user"]).queryset = _people()
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        if not data.get("user") and not (data.get("name") or "").strip():
-            raise forms.ValidationError("Pick a person or type their name.")
-        return data
-
-
-class ThanksForm(forms.Form):
+class ThanksForm(_PersonOrName):
     user = PersonChoiceField(
         queryset=get_user_model().objects.none(), required=False, label="Who", empty_label="Someone without a login…"
     )
     name = forms.CharField(max_length=200, required=False, label="Or their name")
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
     message = forms.CharField(max_length=500, label="Thank you for…")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast(PersonChoiceField, self.fields["user"]).queryset = _people()
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        if not data.get("user") and not (data.get("name") or "").strip():
-            raise forms.ValidationError("Pick a person or type their name.")
-        return data
 
 
 class AnnouncementForm(forms.ModelForm):

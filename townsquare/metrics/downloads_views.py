@@ -7,13 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.exports import csv_response
+from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.metrics.downloads_charts import activity_chart, downloads_chart
 from townsquare.metrics.downloads_forms import PackageEditForm, PackageForm
 from townsquare.metrics.models import TrackedPackage
@@ -24,13 +25,13 @@ from townsquare.metrics.tasks import fetch_downloads_task
 WINDOWS = (12, 24, 36)
 
 
-def _window(request: HttpRequest) -> int:
+def _window(request: AuthenticatedHttpRequest) -> int:
     text = request.GET.get("months", "")
     return int(text) if text.isdigit() and int(text) in WINDOWS else selectors.DEFAULT_MONTHS
 
 
 @roles.role_required(roles.VALUE_READERS)
-def downloads(request: HttpRequest, form: PackageForm | None = None, status: int = 200) -> HttpResponse:
+def downloads(request: AuthenticatedHttpRequest, form: PackageForm | None = None, status: int = 200) -> HttpResponse:
     overview = selectors.downloads_overview(months=_window(request))
     if getattr(request, "htmx", False) and request.GET.get("part") == "status":
         return render(request, "metrics/downloads.html#status", {"overview": overview})
@@ -47,14 +48,14 @@ def downloads(request: HttpRequest, form: PackageForm | None = None, status: int
 
 
 @roles.role_required(roles.VALUE_READERS)
-def downloads_export(request: HttpRequest) -> StreamingHttpResponse:
+def downloads_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     overview = selectors.downloads_overview(months=_window(request))
     return csv_response("downloads-by-month.csv", overview.table_header(), overview.table_rows())
 
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def downloads_fetch(request: HttpRequest) -> HttpResponse:
+def downloads_fetch(request: AuthenticatedHttpRequest) -> HttpResponse:
     run, created = services.fetch_run_request(by=request.user)
     if created:
         transaction.on_commit(partial(fetch_downloads_task.enqueue, run.pk))
@@ -66,7 +67,7 @@ def downloads_fetch(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def package_add(request: HttpRequest) -> HttpResponse:
+def package_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PackageForm(request.POST)
     if not form.is_valid():
         return downloads(request, form=form, status=400)
@@ -83,7 +84,7 @@ def package_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def package_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     package = get_object_or_404(TrackedPackage, pk=pk)
     form = PackageEditForm(request.POST)
     if form.is_valid():
@@ -94,7 +95,7 @@ def package_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @roles.role_required(roles.LEADS)
-def package_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def package_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     package = get_object_or_404(TrackedPackage, pk=pk)
     name = package.display_name
     services.package_remove(package=package)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncMonth
@@ -84,7 +85,7 @@ def package_remove(*, package: TrackedPackage) -> None:
 
 
 def fetch_run_request(
-    *, by: Any = None, trigger: str = DownloadFetchRun.Trigger.MANUAL
+    *, by: User | None = None, trigger: str = DownloadFetchRun.Trigger.MANUAL
 ) -> tuple[DownloadFetchRun, bool]:
     """A queued run for the caller to enqueue, or the run already under way (``created`` False)."""
     with transaction.atomic():
@@ -97,7 +98,7 @@ def fetch_run_request(
                 return run, False
             run.status, run.finished_at = DownloadFetchRun.Status.FAILED, timezone.now()
             run.save(update_fields=["status", "finished_at"])
-        user = by if getattr(by, "is_authenticated", False) else None
+        user = by if by is not None and by.pk else None
         return DownloadFetchRun.objects.create(trigger=trigger, requested_by=user), True
 
 
