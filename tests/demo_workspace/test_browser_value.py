@@ -27,10 +27,11 @@ that day: the hand counts are kept as day offsets, and the test only places them
   community people, only lenaschmidt and marcus-j are on neither); 23 of them are on the forum already,
   31 must move; 15 are on Slack and/or Q&A only (aisha-m, dmitri-l, emily-tran, gracehuang, hannah-b,
   hwang-min, kimfoster, lucas-ferreira, mei-lin, oliverq, prof-ellis, rita-nw, sami-h, tariq-n,
-  tomasz-w). Customer accounts among them, by e-mail domain against people/demo_data/crm_accounts.csv,
-  in ``SCENARIO_CUSTOMERS``: Brightlattice has two people (jbaptiste, mkowalczyk); six accounts' only
-  person is Slack-only and likely lost (Fernhollow prof-ellis, Harbor & Finch rita-nw, Kestrel
-  lucas-ferreira, Lumenfold dmitri-l, Northbay gracehuang, Tessellate kimfoster).
+  tomasz-w). Paying customer accounts among them, by e-mail domain against people/demo_data/crm_accounts.csv
+  (Fernhollow University, prof-ellis's, is "Free / trial" and so not listed), in ``SCENARIO_CUSTOMERS``:
+  Brightlattice has two people (jbaptiste, mkowalczyk); five accounts' only person is Slack-only and likely
+  lost (Harbor & Finch rita-nw, Kestrel lucas-ferreira, Lumenfold dmitri-l, Northbay gracehuang, Tessellate
+  kimfoster).
 * Downloads: the PyPI fixture (metrics/demo_data/downloads/pypi-acme-cloud.json) starts on 2024-07-10;
   the demo shifts it so its last recording (2025-07-01) is the load day. Its first month is therefore
   partial, and its total is the sum of that month's days in the raw JSON, summed here with json alone.
@@ -94,7 +95,6 @@ SCENARIO_CUSTOMERS = {
     "Brightlattice Systems": (2, 0),
     "Cobaltline Telecom": (1, 0),
     "Drumlin Data Co-op": (1, 0),
-    "Fernhollow University": (1, 1),
     "Glimmerstack": (1, 0),
     "Harbor & Finch Logistics": (1, 1),
     "Kestrel Mobility": (1, 1),

@@ -148,7 +148,9 @@ def corpus_load() -> Corpus:
     org = np.array([m[4] or 0 for m in members], dtype=np.int64)
     identities = np.array(list(Identity.objects.values_list("pk", "member_id", "is_bot")), dtype=np.int64)
     identities = identities.reshape(-1, 3)
-    customer_orgs = dict(Account.objects.filter(organization__isnull=False).values_list("organization_id", "pk"))
+    # Paying customers only: a free or trial account is a prospect, not revenue at risk.
+    paying = Account.objects.filter(organization__isnull=False).exclude(tier=Account.Tier.FREE)
+    customer_orgs = dict(paying.values_list("organization_id", "pk"))
     who = _Who(identities, member_index, person_class)
     activity = _rows(
         f"SELECT author_id, source_id, {month_sql.format(c='created_at')} AS month, COUNT(*),"
