@@ -6,6 +6,10 @@ Loads the Acme Cloud demo downloads, adds ``--packages`` more packages with two 
 bulk-creates ``--messages`` community messages (plus 5 % staff and bots) over two years, then times the
 community activity recompute and GET /value/downloads/ as an executive: sequentially and from 8 concurrent
 clients. Prints milliseconds (median, p95) and queries per render.
+
+Its "8 clients" are threads in this one process, sharing one GIL with each other and with the view: that
+measures contention, not a server. ``benchmarks/value_pages.py`` drives the served page (gunicorn, 2 workers)
+from separate client processes.
 """
 
 from __future__ import annotations
