@@ -76,6 +76,7 @@ _SPLIT = re.compile(
 _URLISH = re.compile(
     r"(https?://|www\.)\S*|\b[\w-]+(\.[\w-]+)*\.(com|org|net|io|dev|app|ai|co|gg|me|sh)\b\S*|\S+@\S+", re.IGNORECASE
 )
+_SHORTCODE = re.compile(r":[a-z0-9_+-]{2,30}:")  # emoji
 _TOKEN = re.compile(r"[^\W\d_][\w.+#'-]*[\w+#]|[^\W\d_]")
 MAX_TEXT_CHARS = 2000
 
@@ -97,7 +98,7 @@ def candidates(text: str) -> set[str]:
     """The distinct candidate phrases of one text (lowercased; 1 to 3 words within one sentence piece)."""
     stop = _stop_words()
     found: set[str] = set()
-    text = _URLISH.sub(" . ", text[:MAX_TEXT_CHARS])
+    text = _SHORTCODE.sub(" . ", _URLISH.sub(" . ", text[:MAX_TEXT_CHARS]))
     for piece in _SPLIT.split(text):
         words = [w.lower() for w in _TOKEN.findall(piece) if len(w) <= 30]
         n = len(words)

@@ -173,6 +173,7 @@ def test_it_titles_groups_by_class_based_tfidf() -> None:
     ("texts", "junk"),
     [
         (["Friday deploy, it works. Good luck! Wish me luck"], {"works luck", "wish luck", "deploy wish"}),
+        (["Friday deploy, wish me luck :sweat_smile:"], {"sweat_smile", "luck sweat_smile"}),
         (["Which SDK version? ah ok, upgrading now", "what version ah"], {"version ah", "ah"}),
         (["The number the dashboard said. Finance asked about it", "as I said finance wants it"], {"said finance"}),
         (["see https://github.com/acme/cli/issues/4 for the github.com thread"], {"github.com", "https", "issues"}),

@@ -153,6 +153,7 @@ def test_refresh_titles_a_theme_from_its_messages_but_keeps_a_curators_title(mak
         "And cache invalidation",
         "Thanks in advance!",
         "Have you tried clearing the cache?",
+        "Yes same issue even after a reboot",
     ],
 )
 def test_reply_fragments_are_never_a_headline(line: str) -> None:
