@@ -99,7 +99,8 @@ _NOT_A_SUMMARY = re.compile(
 )
 # Phrases inside a line that show it answers someone.
 _REPLY_INSIDE = re.compile(
-    r"\b((sounds|looks|seems) like (a|an) (bug|regression|known)|(i'm|i am|i'll|i will|we'll|we will) (open|file|"
+    r"\b((sounds|looks|seems) like (a|an) (bug|regression|known)|as \w+ (mentioned|said|noted|suggested)|"
+    r"we (already )?have an issue|(i'm|i am|i'll|i will|we'll|we will) (open|file|"
     r"creat|rais|look|tak)(e|ing)? (a|an|into|it|this|the)|you('re| are) (describing|seeing|hitting|asking|looking|talking|referring)|you (mentioned|said|asked|"
     r"described|reported|posted)|your (question|report|case|setup|issue)|thanks (for|to) (the|your)|"
     r"hope (this|that) helps|as (mentioned|discussed) (above|earlier|before)|will be (available|fixed|released|"

@@ -154,6 +154,7 @@ def test_refresh_titles_a_theme_from_its_messages_but_keeps_a_curators_title(mak
         "Thanks in advance!",
         "Have you tried clearing the cache?",
         "Yes same issue even after a reboot",
+        "So we already have an issue for that as Wim mentioned earlier",
     ],
 )
 def test_reply_fragments_are_never_a_headline(line: str) -> None:
