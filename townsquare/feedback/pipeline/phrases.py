@@ -1,106 +1,190 @@
-"""Theme titles and key phrases.
+"""Theme key phrases.
 
-Key phrases come from class-based TF-IDF, as BERTopic does. All texts of one group are one "class
-document"; a term's weight in a class is its frequency there times ``log(1 + A / f)`` where ``A`` is
-the average number of words per class and ``f`` the term's frequency over all classes. Terms frequent
-in this group and rare in the others win.
+Candidates are noun-phrase-like runs of one to three words found *within* a sentence: a text is split
+into sentences, and each sentence at punctuation, so a phrase never joins the end of one thought to
+the start of the next ("works. Good luck" gives no "works luck"). A candidate has no stopword,
+chat filler ("ah", "lol") or common verb ("said", "seems") at either end, and inside it only "of"
+("rate of requests"). Without a part-of-speech tagger in the venv, these word lists stand in for one.
 
-Titles are a human line, not a list of phrases: the headline (title, else first real sentence) of the
-group's most representative message, the one closest to the group's centre, with thread starters that
-carry a title preferred when they are nearly as central. Key phrases are only the fallback title.
+Candidates are weighted by class-based TF-IDF, as BERTopic does. All texts of one group are one
+"class document"; a phrase's weight in a class is the share of the group's messages that contain it
+times ``log(1 + A / f)``, where ``A`` is the average number of phrase occurrences per class and ``f``
+the phrase's count over all classes. Phrases frequent in this group and rare in the others win; a
+phrase is counted once per message, so one long message repeating a word does not carry the theme.
+
+Titles live in ``titles.py``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from townsquare.sources.text import clean_body
+_BASE_STOP = None  # filled lazily from scikit-learn's English list (importing sklearn is slow)
 
-# Words that are frequent in community messages but say nothing about the subject.
-EXTRA_STOP_WORDS = frozenset(
-    [
-        "hi",
-        "hello",
-        "hey",
-        "thanks",
-        "thank",
-        "please",
-        "help",
-        "issue",
-        "problem",
-        "question",
-        "using",
-        "use",
-        "get",
-        "got",
-        "just",
-        "like",
-        "know",
-        "want",
-        "need",
-        "trying",
-        "try",
-        "does",
-        "doesn",
-        "work",
-        "working",
-        "way",
-        "anyone",
-        "someone",
-        "able",
-    ]
+
+# Chat filler, reactions and words that say nothing about a subject.
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+FILLER_WORDS = _words(
+    """
+    ah ahh aha oh ohh uh uhm um umm hmm hm mm lol lmao rofl haha hahaha hehe heh yay wow ok okay yes yeah yep yup
+    nope nah sure thanks thank thx ty tysm pls plz please hi hello hey hiya cheers bye luck cool nice great awesome
+    good fine sorry welcome btw imo imho afaik fyi tbh idk iirc gonna wanna gotta guys folks everyone anyone
+    someone somebody anybody everybody thing things stuff something anything everything nothing bit lot lots kind
+    sort way ways today yesterday tomorrow tonight morning evening week weeks day days time times year years
+    really actually basically probably maybe perhaps already still also even ever never always sometimes just
+    quite pretty very too much many anyway though however yet soon now again here there else instead exactly
+    definitely totally literally simply certainly apparently hopefully unfortunately currently recently
+    usually finally especially etc ie eg vs via per able unable sure true false right wrong same different
+    whole new old little big lot lots tho pm am ago small large half few fewer less more most least full quick
+    obviously clearly really seriously properly correctly easily slightly fully mostly nearly likely
+    """
 )
+# Words that are frequent in community messages but name no subject on their own; they may end a phrase
+# ("login issue") but are never a key phrase alone.
+GENERIC_WORDS = _words("issue issues problem problems question questions help error errors bug bugs")
+# Common verbs and their forms, that start or end no noun phrase ("said finance", "seems broken").
+_VERBS = """
+    say says said saying think thinks thought thinking seem seems seemed seeming guess guessed wish wished hope
+    hoped hoping try tries tried trying want wants wanted wanting need needs needed needing know knows knew known
+    knowing mean means meant feel feels felt look looks looked looking see sees saw seen seeing get gets got gotten
+    getting go goes went gone going make makes made making let lets take takes took taken taking give gives gave
+    given giving come comes came coming keep keeps kept keeping tell tells told telling ask asks asked asking find
+    finds found finding do does did done doing have has had having be been being is are was were am can could
+    would should will shall may might must happen happens happened appear appears appeared become becomes became
+    use uses used using work works worked working like likes liked love loved hate hated agree agreed suggest
+    suggested wonder wondering wondered believe believed notice noticed noticing realize realized figure figured
+    mention mentioned solve solved fix fixed fixes check checked checking show shows showed shown showing
+    put puts run runs ran running call called calls help helps helped helping start started starts stop stopped
+    seem doesn don didn isn aren wasn weren won wouldn shouldn couldn hasn haven hadn ll ve re
+"""
+VERB_WORDS = _words(_VERBS)
+# Inside a three-word phrase only this joins two nouns ("rate of requests").
+_INNER = frozenset(["of"])
+
+# Sentences end at . ! ? followed by a space, and at new lines; inside a sentence, phrases also stop at
+# other punctuation (commas, colons, brackets, quotes, dashes between words).
+_SPLIT = re.compile(
+    r"[.!?]+(?=\s|$)|[\n\r]+|[,;:()\[\]{}<>\"\u201c\u201d\u2018\u2019|/\\]+|\s[-\u2013\u2014]+\s|(?<!\w)'|'(?!\w)"
+)
+_URLISH = re.compile(
+    r"(https?://|www\.)\S*|\b[\w-]+(\.[\w-]+)*\.(com|org|net|io|dev|app|ai|co|gg|me|sh)\b\S*|\S+@\S+", re.IGNORECASE
+)
+_SHORTCODE = re.compile(r":[a-z0-9_+-]{2,30}:")  # emoji
+_TOKEN = re.compile(r"[^\W\d_][\w.+#'-]*[\w+#]|[^\W\d_]")
+MAX_TEXT_CHARS = 2000
 
 
-def key_phrases(groups: Sequence[Sequence[str]], *, top: int = 6) -> list[list[str]]:
-    """For each group of texts, its ``top`` key phrases (uni- and bigrams), best first."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+def _stop_words() -> frozenset[str]:
+    global _BASE_STOP
+    if _BASE_STOP is None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    docs = [" ".join(g) for g in groups]
-    if not any(d.strip() for d in docs):
+        _BASE_STOP = frozenset(ENGLISH_STOP_WORDS) | FILLER_WORDS | VERB_WORDS
+    return _BASE_STOP
+
+
+def _edge_ok(word: str, stop: frozenset[str]) -> bool:
+    return len(word) >= 2 and word not in stop and "'" not in word and not word[-1] in ".-"
+
+
+def candidates(text: str) -> set[str]:
+    """The distinct candidate phrases of one text (lowercased; 1 to 3 words within one sentence piece)."""
+    stop = _stop_words()
+    found: set[str] = set()
+    text = _SHORTCODE.sub(" . ", _URLISH.sub(" . ", text[:MAX_TEXT_CHARS]))
+    for piece in _SPLIT.split(text):
+        words = [w.lower() for w in _TOKEN.findall(piece) if len(w) <= 30]
+        n = len(words)
+        for i, first in enumerate(words):
+            if not _edge_ok(first, stop):
+                continue
+            # a lone word ending in -ed or -ly is a verb or an adverb far more often than a subject
+            if first not in GENERIC_WORDS and len(first) >= 3 and not first.endswith(("ed", "ly")):
+                found.add(first)
+            if i + 1 < n:
+                second = words[i + 1]
+                if _edge_ok(second, stop):
+                    found.add(f"{first} {second}")
+                if i + 2 < n and (second in _INNER or _edge_ok(second, stop)) and _edge_ok(words[i + 2], stop):
+                    found.add(f"{first} {second} {words[i + 2]}")
+    return found
+
+
+def key_phrases(groups: Sequence[Iterable[str]], *, top: int = 6) -> list[list[str]]:
+    """For each group of texts, its ``top`` key phrases (one to three words), best first."""
+    from scipy.sparse import csr_matrix
+
+    vocabulary: dict[str, int] = {}
+    data: list[float] = []
+    cols: list[int] = []
+    indptr = [0]
+    sizes = []
+    for group in groups:
+        counts: Counter[str] = Counter()
+        size = 0
+        for text in group:
+            counts.update(candidates(text))
+            size += 1
+        sizes.append(max(size, 1))
+        for phrase, count in counts.items():
+            cols.append(vocabulary.setdefault(phrase, len(vocabulary)))
+            data.append(float(count))
+        indptr.append(len(cols))
+    if not vocabulary:
         return [[] for _ in groups]
-    stop = list(ENGLISH_STOP_WORDS | EXTRA_STOP_WORDS)
-    try:
-        vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[a-zA-Z][\w.-]+\b")
-        counts = vectorizer.fit_transform(docs)
-    except ValueError:  # no terms at all
-        return [[] for _ in groups]
-    terms = vectorizer.get_feature_names_out()
-    tf = counts.toarray().astype(np.float64)
-    total_per_term = tf.sum(0)
-    avg_words = tf.sum() / max(len(docs), 1)
-    idf = np.log(1.0 + avg_words / np.maximum(total_per_term, 1.0))
-    weights = (tf / np.maximum(tf.sum(1, keepdims=True), 1.0)) * idf
-    bigrams_of: dict[str, list[int]] = {}
-    for j, term in enumerate(terms):
-        if " " in term:
-            for word in term.split():
-                bigrams_of.setdefault(word, []).append(j)
+    terms = np.empty(len(vocabulary), dtype=object)
+    for phrase, j in vocabulary.items():
+        terms[j] = phrase
+    tf = csr_matrix(
+        (np.asarray(data), np.asarray(cols, dtype=np.int64), np.asarray(indptr)), shape=(len(sizes), len(terms))
+    )
+    total_per_term = np.asarray(tf.sum(0)).ravel()
+    avg = float(tf.sum()) / max(len(sizes), 1)
+    idf = np.log(1.0 + avg / np.maximum(total_per_term, 1.0))
+    length = np.array([len(t.split()) for t in terms])
     result = []
-    for row in weights:
-        order = np.argsort(-row)
-        chosen: list[str] = []
-        for i in order:
-            if row[i] <= 0 or len(chosen) >= top:
-                break
-            term = terms[i]
-            if " " not in term:
-                # prefer the bigram that carries this word when it is nearly as distinctive ("dark mode")
-                best = max(bigrams_of.get(term, []), key=lambda j: row[j], default=None)
-                if best is not None and row[best] >= 0.5 * row[i]:
-                    term = terms[best]
-            if term in chosen:
-                continue
-            # skip a unigram already inside a chosen bigram, and vice versa
-            if any(term in c.split() or c in term.split() for c in chosen):
-                continue
-            chosen.append(term)
-        result.append(chosen)
+    for r, size in enumerate(sizes):
+        lo, hi = tf.indptr[r], tf.indptr[r + 1]
+        idx, counts_row = tf.indices[lo:hi], tf.data[lo:hi]
+        # in a group of several messages, a phrase only one of them uses is that message's, not the group's
+        if size >= 4 and (counts_row >= 2).sum() >= top:
+            keep = counts_row >= 2
+            idx, counts_row = idx[keep], counts_row[keep]
+        weight = (counts_row / size) * idf[idx]
+        result.append(_choose([str(t) for t in terms[idx]], weight, length[idx], top))
     return result
+
+
+def _choose(terms: list[str], weight: np.ndarray, length: np.ndarray, top: int) -> list[str]:
+    weight_of = dict(zip(terms, weight))
+    longer_of: dict[str, list[str]] = {}
+    for term, n in zip(terms, length):
+        if n > 1:
+            for word in set(term.split()) - _INNER:
+                longer_of.setdefault(word, []).append(term)
+    chosen: list[str] = []
+    for i in np.argsort(-weight, kind="stable"):
+        if len(chosen) >= top:
+            break
+        term = terms[i]
+        if length[i] == 1:
+            # prefer the longer phrase carrying this word when it is nearly as distinctive ("dark mode")
+            best = max(longer_of.get(term, []), key=lambda t: (weight_of[t], -len(t)), default=None)
+            if best is not None and weight_of[best] >= 0.5 * weight[i]:
+                term = best
+        words = set(term.split())
+        # skip a phrase sharing a content word with one already chosen ("csv export", "export")
+        if any((words & set(c.split())) - _INNER for c in chosen):
+            continue
+        chosen.append(term)
+    return chosen
 
 
 def title_from_phrases(phrases: Sequence[str], *, count: int = 2) -> str:
@@ -125,145 +209,3 @@ def representatives(vectors: np.ndarray, *, top: int = 3) -> list[int]:
     if norm > 0:
         centroid = centroid / norm
     return [int(i) for i in np.argsort(-(vectors @ centroid))[:top]]
-
-
-# ----------------------------------------------------------------------------------------- titles
-
-TITLE_CHARS = 80
-# A thread starter with a title wins over a more central message when it is at most this much less
-# similar to the centre (cosine): its author already wrote the summary line.
-STARTER_BONUS = 0.08
-# Each key phrase word in a headline adds this much (up to three words): prefer lines naming the subject.
-PHRASE_BONUS = 0.015
-# How many of the most central messages are considered for the title.
-TITLE_CANDIDATES = 8
-
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv)\s*:\s*|\[[^\]]{1,40}\]\s*|#\d+\s+)+", re.IGNORECASE)
-_GREETING = re.compile(
-    r"^(hi|hello|hey|hiya|howdy|greetings|dear|good (morning|afternoon|evening)|yo)\b"
-    r"([ ]+(all|everyone|everybody|folks|guys|team|there|people|friends|y'?all|everysoul|devs|experts))*"
-    r"[ ]*[,!.:;\u2014-]*\s*",
-    re.IGNORECASE,
-)
-# "nick: ...", "@nick ..." and "nick_2, ..." at the start of chat replies; "Question: ...", "Update: ..." and
-# fillers ("So, ...") too. A plain word before a comma stays: "Python, Node and Go SDKs all fail".
-_ADDRESS = re.compile(
-    r"^(@[\w.\-]+[,:]?\s+|[\w\-\[\]^|`{}]{2,24}:\s+(?=\S)|[\w\-\[\]^|`{}]*[\d_^|`{}\[\]][\w\-\[\]^|`{}]*,\s+"
-    r"|(so|well|also|ok|okay|hmm+|however|btw|anyway|anywho|edit|update|agreed|indeed|sure|yes|yeah|yep),\s+)",
-    re.IGNORECASE,
-)
-_MD_LINK = re.compile(r"!?\[([^\]]{0,200})\]\([^)]{0,500}\)")
-# Markdown headings, bullets and emphasis, and emoji shortcodes; "page_size" keeps its underscore.
-_MD_NOISE = re.compile(
-    r"(^|\s)(#{1,6}|[*+-]|\d+[.)])\s+|(?<!\w)[*_~]{1,3}(?=\w)|(?<=\w)[*_~]{1,3}(?!\w)|:[a-z0-9_+-]{2,30}:|`"
-)
-_LONG_TOKEN = re.compile(r"\S{41,}")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(@])|\n+")
-_NOT_A_SUMMARY = re.compile(
-    r"^(thanks|thank you|thx|ty|sorry|apologies|ok|okay|yes|yeah|yep|no|nope|same here|same|me too|\+1|"
-    r"any updates?|bump|lol|great|cool|nice|welcome|i see|got it|i have a question|quick question|question)\b"
-    r"[\s,.!?:]*($|(for|so|to|again|a lot|everyone|all)\b)",
-    re.IGNORECASE,
-)
-_WS = re.compile(r"\s+")
-_WORD = re.compile(r"[^\W\d_]{2,}")
-
-
-def _tidy(line: str, *, body: bool) -> str:
-    line = _MD_LINK.sub(r"\1", line)
-    line = _WS.sub(" ", line).strip(" \t\"'\u201c\u201d\u2018\u2019`|>-")
-    for _ in range(3):  # "Hi all, @ana: ..." carries several openers
-        before = line
-        line = _GREETING.sub("", line, count=1)
-        if body:  # in a title, "SAML: login loop" is the subject, not someone addressed
-            line = _ADDRESS.sub("", line, count=1)
-        line = line.strip()
-        if line == before:
-            break
-    line = _MD_NOISE.sub(" ", line)
-    line = _LONG_TOKEN.sub(" ", line)
-    return _WS.sub(" ", line).strip(" \t\"'\u201c\u201d\u2018\u2019`|>-")
-
-
-def _usable(line: str) -> bool:
-    return len(_WORD.findall(line)) >= 3 and not _NOT_A_SUMMARY.match(line)
-
-
-def _shorten(line: str, limit: int) -> str:
-    line = line.rstrip(" ,;:-")
-    if line.endswith(".") and not line.endswith(".."):
-        line = line[:-1]
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-(") + "\u2026"
-
-
-def headline(title: str | None, body: str | None, *, limit: int = TITLE_CHARS) -> str:
-    """A one-line summary of one message, or "" when it has none.
-
-    Its title when it has a usable one (without "Re:", "[list]" or "#123" prefixes), else the first
-    sentence of its body that says something, after code, quotes, markup, greetings and chat
-    addressing ("nick: ") are removed. Cut at a word boundary to ``limit`` characters.
-    """
-    candidates: list[tuple[str, bool]] = []
-    if title and title.strip():
-        candidates.append((_SUBJECT_PREFIX.sub("", title), False))
-    cleaned = clean_body(body or "")
-    candidates.extend((sentence, True) for sentence in _SENTENCE_END.split(cleaned[:3000]))
-    for raw, in_body in candidates:
-        line = _tidy(raw.replace("\x00", " "), body=in_body)
-        if _usable(line):
-            line = _shorten(line, limit)
-            return line[:1].upper() + line[1:]
-    return ""
-
-
-@dataclass(frozen=True, eq=False)
-class TitleSource:
-    """One message of a group, as far as choosing the group's title needs it."""
-
-    title: str
-    body: str
-    starts_thread: bool
-    vector: np.ndarray | None
-
-
-def group_title(messages: Sequence[TitleSource], key: Sequence[str], *, limit: int = TITLE_CHARS) -> str:
-    """A readable title for a group: the headline of its most representative message.
-
-    Messages are ranked by cosine to the group's centre; a thread starter with a title gets
-    ``STARTER_BONUS`` and each key phrase word in the headline ``PHRASE_BONUS``. When no message among
-    the most central gives a usable line, the title is made from the key phrases.
-    """
-    with_vectors = [m for m in messages if m.vector is not None]
-    if with_vectors:
-        matrix = np.stack([np.asarray(m.vector, dtype=np.float32) for m in with_vectors])
-        centre = matrix.mean(0)
-        norm = float(np.linalg.norm(centre))
-        sims = matrix @ (centre / norm if norm > 0 else centre)
-        ranked = [with_vectors[i] for i in np.argsort(-sims, kind="stable")[:TITLE_CANDIDATES]]
-        # every titled thread starter may compete too: its bonus can outweigh a few more central replies
-        chosen = {id(m) for m in ranked}
-        ranked += [m for m in with_vectors if m.starts_thread and m.title.strip() and id(m) not in chosen]
-        closeness = {id(m): float(s) for m, s in zip(with_vectors, sims)}
-    else:
-        ranked = list(messages[:TITLE_CANDIDATES])
-        closeness = {}
-    key_words = {w for phrase in key for w in phrase.lower().split()}
-    best, best_score = "", -np.inf
-    for message in ranked:
-        line = headline(message.title, message.body, limit=limit)
-        if not line:
-            continue
-        score = closeness.get(id(message), 0.0)
-        if message.starts_thread and message.title.strip():
-            score += STARTER_BONUS
-        hits = len(key_words & {w.lower().strip(".,:;!?()") for w in line.split()})
-        score += PHRASE_BONUS * min(hits, 3)
-        if score > best_score:
-            best, best_score = line, score
-    return best or title_from_phrases(key)

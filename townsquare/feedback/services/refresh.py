@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from townsquare.feedback import selectors
 from townsquare.feedback.models import Theme, ThemeMessage
-from townsquare.feedback.pipeline import phrases
+from townsquare.feedback.pipeline import phrases, titles
 from townsquare.feedback.services.embedding import _to_bytes, _unit, vectors_for
 
 # A sweep makes a theme's title and key phrases again once it has grown by a quarter and by three
@@ -39,7 +39,7 @@ def theme_refresh(
     all_stats = selectors.theme_stats(ids, now=now)
     themes = Theme.objects.filter(pk__in=ids).values_list("pk", "status", "phrases_count")
     groups: dict[int, list[str]] = {}
-    sources: dict[int, list[phrases.TitleSource]] = {}
+    sources: dict[int, list[titles.TitleSource]] = {}
     for pk, status, phrases_count in themes:
         stats = all_stats[pk]
         parts = selectors.score_parts(stats, weights, now=now)
@@ -87,9 +87,9 @@ def theme_refresh(
         _refresh_phrases(groups, sources)
 
 
-def _title_sources(rows: Sequence[ThemeMessage], vectors: dict[int, np.ndarray]) -> list[phrases.TitleSource]:
+def _title_sources(rows: Sequence[ThemeMessage], vectors: dict[int, np.ndarray]) -> list[titles.TitleSource]:
     return [
-        phrases.TitleSource(
+        titles.TitleSource(
             title=r.message.title or "",
             body=r.message.body or "",
             starts_thread=r.message.starts_thread,
@@ -99,7 +99,7 @@ def _title_sources(rows: Sequence[ThemeMessage], vectors: dict[int, np.ndarray])
     ]
 
 
-def _refresh_phrases(groups: dict[int, list[str]], sources: dict[int, list[phrases.TitleSource]]) -> None:
+def _refresh_phrases(groups: dict[int, list[str]], sources: dict[int, list[titles.TitleSource]]) -> None:
     # Contrast with other live themes, as class-based TF-IDF needs other classes to be discriminative.
     others = (
         Theme.objects.exclude(pk__in=list(groups))
@@ -107,14 +107,15 @@ def _refresh_phrases(groups: dict[int, list[str]], sources: dict[int, list[phras
         .exclude(key_phrases=[])
         .order_by("-score")[:100]
     )
-    background = [" ".join(t.key_phrases) for t in others]
+    # each phrase its own text, so that phrases of other themes are never joined into new ones
+    background = [list(t.key_phrases) for t in others]
     ids = list(groups)
-    found = phrases.key_phrases([groups[i] for i in ids] + [[b] for b in background])
+    found = phrases.key_phrases([groups[i] for i in ids] + background)
     titled = set(Theme.objects.filter(pk__in=ids, title_curated=True).values_list("pk", flat=True))
     for theme_id, key in zip(ids, found):
         update: dict[str, Any] = {"key_phrases": key}
         if theme_id not in titled:
-            update["title"] = phrases.group_title(sources.get(theme_id, []), key)[:200]
+            update["title"] = titles.group_title(sources.get(theme_id, []), key)[:200]
         Theme.objects.filter(pk=theme_id).update(**update)
 
 

@@ -4,6 +4,7 @@ import json
 import random
 
 import numpy as np
+import pytest
 
 from townsquare.feedback.pipeline import classify, cluster, embed, eval_plugins, phrases, prefilter, rank
 from townsquare.sources import text
@@ -166,6 +167,31 @@ def test_it_titles_groups_by_class_based_tfidf() -> None:
     assert "dark mode" in result[0][0]
     assert "csv" in result[1][0]
     assert phrases.title_from_phrases(result[1]).lower().startswith("csv")
+
+
+@pytest.mark.parametrize(
+    ("texts", "junk"),
+    [
+        (["Friday deploy, it works. Good luck! Wish me luck"], {"works luck", "wish luck", "deploy wish"}),
+        (["Friday deploy, wish me luck :sweat_smile:"], {"sweat_smile", "luck sweat_smile"}),
+        (["Which SDK version? ah ok, upgrading now", "what version ah"], {"version ah", "ah"}),
+        (["The number the dashboard said. Finance asked about it", "as I said finance wants it"], {"said finance"}),
+        (["see https://github.com/acme/cli/issues/4 for the github.com thread"], {"github.com", "https", "issues"}),
+    ],
+)
+def test_key_phrases_never_cross_sentences_or_end_on_filler(texts: list[str], junk: set[str]) -> None:
+    groups = [texts, ["csv export drops rows", "csv export is broken"], ["dark mode please", "dark mode theme"]]
+    found = phrases.key_phrases(groups, top=20)[0]
+    candidates = set().union(*(phrases.candidates(t) for t in texts))
+    assert not junk & (set(found) | candidates)
+
+
+def test_key_phrases_are_shared_by_several_messages_of_a_big_group() -> None:
+    group = [f"The webhook signature check fails for event {n}; the acme-signature header differs" for n in range(6)]
+    group.append("Unrelated aside about lunch menus and parking spaces")
+    found = phrases.key_phrases([group, ["dark mode please", "dark mode theme"]])[0]
+    assert found and not any(w in " ".join(found) for w in ("lunch", "parking"))
+    assert any("signature" in p for p in found)
 
 
 def test_the_seed_set_trains_a_classifier_that_recognises_the_kinds() -> None:
