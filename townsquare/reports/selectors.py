@@ -90,3 +90,19 @@ def report_changes(*, report: Report, previous: Report | None) -> list[Change]:
             changes.append(Change(kind, item.title, item.people_count, old.people_count, item))
     changes += [Change("gone", old.title, 0, old.people_count, None) for old in before.values()]
     return changes
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a publication reaches: the emails it is sent to and the chat destinations that get the summary."""
+
+    emails: list[str]
+    destinations: list[str]
+
+
+def report_audience(*, report: Report) -> Audience:
+    from townsquare.notify.models import Destination, Purpose
+    from townsquare.reports.services import report_recipients
+
+    destinations = [d.name for d in Destination.objects.filter(enabled=True) if Purpose.REPORTS in d.purposes]
+    return Audience(emails=report_recipients(report=report), destinations=destinations)
