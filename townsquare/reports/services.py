@@ -572,17 +572,20 @@ def reports_follow_routing(*, theme_id: int, department: Team | None, previous: 
     """
     touched: list[Report] = []
     if previous is not None and previous != department:
-        for draft in open_drafts(department=previous):
-            item = draft.items.filter(theme_id=theme_id, pinned=False).first()
+        for old in open_drafts(department=previous):
+            item = old.items.filter(theme_id=theme_id, pinned=False).first()
             if item is not None:
                 item.delete()
                 report_items_reorder(
-                    report=draft, item_ids=list(draft.items.order_by("position").values_list("pk", flat=True))
+                    report=old, item_ids=list(old.items.order_by("position").values_list("pk", flat=True))
                 )
-                touched.append(draft)
-    if department is None:
-        return touched
+                touched.append(old)
+    from townsquare.feedback.models import Theme
     from townsquare.reports.facts import theme_facts_for_week
+
+    theme = Theme.objects.filter(pk=theme_id).first()
+    if department is None or theme is None or not theme.is_live:
+        return touched
 
     week = current_week(department=department)
     draft = _latest(week, department)
