@@ -106,3 +106,12 @@ def report_audience(*, report: Report) -> Audience:
 
     destinations = [d.name for d in Destination.objects.filter(enabled=True) if Purpose.REPORTS in d.purposes]
     return Audience(emails=report_recipients(report=report), destinations=destinations)
+
+
+def departments_received_by(*, user: User) -> set[int | None]:
+    """Department ids (None: company-wide) whose report reaches ``user``: directly or through a team, not opted out."""
+    from townsquare.reports.models import Subscription, Unsubscribe
+
+    subs = Subscription.objects.filter(Q(user=user) | Q(team__memberships__user=user))
+    opted_out = set(Unsubscribe.objects.filter(user=user).values_list("department_id", flat=True))
+    return set(subs.values_list("department_id", flat=True)) - opted_out

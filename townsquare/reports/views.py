@@ -239,7 +239,7 @@ def subscriptions(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         messages.success(request, "Subscriptions updated.")
         return redirect("reports:subscriptions")
-    mine = set(Subscription.objects.filter(user=request.user).values_list("department_id", flat=True))
+    mine = selectors.departments_received_by(user=request.user)
     team_subs = set(Subscription.objects.filter(team__in=lead_of).values_list("team_id", "department_id"))
     rows = [
         {

@@ -246,3 +246,17 @@ def test_a_new_department_is_subscribed_once_and_a_lead_can_still_remove_it(make
         week_start=MONDAY + dt.timedelta(weeks=1), department=sales, facts=[facts("A", theme_id=1)]
     )
     assert not Subscription.objects.filter(department=sales, team=sales).exists()
+
+
+def test_a_team_member_sees_the_default_subscription_and_can_unsubscribe_alone(client, make_user, product) -> None:
+    Subscription.objects.create(department=product, team=product)
+    ana = make_user(Role.STAKEHOLDER_MEMBER, username="ana", team="Product")
+    bo = make_user(Role.STAKEHOLDER_MEMBER, username="bo", team="Product")
+    client.force_login(ana)
+    page = client.get("/reports/subscriptions/").content.decode()
+    product_row = page[page.index("<td>Product</td>") :]
+    assert 'value="0"' in product_row[: product_row.index("</tr>")]  # "Unsubscribe": it reaches her already
+    client.post("/reports/subscriptions/", {"department": product.pk, "subscribe": "0"})
+    report = services.report_build_draft(week_start=MONDAY, department=product, facts=[facts("A", theme_id=1)])
+    assert services.report_recipients(report=report) == [bo.email]
+    assert Subscription.objects.filter(department=product, team=product).exists()
