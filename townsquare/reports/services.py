@@ -209,7 +209,7 @@ def report_refresh_draft(*, report: Report, facts: Iterable[ThemeFacts]) -> Repo
     """
     _editable(report)
     by_theme = {f.theme_id: f for f in facts if f.theme_id is not None}
-    items = list(report.items.select_for_update().order_by("position"))
+    items = list(report.items.select_for_update(of=("self",)).order_by("position"))
     still_routed = _still_routed(
         report, [i.theme_id for i in items if i.theme_id is not None and i.theme_id not in by_theme]
     )
@@ -273,7 +273,10 @@ def report_draft_save(*, report: Report, intro: str | None, items: Mapping[int, 
     ``items`` maps item ids of this report to their new text; returns how many items changed.
     """
     _editable(report)
-    rows = {item.pk: item for item in report.items.select_for_update().filter(pk__in=list(items))}
+    rows = {
+        item.pk: item
+        for item in report.items.select_for_update(of=("self",)).filter(pk__in=list(items)).order_by("position")
+    }
     if set(rows) != set(items):
         raise TownsquareError("an item of this draft is gone; reload the page", record=str(report))
     changed = 0
