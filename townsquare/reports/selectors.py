@@ -113,5 +113,6 @@ def departments_received_by(*, user: User) -> set[int | None]:
     from townsquare.reports.models import Subscription, Unsubscribe
 
     subs = Subscription.objects.filter(Q(user=user) | Q(team__memberships__user=user))
-    opted_out = set(Unsubscribe.objects.filter(user=user).values_list("department_id", flat=True))
-    return set(subs.values_list("department_id", flat=True)) - opted_out
+    opted_out: set[int | None] = set(Unsubscribe.objects.filter(user=user).values_list("department_id", flat=True))
+    received: set[int | None] = set(subs.values_list("department_id", flat=True))
+    return received - opted_out
