@@ -6,10 +6,12 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib.auth.models import User
 
 from townsquare.core.roles import Role
-from townsquare.core.weeks import last_complete_week, week_bounds
+from townsquare.core.weeks import iso_week_label, last_complete_week, week_bounds
 from townsquare.feedback.models import Theme, ThemeMessage
+from townsquare.feedback.services.curation import theme_route
 from townsquare.feedback.tests.factories import AccountFactory, ChannelFactory, IdentityFactory, MessageFactory
 from townsquare.notify import services as notify
 from townsquare.people.models import Team
@@ -35,8 +37,8 @@ def test_a_report_goes_from_draft_to_a_stakeholders_inbox_and_chat(
         department=product,
         facts=[facts("SSO login loops on Safari", theme_id=11, people=3)],
     )
-    services.report_publish(report=last_month, by=None)  # before anyone subscribed: it sends nothing
-    services.subscription_toggle(user=priya, department=product, subscribe=True)
+    # Product's team reads Product's report by default: Priya gets it without subscribing.
+    services.report_publish(report=last_month, by=None)
     notify.destination_save(name="#product", url=http_endpoint.url("json"), purposes=["reports"], enabled=True)
     # Last week's feedback, grouped into themes routed to Product (real rows, hand-countable).
     start = week_bounds(week)[0]
@@ -79,20 +81,40 @@ def test_a_report_goes_from_draft_to_a_stakeholders_inbox_and_chat(
     web.page.get_by_role("button", name="Build drafts").click()
     web.page.wait_for_selector("text=drafts ready for")
     draft = Report.objects.get(week_start=week, department=product)
-    web.goto(f"/reports/{draft.pk}/edit/")
-    web.page.fill(
-        f"#note-{draft.items.get(position=1).pk}",
-        "Three enterprise customers hit this before their renewals in December.",
+    # Routed after the draft was built: it reaches this week's draft at once.
+    webhooks = Theme.objects.create(title="Webhook signatures fail after key rotation", score=2, first_seen=start)
+    ThemeMessage.objects.create(
+        theme=webhooks,
+        message=MessageFactory(author=people[2], channel=github, created_at=start + dt.timedelta(days=3)),
     )
-    web.page.locator(".edit-item").first.get_by_role("button", name="Save").click()
-    web.page.wait_for_selector("text=Saved “Kafka connector drops messages under load”")
+    theme_route(theme=webhooks, department=product, by=User.objects.get(username="dana"))
+    web.goto(f"/reports/{draft.pk}/edit/")
+    assert "Webhook signatures fail after key rotation" in web.page.inner_text("main")
+    first, second = draft.items.order_by("position")[:2]
+    web.page.fill(f"#note-{first.pk}", "Three enterprise customers hit this before their renewals in December.")
+    # Leaving with unsaved text asks first (the browser's own question); staying keeps the text.
+    asked: list[str] = []
+    web.page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    web.page.get_by_role("link", name="Preview").click()
+    web.page.wait_for_timeout(300)
+    assert asked == ["beforeunload"] and web.page.url.endswith(f"/reports/{draft.pk}/edit/")
+    web.page.fill(f"#note-{second.pk}", "Typed in the second theme before saving the first.")
+    web.page.get_by_role("button", name="Save the draft").click()
+    web.page.wait_for_selector("text=Saved the draft (2 themes changed).")
+    assert web.page.input_value(f"#note-{second.pk}") == "Typed in the second theme before saving the first."
     web.screenshot("report-draft")
-    web.page.get_by_role("button", name="Publish").click()
+    web.page.get_by_role("link", name="Publish…").click()
+    dialog = web.page.locator("#publish-dialog")
+    dialog.wait_for(state="visible")
+    assert priya.email in dialog.inner_text() and "#product" in dialog.inner_text()
+    web.screenshot("report-publish-confirm")
+    dialog.get_by_role("button", name="Publish and send").click()
     web.page.wait_for_selector("text=Published.")
     notify.notifications_deliver_due()
 
-    [email] = smtp_server.wait_for(1)
-    assert email["To"] == priya.email
+    emails = smtp_server.wait_for(2)
+    assert [e["To"] for e in emails] == [priya.email, priya.email]
+    [email] = [e for e in emails if iso_week_label(week) in e["Subject"]]
     html = next(p.get_content() for p in email.walk() if p.get_content_type() == "text/html")
     web.page.set_content(html)
     web.screenshot("report-email")

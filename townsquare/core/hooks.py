@@ -67,3 +67,8 @@ member_message_counts: Hook[dict[int, int]] = Hook("member message counts")
 # people -> sources. Called with (*, member_ids) after identities moved between members (a split, an undone
 # merge), in the same transaction; sources sets those members' first_seen / last_seen from their messages.
 members_identities_moved: Hook[None] = Hook("members identities moved")
+
+# feedback -> reports. Called inside theme_route's transaction with (*, theme, previous, by) once the theme's
+# department changed (``previous``: the department it had); reports puts it in that department's current draft
+# and takes it out of the previous department's drafts, so the weekly report follows curation the same day.
+theme_routed: Hook[Any] = Hook("theme routed")

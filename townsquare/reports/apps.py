@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,15 @@ class ReportsConfig(AppConfig):
     name = "townsquare.reports"
     label = "reports"
     verbose_name = "Weekly feedback reports"
+
+    def ready(self) -> None:
+        from townsquare.core import hooks
+
+        hooks.theme_routed.register(_follow_routing, key="reports.follow_routing")
+
+
+def _follow_routing(*, theme: Any, previous: Any, by: Any = None) -> None:
+    from townsquare.reports.services import reports_follow_routing
+
+    if theme.department_id != getattr(previous, "pk", None):
+        reports_follow_routing(theme_id=theme.pk, department=theme.department, previous=previous)

@@ -36,6 +36,11 @@ class Report(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     intro = models.TextField(blank=True, help_text="The curators' opening note.")
     correction_note = models.TextField(blank=True, help_text="What a revision corrects.")
+    dropped_theme_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Themes a curator dropped from this draft: following curation never re-adds them.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -135,6 +140,12 @@ class ReportItem(models.Model):
     threads = models.JSONField(default=list, blank=True, help_text="[{title, url, channel}]: every source thread.")
     issue_url = models.URLField(max_length=500, blank=True)
     addressed_in = models.CharField(max_length=200, blank=True, help_text="Release or page that addressed the theme.")
+    pinned = models.BooleanField(
+        default=False, help_text="A curator added it: it stays in the draft even if its theme is routed elsewhere."
+    )
+    edited = models.BooleanField(
+        default=False, help_text="A curator edited its title or note: refreshing the draft keeps their words."
+    )
 
     class Meta:
         ordering = ["report", "position"]

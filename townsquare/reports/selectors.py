@@ -90,3 +90,29 @@ def report_changes(*, report: Report, previous: Report | None) -> list[Change]:
             changes.append(Change(kind, item.title, item.people_count, old.people_count, item))
     changes += [Change("gone", old.title, 0, old.people_count, None) for old in before.values()]
     return changes
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a publication reaches: the emails it is sent to and the chat destinations that get the summary."""
+
+    emails: list[str]
+    destinations: list[str]
+
+
+def report_audience(*, report: Report) -> Audience:
+    from townsquare.notify.models import Destination, Purpose
+    from townsquare.reports.services import report_recipients
+
+    destinations = [d.name for d in Destination.objects.filter(enabled=True) if Purpose.REPORTS in d.purposes]
+    return Audience(emails=report_recipients(report=report), destinations=destinations)
+
+
+def departments_received_by(*, user: User) -> set[int | None]:
+    """Department ids (None: company-wide) whose report reaches ``user``: directly or through a team, not opted out."""
+    from townsquare.reports.models import Subscription, Unsubscribe
+
+    subs = Subscription.objects.filter(Q(user=user) | Q(team__memberships__user=user))
+    opted_out: set[int | None] = set(Unsubscribe.objects.filter(user=user).values_list("department_id", flat=True))
+    received: set[int | None] = set(subs.values_list("department_id", flat=True))
+    return received - opted_out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
-from townsquare.core.weeks import iso_week_label
+from townsquare.core.weeks import iso_week_label, last_complete_week
 from townsquare.notify.formatting import Trusted, one_line, render_message
 from townsquare.notify.models import Notification, Purpose
 from townsquare.notify.services import notification_enqueue
@@ -122,6 +122,27 @@ def _latest(week_start: dt.date, department: Team | None) -> Report | None:
     return Report.objects.filter(week_start=week_start, department=department).order_by("-revision").first()
 
 
+# What a refresh of the draft may overwrite on an existing item: the week's figures, never the curators'
+# order, notes or titles (those follow the theme only until a curator edits them).
+_FACT_FIELDS = (
+    "summary",
+    "key_phrases",
+    "message_count",
+    "people_count",
+    "people_last_week",
+    "customer_count",
+    "customers",
+    "revenue_total",
+    "channels",
+    "trend",
+    "score",
+    "quotes",
+    "threads",
+    "issue_url",
+    "addressed_in",
+)
+
+
 @transaction.atomic
 def report_build_draft(
     *,
@@ -133,8 +154,9 @@ def report_build_draft(
 ) -> Report:
     """The draft for a week and department: its top themes by score (at most ``DRAFT_THEMES``).
 
-    An existing draft is kept as the curators left it unless ``rebuild``; a week
-    already published gets no new draft here (use :func:`report_revise`).
+    An existing draft keeps its curation unless ``rebuild``: it is refreshed instead
+    (:func:`report_refresh_draft`). A week already published gets no new draft here
+    (use :func:`report_revise`). A department's first draft subscribes its own team.
     """
     if week_start.weekday() != 0:
         raise TownsquareError(f"{week_start} is not a Monday", record="week")
@@ -145,14 +167,77 @@ def report_build_draft(
             record=str(existing),
         )
     if existing is not None and not rebuild:
-        return existing
+        return report_refresh_draft(report=existing, facts=facts)
+    if existing is None and department is not None and not Report.objects.filter(department=department).exists():
+        # The rule for new departments (the migration covered existing ones): their team reads their report.
+        Subscription.objects.get_or_create(department=department, team=department)
     report = existing or Report.objects.create(
         week_start=week_start, department=department, created_by=by if getattr(by, "pk", None) else None
     )
     report.items.all().delete()
+    if report.dropped_theme_ids:
+        report.dropped_theme_ids = []
+        report.save(update_fields=["dropped_theme_ids"])
     ranked = sorted(facts, key=lambda f: (-f.score, f.title))[:DRAFT_THEMES]
     ReportItem.objects.bulk_create(
         [ReportItem(report=report, position=i, **_item_fields(f)) for i, f in enumerate(ranked, start=1)]
+    )
+    return report
+
+
+def _still_routed(report: Report, theme_ids: Sequence[int]) -> set[int]:
+    """Of these themes, the live ones that still belong in the report (routed to its department, if it has one)."""
+    from townsquare.feedback.models import Theme
+
+    if not theme_ids:
+        return set()
+    themes = Theme.objects.filter(pk__in=theme_ids).exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
+    if report.department_id is not None:
+        themes = themes.filter(department_id=report.department_id)
+    return set(themes.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def report_refresh_draft(*, report: Report, facts: Iterable[ThemeFacts]) -> Report:
+    """Bring a draft up to date with the feedback loop without undoing its curation.
+
+    Items of themes still in ``facts`` get the week's new figures (and the theme's title
+    and note, until a curator edits them); items of themes no longer in it (routed
+    elsewhere, merged, archived) leave unless a curator pinned them; themes new to the
+    week are appended (curators' order stays on top) up to ``DRAFT_THEMES`` picked
+    items, never one a curator dropped.
+    """
+    _editable(report)
+    by_theme = {f.theme_id: f for f in facts if f.theme_id is not None}
+    items = list(report.items.select_for_update(of=("self",)).order_by("position"))
+    still_routed = _still_routed(
+        report, [i.theme_id for i in items if i.theme_id is not None and i.theme_id not in by_theme]
+    )
+    keep: list[int] = []
+    for item in items:
+        fresh = by_theme.pop(item.theme_id, None) if item.theme_id is not None else None
+        if fresh is None:
+            if item.pinned or item.theme_id is None or item.theme_id in still_routed:
+                keep.append(item.pk)
+            else:
+                item.delete()
+            continue
+        values = _item_fields(fresh)
+        fields = list(_FACT_FIELDS) + ([] if item.edited else ["title", "note"])
+        for name in fields:
+            setattr(item, name, values[name])
+        item.save(update_fields=fields)
+        keep.append(item.pk)
+    if len(keep) != len(items):
+        report_items_reorder(report=report, item_ids=keep)
+    dropped = set(report.dropped_theme_ids)
+    picked = sum(1 for item in report.items.all() if not item.pinned)
+    room = max(DRAFT_THEMES - picked, 0)
+    fresh_facts = [f for f in by_theme.values() if f.theme_id not in dropped]
+    added = sorted(fresh_facts, key=lambda f: (-f.score, f.title))[:room]
+    start = len(keep)
+    ReportItem.objects.bulk_create(
+        [ReportItem(report=report, position=start + i, **_item_fields(f)) for i, f in enumerate(added, start=1)]
     )
     return report
 
@@ -170,8 +255,45 @@ def report_item_update(*, item: ReportItem, note: str, title: str | None = None)
         if not title.strip():
             raise TownsquareError("a theme needs a title", record=f"item {item.position}")
         item.title = one_line(title)[:300]
-    item.save(update_fields=["note", "title"])
+    item.edited = True
+    item.save(update_fields=["note", "title", "edited"])
     return item
+
+
+@dataclass(frozen=True)
+class ItemEdit:
+    note: str
+    title: str | None = None
+
+
+@transaction.atomic
+def report_draft_save(*, report: Report, intro: str | None, items: Mapping[int, ItemEdit]) -> int:
+    """Save every edited field of a draft at once (the editor is one form): all or nothing.
+
+    ``items`` maps item ids of this report to their new text; returns how many items changed.
+    """
+    _editable(report)
+    rows = {
+        item.pk: item
+        for item in report.items.select_for_update(of=("self",)).filter(pk__in=list(items)).order_by("position")
+    }
+    if set(rows) != set(items):
+        raise TownsquareError("an item of this draft is gone; reload the page", record=str(report))
+    changed = 0
+    for pk, edit in items.items():
+        item = rows[pk]
+        title = item.title if edit.title is None else one_line(edit.title)[:300]
+        if not title.strip():
+            raise TownsquareError("a theme needs a title", record=f"item {item.position}")
+        note = edit.note.strip()
+        if (title, note) != (item.title, item.note):
+            item.title, item.note, item.edited = title, note, True
+            item.save(update_fields=["title", "note", "edited"])
+            changed += 1
+    if intro is not None and intro.strip() != report.intro:
+        report.intro = intro.strip()
+        report.save(update_fields=["intro"])
+    return changed
 
 
 @transaction.atomic
@@ -193,18 +315,26 @@ def report_items_reorder(*, report: Report, item_ids: Sequence[int]) -> None:
 def report_item_remove(*, item: ReportItem) -> None:
     report = item.report
     _editable(report)
+    if item.theme_id is not None and item.theme_id not in report.dropped_theme_ids:
+        # Remembered, so refreshing the draft as curation goes on never brings it back.
+        report.dropped_theme_ids = [*report.dropped_theme_ids, item.theme_id]
+        report.save(update_fields=["dropped_theme_ids"])
     item.delete()
     remaining = list(report.items.order_by("position").values_list("pk", flat=True))
     report_items_reorder(report=report, item_ids=remaining)
 
 
 @transaction.atomic
-def report_item_add(*, report: Report, facts: ThemeFacts) -> ReportItem:
+def report_item_add(*, report: Report, facts: ThemeFacts, pinned: bool = True) -> ReportItem:
+    """Append a theme; ``pinned`` (a curator chose it) keeps it there whatever happens to its routing."""
     _editable(report)
     if facts.theme_id is not None and report.items.filter(theme_id=facts.theme_id).exists():
         raise TownsquareError("this theme is already in the report", record=facts.title)
+    if facts.theme_id in report.dropped_theme_ids:
+        report.dropped_theme_ids = [t for t in report.dropped_theme_ids if t != facts.theme_id]
+        report.save(update_fields=["dropped_theme_ids"])
     position = (report.items.aggregate(m=Max("position"))["m"] or 0) + 1
-    return ReportItem.objects.create(report=report, position=position, **_item_fields(facts))
+    return ReportItem.objects.create(report=report, position=position, pinned=pinned, **_item_fields(facts))
 
 
 @transaction.atomic
@@ -391,26 +521,84 @@ def reports_build_week(*, week_start: dt.date, by: User | None = None, rebuild: 
     return drafts
 
 
-def report_add_theme(*, report: Report, theme_id: int) -> ReportItem:
-    """Add a theme the draft did not pick up, with its facts for the report's week."""
+def _theme_facts(*, week_start: dt.date, theme_id: int) -> ThemeFacts:
+    """A theme's facts for the week; a theme with no feedback that week is still reported by its curation."""
     from townsquare.reports.facts import theme_facts_for_week
 
-    found = theme_facts_for_week(week_start=report.week_start, department=None, theme_ids=[theme_id])
-    if not found:
-        from townsquare.feedback.models import Theme
+    found = theme_facts_for_week(week_start=week_start, department=None, theme_ids=[theme_id])
+    if found:
+        return found[0]
+    from townsquare.feedback.models import Theme
 
-        theme = Theme.objects.filter(pk=theme_id).first()
-        if theme is None or not theme.is_live:
-            raise TownsquareError("no such live theme", record=f"theme {theme_id}")
-        found = [
-            ThemeFacts(
-                theme_id=theme.pk,
-                title=theme.title,
-                summary=theme.summary,
-                score=theme.score,
-                note=theme.why_now,
-                issue_url=theme.issue_url,
-                key_phrases=list(theme.key_phrases or []),
-            )
-        ]
-    return report_item_add(report=report, facts=found[0])
+    theme = Theme.objects.filter(pk=theme_id).first()
+    if theme is None or not theme.is_live:
+        raise TownsquareError("no such live theme", record=f"theme {theme_id}")
+    return ThemeFacts(
+        theme_id=theme.pk,
+        title=theme.title,
+        summary=theme.summary,
+        score=theme.score,
+        note=theme.why_now,
+        issue_url=theme.issue_url,
+        key_phrases=list(theme.key_phrases or []),
+    )
+
+
+def report_add_theme(*, report: Report, theme_id: int) -> ReportItem:
+    """Add a theme the draft did not pick up (a curator's choice: pinned), with its facts for the report's week."""
+    return report_item_add(report=report, facts=_theme_facts(week_start=report.week_start, theme_id=theme_id))
+
+
+def current_week(*, department: Team | None) -> dt.date:
+    """The week whose report is next to publish: last week's until it is published, then this week's."""
+    week = last_complete_week()
+    latest = _latest(week, department)
+    return week + dt.timedelta(weeks=1) if latest is not None and latest.is_published else week
+
+
+def open_drafts(*, department: Team | None) -> list[Report]:
+    """Drafts still to publish for a department (never corrections: they correct what was sent)."""
+    rows = Report.objects.filter(
+        status=Report.Status.DRAFT, supersedes__isnull=True, week_start__gte=last_complete_week()
+    )
+    rows = rows.filter(department=department) if department is not None else rows.filter(department__isnull=True)
+    return list(rows.order_by("week_start"))
+
+
+@transaction.atomic
+def reports_follow_routing(*, theme_id: int, department: Team | None, previous: Team | None) -> list[Report]:
+    """A theme was routed: the department's current draft gets it now, the previous department's drafts lose it.
+
+    Called from feedback's ``theme_route`` through the ``theme_routed`` hook, in its
+    transaction. The draft is made if the week has none yet. A theme a curator pinned
+    stays where it is, one they dropped is not brought back, and edits stay as they are.
+    """
+    touched: list[Report] = []
+    if previous is not None and previous != department:
+        for old in open_drafts(department=previous):
+            item = old.items.filter(theme_id=theme_id, pinned=False).first()
+            if item is not None:
+                item.delete()
+                report_items_reorder(
+                    report=old, item_ids=list(old.items.order_by("position").values_list("pk", flat=True))
+                )
+                touched.append(old)
+    from townsquare.feedback.models import Theme
+    from townsquare.reports.facts import theme_facts_for_week
+
+    theme = Theme.objects.filter(pk=theme_id).first()
+    if department is None or theme is None or not theme.is_live:
+        return touched
+
+    week = current_week(department=department)
+    draft = _latest(week, department)
+    if draft is not None and draft.is_published:
+        return touched
+    if draft is None:
+        draft = report_build_draft(
+            week_start=week, department=department, facts=theme_facts_for_week(week_start=week, department=department)
+        )
+    if theme_id in draft.dropped_theme_ids or draft.items.filter(theme_id=theme_id).exists():
+        return [*touched, draft]
+    report_item_add(report=draft, facts=_theme_facts(week_start=week, theme_id=theme_id), pinned=False)
+    return [*touched, draft]

@@ -124,51 +124,77 @@ def draft_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = draft_get_for_user(request, pk)
     if request.method == "POST":
         try:
-            _apply_edit(request, report)
+            anchor = _apply_edit(request, report)
         except (TownsquareError, ReportItem.DoesNotExist, ValueError) as exc:
             messages.error(request, str(exc))
-        return redirect("reports:edit", pk=report.pk)
+            anchor = ""
+        return redirect(reverse("reports:edit", args=[report.pk]) + (f"#{anchor}" if anchor else ""))
     items = list(report.items.order_by("position"))
     return render(
         request,
         "reports/edit.html",
-        {"report": report, "items": items, "candidates": selectors.themes_to_add(report=report)},
+        {
+            "report": report,
+            "items": items,
+            "candidates": selectors.themes_to_add(report=report),
+            "audience": selectors.report_audience(report=report),
+        },
     )
 
 
-def _apply_edit(request: AuthenticatedHttpRequest, report: Report) -> None:
-    action = request.POST.get("action", "")
+def _item_edits(request: AuthenticatedHttpRequest, report: Report) -> dict[int, services.ItemEdit]:
+    """Every item's title and note from the one editor form (fields ``title-<id>``, ``note-<id>``)."""
+    edits = {}
+    for key in request.POST:
+        if key.startswith("note-") and key[5:].isdigit():
+            pk = int(key[5:])
+            edits[pk] = services.ItemEdit(note=request.POST[key], title=request.POST.get(f"title-{pk}"))
+    return edits
+
+
+def _apply_edit(request: AuthenticatedHttpRequest, report: Report) -> str:
+    """Save everything typed in the form, then do what the pressed button asks; returns the anchor to land on."""
+    action, _, target = request.POST.get("action", "save").partition(":")
+    if action not in ("save", "add", "up", "down", "remove"):
+        raise TownsquareError(f"unknown action {action!r}", record="action")
+    edits = _item_edits(request, report)
+    changed = services.report_draft_save(report=report, intro=request.POST.get("intro"), items=edits)
+    if action == "save":
+        messages.success(request, f"Saved the draft ({changed} theme{'s' if changed != 1 else ''} changed).")
+        return ""
     if action == "add":
         item = services.report_add_theme(report=report, theme_id=int(request.POST.get("theme", "0")))
         messages.success(request, f"Added “{item.title}”.")
-        return
-    if action == "intro":
-        report.intro = request.POST.get("intro", "").strip()
-        report.save(update_fields=["intro"])
-        messages.success(request, "Saved the opening note.")
-        return
-    item = report.items.get(pk=int(request.POST.get("item", "0")))
-    if action == "note":
-        services.report_item_update(item=item, note=request.POST.get("note", ""), title=request.POST.get("title"))
-        messages.success(request, f"Saved “{item.title}”.")
-    elif action in ("up", "down"):
+        return item.anchor
+    item = report.items.get(pk=int(target or request.POST.get("item", "0")))
+    if action in ("up", "down"):
         order = list(report.items.order_by("position").values_list("pk", flat=True))
         index = order.index(item.pk)
         swap = index - 1 if action == "up" else index + 1
         if 0 <= swap < len(order):
             order[index], order[swap] = order[swap], order[index]
             services.report_items_reorder(report=report, item_ids=order)
-    elif action == "remove":
-        services.report_item_remove(item=item)
-        messages.success(request, f"Dropped “{item.title}” from this report.")
-    else:
-        raise TownsquareError(f"unknown action {action!r}", record="action")
+        item.refresh_from_db()
+        return item.anchor
+    services.report_item_remove(item=item)
+    messages.success(request, f"Dropped “{item.title}” from this report.")
+    return ""
 
 
-@require_POST
 @roles.role_required(roles.DEVREL)
 def draft_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """GET: what will be sent to whom, and a button to confirm (works without JavaScript). POST: publish."""
     report = report_get_for_user(request, pk)
+    if request.method != "POST":
+        if report.is_published:
+            messages.info(request, "This report is already published.")
+            return redirect(report.get_absolute_url())
+        items = list(report.items.order_by("position"))
+        return render(
+            request,
+            "reports/publish.html",
+            {"report": report, "items": items, "audience": selectors.report_audience(report=report)},
+        )
     try:
         outcome = services.report_publish(report=report, by=request.user)
     except TownsquareError as exc:
@@ -213,7 +239,7 @@ def subscriptions(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         messages.success(request, "Subscriptions updated.")
         return redirect("reports:subscriptions")
-    mine = set(Subscription.objects.filter(user=request.user).values_list("department_id", flat=True))
+    mine = selectors.departments_received_by(user=request.user)
     team_subs = set(Subscription.objects.filter(team__in=lead_of).values_list("team_id", "department_id"))
     rows = [
         {

@@ -15,6 +15,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
 from townsquare.feedback.models import CurationAction, Proposal, ScoreWeights, Theme, ThemeMessage
 from townsquare.feedback.services.embedding import _from_bytes, vectors_for
@@ -114,11 +115,13 @@ def theme_annotate(*, theme: Theme, why_now: str, summary: str | None = None, by
 
 @transaction.atomic
 def theme_route(*, theme: Theme, department: Team | None, by: User) -> Theme:
+    previous = theme.department
     theme.department = department
     if department is not None and theme.status in (Theme.Status.NEW, Theme.Status.OPEN):
         theme.status = Theme.Status.ROUTED
     theme.save(update_fields=["department", "status", "updated_at"])
     _log(theme, CurationAction.Action.ROUTE, by, department=department.pk if department else None)
+    hooks.theme_routed.call(theme=theme, previous=previous, by=by)
     return theme
 
 

@@ -81,11 +81,17 @@ def test_a_curator_edits_reorders_and_publishes_from_the_draft_page(client_for, 
     report = services.report_build_draft(
         week_start=MONDAY, department=product, facts=[facts("A", theme_id=1, score=2), facts("B", theme_id=2, score=1)]
     )
-    a, _b = report.items.order_by("position")
+    a, b = report.items.order_by("position")
     client.post(
-        f"/reports/{report.pk}/edit/", {"action": "note", "item": a.pk, "title": "A renamed", "note": "Matters."}
+        f"/reports/{report.pk}/edit/",
+        {
+            "action": f"down:{a.pk}",
+            f"title-{a.pk}": "A renamed",
+            f"note-{a.pk}": "Matters.",
+            f"title-{b.pk}": "B",
+            f"note-{b.pk}": "",
+        },
     )
-    client.post(f"/reports/{report.pk}/edit/", {"action": "down", "item": a.pk})
     assert [(i.title, i.note) for i in report.items.order_by("position")] == [("B", ""), ("A renamed", "Matters.")]
     response = client.post(f"/reports/{report.pk}/publish/", follow=True)
     assert "Published." in response.content.decode()
