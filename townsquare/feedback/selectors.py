@@ -5,6 +5,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -339,6 +340,18 @@ class InboxRow:
     def title(self) -> str:
         return self.theme.title if self.theme is not None else f"#{self.theme_id}"
 
+    @property
+    def formula(self) -> str:
+        """The score multiplied out, as the theme page shows it (one string: 50 rows of six filters cost 30 ms)."""
+        p = self.parts
+        if p.get("score") is None:
+            return ""
+        return (
+            f"(people {p['people']:.1f} + customers {p['customers']:.1f} + revenue {p['revenue']:.1f})"
+            f" × channels {p['channel_factor']:.2f} × recency {p['recency']:.2f} × trend {p['trend_factor']:.2f}"
+            f" = {p['score']:.1f}"
+        )
+
 
 def _curated_q() -> Q:
     touched = CurationAction.objects.filter(theme_id=OuterRef("pk"), action__in=CURATED_ACTIONS)
@@ -460,7 +473,8 @@ def period_rows(themes: QuerySet[Theme], filters: InboxFilters) -> list[InboxRow
     for theme_id, _account_id, amount in paying:
         revenue[theme_id] = revenue.get(theme_id, 0.0) + float(amount or 0)
     rows = []
-    for agg in aggregates:
+    for found in aggregates:
+        agg: dict[str, Any] = dict(found)
         by_tier = {tier: agg[f"tier_{tier}"] for tier in PAYING_TIERS if agg[f"tier_{tier}"]}
         stats = ThemeStats(
             messages=agg["n_messages"],
