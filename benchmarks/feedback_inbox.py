@@ -33,11 +33,11 @@ def label_and_refresh() -> None:
     from townsquare.feedback.models import Theme
 
     start = time.perf_counter()
-    kind = "CASE message_id % 5 " + " ".join(f"WHEN {i} THEN '{k}'" for i, k in enumerate(KINDS)) + " END"
+    kind = "CASE message_id %% 5 " + " ".join(f"WHEN {i} THEN '{k}'" for i, k in enumerate(KINDS)) + " END"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO feedback_classification (message_id, message_version, kind, docs_gap, confidence, updated_at)"
-            f" SELECT message_id, 1, {kind}, message_id % 7 = 0, 0.9, %s FROM feedback_thememessage",
+            f" SELECT message_id, 1, {kind}, message_id %% 7 = 0, 0.9, %s FROM feedback_thememessage",
             [timezone.now()],
         )
     ids = list(Theme.objects.values_list("pk", flat=True))
