@@ -359,7 +359,13 @@ def _curated_q() -> Q:
 
 
 def inbox_themes(filters: InboxFilters) -> QuerySet[Theme]:
-    """The themes the filters select (not yet ranked). Message-level filters are semi-joins, one query in all."""
+    """The themes the filters select (not yet ranked), as one query.
+
+    Kind, channel, customer tier and period are one semi-join on the theme's messages, so combined they
+    ask for one message that meets them all ("a feature request from an enterprise customer on Slack this
+    month"). The Live view reads the theme's stored counts (all time): a theme is shared or not whatever
+    period is looked at.
+    """
     qs = Theme.objects.all()
     if filters.status:
         qs = qs.filter(status=filters.status)

@@ -173,7 +173,7 @@ def test_the_csv_export_follows_the_filters(client_for: Any, inbox: dict[str, An
 def test_the_theme_page_names_customers_and_people_with_links(client_for: Any, inbox: dict[str, Any]) -> None:
     response = client_for("devrel_member").get(reverse("feedback:theme", args=[inbox["old"].pk]))
     html = response.content.decode()
-    assert "Acme Corp" in html and "Enterprise" in html and "500000" in html
+    assert "Acme Corp" in html and "Enterprise" in html and "500,000" in html
     member = inbox["ana"].member
     assert f'href="{reverse("people:member", args=[member.pk])}"' in html
     assert len(response.context["people"]) == 3 and len(response.context["customers"]) == 1
