@@ -379,10 +379,13 @@ def inbox_themes(filters: InboxFilters) -> QuerySet[Theme]:
         qs = qs.filter(department_id=filters.department_id)
     members = ThemeMessage.objects.all()
     narrowed = False
+    # Classifications join on the message id the assignment already holds: no pass through the message table.
     if filters.kind == DOCS_GAP:
-        members, narrowed = members.filter(message__feedback_classification__docs_gap=True), True
+        labelled = Classification.objects.filter(docs_gap=True)
+        members, narrowed = members.filter(message_id__in=labelled.values("message_id")), True
     elif filters.kind:
-        members, narrowed = members.filter(message__feedback_classification__kind=filters.kind), True
+        labelled = Classification.objects.filter(kind=filters.kind)
+        members, narrowed = members.filter(message_id__in=labelled.values("message_id")), True
     if filters.source_id:
         members, narrowed = members.filter(message__source_id=filters.source_id), True
     if filters.tier:
