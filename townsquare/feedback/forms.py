@@ -4,9 +4,13 @@ from typing import Any, cast
 
 from django import forms
 
+from townsquare.feedback import selectors
 from townsquare.feedback.models import Classification, Theme
 from townsquare.feedback.services import WEIGHT_FIELDS
-from townsquare.people.models import Team
+from townsquare.people.models import Account, Team
+from townsquare.sources.models import Source
+
+LIVE_THEMES = Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
 
 
 class RenameForm(forms.Form):
@@ -41,18 +45,27 @@ class SplitForm(forms.Form):
 
 class MoveForm(forms.Form):
     message = forms.IntegerField()
-    theme = forms.ModelChoiceField(
-        queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
-    )
+    theme = forms.ModelChoiceField(queryset=LIVE_THEMES)
 
 
 class MergeForm(forms.Form):
-    themes = forms.ModelMultipleChoiceField(
-        queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
-    )
-    target = forms.ModelChoiceField(
-        queryset=Theme.objects.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED]), required=False
-    )
+    """From the inbox: ``themes`` and the survivor ``target``; from a theme page: ``current`` and ``keep``."""
+
+    themes = forms.ModelMultipleChoiceField(queryset=LIVE_THEMES)
+    target = forms.ModelChoiceField(queryset=LIVE_THEMES, required=False)
+    current = forms.ModelChoiceField(queryset=LIVE_THEMES, required=False)
+    keep = forms.ChoiceField(choices=[("this", "This theme"), ("other", "The other theme")], required=False)
+
+    def survivor(self) -> Theme | None:
+        """The theme the curator chose to keep, or None when they have not chosen yet."""
+        data = self.cleaned_data
+        chosen: list[Theme] = list(data["themes"])
+        if data["target"] is not None:
+            return data["target"] if data["target"] in chosen else None
+        current = data["current"]
+        if current is not None and data["keep"] and current in chosen and len(chosen) == 2:
+            return current if data["keep"] == "this" else next(t for t in chosen if t.pk != current.pk)
+        return None
 
 
 class ReclassifyForm(forms.Form):
@@ -68,3 +81,60 @@ class WeightsForm(forms.Form):
             self.fields[name] = forms.FloatField(
                 min_value=0, initial=initial_weights[name], label=name.replace("_", " ")
             )
+
+
+KIND_CHOICES = [
+    ("", "Any kind"),
+    (Classification.Kind.BUG, "Bug"),
+    (Classification.Kind.FEATURE, "Feature request"),
+    (Classification.Kind.QUESTION, "Question"),
+    (selectors.DOCS_GAP, "Docs gap"),
+    (Classification.Kind.COMPLAINT, "Complaint"),
+    (Classification.Kind.PRAISE, "Praise"),
+]
+SORT_CHOICES = [(f"{sign}{name}", name) for name in selectors.SORTS for sign in ("-", "")]
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's GET filters; every field is optional and a bad value falls back to its default."""
+
+    view = forms.ChoiceField(
+        choices=[(selectors.View.LIVE, "Live"), (selectors.View.SINGLE, "Single reports"), (selectors.View.ALL, "All")],
+        required=False,
+    )
+    kind = forms.ChoiceField(choices=KIND_CHOICES, required=False)
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.order_by("name"), required=False, empty_label="Any channel", label="Channel"
+    )
+    department = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"), required=False, empty_label="Any department"
+    )
+    tier = forms.ChoiceField(
+        choices=[("", "Any customer tier"), *Account.Tier.choices], required=False, label="Customer tier"
+    )
+    status = forms.ChoiceField(choices=[("", "Any open status"), *Theme.Status.choices], required=False)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+
+    def filters(self) -> selectors.InboxFilters:
+        """The filters as given; fields that did not validate are dropped, so a stale link still shows a list."""
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        sort = data.get("sort") or "-score"
+        source, department = data.get("source"), data.get("department")
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            since, until = until, since
+        return selectors.InboxFilters(
+            view=data.get("view") or selectors.View.LIVE,
+            status=data.get("status") or "",
+            kind=data.get("kind") or "",
+            source_id=source.pk if source is not None else None,
+            department_id=department.pk if department is not None else None,
+            tier=data.get("tier") or "",
+            since=since,
+            until=until,
+            sort=sort.lstrip("-"),
+            descending=sort.startswith("-"),
+        )

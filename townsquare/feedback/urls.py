@@ -7,7 +7,9 @@ from townsquare.feedback import views
 app_name = "feedback"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("export/", views.export, name="export"),
     path("merge/", views.merge, name="merge"),
+    path("themes/search/", views.theme_search, name="theme-search"),
     path("search/", views.search, name="search"),
     path("proposals/", views.proposals, name="proposals"),
     path("weights/", views.weights, name="weights"),

@@ -1,37 +1,119 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.contrib import messages as flash
+from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
+from townsquare.core.exports import csv_response
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.feedback import forms, selectors, services
 from townsquare.feedback.models import Classification, Proposal, Theme
 from townsquare.sources.models import Message
 
+PAGE_SIZE = 50
+EXPORT_HEADER = (
+    "id", "title", "url", "status", "department", "score", "people", "customers", "channels", "messages",
+    "last seen", "key phrases",
+)  # fmt: skip
+
+
+def _inbox(request: AuthenticatedHttpRequest) -> tuple[selectors.InboxFilters, forms.InboxFilterForm]:
+    form = forms.InboxFilterForm(request.GET)
+    return form.filters(), form
+
 
 @roles.role_required(roles.READERS)
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The theme inbox, ranked by score."""
-    status = request.GET.get("status", "")
-    if status not in Theme.Status.values:
-        status = ""
-    themes = list(selectors.theme_list(status=status or None)[:200])
+    """The theme inbox: filtered, ranked (in the period when dated), counted and paginated; HTMX swaps #fb-results."""
+    filters, form = _inbox(request)
+    stored, ranked = selectors.inbox_rows(filters)
+    paginator: Paginator[Any] = Paginator(stored if stored is not None else ranked or [], PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    if stored is not None:
+        rows = [selectors.stored_row(t) for t in page.object_list]
+    else:
+        rows = selectors.rows_with_themes(list(page.object_list))
     context = {
-        "themes": themes,
-        "status": status,
-        "statuses": Theme.Status.choices,
+        "has_themes": bool(rows) or Theme.objects.exists(),
+        "form": form,
+        "filters": filters,
+        "themes": rows,
+        "page": page,
+        "total": paginator.count,
+        "period": filters.period,
         "proposals": selectors.proposals_open().count(),
         "can_curate": roles.has_role(request.user, roles.DEVREL),
         "formula": selectors.FORMULA,
+        "sorts": list(selectors.SORTS),
+        "sort": ("-" if filters.descending else "") + filters.sort,
+        "views": [
+            (selectors.View.LIVE, "Live"),
+            (selectors.View.SINGLE, "Single reports"),
+            (selectors.View.ALL, "All"),
+        ],
     }
-    if getattr(request, "htmx", False):
-        return render(request, "feedback/index.html#rows", context)
+    if request.htmx:
+        return render(request, "feedback/index.html#results", context)
     return render(request, "feedback/index.html", context)
+
+
+@roles.role_required(roles.READERS)
+def export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
+    """The filtered inbox as CSV, in the inbox's order: every row, not one page; streamed."""
+    filters, _form = _inbox(request)
+    stored, ranked = selectors.inbox_rows(filters)
+    base = request.build_absolute_uri("/").rstrip("/")
+
+    def lines() -> Iterator[list[object]]:
+        if stored is not None:
+            for theme in stored.iterator(chunk_size=500):
+                yield _export_line(base, selectors.stored_row(theme))
+            return
+        rows = ranked or []
+        for start in range(0, len(rows), 500):
+            for row in selectors.rows_with_themes(rows[start : start + 500]):
+                yield _export_line(base, row)
+
+    return csv_response("feedback-themes.csv", EXPORT_HEADER, lines())
+
+
+def _export_line(base: str, row: selectors.InboxRow) -> list[object]:
+    theme = row.theme
+    assert theme is not None
+    return [
+        theme.pk,
+        theme.title,
+        base + theme.get_absolute_url(),
+        theme.get_status_display(),
+        str(theme.department) if theme.department else "",
+        round(row.score, 3),
+        row.people,
+        row.customers,
+        row.channels,
+        row.messages,
+        row.last_seen.date().isoformat() if row.last_seen else "",
+        "; ".join(str(p) for p in theme.key_phrases),
+    ]
+
+
+@roles.role_required(roles.READERS)
+def theme_search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Themes matching ``q`` by title (or ``#id``), as radio choices for the move and merge pickers."""
+    query = request.GET.get("q", "").strip()[:200]
+    exclude = request.GET.get("exclude", "")
+    name = request.GET.get("name", "theme")
+    if name not in ("theme", "themes"):
+        name = "theme"
+    found = selectors.theme_search(query, exclude=int(exclude) if exclude.isdigit() else None) if query else []
+    return render(request, "feedback/theme_search.html", {"found": found, "q": query, "name": name})
 
 
 @roles.role_required(roles.READERS)
@@ -41,10 +123,13 @@ def theme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("feedback:theme", pk=obj.merged_into_id)
     rows = list(selectors.theme_messages(obj).order_by("-message__created_at"))
     stats = selectors.stats_for(rows)
+    people, customers = selectors.theme_affected(rows)
     context = {
         "theme": obj,
         "stats": stats,
         "rows": rows,
+        "people": people,
+        "customers": customers,
         "quotes": selectors.theme_quotes(obj),
         "threads": selectors.theme_threads(obj),
         "actions": selectors.theme_actions(obj),
@@ -54,7 +139,6 @@ def theme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "route_form": forms.RouteForm(initial={"department": obj.department_id}),
         "issue_form": forms.IssueForm(initial={"issue_url": obj.issue_url}),
         "address_form": forms.AddressForm(initial={"release": obj.addressed_release}),
-        "other_themes": selectors.theme_list().exclude(pk=obj.pk)[:200],
         "kinds": Classification.Kind.choices,
         "formula": selectors.FORMULA,
     }
@@ -135,19 +219,24 @@ def theme_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Htt
 @roles.role_required(roles.DEVREL)
 @require_POST
 def merge(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Merge the selected themes into the chosen one (default: the highest-scored)."""
+    """Merge the selected themes into the one the curator keeps; without a choice yet, ask which survives."""
     form = forms.MergeForm(request.POST)
+    back = request.POST.get("current") or ""
     if not form.is_valid() or len(form.cleaned_data["themes"]) < 2:
         flash.error(request, "Select at least two themes to merge.")
-        return redirect("feedback:index")
+        return redirect("feedback:theme", pk=int(back)) if back.isdigit() else redirect("feedback:index")
     chosen = sorted(form.cleaned_data["themes"], key=lambda t: (-t.score, t.pk))
-    target = form.cleaned_data["target"] or chosen[0]
+    target = form.survivor()
+    if target is None:
+        return render(request, "feedback/merge.html", {"themes": chosen, "default": chosen[0]})
     try:
         services.themes_merge(target=target, sources=[t for t in chosen if t.pk != target.pk], by=request.user)
     except TownsquareError as exc:
         flash.error(request, exc.message)
         return redirect("feedback:index")
     flash.success(request, f"Merged {len(chosen) - 1} theme(s) into “{target.title}”.")
+    if form.cleaned_data["current"] is not None:
+        return redirect("feedback:theme", pk=target.pk)
     return redirect("feedback:index")
 
 

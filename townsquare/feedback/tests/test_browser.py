@@ -1,7 +1,8 @@
-"""The issue's "done when": a curator merges two themes in the inbox; the next re-grouping keeps the merge."""
+"""A curator narrows the inbox down, exports it, merges two themes keeping the one they choose; re-grouping keeps it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,13 +22,30 @@ def test_a_curator_merges_two_themes_with_the_keyboard_and_regrouping_keeps_it(w
     web.login("casey")
     web.goto("/feedback/")
     page = web.page
+    # Narrow down: enterprise customers on GitHub (the form swaps the table through HTMX and keeps the URL).
+    page.select_option("#fb-filters select[name=tier]", "enterprise")
+    page.wait_for_url("**tier=enterprise**")
+    page.select_option("#fb-filters select[name=source]", label="Slack")
+    page.wait_for_selector("text=No theme matches these filters")
+    page.select_option("#fb-filters select[name=source]", label="GitHub")
+    page.wait_for_selector(f"tr[data-theme='{twin.pk}']")
+    assert "source=" in page.url and "tier=enterprise" in page.url
+    assert page.locator("#fb-count strong").inner_text() == "3"
+    with page.expect_download() as download:
+        page.click("#fb-export")
+    exported = Path(download.value.path()).read_text()
+    assert export.title in exported and twin.title in exported and len(exported.splitlines()) == 4
     web.screenshot("feedback-inbox-merge")  # feedback-inbox.png is the demo's (tests/demo_workspace)
     page.check(f"tr[data-theme='{export.pk}'] input[name=themes]")
     page.check(f"tr[data-theme='{twin.pk}'] input[name=themes]")
     page.locator("body").click(position={"x": 5, "y": 5})
-    page.keyboard.press("m")  # the inbox's merge shortcut
+    page.keyboard.press("m")  # the inbox's merge shortcut: it asks which theme survives
+    page.wait_for_selector("text=Which theme survives?")
+    page.check(f"#fb-merge-confirm input[name=target][value='{twin.pk}']")
+    page.click("#fb-merge-confirm button[type=submit]")
     page.wait_for_selector("text=Merged 1 theme")
     survivor = Theme.objects.filter(pk__in=[export.pk, twin.pk]).exclude(status="merged").get()
+    assert survivor.pk == twin.pk  # the one the curator chose, not the highest-scored
     merged = Theme.objects.filter(pk__in=[export.pk, twin.pk], status="merged").get()
     assert merged.merged_into_id == survivor.pk
     assert page.locator(f"tr[data-theme='{merged.pk}']").count() == 0

@@ -51,12 +51,16 @@ def test_the_theme_page_shows_people_customers_channels_and_sources(client_for: 
 def test_a_curator_merges_two_themes_from_the_inbox(client_for: Any) -> None:
     ws = feedback_workspace()
     client = client_for("devrel_member")
-    response = client.post(reverse("feedback:merge"), {"themes": [ws["export"].pk, ws["twin"].pk]})
-    assert response.status_code == 302
+    # Without a choice, the curator is asked which theme survives (the highest-scored one is preselected).
+    asked = client.post(reverse("feedback:merge"), {"themes": [ws["export"].pk, ws["twin"].pk]})
+    assert asked.status_code == 200 and "Which theme survives?" in asked.content.decode()
+    assert not Theme.objects.filter(status="merged").exists()
+    keep = min((ws["export"], ws["twin"]), key=lambda t: t.score)  # the lower-scored one, so the choice shows
+    data = {"themes": [ws["export"].pk, ws["twin"].pk], "target": keep.pk}
+    assert client.post(reverse("feedback:merge"), data).status_code == 302
     merged = {ws["export"].pk, ws["twin"].pk}
-    survivors = Theme.objects.filter(pk__in=merged).exclude(status="merged")
-    assert survivors.count() == 1
-    target = survivors.get()
+    target = Theme.objects.filter(pk__in=merged).exclude(status="merged").get()
+    assert target.pk == keep.pk
     assert ThemeMessage.objects.filter(theme=target).count() == 5
     assert CurationAction.objects.get(action="merge").by == client.user
 

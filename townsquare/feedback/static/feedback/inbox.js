@@ -38,4 +38,6 @@
     }
   });
   document.addEventListener("DOMContentLoaded", updateMerge);
+  // Filters, sorting and pages swap #fb-results: the rows are new, so is the selection.
+  document.addEventListener("htmx:afterSwap", function () { current = -1; updateMerge(); });
 })();
