@@ -66,7 +66,7 @@ def inbox_row(page: str, theme: Theme) -> list[str]:
     """The inbox row's number cells: score, people, customers, channels, messages."""
     row = re.search(rf'<tr data-theme="{theme.pk}".*?</tr>', page, re.DOTALL)
     assert row is not None, f"theme {theme.title!r} is not in the inbox"
-    return re.findall(r'<td class="num">([^<]*)</td>', row.group(0))
+    return re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row.group(0))
 
 
 @pytest.fixture
@@ -108,9 +108,12 @@ def test_a_curators_merge_through_the_inbox_survives_re_clustering(devrel: Any) 
         other = theme_of("Official Terraform provider")
     assert other.pk != target.pk
     messages = set(ThemeMessage.objects.filter(theme__in=[target, other]).values_list("message_id", flat=True))
-    # As the inbox does: tick both themes and press "Merge selected"; the higher-scored theme absorbs the other.
+    # As the inbox does: tick both themes, press "Merge selected", and keep the one offered first (the
+    # higher-scored one) when asked which survives.
     kept, gone = sorted([target, other], key=lambda t: (-t.score, t.pk))
-    response = devrel.post("/feedback/merge/", {"themes": [target.pk, other.pk]})
+    question = devrel.post("/feedback/merge/", {"themes": [target.pk, other.pk]})
+    assert question.status_code == 200 and not Theme.objects.filter(pk=gone.pk, status=Theme.Status.MERGED).exists()
+    response = devrel.post("/feedback/merge/", {"themes": [target.pk, other.pk], "target": kept.pk})
     assert response.status_code == 302
     services.themes_recluster(days=3650)
 
