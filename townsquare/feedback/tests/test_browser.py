@@ -25,8 +25,11 @@ def test_a_curator_merges_two_themes_with_the_keyboard_and_regrouping_keeps_it(w
     # Narrow down: enterprise customers on GitHub (the form swaps the table through HTMX and keeps the URL).
     page.select_option("#fb-filters select[name=tier]", "enterprise")
     page.wait_for_url("**tier=enterprise**")
+    settled = "() => !document.querySelector('.htmx-request')"  # the swap replaces the form itself
+    page.wait_for_function(settled)
     page.select_option("#fb-filters select[name=source]", label="Slack")
     page.wait_for_selector("text=No theme matches these filters")
+    page.wait_for_function(settled)
     page.select_option("#fb-filters select[name=source]", label="GitHub")
     page.wait_for_selector(f"tr[data-theme='{twin.pk}']")
     assert "source=" in page.url and "tier=enterprise" in page.url
