@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from django.db import connection
+
+T = TypeVar("T")
+# Ids per IN (...) list: well under SQLite's limit on query variables, whatever the database.
+IN_CHUNK = 500
 
 
 def insert_sql(table: str, columns: Sequence[str]) -> str:
@@ -14,3 +19,9 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
         f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
+
+
+def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size``, for queries with an IN list per slice."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

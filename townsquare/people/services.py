@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
 from townsquare.core.roles import Role
+from townsquare.core.sql import chunked
 from townsquare.people.email_domains import domain_candidates, email_domain, is_personal_domain, registrable_domain
 from townsquare.people.models import (
     ErasureRecord,
@@ -84,7 +85,6 @@ def user_ensure(
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 500
 _MIN_HANDLE_FOR_SUGGESTION = 3
 
 
@@ -123,11 +123,6 @@ class StaffDirectory:
         return False, None
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def identities_resolve(*, refs: Iterable[IdentityRef]) -> dict[tuple[str, str], Identity]:
     """Return the Identity for every ref, creating Identities and Members for new authors.
 
@@ -151,7 +146,7 @@ def identities_resolve(*, refs: Iterable[IdentityRef]) -> dict[tuple[str, str], 
     resolved: dict[tuple[str, str], Identity] = {}
     items = list(wanted.values())
     staff: StaffDirectory | None = None
-    for chunk in _chunks(items):
+    for chunk in chunked(items):
         for attempt in range(3):
             try:
                 with transaction.atomic():

@@ -6,20 +6,14 @@ people sits below sources and may not read messages; the GDPR services there rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Exists, Max, Min, OuterRef, Subquery
 
+from townsquare.core.sql import chunked
 from townsquare.people.models import Member
 from townsquare.sources.models import Message
-
-_CHUNK = 500  # members per UPDATE: keeps the IN list well under SQLite's variable limit
-
-
-def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def members_activity_refresh(*, member_ids: Iterable[int]) -> None:
@@ -27,7 +21,7 @@ def members_activity_refresh(*, member_ids: Iterable[int]) -> None:
     ids = sorted(set(member_ids))
     # One UPDATE per chunk with correlated aggregates: the database does the work, no CASE WHEN per row.
     span = Message.objects.filter(author__member_id=OuterRef("pk")).values("author__member_id")
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         Member.objects.filter(Exists(span), pk__in=chunk).update(
             first_seen=Subquery(span.annotate(first=Min("created_at")).values("first")[:1]),
             last_seen=Subquery(span.annotate(last=Max("created_at")).values("last")[:1]),
