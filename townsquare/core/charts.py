@@ -111,7 +111,7 @@ class Chart:
 
     @cached_property
     def cache_key(self) -> str:
-        return f"chart-svg:{STYLE_VERSION}:{_fingerprint(self, full=True)}"
+        return f"chart-svg:{STYLE_VERSION}:{_fingerprint(self)}"
 
     def png(self, *, dpi: int = 144) -> bytes:
         return _render(self, "png", dpi=dpi)
@@ -219,13 +219,11 @@ def warm(items: Iterable[Chart]) -> None:
             c.__dict__["svg"] = str(found[c.cache_key])  # the cached_property's own slot
 
 
-def _fingerprint(chart: Chart, *, full: bool = False) -> str:
-    parts: tuple[object, ...] = (chart.title, chart.labels, [(s.name, tuple(s.values)) for s in chart.series])
-    if full:
-        parts += (chart.kind, chart.summary, chart.y_label, chart.integer, chart.width, chart.height)
-    else:
-        parts += (chart.kind,)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[: 32 if full else 16]
+def _fingerprint(chart: Chart) -> str:
+    """A digest of everything drawn: the cache key, and the salt of the SVG's ids."""
+    parts = (chart.title, chart.labels, [(s.name, tuple(s.values)) for s in chart.series], chart.kind, chart.summary,
+             chart.y_label, chart.integer, chart.width, chart.height)  # fmt: skip
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def _draw_xy(fig: Figure, ax: Axes, chart: Chart) -> None:

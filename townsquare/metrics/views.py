@@ -69,14 +69,10 @@ def _window(months: list[str], start: int | None, end: int | None) -> slice:
     """The index range of the months list that falls within [start, end] (month numbers)."""
     if not months:
         return slice(0, 0)
-    first = _month_number(months[0])
+    first = month_parse(months[0])
     lo = 0 if start is None else max(0, start - first)
     hi = len(months) if end is None else max(0, min(len(months), end - first + 1))
     return slice(lo, max(lo, hi))
-
-
-def _month_number(label: str) -> int:
-    return month_parse(label)
 
 
 def _quarter_window(figures: dict[str, Any], months: slice) -> slice:
@@ -84,8 +80,8 @@ def _quarter_window(figures: dict[str, Any], months: slice) -> slice:
     if not labels:
         return slice(0, 0)
     quarters = figures["quarters"]
-    first = quarter_of(month_start(_month_number(labels[0]))).key
-    last = quarter_of(month_start(_month_number(labels[-1]))).key
+    first = quarter_of(month_start(month_parse(labels[0]))).key
+    last = quarter_of(month_start(month_parse(labels[-1]))).key
     return slice(quarters.index(first), quarters.index(last) + 1)
 
 
@@ -103,7 +99,7 @@ def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     start, end = data.get("start"), data.get("end")
     if start is None and end is None and len(figures["months"]) > DEFAULT_MONTHS:
         # An imported history can span a decade: open on the last two years; From/To reach the rest.
-        start = _month_number(figures["months"][-1]) - DEFAULT_MONTHS + 1
+        start = month_parse(figures["months"][-1]) - DEFAULT_MONTHS + 1
     months = _window(figures["months"], start, end)
     quarters = _quarter_window(figures, months)
     context["months"], context["quarters"] = months, quarters
