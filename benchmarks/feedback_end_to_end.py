@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import resource
 import sys
@@ -58,18 +57,6 @@ def cpu_seconds() -> float:
     """CPU time of this process, all threads: on a 2-core machine the sweep is bound by it."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def cpu_model() -> str:
-    """The processor and whether it has VNNI (int8 dot products), which the embedding speed depends on."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    name = next(
-        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown"
-    )
-    return f"{name}, {'with' if 'vnni' in info else 'without'} VNNI"
 
 
 class PoolConnector:
@@ -154,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
 
     from django.db import connection
 
+    from benchmarks.harness import cpu_model
+
     logging.getLogger("townsquare").setLevel(logging.WARNING)
     # ... but for the sweep's summary (how long the writer waited for the model)
     sweep_log = logging.getLogger("townsquare.feedback.services.processing")
@@ -176,9 +165,7 @@ def run(args: argparse.Namespace) -> int:
     pool = [(kind, record, real_corpus.starts_thread(record)) for kind, record in real_corpus.records()]
     print(f"pool: {len(pool):,} real messages read from ../shared/data in {time.perf_counter() - t:.0f}s")
     embed(["warm up"])  # build or load the model outside the timings
-    print(
-        f"database: {connection.vendor}; embedding runtime: {active_runtime()}; cores: {os.cpu_count()} ({cpu_model()})"
-    )
+    print(f"database: {connection.vendor}; embedding runtime: {active_runtime()}; {cpu_model()}")
 
     PoolConnector.pool, PoolConnector.count, PoolConnector.people = pool, args.messages, args.people
     sys.modules.setdefault("benchmarks.feedback_end_to_end", sys.modules[__name__])  # one class, however it was started

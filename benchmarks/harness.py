@@ -14,6 +14,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def cpu_model() -> str:
+    """The processor, its cores and whether it has VNNI (int8 dot products): every speed figure depends on them."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return f"unknown CPU ({os.cpu_count()} cores)"
+    name = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "unknown CPU"
+    )
+    return f"{name} ({os.cpu_count()} cores, {'with' if 'vnni' in info else 'without'} VNNI)"
+
+
 @contextmanager
 def fresh_django(database_url: str | None = None) -> Iterator[str]:
     """Configure Django on a new SQLite file in a temporary directory (or the given database, emptied)."""

@@ -32,16 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import cpu_model
 from benchmarks.people_pages import CHANNELS, setup
-
-
-def cpu_model() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown CPU"
-    names = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")]
-    return f"{names[0] if names else 'unknown CPU'} ({os.cpu_count()} cores)"
 
 
 def populate(*, members: int, messages: int, seed: int) -> None:

@@ -45,7 +45,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.metrics_health import cpu_model, populate
+from benchmarks.harness import cpu_model
+from benchmarks.metrics_health import populate
 
 # What a DevRel team typically tracks: its SDKs on PyPI and npm, an image on Docker Hub, a CLI's releases.
 PACKAGES = [
