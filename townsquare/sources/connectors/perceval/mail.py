@@ -15,11 +15,13 @@ from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors._util import html_to_text
 from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, RecordError, from_epoch
 from townsquare.sources.connectors.perceval.base import API_URL_HELP, CLIENTS, PercevalConnector
+from townsquare.sources.connectors.pipermail import ThreadRoots
 from townsquare.sources.connectors.pipermail import _author as mail_author
 
 
 class _MailConnector(PercevalConnector):
     categories = ("message",)
+    _threads: ThreadRoots | None = None
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         headers = {k.lower(): v for k, v in data.items() if isinstance(v, str)}
@@ -34,6 +36,8 @@ class _MailConnector(PercevalConnector):
         html_body = body.get("html") if isinstance(body, dict) else ""
         name = self.config.get("list") or self.source.name
         archived = (headers.get("archived-at") or "").strip().strip("<>")
+        if self._threads is None:
+            self._threads = ThreadRoots(self.source)
         yield MessageRecord(
             external_id=self.external_id(headers, message_id),
             kind="email",
@@ -44,7 +48,7 @@ class _MailConnector(PercevalConnector):
             body=text or html_to_text(html_body or ""),
             body_html=html_body or "",
             url=archived or self.message_url(message_id, text or ""),
-            thread_external_id=references[0] if references else (parent or message_id),
+            thread_external_id=self._threads.root(message_id, parent, references),
             parent_external_id=parent,
         )
 
