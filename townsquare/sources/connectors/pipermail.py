@@ -25,7 +25,7 @@ from django.conf import settings
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import decode, files_under, open_binary
+from townsquare.sources.connectors._util import decode_mail, files_under, open_binary
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Checkpoint,
@@ -146,7 +146,7 @@ class PipermailConnector(Connector):
                     if raw.strip():
                         yield RecordError(record=where, reason="text before the first message (not an mbox From_ line)")
                     continue
-                text = decode(raw)
+                text = decode_mail(raw)
                 head, _, body = text.partition("\n\n")
                 headers = parser.parsestr(head.split("\n", 1)[1] if "\n" in head else "")
                 message_id = _MSGID.search(headers.get("Message-ID", "") or "")
