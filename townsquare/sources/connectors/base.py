@@ -59,6 +59,15 @@ class RecordError:
 
 
 @dataclass(slots=True)
+class IdentityAlias:
+    """One person went by ``old`` and then by ``new`` in ``realm`` (an IRC nick change): a merge to suggest."""
+
+    realm: str
+    old: str
+    new: str
+
+
+@dataclass(slots=True)
 class Checkpoint:
     cursor: dict[str, Any] = field(default_factory=dict)
 
@@ -82,7 +91,7 @@ class UnitSkipped:
     count: int
 
 
-Record = MessageRecord | RecordError | Checkpoint | UnitDone | UnitSkipped
+Record = MessageRecord | RecordError | IdentityAlias | Checkpoint | UnitDone | UnitSkipped
 
 
 class Connector:
