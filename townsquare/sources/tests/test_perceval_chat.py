@@ -180,6 +180,7 @@ def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay
     assert (reply.thread_external_id, reply.parent_external_id) == (f"{SLACK_CHANNEL}:1757336400.000200",) * 2
     assert reply.url == f"https://widgets.slack.com/archives/{SLACK_CHANNEL}/p1757340000000400"
     assert reply.channel.name == "#help"
+    assert reply.body == "Set `refresh: 60` in the widget settings (tested by @ana \u2705)."
     assert (reply.author.realm, reply.author.external_id, reply.author.email) == (
         "slack:T0WIDGETS",
         "U01ANALIMA",
