@@ -26,6 +26,7 @@ class Source(models.Model):
         NNTP = "nntp", "Newsgroup (NNTP)"
         SLACK = "slack", "Slack (API)"
         SLACK_EXPORT = "slack_export", "Slack workspace export (zip)"
+        DISCORD = "discord", "Discord (bot API)"
         DISCORD_EXPORT = "discord_export", "Discord export (DiscordChatExporter JSON/HTML or API JSON)"
         MATRIX_EXPORT = "matrix_export", "Matrix room export (Element JSON)"
         ZULIP_EXPORT = "zulip_export", "Zulip export"

@@ -26,6 +26,8 @@ CONNECTORS: dict[str, str] = {
     "discourse_archive": f"{_P}.discourse_archive.DiscourseArchiveConnector",
     "matrix_export": f"{_P}.matrix_export.MatrixExportConnector",
     "zulip_export": f"{_P}.zulip_export.ZulipExportConnector",
+    # live APIs Perceval has no backend for
+    "discord": f"{_P}.discord_live.DiscordConnector",
     # Perceval backends, through one adapter (perceval/base.py)
     "github": f"{_P}.perceval.github.GitHubConnector",
     "gitlab": f"{_P}.perceval.gitlab.GitLabConnector",

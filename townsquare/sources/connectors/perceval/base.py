@@ -48,16 +48,6 @@ class PercevalConnector(Connector):
     secrets_help: ClassVar[str] = ""
     _work_dir: str = ""  # made on first use by ``work_dir``, removed by ``cleanup``
 
-    def secrets(self) -> dict[str, Any]:
-        raw = self.source.secrets or ""
-        if not raw:
-            return {}
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            return {"token": raw.strip()}
-        return value if isinstance(value, dict) else {"token": str(value)}
-
     def backend_args(self) -> dict[str, Any]:
         raise NotImplementedError
 
