@@ -46,6 +46,7 @@ class DiscordConnector(DiscordExportConnector):
         "guild_id": "the server's id (Developer Mode: right-click the server, Copy Server ID)",
         "channels": "optional: only these channel ids or names, e.g. help, 1037015991416258602",
         "lookback_hours": "re-read this many hours before each cursor, to catch edits (default 24)",
+        "nicknames": "look up each new author's server nickname (default true; one API call per new author)",
         "api_url": f"default {DEFAULT_API}; a proxy or a recorded replay for tests",
     }
     secrets_help = "the bot token (Bot settings → Reset Token); the bot needs View Channel and Read Message History"
@@ -201,9 +202,12 @@ class DiscordConnector(DiscordExportConnector):
                 yield RecordError(record=name, reason="the message page is not a list; the next run retries")
                 return
             ordered = sorted((m for m in page if isinstance(m, dict) and m.get("id")), key=lambda m: int(m["id"]))
+            members = {str((m.get("author") or {}).get("id")): m.get("member") for m in ordered if m.get("member")}
             for record in self._api_thread(thread, list(reversed(ordered)), channel, name):
                 if isinstance(record, MessageRecord) and record.author is not None:
-                    record.author.display_name = self._nick(record.author.external_id) or record.author.display_name
+                    author = record.author.external_id
+                    nick = (members.get(author) or {}).get("nick") or self._nick(author)
+                    record.author.display_name = nick or record.author.display_name
                 yield record
             if ordered:
                 after = int(ordered[-1]["id"])
@@ -213,7 +217,17 @@ class DiscordConnector(DiscordExportConnector):
                 return
 
     def _nick(self, user_id: str) -> str | None:
-        """The author's name on this server (its nickname), looked up once per run; None if none is set."""
+        """The author's name on this server (its nickname), looked up once per author; None if none is set.
+
+        Authors stored by an earlier run keep their stored name and are not asked for again, so only
+        a first import pays one call per author; ``nicknames: false`` skips the calls altogether.
+        """
+        if str(self.config.get("nicknames", True)).lower() in ("false", "0", "no", "off"):
+            return None
+        if user_id not in self.nicks:
+            stored = self._stored_name(user_id)
+            if stored is not None:
+                self.nicks[user_id] = stored
         if user_id not in self.nicks:
             try:
                 member = self._get(f"/guilds/{self.config['guild_id']}/members/{user_id}")
@@ -221,6 +235,13 @@ class DiscordConnector(DiscordExportConnector):
                 member = {}
             self.nicks[user_id] = (member or {}).get("nick") or None
         return self.nicks[user_id]
+
+    def _stored_name(self, user_id: str) -> str | None:
+        from townsquare.people.models import Identity
+
+        return (
+            Identity.objects.filter(realm="discord", external_id=user_id).values_list("display_name", flat=True).first()
+        )
 
 
 class _HttpError(Exception):

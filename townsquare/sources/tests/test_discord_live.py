@@ -104,6 +104,9 @@ def test_the_next_run_resumes_after_the_cursor_and_picks_up_an_edit(replay: Repl
     # The forum post's thread has nothing newer than its cursor: not asked again.
     assert not [r for r in replay.log[before:] if r.path == f"/channels/{POST}/messages"]
     assert "moved to" in Message.objects.get(source=source, external_id=M3).body
+    # Known authors keep their stored server name and are not looked up again.
+    assert not [r for r in replay.log[before:] if r.path.startswith(f"/guilds/{GUILD}/members/")]
+    assert Identity.objects.get(external_id="111111111111111111").display_name == "Ana (Acme)"
 
 
 def test_a_refused_token_fails_the_run_with_a_clear_error(replay: ReplayServer) -> None:
