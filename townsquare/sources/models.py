@@ -32,6 +32,7 @@ class Source(models.Model):
         ZULIP_EXPORT = "zulip_export", "Zulip export"
         GITTER = "gitter", "Gitter (API)"
         MATTERMOST = "mattermost", "Mattermost (API)"
+        ROCKETCHAT = "rocketchat", "Rocket.Chat (API)"
         SUPYBOT = "supybot", "IRC logs (Supybot / Limnoria)"
         IRC_LOG = "irc_log", "IRC logs (irclogs.ubuntu.com, irssi, WeeChat, ZNC)"
         RSS = "rss", "RSS / Atom feed"

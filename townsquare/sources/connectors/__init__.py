@@ -40,6 +40,7 @@ CONNECTORS: dict[str, str] = {
     "slack": f"{_P}.perceval.slack.SlackConnector",
     "gitter": f"{_P}.perceval.gitter.GitterConnector",
     "mattermost": f"{_P}.perceval.mattermost.MattermostConnector",
+    "rocketchat": f"{_P}.perceval.rocketchat.RocketChatConnector",
     "supybot": f"{_P}.perceval.supybot.SupybotConnector",
     "rss": f"{_P}.perceval.rss.RSSConnector",
 }

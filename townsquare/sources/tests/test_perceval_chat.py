@@ -334,3 +334,38 @@ def test_a_gitter_500_is_listed_and_the_cursor_stays_until_the_room_is_read(repl
     )
     second = services.source_sync(source=source)
     assert (second.status, second.new, second.unchanged) == ("succeeded", 2, 2)
+
+
+# ---------------------------------------------------------------- Rocket.Chat
+
+RC_MESSAGES = "/api/v1/channels.messages"
+
+
+def rocketchat_server(replay: ReplayServer) -> None:
+    replay.add("/api/v1/channels.info?roomName=general", Reply(json.dumps(fixture("rocketchat", "channels_info.json"))))
+    replay.add(f"{RC_MESSAGES}?offset=0", Reply(json.dumps(fixture("rocketchat", "channels_messages__page1.json"))))
+    replay.add(f"{RC_MESSAGES}?offset=2", Reply(json.dumps(fixture("rocketchat", "channels_messages__page2.json"))))
+
+
+def test_rocketchat_messages_and_thread_replies_arrive_through_perceval(replay: ReplayServer) -> None:
+    rocketchat_server(replay)
+    source = SourceFactory(
+        kind="rocketchat",
+        config={"url": replay.base, "channel": "general"},
+        secrets='{"token": "rc-token", "user_id": "u-bot"}',
+    )
+    run = services.source_sync(source=source)
+    assert (run.status, run.new, run.rejected) == ("succeeded", 3, 0), run.error  # the join notice is not a message
+    assert all(r.headers["X-Auth-Token"] == "rc-token" and r.headers["X-User-Id"] == "u-bot" for r in replay.log)
+    opener = Message.objects.get(source=source, external_id="m1")
+    assert opener.body == "Webhook signatures fail after the 3.2 upgrade \U0001f61e"
+    assert (opener.channel.name, opener.author.display_name) == ("#general", "Ana Lima")
+    assert opener.url == f"{replay.base}/channel/general?msg=m1"
+    fix = Message.objects.get(source=source, external_id="m3")
+    assert (fix.thread_external_id, fix.parent_external_id) == ("m1", "m1") and fix.updated_at is not None
+    source.refresh_from_db()
+    before = len(replay.log)
+    again = services.source_sync(source=source)
+    assert again.status == "succeeded" and again.new == 0
+    asked = [r.query["query"][0] for r in replay.log[before:] if r.path == RC_MESSAGES]
+    assert asked and "2025-03-03T10:00:00" in asked[0]  # resumed from the newest update read

@@ -36,6 +36,7 @@ API_KINDS: dict[str, dict[str, Any]] = {
     "gitter": {"group": "jupyterlab", "room": "jupyterlab", "api_url": "https://gitter-proxy.example.com/v1"},
     "mattermost": {"url": "https://chat.example.com", "channel": "4xp9fdt77pncbef59f4k1qe83o"},
     "rss": {"url": "https://blog.example.com/feed.xml"},
+    "rocketchat": {"url": "https://chat.example.com", "channel": "general"},
 }
 
 
