@@ -33,6 +33,7 @@ class Source(models.Model):
         GITTER = "gitter", "Gitter (API)"
         MATTERMOST = "mattermost", "Mattermost (API)"
         ROCKETCHAT = "rocketchat", "Rocket.Chat (API)"
+        TELEGRAM = "telegram", "Telegram (bot API)"
         SUPYBOT = "supybot", "IRC logs (Supybot / Limnoria)"
         IRC_LOG = "irc_log", "IRC logs (irclogs.ubuntu.com, irssi, WeeChat, ZNC)"
         RSS = "rss", "RSS / Atom feed"

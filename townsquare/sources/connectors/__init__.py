@@ -41,6 +41,7 @@ CONNECTORS: dict[str, str] = {
     "gitter": f"{_P}.perceval.gitter.GitterConnector",
     "mattermost": f"{_P}.perceval.mattermost.MattermostConnector",
     "rocketchat": f"{_P}.perceval.rocketchat.RocketChatConnector",
+    "telegram": f"{_P}.perceval.telegram.TelegramConnector",
     "supybot": f"{_P}.perceval.supybot.SupybotConnector",
     "rss": f"{_P}.perceval.rss.RSSConnector",
 }

@@ -369,3 +369,47 @@ def test_rocketchat_messages_and_thread_replies_arrive_through_perceval(replay: 
     assert again.status == "succeeded" and again.new == 0
     asked = [r.query["query"][0] for r in replay.log[before:] if r.path == RC_MESSAGES]
     assert asked and "2025-03-03T10:00:00" in asked[0]  # resumed from the newest update read
+
+
+# ---------------------------------------------------------------- Telegram
+
+TG_TOKEN = "123456:ABC-secret-token"
+TG_UPDATES = f"/bot{TG_TOKEN}/getUpdates"
+
+
+def telegram_source(replay: ReplayServer) -> Any:
+    return SourceFactory(
+        kind="telegram", config={"bot": "acme_bot", "api_url": replay.base}, secrets=json.dumps({"token": TG_TOKEN})
+    )
+
+
+def test_telegram_group_messages_replies_and_edits_arrive_through_perceval(replay: ReplayServer) -> None:
+    replay.add(f"{TG_UPDATES}?offset=1", Reply(json.dumps(fixture("telegram", "getupdates__page1.json"))))
+    replay.add(f"{TG_UPDATES}?offset=700004", Reply(json.dumps(fixture("telegram", "getupdates__empty.json"))))
+    source = telegram_source(replay)
+    run = services.source_sync(source=source)
+    assert (run.status, run.new, run.rejected) == ("succeeded", 2, 0), run.error  # the join is not a message
+    first = Message.objects.get(source=source, external_id="-1001234567890:11")
+    assert (first.channel.name, first.author.display_name, first.url) == (
+        "Acme Developers",
+        "Ana Lima",
+        "https://t.me/acme_devs/11",
+    )
+    reply = Message.objects.get(source=source, external_id="-1001234567890:13")
+    assert reply.parent_external_id == "-1001234567890:11" and reply.body == "Same here with <b>quotes</b> in the path"
+
+    replay.replace(f"{TG_UPDATES}?offset=700004", Reply(json.dumps(fixture("telegram", "getupdates__page2.json"))))
+    replay.add(f"{TG_UPDATES}?offset=700005", Reply(json.dumps(fixture("telegram", "getupdates__empty.json"))))
+    again = services.source_sync(source=source)
+    assert (again.new, again.updated) == (0, 1), again.error
+    first.refresh_from_db()
+    assert first.body.endswith("(2.4.0 and 2.4.1)") and first.updated_at is not None
+    assert first.created_at.timestamp() == 1741000000  # the original date, not the edit's
+
+
+def test_a_refused_telegram_token_is_reported_without_the_token(replay: ReplayServer) -> None:
+    replay.add(f"{TG_UPDATES}?offset=1", Reply('{"ok": false, "error_code": 401, "description": "Unauthorized"}', 401))
+    run = services.source_sync(source=telegram_source(replay))
+    assert run.status == SyncRun.Status.FAILED and "401" in run.error
+    stored = run.error + " ".join(SyncError.objects.filter(run=run).values_list("record", flat=True))
+    assert TG_TOKEN not in stored and "ABC-secret" not in stored

@@ -37,6 +37,7 @@ API_KINDS: dict[str, dict[str, Any]] = {
     "mattermost": {"url": "https://chat.example.com", "channel": "4xp9fdt77pncbef59f4k1qe83o"},
     "rss": {"url": "https://blog.example.com/feed.xml"},
     "rocketchat": {"url": "https://chat.example.com", "channel": "general"},
+    "telegram": {"bot": "acme_bot"},
 }
 
 
