@@ -28,6 +28,7 @@ class Source(models.Model):
         SLACK_EXPORT = "slack_export", "Slack workspace export (zip)"
         DISCORD = "discord", "Discord (bot API)"
         DISCORD_EXPORT = "discord_export", "Discord export (DiscordChatExporter JSON/HTML or API JSON)"
+        MATRIX = "matrix", "Matrix (client-server API)"
         MATRIX_EXPORT = "matrix_export", "Matrix room export (Element JSON)"
         ZULIP_EXPORT = "zulip_export", "Zulip export"
         GITTER = "gitter", "Gitter (API)"

@@ -28,6 +28,7 @@ CONNECTORS: dict[str, str] = {
     "zulip_export": f"{_P}.zulip_export.ZulipExportConnector",
     # live APIs Perceval has no backend for
     "discord": f"{_P}.discord_live.DiscordConnector",
+    "matrix": f"{_P}.matrix_live.MatrixConnector",
     # Perceval backends, through one adapter (perceval/base.py)
     "github": f"{_P}.perceval.github.GitHubConnector",
     "gitlab": f"{_P}.perceval.gitlab.GitLabConnector",
