@@ -331,6 +331,42 @@ def _suggest_same_handle(created: list[Identity]) -> None:
         MergeSuggestion.objects.bulk_create(list(suggestions.values()), ignore_conflicts=True)
 
 
+def identity_aliases_suggest(*, aliases: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Suggest merging the two members behind each ``(realm, old, new)`` rename (an IRC nick change).
+
+    A suggestion, not a merge: a freed nick can be taken by someone else, so a curator decides, as
+    for the same handle on two channels. Returns the aliases settled now (both identities exist);
+    the others wait until the second identity speaks.
+    """
+    by_realm: dict[str, set[str]] = defaultdict(set)
+    for realm, old, new in aliases:
+        by_realm[realm] |= {old, new}
+    members: dict[tuple[str, str], int] = {}
+    for realm, keys in by_realm.items():
+        for external_id, member_id in Identity.objects.filter(
+            realm=realm, external_id__in=keys, is_bot=False
+        ).values_list("external_id", "member_id"):
+            members[(realm, external_id)] = member_id
+    settled: set[tuple[str, str, str]] = set()
+    suggestions: dict[tuple[int, int], MergeSuggestion] = {}
+    for realm, old, new in aliases:
+        a, b = members.get((realm, old)), members.get((realm, new))
+        if a is None or b is None:
+            continue
+        settled.add((realm, old, new))
+        if a != b:
+            low, high = sorted((a, b))
+            suggestions.setdefault(
+                (low, high),
+                MergeSuggestion(
+                    member_a_id=low, member_b_id=high, reason=f"“{old}” is now known as “{new}” on {realm}"[:200]
+                ),
+            )
+    if suggestions:
+        MergeSuggestion.objects.bulk_create(list(suggestions.values()), ignore_conflicts=True)
+    return settled
+
+
 # ---------------------------------------------------------------- organisations and staff
 
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 from townsquare.core.sanitize import sanitize_html, strip_control
 from townsquare.core.sql import insert_sql
 from townsquare.people.refs import IdentityRef
-from townsquare.people.services import identities_resolve
-from townsquare.sources.connectors.base import MessageRecord, RecordError
+from townsquare.people.services import identities_resolve, identity_aliases_suggest
+from townsquare.sources.connectors.base import IdentityAlias, MessageRecord, RecordError
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -165,6 +165,7 @@ class Batch:
     authors: dict[tuple[str, str], Any] = field(default_factory=dict)  # key -> IdentityRef
     errors: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # what stopped the run: listed, not counted
+    aliases: set[tuple[str, str, str]] = field(default_factory=set)  # (realm, old key, new key) renames
     duplicates: int = 0
 
     def __len__(self) -> int:
@@ -185,6 +186,7 @@ class Ingest:
         self.touched_members: set[int] = set()
         self.since_analyze = 0
         self.stored_errors = 0
+        self.pending_aliases: set[tuple[str, str, str]] = set()  # renames whose second identity is not stored yet
 
     # ------------------------------------------------------------ channels and identities
 
@@ -284,7 +286,7 @@ class Ingest:
             for name in totals:
                 totals[name] += counts[name]
         with transaction.atomic():
-            self._finish_batch(Batch(errors=errors, failures=batch.failures), totals, cursor)
+            self._finish_batch(Batch(errors=errors, failures=batch.failures, aliases=batch.aliases), totals, cursor)
 
     def _write(self, batch: Batch) -> dict[str, int]:
         rows = batch.rows
@@ -422,6 +424,13 @@ class Ingest:
         )
         Source.objects.filter(pk=self.source.pk).update(cursor=cursor)
         self.source.cursor = cursor
+        if batch.aliases:
+            self.pending_aliases |= batch.aliases - identity_aliases_suggest(aliases=batch.aliases)
+
+    def settle_aliases(self) -> None:
+        """Once at the end of a run: renames whose second nick spoke only in a later batch."""
+        if self.pending_aliases:
+            self.pending_aliases -= identity_aliases_suggest(aliases=self.pending_aliases)
 
 
 _INSERT_COLUMNS = [
@@ -467,6 +476,9 @@ def batch_add(batch: Batch, item: Any) -> None:
     """One connector item into the batch: a row, or a rejected record with its reason."""
     if isinstance(item, RecordError):
         batch.errors.append((item.record, item.reason))
+        return
+    if isinstance(item, IdentityAlias):
+        batch.aliases.add((_realm(item.realm), _key(item.old), _key(item.new)))
         return
     try:
         row, notes = _normalise(item)

@@ -226,6 +226,10 @@ class _Sync:
     def close(self) -> SyncRun:
         """Refresh the authors' activity, set the run's status, and release an upload read whole."""
         source, run = self.source, self.run
+        try:
+            self.ingest.settle_aliases()
+        except DatabaseError:
+            logger.exception("source %s: could not suggest merges for renames in run %s", source.pk, run.pk)
         if self.ingest.touched_members:
             try:
                 members_activity_refresh(member_ids=self.ingest.touched_members)

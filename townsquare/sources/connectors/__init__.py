@@ -26,6 +26,9 @@ CONNECTORS: dict[str, str] = {
     "discourse_archive": f"{_P}.discourse_archive.DiscourseArchiveConnector",
     "matrix_export": f"{_P}.matrix_export.MatrixExportConnector",
     "zulip_export": f"{_P}.zulip_export.ZulipExportConnector",
+    # live APIs Perceval has no backend for
+    "discord": f"{_P}.discord_live.DiscordConnector",
+    "matrix": f"{_P}.matrix_live.MatrixConnector",
     # Perceval backends, through one adapter (perceval/base.py)
     "github": f"{_P}.perceval.github.GitHubConnector",
     "gitlab": f"{_P}.perceval.gitlab.GitLabConnector",
@@ -38,6 +41,8 @@ CONNECTORS: dict[str, str] = {
     "slack": f"{_P}.perceval.slack.SlackConnector",
     "gitter": f"{_P}.perceval.gitter.GitterConnector",
     "mattermost": f"{_P}.perceval.mattermost.MattermostConnector",
+    "rocketchat": f"{_P}.perceval.rocketchat.RocketChatConnector",
+    "telegram": f"{_P}.perceval.telegram.TelegramConnector",
     "supybot": f"{_P}.perceval.supybot.SupybotConnector",
     "rss": f"{_P}.perceval.rss.RSSConnector",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import html
 import re
@@ -39,6 +40,63 @@ def decode(data: bytes) -> str:
             return data.decode("cp1252")
         except UnicodeDecodeError:
             return data.decode("latin-1")
+
+
+_CHARSET = re.compile(rb"(?im)^content-type:[^\n]*?charset=\"?([\w.:-]+)")
+
+
+def _single_byte(charset: str) -> str:
+    """The declared charset when it is a known single-byte one (where UTF-8 can hide), else cp1252."""
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        return "cp1252"
+    return name if name in _SINGLE_BYTE else "cp1252"
+
+
+_SINGLE_BYTE = frozenset({"cp1252", "latin-1", "iso8859-1", "iso8859-15", "iso8859-2", "cp1250", "ascii"})
+
+
+def decode_mail(raw: bytes) -> str:
+    """A whole mail as text when its lines mix encodings (a Windows-1252 reply quoting UTF-8 text).
+
+    Each line is UTF-8 when it is valid UTF-8, otherwise the declared single-byte charset (else
+    Windows-1252): decoding the whole mail with one charset turned the other part into mojibake.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _CHARSET.search(raw)
+    fallback = _single_byte(declared.group(1).decode("ascii", "replace")) if declared else "cp1252"
+    return "".join(_line(line, fallback) for line in raw.splitlines(keepends=True))
+
+
+def _line(line: bytes, fallback: str) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode(fallback, errors="replace")
+
+
+def repair_utf8_lines(text: str, charset: str) -> str:
+    """Undo a single-byte decoding of lines that were UTF-8 (mail parts decoded by their label only).
+
+    A line changes only when it is non-ASCII, encodes back to bytes in ``charset`` and those bytes are
+    valid UTF-8: real Windows-1252 text almost never is.
+    """
+    codec = _single_byte(charset) if charset else ""
+    if not codec or text.isascii():
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        if not line.isascii():
+            try:
+                line = line.encode(codec).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+        out.append(line)
+    return "".join(out)
 
 
 def text_lines(path: Path) -> Iterator[str]:

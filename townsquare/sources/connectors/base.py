@@ -14,6 +14,7 @@ interrupted import of the same archive skips what it already committed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,15 @@ class RecordError:
 
 
 @dataclass(slots=True)
+class IdentityAlias:
+    """One person went by ``old`` and then by ``new`` in ``realm`` (an IRC nick change): a merge to suggest."""
+
+    realm: str
+    old: str
+    new: str
+
+
+@dataclass(slots=True)
 class Checkpoint:
     cursor: dict[str, Any] = field(default_factory=dict)
 
@@ -82,7 +92,7 @@ class UnitSkipped:
     count: int
 
 
-Record = MessageRecord | RecordError | Checkpoint | UnitDone | UnitSkipped
+Record = MessageRecord | RecordError | IdentityAlias | Checkpoint | UnitDone | UnitSkipped
 
 
 class Connector:
@@ -108,6 +118,17 @@ class Connector:
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
         raise NotImplementedError
+
+    def secrets(self) -> dict[str, Any]:
+        """The source's secrets: a JSON object (``{"token": ...}``), or a bare token."""
+        raw = self.source.secrets or ""
+        if not raw:
+            return {}
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            return {"token": raw.strip()}
+        return value if isinstance(value, dict) else {"token": str(value)}
 
     def check(self) -> str:
         """A connection test: return a one-line description of what was found, or raise TownsquareError."""

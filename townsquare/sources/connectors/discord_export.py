@@ -27,6 +27,7 @@ from townsquare.sources.connectors.base import (
     RecordError,
     parse_iso,
 )
+from townsquare.sources.connectors.markup import discord_plain, discord_user_name
 
 REALM = "discord"  # user snowflakes are global across servers
 # Message types that are conversation (default, reply, thread starter, slash-command reply).
@@ -55,6 +56,18 @@ def message_url(guild: str, channel: str, message: str) -> str:
 class DiscordExportConnector(Connector):
     kind = "discord_export"
     is_archive = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Names for the ids Discord writes in message text (<@id>, <#id>), learnt as the export is read.
+        self.user_names: dict[str, str] = {}
+        self.channel_names: dict[str, str] = {}
+
+    def _readable(self, content: str, message: dict[str, Any]) -> str:
+        for user in [message.get("author"), *(message.get("mentions") or [])]:
+            if isinstance(user, dict) and user.get("id"):
+                self.user_names.setdefault(str(user["id"]), discord_user_name(user))
+        return discord_plain(content, users=self.user_names, channels=self.channel_names)
 
     def fetch(self, cursor: dict[str, Any]) -> Iterator[Record]:
         path = self.require_path()
@@ -131,6 +144,9 @@ class DiscordExportConnector(Connector):
                 name=f"#{thread.get('name') or parent.get('name') or chan_id}",
                 url=f"https://discord.com/channels/{guild}/{chan_id}",
             )
+        for known in (parent, thread):
+            if known.get("id") and known.get("name"):
+                self.channel_names[str(known["id"])] = str(known["name"])
         # The API returns newest first; store oldest first so replies follow what they answer.
         for index, message in enumerate(reversed(messages)):
             try:
@@ -143,7 +159,7 @@ class DiscordExportConnector(Connector):
                 author = message.get("author") or {}
                 ref = message.get("message_reference") or {}
                 is_first = forum and msg_id == str(thread.get("id"))
-                content = message.get("content") or ""
+                content = self._readable(message.get("content") or "", message)
                 yield MessageRecord(
                     external_id=msg_id,
                     kind=("post" if is_first else "reply") if forum else "chat",
@@ -197,7 +213,9 @@ class DiscordExportConnector(Connector):
                     continue
                 msg_id = str(message["id"])
                 author = message.get("author") or {}
-                content = message.get("content") or ""
+                content = discord_plain(
+                    message.get("content") or "", users=self.user_names, channels=self.channel_names
+                )
                 reference = message.get("reference") or {}
                 yield MessageRecord(
                     external_id=msg_id,

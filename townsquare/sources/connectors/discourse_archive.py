@@ -18,6 +18,15 @@ from townsquare.sources.connectors.base import (
     parse_iso,
 )
 
+# Discourse post types (``Post.types``): 1 regular, 2 moderator action, 3 small action ("closed this
+# topic", empty ``cooked``), 4 whisper (staff-only). Small actions and whispers are not conversation.
+_NOT_CONVERSATION = frozenset({3, 4})
+
+
+def _is_conversation(post: Any) -> bool:
+    """False for small actions and whispers; other shapes are kept so a bad post is reported, not lost."""
+    return not (isinstance(post, dict) and post.get("post_type") in _NOT_CONVERSATION)
+
 
 def topic_records(
     topic: dict[str, Any], *, base: str, realm: str, categories: dict[Any, str], where: str
@@ -30,7 +39,7 @@ def topic_records(
         name=categories.get(category) or (f"Category {category}" if category is not None else "Uncategorised"),
         url=f"{base}/c/{category}" if base and category is not None else "",
     )
-    posts = (topic.get("post_stream") or {}).get("posts") or []
+    posts = [p for p in (topic.get("post_stream") or {}).get("posts") or [] if _is_conversation(p)]
     by_number = {p.get("post_number"): p.get("id") for p in posts if isinstance(p, dict)}
     first = by_number.get(1)
     thread = f"post:{first}" if first else f"topic:{topic_id}"

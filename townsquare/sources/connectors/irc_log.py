@@ -17,7 +17,7 @@ from typing import Any
 
 from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import files_under, text_lines
-from townsquare.sources.connectors.base import ChannelRef, Connector, MessageRecord, Record, RecordError
+from townsquare.sources.connectors.base import ChannelRef, Connector, IdentityAlias, MessageRecord, Record, RecordError
 
 # Each pattern yields groups: time fields, nick, text. "action" marks /me lines.
 _ISO = r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})"
@@ -43,6 +43,8 @@ _IRSSI_DAY = re.compile(
 _DATE_IN_NAME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _CHANNEL_IN_NAME = re.compile(r"(#[^./\\]+)")
 _WEECHAT_SYSTEM = {"-->", "<--", "--", "=!="}
+# "=== a is now known as b" (irclogs.ubuntu.com), "*** ..." (Limnoria, ZNC), "-!- ..." (irssi), "--\t..." (WeeChat)
+_NICK_CHANGE = re.compile(r"(?:^|[\s=*!-])(?P<old>[^\s<>]+) is now known as (?P<new>[^\s<>]+)\s*$")
 
 
 class IrcLogConnector(Connector):
@@ -91,6 +93,9 @@ class IrcLogConnector(Connector):
                 continue
             parsed = _parse(line)
             if parsed is None:
+                renamed = _NICK_CHANGE.search(line)
+                if renamed and renamed["old"].lower() != renamed["new"].lower():
+                    yield IdentityAlias(realm=realm, old=renamed["old"].lower(), new=renamed["new"].lower())
                 continue  # joins, parts, nick changes, topic, mode: not conversation
             kind, fields = parsed
             try:

@@ -25,7 +25,7 @@ from django.conf import settings
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import decode, files_under, open_binary
+from townsquare.sources.connectors._util import decode_mail, files_under, open_binary
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Checkpoint,
@@ -136,6 +136,7 @@ class PipermailConnector(Connector):
             external_id=list_name, name=list_name, url=self.config.get("archive_url") or self.config.get("url") or ""
         )
         parser = HeaderParser(policy=compat32)
+        threads = ThreadRoots(self.source)
         total = sum(f.stat().st_size for f in files)
         done = 0
         for file in files:
@@ -145,7 +146,7 @@ class PipermailConnector(Connector):
                     if raw.strip():
                         yield RecordError(record=where, reason="text before the first message (not an mbox From_ line)")
                     continue
-                text = decode(raw)
+                text = decode_mail(raw)
                 head, _, body = text.partition("\n\n")
                 headers = parser.parsestr(head.split("\n", 1)[1] if "\n" in head else "")
                 message_id = _MSGID.search(headers.get("Message-ID", "") or "")
@@ -178,7 +179,7 @@ class PipermailConnector(Connector):
                     title=_header(headers.get("Subject")),
                     body=body.rstrip("\n"),
                     url=self._url(file),
-                    thread_external_id=references[0] if references else (parent or message_id.group(1)),
+                    thread_external_id=threads.root(message_id.group(1), parent, references),
                     parent_external_id=parent,
                 )
             done += file.stat().st_size
@@ -189,6 +190,41 @@ class PipermailConnector(Connector):
         if not base:
             return ""
         return f"{base}/{file.name.split('.txt')[0]}/thread.html"
+
+
+class ThreadRoots:
+    """Finds a mail's thread root by walking up its parent chain, not by trusting ``References[0]``.
+
+    Clients shorten ``References`` (or send only ``In-Reply-To``), so the first reference is often a
+    mid-thread message: taken at face value it splits one conversation into several threads. A parent
+    read earlier in this run, or stored by an earlier run, already knows its root.
+    """
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.roots: dict[str, str] = {}
+
+    def root(self, message_id: str, parent: str, references: list[str]) -> str:
+        for known in (parent, *references):
+            if known and known in self.roots:
+                root = self.roots[known]
+                break
+        else:
+            root = self._stored_root(parent) or (references[0] if references else (parent or message_id))
+        self.roots[message_id] = root
+        return root
+
+    def _stored_root(self, parent: str) -> str:
+        if not parent or self.source is None or self.source.pk is None:
+            return ""
+        from townsquare.sources.models import Message
+
+        stored = (
+            Message.objects.filter(source=self.source, external_id=parent)
+            .values_list("thread_external_id", flat=True)
+            .first()
+        )
+        return stored or ""
 
 
 def _author(sender: str) -> IdentityRef | None:

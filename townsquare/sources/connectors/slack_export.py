@@ -21,6 +21,7 @@ from townsquare.sources.connectors.base import (
     UnitSkipped,
     from_epoch,
 )
+from townsquare.sources.connectors.markup import shortcodes_to_emoji
 
 # Membership and housekeeping events: not conversation.
 SYSTEM_SUBTYPES = frozenset(
@@ -173,15 +174,15 @@ class SlackExportConnector(Connector):
             updated_at=from_epoch(edited["ts"]) if edited.get("ts") else None,
             channel=channel,
             author=author,
-            body=_plain(text, users),
+            body=slack_plain(text, users),
             url=f"{base}/archives/{channel.external_id}/p{ts.replace('.', '')}" if base else "",
             thread_external_id=f"{channel.external_id}:{thread_ts}" if thread_ts else "",
             parent_external_id=f"{channel.external_id}:{thread_ts}" if thread_ts and thread_ts != ts else "",
         )
 
 
-def _plain(text: str, users: dict[str | None, Any]) -> str:
-    """Slack mrkdwn to readable text: <@U123> -> @name, <url|label> -> label (url)."""
+def slack_plain(text: str, users: dict[str | None, Any]) -> str:
+    """Slack mrkdwn to readable text: <@U123> -> @name, <url|label> -> label (url), :tada: -> 🎉."""
 
     def link(match: re.Match[str]) -> str:
         url, label = match.group(1), match.group(2)
@@ -197,4 +198,5 @@ def _plain(text: str, users: dict[str | None, Any]) -> str:
 
     text = _LINK.sub(link, text)
     text = _MENTION.sub(mention, text)
+    text = shortcodes_to_emoji(text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

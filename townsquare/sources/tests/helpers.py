@@ -13,6 +13,7 @@ from townsquare.sources.connectors import CONNECTORS, connector_for
 from townsquare.sources.connectors.base import (
     Checkpoint,
     Connector,
+    IdentityAlias,
     MessageRecord,
     Record,
     RecordError,
@@ -35,7 +36,7 @@ def read(kind: str, path: Path | str, **config: Any) -> tuple[list[MessageRecord
         elif isinstance(item, RecordError):
             errors.append(item)
         else:
-            assert isinstance(item, (Checkpoint, UnitDone, UnitSkipped))
+            assert isinstance(item, (Checkpoint, UnitDone, UnitSkipped, IdentityAlias))
     return records, errors
 
 

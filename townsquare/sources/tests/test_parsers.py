@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -196,10 +197,45 @@ def test_mailbox_style_splitting_would_over_split_but_ours_does_not() -> None:
 def test_it_reads_discourse_topic_json() -> None:
     records, errors = read("discourse_archive", DATA / "discourse/urho3d/t", url="https://discourse.urho3d.io")
     assert errors == []
-    assert kinds(records) == {"post": 356, "reply": 1861 - 356}
+    # 1,861 posts, of which 3 are "closed.enabled" small actions (post_type 3, empty body): not replies.
+    assert kinds(records) == {"post": 356, "reply": 1858 - 356}
     assert len({r.author.external_id for r in records}) == 145
     first = next(r for r in records if r.kind == "post")
     assert first.url.startswith("https://discourse.urho3d.io/t/") and first.body_html
+
+
+def test_it_skips_discourse_small_actions_and_whispers(tmp_path: Path) -> None:
+    def post(number: int, post_type: int, cooked: str, reply_to: int | None = None) -> dict[str, object]:
+        return {
+            "id": 100 + number,
+            "post_number": number,
+            "post_type": post_type,
+            "cooked": cooked,
+            "created_at": f"2024-01-0{number}T10:00:00Z",
+            "user_id": number,
+            "username": f"u{number}",
+            "reply_to_post_number": reply_to,
+        }
+
+    topic = {
+        "id": 7,
+        "slug": "t",
+        "title": "Build fails",
+        "post_stream": {
+            "posts": [
+                post(1, 1, "<p>Build fails</p>"),
+                post(2, 3, ""),
+                post(3, 4, "<p>staff only</p>"),
+                post(4, 1, "<p>Same here</p>", reply_to=3),
+            ]
+        },
+    }
+    (tmp_path / "t.json").write_text(json.dumps(topic))
+    records, errors = read("discourse_archive", tmp_path)
+    assert errors == []
+    assert [r.external_id for r in records] == ["post:101", "post:104"]
+    # A reply to a whisper hangs off the thread, never off a message that was not imported.
+    assert records[1].parent_external_id == "post:101"
 
 
 def test_it_reads_a_matrix_room_export_with_edits_threads_and_redactions() -> None:

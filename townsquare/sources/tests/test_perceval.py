@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from townsquare.people.models import Identity
 from townsquare.sources import services
-from townsquare.sources.models import Message, SyncRun
+from townsquare.sources.models import Message, Source, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory
 from townsquare.sources.tests.helpers import DATA
 from townsquare.sources.tests.replay import ReplayServer, Reply
@@ -211,3 +214,18 @@ def test_an_rss_feed_is_read_through_perceval(replay: ReplayServer) -> None:
     article = Message.objects.filter(source=source).first()
     assert article.kind == "article" and article.url.startswith("http://blog.couchbase.com/") and article.title
     assert services.source_sync(source=source).unchanged == 30
+
+
+def test_a_saved_feed_file_is_imported_like_the_live_feed(tmp_path: Path) -> None:
+    saved = DATA / "rss/blog.couchbase.com-2016-12.rss.xml"
+    out = io.StringIO()
+    call_command("import", "rss", str(saved), "--name", "Couchbase blog", stdout=out)
+    source = Source.objects.get(name="Couchbase blog")
+    assert Message.objects.filter(source=source, kind="article").count() == 30
+    # No url given: the channel and the identities take the feed's own link.
+    assert Identity.objects.filter(realm="rss:blog.couchbase.com").count() == 11
+    assert services.archive_import(source=source, path=saved).unchanged == 30
+    broken = tmp_path / "feed.xml"
+    broken.write_text("<html><body>not a feed</body>")
+    run = services.archive_import(source=source, path=broken)
+    assert run.rejected == 1 and SyncError.objects.get(run=run).record == "feed.xml"

@@ -180,6 +180,7 @@ def test_slack_messages_arrive_through_perceval_at_the_configured_api_url(replay
     assert (reply.thread_external_id, reply.parent_external_id) == (f"{SLACK_CHANNEL}:1757336400.000200",) * 2
     assert reply.url == f"https://widgets.slack.com/archives/{SLACK_CHANNEL}/p1757340000000400"
     assert reply.channel.name == "#help"
+    assert reply.body == "Set `refresh: 60` in the widget settings (tested by @ana \u2705)."
     assert (reply.author.realm, reply.author.external_id, reply.author.email) == (
         "slack:T0WIDGETS",
         "U01ANALIMA",
@@ -333,3 +334,82 @@ def test_a_gitter_500_is_listed_and_the_cursor_stays_until_the_room_is_read(repl
     )
     second = services.source_sync(source=source)
     assert (second.status, second.new, second.unchanged) == ("succeeded", 2, 2)
+
+
+# ---------------------------------------------------------------- Rocket.Chat
+
+RC_MESSAGES = "/api/v1/channels.messages"
+
+
+def rocketchat_server(replay: ReplayServer) -> None:
+    replay.add("/api/v1/channels.info?roomName=general", Reply(json.dumps(fixture("rocketchat", "channels_info.json"))))
+    replay.add(f"{RC_MESSAGES}?offset=0", Reply(json.dumps(fixture("rocketchat", "channels_messages__page1.json"))))
+    replay.add(f"{RC_MESSAGES}?offset=2", Reply(json.dumps(fixture("rocketchat", "channels_messages__page2.json"))))
+
+
+def test_rocketchat_messages_and_thread_replies_arrive_through_perceval(replay: ReplayServer) -> None:
+    rocketchat_server(replay)
+    source = SourceFactory(
+        kind="rocketchat",
+        config={"url": replay.base, "channel": "general"},
+        secrets='{"token": "rc-token", "user_id": "u-bot"}',
+    )
+    run = services.source_sync(source=source)
+    assert (run.status, run.new, run.rejected) == ("succeeded", 3, 0), run.error  # the join notice is not a message
+    assert all(r.headers["X-Auth-Token"] == "rc-token" and r.headers["X-User-Id"] == "u-bot" for r in replay.log)
+    opener = Message.objects.get(source=source, external_id="m1")
+    assert opener.body == "Webhook signatures fail after the 3.2 upgrade \U0001f61e"
+    assert (opener.channel.name, opener.author.display_name) == ("#general", "Ana Lima")
+    assert opener.url == f"{replay.base}/channel/general?msg=m1"
+    fix = Message.objects.get(source=source, external_id="m3")
+    assert (fix.thread_external_id, fix.parent_external_id) == ("m1", "m1") and fix.updated_at is not None
+    source.refresh_from_db()
+    before = len(replay.log)
+    again = services.source_sync(source=source)
+    assert again.status == "succeeded" and again.new == 0
+    asked = [r.query["query"][0] for r in replay.log[before:] if r.path == RC_MESSAGES]
+    assert asked and "2025-03-03T10:00:00" in asked[0]  # resumed from the newest update read
+
+
+# ---------------------------------------------------------------- Telegram
+
+TG_TOKEN = "123456:ABC-secret-token"
+TG_UPDATES = f"/bot{TG_TOKEN}/getUpdates"
+
+
+def telegram_source(replay: ReplayServer) -> Any:
+    return SourceFactory(
+        kind="telegram", config={"bot": "acme_bot", "api_url": replay.base}, secrets=json.dumps({"token": TG_TOKEN})
+    )
+
+
+def test_telegram_group_messages_replies_and_edits_arrive_through_perceval(replay: ReplayServer) -> None:
+    replay.add(f"{TG_UPDATES}?offset=1", Reply(json.dumps(fixture("telegram", "getupdates__page1.json"))))
+    replay.add(f"{TG_UPDATES}?offset=700004", Reply(json.dumps(fixture("telegram", "getupdates__empty.json"))))
+    source = telegram_source(replay)
+    run = services.source_sync(source=source)
+    assert (run.status, run.new, run.rejected) == ("succeeded", 2, 0), run.error  # the join is not a message
+    first = Message.objects.get(source=source, external_id="-1001234567890:11")
+    assert (first.channel.name, first.author.display_name, first.url) == (
+        "Acme Developers",
+        "Ana Lima",
+        "https://t.me/acme_devs/11",
+    )
+    reply = Message.objects.get(source=source, external_id="-1001234567890:13")
+    assert reply.parent_external_id == "-1001234567890:11" and reply.body == "Same here with <b>quotes</b> in the path"
+
+    replay.replace(f"{TG_UPDATES}?offset=700004", Reply(json.dumps(fixture("telegram", "getupdates__page2.json"))))
+    replay.add(f"{TG_UPDATES}?offset=700005", Reply(json.dumps(fixture("telegram", "getupdates__empty.json"))))
+    again = services.source_sync(source=source)
+    assert (again.new, again.updated) == (0, 1), again.error
+    first.refresh_from_db()
+    assert first.body.endswith("(2.4.0 and 2.4.1)") and first.updated_at is not None
+    assert first.created_at.timestamp() == 1741000000  # the original date, not the edit's
+
+
+def test_a_refused_telegram_token_is_reported_without_the_token(replay: ReplayServer) -> None:
+    replay.add(f"{TG_UPDATES}?offset=1", Reply('{"ok": false, "error_code": 401, "description": "Unauthorized"}', 401))
+    run = services.source_sync(source=telegram_source(replay))
+    assert run.status == SyncRun.Status.FAILED and "401" in run.error
+    stored = run.error + " ".join(SyncError.objects.filter(run=run).values_list("record", flat=True))
+    assert TG_TOKEN not in stored and "ABC-secret" not in stored

@@ -16,6 +16,7 @@ from django.urls import reverse
 from townsquare.sources.connectors import archive_kinds
 from townsquare.sources.models import Message, Source
 from townsquare.sources.tests.helpers import FIXTURES
+from townsquare.sources.tests.replay import ReplayServer, Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +36,35 @@ API_KINDS: dict[str, dict[str, Any]] = {
     "gitter": {"group": "jupyterlab", "room": "jupyterlab", "api_url": "https://gitter-proxy.example.com/v1"},
     "mattermost": {"url": "https://chat.example.com", "channel": "4xp9fdt77pncbef59f4k1qe83o"},
     "rss": {"url": "https://blog.example.com/feed.xml"},
+    "rocketchat": {"url": "https://chat.example.com", "channel": "general"},
+    "telegram": {"bot": "acme_bot"},
 }
 
 
+# Live APIs with a connector of our own (no Perceval backend): tested against their replay servers.
+OWN_API_KINDS = {"discord", "matrix"}
+
+
+def test_a_discord_source_is_tested_against_the_api_from_the_form(client_for: Any, replay: ReplayServer) -> None:
+    guild = "900000000000000001"
+    replay.add(f"/guilds/{guild}", Reply((FIXTURES / "discord/guild.json").read_text()))
+    replay.add(f"/guilds/{guild}/channels", Reply((FIXTURES / "discord/guild_channels.json").read_text()))
+    data = {
+        "name": "Acme Discord",
+        "kind": "discord",
+        "config": json.dumps({"guild_id": guild, "api_url": replay.base}),
+        "secrets": '{"token": "bot-secret"}',
+        "schedule": "0 * * * *",
+        "enabled": "on",
+        "test": "1",
+    }
+    page = client_for("devrel_lead").post(reverse("sources:source-add"), data).content.decode()
+    assert "Connection test passed" in page and "Discord server Acme Community: 3 readable channels" in page
+    assert "bot-secret" not in page
+
+
 def test_every_kind_is_offered_by_the_source_form_or_the_upload_form(client_for: Any) -> None:
-    assert set(Source.Kind.values) == set(API_KINDS) | set(archive_kinds())
+    assert set(Source.Kind.values) == set(API_KINDS) | set(OWN_API_KINDS) | set(archive_kinds())
     client = client_for("devrel_member")
     form = client.get(reverse("sources:source-add")).content.decode()
     upload = client.get(reverse("sources:upload")).content.decode()

@@ -48,16 +48,6 @@ class PercevalConnector(Connector):
     secrets_help: ClassVar[str] = ""
     _work_dir: str = ""  # made on first use by ``work_dir``, removed by ``cleanup``
 
-    def secrets(self) -> dict[str, Any]:
-        raw = self.source.secrets or ""
-        if not raw:
-            return {}
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            return {"token": raw.strip()}
-        return value if isinstance(value, dict) else {"token": str(value)}
-
     def backend_args(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -89,8 +79,22 @@ class PercevalConnector(Connector):
         try:
             for category in self.selected_categories():
                 yield from self._fetch_category(backend, cursor, category)
+        except TownsquareError as exc:
+            # Some APIs put the token in the path (Telegram's /bot<token>/...): never store it in a run's error.
+            scrub = self._without_secrets
+            raise TownsquareError(
+                scrub(exc.message),
+                record=scrub(str(exc.record)) if exc.record is not None else None,
+                permanent=exc.permanent,
+            ) from exc
         finally:
             self.cleanup()
+
+    def _without_secrets(self, text: str) -> str:
+        for value in self.secrets().values():
+            if isinstance(value, str) and len(value) >= 6:
+                text = text.replace(value, "[secret]")
+        return text
 
     def _fetch_category(self, backend: Any, cursor: dict[str, Any], category: str) -> Iterator[Record]:
         kwargs: dict[str, Any] = {"category": category}

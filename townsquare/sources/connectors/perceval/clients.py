@@ -24,6 +24,7 @@ from perceval.backends.core.gitter import Gitter, GitterClient
 from perceval.backends.core.groupsio import Groupsio, GroupsioClient
 from perceval.backends.core.slack import Slack, SlackClient
 from perceval.backends.core.stackexchange import StackExchange, StackExchangeClient
+from perceval.backends.core.telegram import Telegram, TelegramBotClient
 from perceval.errors import RateLimitError
 
 with warnings.catch_warnings():
@@ -146,6 +147,18 @@ class GitterBackend(WithApiUrl, Gitter):
             self.ssl_verify,
             api_url=self.api_url,
         )
+
+
+# ---------------------------------------------------------------- Telegram
+
+
+class TelegramAPIClient(Rehosted, TelegramBotClient):
+    DEFAULT_API = "https://api.telegram.org/"
+
+
+class TelegramBackend(WithApiUrl, Telegram):
+    def _init_client(self, from_archive: bool = False) -> TelegramAPIClient:
+        return TelegramAPIClient(self.bot_token, self.archive, from_archive, self.ssl_verify, api_url=self.api_url)
 
 
 # ---------------------------------------------------------------- Stack Exchange

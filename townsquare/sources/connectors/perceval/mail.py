@@ -12,14 +12,16 @@ from typing import Any
 from urllib.parse import quote
 
 from townsquare.core.errors import TownsquareError
-from townsquare.sources.connectors._util import html_to_text
+from townsquare.sources.connectors._util import html_to_text, repair_utf8_lines
 from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, RecordError, from_epoch
 from townsquare.sources.connectors.perceval.base import API_URL_HELP, CLIENTS, PercevalConnector
+from townsquare.sources.connectors.pipermail import ThreadRoots
 from townsquare.sources.connectors.pipermail import _author as mail_author
 
 
 class _MailConnector(PercevalConnector):
     categories = ("message",)
+    _threads: ThreadRoots | None = None
 
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         headers = {k.lower(): v for k, v in data.items() if isinstance(v, str)}
@@ -31,9 +33,12 @@ class _MailConnector(PercevalConnector):
         parent = (headers.get("in-reply-to") or "").strip().strip("<>").split(">")[0]
         body = data.get("body") or {}
         text = body.get("plain") if isinstance(body, dict) else str(body)
+        text = repair_utf8_lines(text or "", _part_charset(headers.get("content-type") or ""))
         html_body = body.get("html") if isinstance(body, dict) else ""
         name = self.config.get("list") or self.source.name
         archived = (headers.get("archived-at") or "").strip().strip("<>")
+        if self._threads is None:
+            self._threads = ThreadRoots(self.source)
         yield MessageRecord(
             external_id=self.external_id(headers, message_id),
             kind="email",
@@ -44,7 +49,7 @@ class _MailConnector(PercevalConnector):
             body=text or html_to_text(html_body or ""),
             body_html=html_body or "",
             url=archived or self.message_url(message_id, text or ""),
-            thread_external_id=references[0] if references else (parent or message_id),
+            thread_external_id=self._threads.root(message_id, parent, references),
             parent_external_id=parent,
         )
 
@@ -63,6 +68,17 @@ class _MailConnector(PercevalConnector):
         when = from_epoch(item["updated_on"])
         start = when.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         return {f"from_date:{category}": start.timestamp()}
+
+
+_CHARSET = re.compile(r'(?i)charset="?([\w.:-]+)')
+
+
+def _part_charset(content_type: str) -> str:
+    """The charset Perceval decoded a single-part mail with; multipart parts carry their own labels."""
+    if content_type.lower().lstrip().startswith("multipart/"):
+        return ""
+    found = _CHARSET.search(content_type)
+    return found.group(1) if found else ""
 
 
 def mail_date(value: str | None) -> dt.datetime | None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
+from townsquare.people.models import Identity
 from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, from_epoch
 from townsquare.sources.connectors.perceval.base import API_URL_HELP, CLIENTS, PercevalConnector
+from townsquare.sources.connectors.slack_export import slack_plain
+
+_USER_MENTION = re.compile(r"<@([A-Z0-9]+)")
 
 
 class SlackConnector(PercevalConnector):
@@ -23,6 +28,23 @@ class SlackConnector(PercevalConnector):
         "lookback_hours": "re-read this many hours before the cursor, to catch edits (default 0)",
     }
     secrets_help = "a bot token (xoxb-...) with channels:history, channels:read and users:read"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_names: dict[str | None, Any] = {}  # Slack user id -> {"name": handle}, for <@U123> mentions
+
+    def _readable(self, text: str, author: dict[str, Any], realm: str) -> str:
+        """Mentions as @name (authors read so far, else people already stored) and :emoji: as emoji."""
+        names = self.user_names
+        if author.get("id") and author.get("name"):
+            names[author["id"]] = {"name": author["name"]}
+        for ident in _USER_MENTION.findall(text):
+            if ident not in names:
+                handle = (
+                    Identity.objects.filter(realm=realm, external_id=ident).values_list("handle", flat=True).first()
+                )
+                names[ident] = {"name": handle} if handle else {}
+        return slack_plain(text, names)
 
     def backend_args(self) -> dict[str, Any]:
         return {
@@ -62,7 +84,7 @@ class SlackConnector(PercevalConnector):
             )
             if (user.get("id") or data.get("user"))
             else None,
-            body=data.get("text") or "",
+            body=self._readable(data.get("text") or "", user, f"slack:{team}" if team else "slack"),
             url=f"{base}/archives/{channel_id}/p{ts.replace('.', '')}" if base else "",
             thread_external_id=f"{channel_id}:{data['thread_ts']}" if data.get("thread_ts") else "",
             parent_external_id=f"{channel_id}:{data['thread_ts']}"
