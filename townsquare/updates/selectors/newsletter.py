@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
+from django.urls import reverse
 
 from townsquare.board.models import Column, Task, Visibility
 from townsquare.core import roles
@@ -119,6 +121,8 @@ def newsletter_candidates(newsletter: Newsletter) -> dict[str, list[Candidate]]:
     used = set(newsletter.sections.exclude(source_key="").values_list("source_key", flat=True))
     kind = NewsletterSection.Kind
 
+    # Fetch only as many rows as can be shown once the used ones are skipped.
+    limit = CANDIDATE_LIMIT + len(used)
     link_rows = links_recent().filter(created_at__gte=start, created_at__lt=end)
     dropped = [
         Candidate(
@@ -130,21 +134,26 @@ def newsletter_candidates(newsletter: Newsletter) -> dict[str, list[Candidate]]:
             detail=f"dropped by {link.dropped_by_name}",
             link_id=link.pk,
         )
-        for link in link_rows[: CANDIDATE_LIMIT * 4]
+        for link in link_rows[:limit]
         if f"link:{link.pk}" not in used
     ][:CANDIDATE_LIMIT]
 
     tasks = (
         Task.objects.filter(column=Column.DONE, visibility=Visibility.PUBLIC, done_at__gte=start, done_at__lt=end)
         .annotate(is_release=Count("labels", filter=Q(labels__slug__in=RELEASE_LABELS)))
-        .order_by("-done_at", "-id")[: CANDIDATE_LIMIT * 4]
+        .only("id", "title", "description", "done_at")
+        .order_by("-done_at", "-id")[: limit + CANDIDATE_LIMIT]
     )
     releases: list[Candidate] = []
     content: list[Candidate] = []
+    # The task page's URL is built from one reverse(): reversing per task was a third of this function.
+    tasks_url = settings.BASE_URL + reverse("board:tasks")
     for task in tasks:
         key = f"task:{task.pk}"
         if key in used:
             continue
+        if len(releases) >= CANDIDATE_LIMIT and len(content) >= CANDIDATE_LIMIT:
+            break
         target = releases if task.is_release else content
         target.append(
             Candidate(
@@ -152,14 +161,15 @@ def newsletter_candidates(newsletter: Newsletter) -> dict[str, list[Candidate]]:
                 kind=kind.RELEASE if task.is_release else kind.CONTENT,
                 heading=task.title,
                 body=task.description[:1000],
-                url=task.absolute_url,
+                url=f"{tasks_url}{task.pk}/",
                 detail=f"finished {task.done_at:%Y-%m-%d}" if task.done_at else "finished",
             )
         )
     addressed = Theme.objects.filter(
         status=Theme.Status.ADDRESSED, addressed_at__gte=start, addressed_at__lt=end
     ).exclude(addressed_release="")
-    for theme in addressed.order_by("-people_count", "-id")[:CANDIDATE_LIMIT]:
+    theme_fields = ("id", "title", "summary", "why_now", "issue_url", "status", "people_count", "addressed_release")
+    for theme in addressed.only(*theme_fields).order_by("-people_count", "-id")[:limit]:
         key = f"release-theme:{theme.pk}"
         if key not in used:
             releases.append(
@@ -177,7 +187,8 @@ def newsletter_candidates(newsletter: Newsletter) -> dict[str, list[Candidate]]:
     themes = (
         Theme.objects.filter(curated, last_seen__gte=start, first_seen__lt=end)
         .exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
-        .order_by("-people_count", "-score", "-id")[:CANDIDATE_LIMIT]
+        .only(*theme_fields)
+        .order_by("-people_count", "-score", "-id")[:limit]
     )
     threads = [
         Candidate(
@@ -190,7 +201,7 @@ def newsletter_candidates(newsletter: Newsletter) -> dict[str, list[Candidate]]:
         )
         for theme in themes
         if f"theme:{theme.pk}" not in used
-    ]
+    ][:CANDIDATE_LIMIT]
     return {
         "links": dropped,
         "releases": releases[:CANDIDATE_LIMIT],
