@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import socket
+import time
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -41,6 +42,8 @@ CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 MAX_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
+# A page that trickles bytes resets the read timeout at every chunk: bound the whole read as well.
+TOTAL_SECONDS = 10.0
 USER_AGENT = "Townsquare link preview (self-hosted DevRel hub)"
 
 
@@ -157,8 +160,11 @@ def fetch_title(url: str) -> str:
             if "html" not in response.headers.get("Content-Type", "text/html").lower():
                 return ""
             body = b""
+            deadline = time.monotonic() + TOTAL_SECONDS
             try:
                 for chunk in response.iter_content(16 * 1024):
+                    if time.monotonic() > deadline:
+                        raise TownsquareError("the page took too long to send", record=url)
                     body += chunk
                     if len(body) >= MAX_BYTES or b"</title>" in body.lower():
                         break

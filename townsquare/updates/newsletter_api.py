@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -68,6 +68,7 @@ class NewsletterDetailOutput(NewsletterOutput):
     class Meta(NewsletterOutput.Meta):
         fields = [*NewsletterOutput.Meta.fields, "sections", "markdown"]
 
+    @extend_schema_field(SectionOutput(many=True))
     def get_sections(self, newsletter: Newsletter) -> list[dict[str, object]]:
         return SectionOutput(self.context["sections"], many=True).data  # type: ignore[return-value]
 
