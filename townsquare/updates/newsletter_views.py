@@ -12,7 +12,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -141,6 +144,9 @@ def newsletter_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         "can_review": reviewer and newsletter.in_review,
         "candidates": selectors.newsletter_candidates(newsletter) if marketer else None,
         "section_form": SectionForm(prefix="new"),
+        # What {% csrf_token %} renders, made once for the page's many small forms (candidates, moves, edits).
+        "csrf_input": format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
+        "add_url": reverse("updates:section-add", args=[newsletter.pk]),
         "comment_form": CommentForm(),
         "decision_form": DecisionForm(),
     }
