@@ -63,6 +63,15 @@ def test_the_form_drops_a_link_and_shows_refusals(client_for: Any) -> None:
     assert DroppedLink.objects.count() == 1
 
 
+def test_the_link_list_escapes_hostile_notes_and_titles(client_for: Any) -> None:
+    client = client_for("executive")
+    DroppedLink.objects.create(url="https://example.com/h", url_key="k", title=HOSTILE_TITLE, note=HOSTILE_BODY)
+    page = client.get("/updates/links/").content.decode()
+    assert "<img src=x" not in page and "<script>alert(1)" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'id="drop-form"' not in page
+
+
 def test_a_stakeholder_who_is_not_the_marketer_cannot_start_or_edit(client_for: Any, marketer: Any) -> None:
     newsletter = issue(marketer)
     client = client_for("stakeholder_member", team="Sales")
