@@ -132,6 +132,12 @@ DOWNLOADS_TIMEOUT_SECONDS = env.int("DOWNLOADS_TIMEOUT_SECONDS", 20, minimum=1)
 DOWNLOADS_MAX_RETRY_WAIT_SECONDS = env.int("DOWNLOADS_MAX_RETRY_WAIT_SECONDS", 60, minimum=0)
 DOWNLOADS_BACKFILL_MONTHS = env.int("DOWNLOADS_BACKFILL_MONTHS", 36, minimum=1)
 
+# Newsletter link drop: the Slack app's signing secret for /townsquare drop, and whether a dropped link's
+# page is fetched for its title (off by default; private addresses only when allowed).
+SLACK_SIGNING_SECRET = env.secret("SLACK_SIGNING_SECRET")
+LINK_FETCH_TITLES = env.bool("LINK_FETCH_TITLES", False)
+LINK_FETCH_PRIVATE = env.bool("LINK_FETCH_PRIVATE", False)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

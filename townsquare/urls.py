@@ -18,6 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("feedback/", include("townsquare.feedback.api_urls")),
     path("reports/", include("townsquare.reports.api_urls")),
     path("value/", include("townsquare.metrics.api_urls")),
+    path("updates/", include("townsquare.updates.api_urls")),
 ]
 
 urlpatterns = [

@@ -2,7 +2,35 @@ from __future__ import annotations
 
 from django.urls import path
 
-from townsquare.updates import views
+from townsquare.updates import newsletter_views, views
 
 app_name = "updates"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("links/", newsletter_views.links_index, name="links"),
+    path("links/slack/", newsletter_views.slack_command, name="links-slack"),
+    path("newsletter/", newsletter_views.newsletter_index, name="newsletters"),
+    path("newsletter/<int:pk>/", newsletter_views.newsletter_detail, name="newsletter"),
+    path("newsletter/<int:pk>/sections/", newsletter_views.section_add, name="section-add"),
+    path("newsletter/<int:pk>/sections/<int:section_pk>/", newsletter_views.section_edit, name="section-edit"),
+    path("newsletter/<int:pk>/sections/<int:section_pk>/move/", newsletter_views.section_move, name="section-move"),
+    path(
+        "newsletter/<int:pk>/sections/<int:section_pk>/remove/",
+        newsletter_views.section_remove,
+        name="section-remove",
+    ),
+    path("newsletter/<int:pk>/review/", newsletter_views.review_request, name="review-request"),
+    path("newsletter/<int:pk>/comments/", newsletter_views.review_comment, name="review-comment"),
+    path("newsletter/<int:pk>/decision/", newsletter_views.review_decide, name="review-decide"),
+    path(
+        "newsletter/<int:pk>/comments/<int:comment_pk>/resolve/",
+        newsletter_views.suggestion_resolve,
+        name="suggestion-resolve",
+    ),
+    path("newsletter/<int:pk>/export/", newsletter_views.newsletter_export, name="newsletter-export"),
+    path(
+        "newsletter/<int:pk>/export.<str:fmt>",
+        newsletter_views.newsletter_download,
+        name="newsletter-download",
+    ),
+]

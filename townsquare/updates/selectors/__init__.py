@@ -1,0 +1,1 @@
+"""The updates app's reads, one module per part."""

@@ -1,0 +1,1 @@
+"""The updates app's writes, one module per part."""
