@@ -25,6 +25,7 @@ PUBLIC = {
     "reports:unsubscribe": "the one-click link in report emails; a signed token is the credential",
     "reports:feed": "Atom feed for feed readers; a signed per-user token stands in for the session",
     "board:done-atom": "Atom feed for feed readers; a signed per-user token stands in for the session",
+    "updates:links-slack": "Slack's slash command; Slack's request signature (signing secret) is the credential",
 }
 FOREIGN_PREFIXES = ("admin:", "django_rq:")  # Django admin / django-rq views: staff-only by their own checks
 
