@@ -74,6 +74,6 @@ members_identities_moved: Hook[None] = Hook("members identities moved")
 theme_routed: Hook[Any] = Hook("theme routed")
 
 # updates -> intake. Called with (*, team, requester, title, details, by) when DevRel turns a stakeholder's question
-# on an update into a request; intake files it for the asker's team (cheapest active service type, current quarter)
+# on an update into a request; intake files it for the asker's team (a Q&A session, current quarter)
 # and returns the Request. updates sits beside intake in the graph, not above it, so it cannot import it.
 request_from_question: Hook[Any] = Hook("request from question")

@@ -81,8 +81,9 @@ def audience_save(
     clash = Audience.objects.filter(name__iexact=name)
     if audience is not None and audience.pk:
         clash = clash.exclude(pk=audience.pk)
-    if clash.exists():
-        raise TownsquareError(f"an audience called {name} already exists", record=label)
+    existing = clash.first()
+    if existing is not None:
+        raise TownsquareError(f"an audience called {existing.name} already exists", record=label)
     audience = audience or Audience(created_by=_user(by))
     audience.name, audience.team, audience.destination = name[:100], team, destination
     audience.cadence, audience.weekday, audience.hour = cadence, weekday, hour
