@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -156,7 +157,7 @@ def update_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "update": update,
         **selectors.update_page(update),
         "is_devrel": roles.has_role(request.user, roles.DEVREL),
-        "headings": services.PART_HEADINGS,
+        "ask_url": reverse("updates:ask", args=[update.pk]),
     }
     return render(request, "updates/update.html", context)
 

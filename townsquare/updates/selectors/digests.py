@@ -195,7 +195,23 @@ def update_page(update: Update) -> dict[str, Any]:
         .select_related("asked_by", "answered_by", "team")
         .order_by("created_at", "id")
     )
-    return {"items": items, "general_questions": general}
+    return {"items": items, "sections": _sections(items), "general_questions": general}
+
+
+SECTION_HEADINGS = {
+    "work": "Finished this period",
+    "themes": "What the community is telling us",
+    "support": "Answered questions and rising themes",
+    "events": "Coming up and new content",
+}
+
+
+def _sections(items: Sequence[UpdateItem]) -> list[tuple[str, list[UpdateItem]]]:
+    """Items grouped under their part's heading, parts in recipe order, items in position order."""
+    grouped: dict[str, list[UpdateItem]] = {part: [] for part in SECTION_HEADINGS}
+    for item in items:
+        grouped.setdefault(item.part, []).append(item)
+    return [(SECTION_HEADINGS.get(part, part), rows) for part, rows in grouped.items() if rows]
 
 
 def questions_per_month(*, audience: Audience) -> list[dict[str, Any]]:

@@ -252,12 +252,7 @@ def ask_url(update: Update, item: UpdateItem | None = None) -> str:
     return f"{url}?item={item.pk}" if item is not None else url
 
 
-PART_HEADINGS = {
-    Part.WORK: "Finished this period",
-    Part.THEMES: "What the community is telling us",
-    Part.SUPPORT: "Answered questions and rising themes",
-    Part.EVENTS: "Coming up and new content",
-}
+PART_HEADINGS = selectors.SECTION_HEADINGS
 
 
 def _message_context(update: Update, items: Sequence[UpdateItem]) -> dict[str, Any]:
@@ -438,7 +433,9 @@ def _not_converted(question: Question) -> None:
 @transaction.atomic
 def question_to_request(*, question: Question, by: User) -> Question:
     """File a request for the asker's team from the question (intake decides type, budget and quarter)."""
-    question = Question.objects.select_for_update().select_related("update__audience", "item").get(pk=question.pk)
+    question = (
+        Question.objects.select_for_update(of=("self",)).select_related("update__audience", "item").get(pk=question.pk)
+    )
     _not_converted(question)
     if question.team is None or question.asked_by is None:
         raise TownsquareError(
@@ -461,7 +458,9 @@ def question_to_request(*, question: Question, by: User) -> Question:
 @transaction.atomic
 def question_to_task(*, question: Question, by: User) -> Question:
     """Put the question on the DevRel board's backlog (DevRel's own work: no budget is charged)."""
-    question = Question.objects.select_for_update().select_related("update__audience", "item").get(pk=question.pk)
+    question = (
+        Question.objects.select_for_update(of=("self",)).select_related("update__audience", "item").get(pk=question.pk)
+    )
     _not_converted(question)
     team_label = [question.team.name] if question.team is not None else []
     task = task_create(
@@ -477,7 +476,9 @@ def question_to_task(*, question: Question, by: User) -> Question:
 def question_to_feedback(*, question: Question, by: User, theme_id: int | None = None) -> Question:
     """Add the question to a theme's curator note (the item's theme unless ``theme_id`` names another)."""
     question = (
-        Question.objects.select_for_update().select_related("update__audience", "item", "team").get(pk=question.pk)
+        Question.objects.select_for_update(of=("self",))
+        .select_related("update__audience", "item", "team")
+        .get(pk=question.pk)
     )
     _not_converted(question)
     if theme_id is None and question.item is not None and question.item.source_ref.startswith("theme:"):
