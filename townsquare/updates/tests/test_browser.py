@@ -65,6 +65,7 @@ def test_the_sales_update_goes_out_and_a_question_comes_back_as_a_request(
     web.page.fill("#id_note", "Two new things to show customers this week.")
     web.page.fill(f"#title-{demo.pk}", "Streaming analytics in 10 minutes")
     web.page.fill(f"#body-{demo.pk}", "A scripted demo you can give on your own.")
+    web.page.evaluate("window.scrollTo(0, 0)")
     web.screenshot("updates-draft")
     web.page.get_by_role("button", name="Save and send").click()
     web.page.wait_for_selector("text=Sent: 2 messages are on their way.")
@@ -110,5 +111,6 @@ def test_the_sales_update_goes_out_and_a_question_comes_back_as_a_request(
 
     web.goto(audience.get_absolute_url())
     assert "1 question asked on this audience's updates, 1 answered." in web.page.inner_text("main")
+    web.page.evaluate("window.scrollTo(0, 0)")
     web.screenshot("updates-audience")
     assert web.console_errors == []
