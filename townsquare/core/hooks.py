@@ -72,3 +72,8 @@ members_identities_moved: Hook[None] = Hook("members identities moved")
 # department changed (``previous``: the department it had); reports puts it in that department's current draft
 # and takes it out of the previous department's drafts, so the weekly report follows curation the same day.
 theme_routed: Hook[Any] = Hook("theme routed")
+
+# updates -> intake. Called with (*, team, requester, title, details, by) when DevRel turns a stakeholder's question
+# on an update into a request; intake files it for the asker's team (a Q&A session, current quarter)
+# and returns the Request. updates sits beside intake in the graph, not above it, so it cannot import it.
+request_from_question: Hook[Any] = Hook("request from question")

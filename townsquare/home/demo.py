@@ -14,6 +14,7 @@ from townsquare.metrics.demo import metrics_demo_load
 from townsquare.people.demo import people_demo_load
 from townsquare.people.services import roles_ensure, team_ensure, user_ensure
 from townsquare.sources.demo import sources_demo_load
+from townsquare.updates.demo import updates_demo_load
 from townsquare.updates.demo_newsletter import newsletter_demo_load
 
 DEMO_PASSWORD = "townsquare-demo"
@@ -63,6 +64,7 @@ def demo_workspace_load() -> dict[str, int]:
         intake_demo_load,
         board_demo_load,
         metrics_demo_load,
+        updates_demo_load,
         newsletter_demo_load,
     )
     for loader in loaders:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
-from townsquare.core.quarters import Quarter, quarter_bounds, quarter_end
+from townsquare.core.quarters import Quarter, current_quarter, quarter_bounds, quarter_end
 from townsquare.intake import selectors
 from townsquare.intake.fields import fields_validate
 from townsquare.intake.models import Budget, LedgerEntry, Request, RequestEvent, RequestType
@@ -521,3 +521,29 @@ def request_move(*, request: Request, direction: str, by: User) -> list[Request]
     if 0 <= j < len(rows):
         rows[i], rows[j] = rows[j], rows[i]
     return requests_reorder(team=request.team, ordered_ids=rows, by=by)
+
+
+QUESTION_REQUEST_TYPE = "qa-session"
+
+
+def request_file_from_question(
+    *, team: Team, requester: User, title: str, details: dict[str, Any], by: User | None = None
+) -> Request:
+    """The handler of core's ``request_from_question`` hook: a question on an update becomes a filed request.
+
+    Filed as the asker (it is their team's budget) in the current quarter, as a Q&A session when that type is
+    offered, else the cheapest active service type; DevRel triages it like any other request (and may change its
+    type there). Refusals (no budget, over budget) are the usual TownsquareErrors.
+    """
+    offered = RequestType.objects.filter(active=True, mode=RequestType.Mode.SERVICE)
+    request_type = offered.filter(slug=QUESTION_REQUEST_TYPE).first() or offered.order_by("points", "position").first()
+    if request_type is None:
+        raise TownsquareError("no request type is offered; ask the DevRel lead to add one", record="type")
+    return request_file(
+        team=team,
+        requester=requester,
+        request_type=request_type,
+        quarter=current_quarter(),
+        title=title,
+        details=details,
+    )

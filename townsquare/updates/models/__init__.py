@@ -1,7 +1,8 @@
-"""The updates app's models, one module per part (newsletter; digests live beside it)."""
+"""The updates app's models, one module per part: audience digests and the newsletter."""
 
 from __future__ import annotations
 
+from townsquare.updates.models.digests import Audience, Part, Question, Update, UpdateItem
 from townsquare.updates.models.newsletter import (
     DroppedLink,
     Newsletter,
@@ -10,4 +11,15 @@ from townsquare.updates.models.newsletter import (
     SectionRevision,
 )
 
-__all__ = ["DroppedLink", "Newsletter", "NewsletterSection", "ReviewComment", "SectionRevision"]
+__all__ = [
+    "Audience",
+    "DroppedLink",
+    "Newsletter",
+    "NewsletterSection",
+    "Part",
+    "Question",
+    "ReviewComment",
+    "SectionRevision",
+    "Update",
+    "UpdateItem",
+]
