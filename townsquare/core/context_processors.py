@@ -7,13 +7,14 @@ from django.urls import resolve, reverse
 
 from townsquare.core import roles
 
-# The five loops, in the order a DevRel team works them.
+# The loops, in the order a DevRel team works them.
 NAVIGATION = (
     ("dashboard", "Home", "dashboard", roles.ALL),
     ("listen", "Listen", "sources:index", roles.DEVREL),
     ("feedback", "Feedback", "feedback:index", roles.READERS),
     ("requests", "Requests", "intake:index", roles.ALL),
     ("board", "Board", "board:index", roles.ALL),
+    ("updates", "Updates", "updates:index", roles.READERS),
     ("value", "Value", "metrics:index", roles.VALUE_READERS),
 )
 
@@ -32,6 +33,11 @@ SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("Weekly reports", "reports:index"),
         ("Subscriptions", "reports:subscriptions"),
     ),
+    "updates": (
+        ("Audience updates", "updates:index"),
+        ("Link drop", "updates:links"),
+        ("Newsletter", "updates:newsletters"),
+    ),
 }
 
 # Apps whose pages belong to another loop's section of the navigation.
@@ -39,7 +45,7 @@ SECTION_OF = {
     "reports": "feedback",
     "people": "listen",
     "sources": "listen",
-    "updates": "value",
+    "updates": "updates",
     "metrics": "value",
     "intake": "requests",
     "board": "board",
