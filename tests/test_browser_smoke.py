@@ -36,7 +36,7 @@ def test_an_executive_sees_only_the_loops_for_their_role(web, make_user) -> None
     make_user(Role.EXECUTIVE, username="erin", team="Executive")
     web.login("erin")
     nav = web.page.get_by_role("navigation", name="Main").inner_text().split()
-    assert nav == ["Home", "Feedback", "Requests", "Board", "Value"]
+    assert nav == ["Home", "Feedback", "Requests", "Board", "Updates", "Value"]
     response = web.goto("/listen/")
     assert response.status == 403
 
