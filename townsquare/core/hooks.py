@@ -72,3 +72,8 @@ members_identities_moved: Hook[None] = Hook("members identities moved")
 # department changed (``previous``: the department it had); reports puts it in that department's current draft
 # and takes it out of the previous department's drafts, so the weekly report follows curation the same day.
 theme_routed: Hook[Any] = Hook("theme routed")
+
+# notify -> board (and any app that holds messages back for want of a destination). Called inside
+# destination_save's transaction with (*, destination) once a destination is saved; a handler may queue
+# what it held for that destination's purposes and returns how many messages it queued.
+destination_saved: Hook[int] = Hook("destination saved")

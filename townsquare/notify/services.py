@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
 from townsquare.notify.models import SERVICE_LABELS, Destination, Notification
 
@@ -61,6 +62,7 @@ def destination_validate_url(url: str) -> str:
     return scheme
 
 
+@transaction.atomic
 def destination_save(
     *,
     destination: Destination | None = None,
@@ -81,6 +83,8 @@ def destination_save(
     destination.purposes = sorted(set(purposes))
     destination.enabled = enabled
     destination.save()
+    # Apps that held messages for want of a destination (a done announcement) queue them now, in this transaction.
+    hooks.destination_saved.call(destination=destination)
     return destination
 
 
