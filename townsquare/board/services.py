@@ -34,11 +34,11 @@ from townsquare.board.models import (
 )
 from townsquare.core.errors import TownsquareError
 from townsquare.intake import services as intake_services
+from townsquare.intake.models import Request
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from townsquare.intake.models import Request
     from townsquare.notify.models import Destination
     from townsquare.people.models import Team
 
@@ -211,6 +211,44 @@ def task_create_for_request(*, request: Request, by: User | None) -> Task:
     )
 
 
+WORKING_COLUMNS = (Column.DOING, Column.REVIEW)
+
+
+@transaction.atomic
+def task_follow_request(*, request: Request, from_status: str, by: User | None) -> Task | None:
+    """Move a request's card to match the request's new status (the ``request_status_changed`` hook).
+
+    Started: a Backlog card moves to Doing, owned by whoever started it if it had no owner. Done: the
+    card moves to Done, a completion like any other. Cancelled: the card stays and its history says so.
+    The moves call back into intake, which finds the request already in that state and does nothing.
+    """
+    task = Task.objects.select_for_update().filter(origin_request_id=request.pk).first()
+    if task is None:
+        return None
+    status = request.status
+    if status in (Request.Status.IN_PROGRESS, Request.Status.DONE) and task.column != Column.DONE:
+        starter = _user_or_none(by)
+        if task.owner_id is None and starter is not None:
+            task = task_update(task=task, by=by, owner=starter)
+        if status == Request.Status.DONE:
+            return task_move(task=task, column=Column.DONE, by=by)
+        if task.column == Column.BACKLOG:
+            return task_move(task=task, column=Column.DOING, by=by)
+    elif status == Request.Status.CANCELLED and task.column != Column.DONE:
+        _event(task, TaskEvent.Kind.NOTE, by, summary="the request was cancelled: finish or delete the card")
+    return task
+
+
+def _start_origin_request(task: Task, by: User | None) -> None:
+    """Work on the card began: its accepted request becomes in progress (and the requester is told)."""
+    if task.origin_request_id is None:
+        return
+    request = Request.objects.get(pk=task.origin_request_id)
+    if request.status not in (Request.Status.ACCEPTED, Request.Status.MENTORING):
+        return
+    intake_services.request_start(request=request, by=_user_or_none(by))
+
+
 @transaction.atomic
 def task_update(*, task: Task, by: User | None, labels: Sequence[str] | None = None, **changes: Any) -> Task:
     """Edit a task's fields (not its column: use :func:`task_move`); the history records old and new values."""
@@ -307,6 +345,8 @@ def task_move(*, task: Task, column: str, by: User | None, before: Task | None =
         _complete(task, by)
     elif from_column == Column.DONE and column != Column.DONE:
         _reopen(task, by)
+    elif column in WORKING_COLUMNS and from_column == Column.BACKLOG:
+        _start_origin_request(task, by)
     return task
 
 
