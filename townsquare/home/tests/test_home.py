@@ -37,6 +37,14 @@ def test_the_demo_has_a_person_for_every_role() -> None:
     assert found == set(Role.values)
 
 
+def test_init_asks_for_an_administrator_only_while_there_is_none() -> None:
+    from townsquare.core.management.commands.init import next_step
+
+    assert "townsquare createsuperuser" in next_step()
+    demo_load()  # the demo's logins include its administrator, admin (Alex Admin)
+    assert next_step() == "Start it with [bold]townsquare serve[/bold]."
+
+
 def test_the_demo_command_refuses_production_mode(settings) -> None:
     settings.MODE = "production"
     with pytest.raises(CommandError, match="refusing to load it with TOWNSQUARE_MODE=production"):
