@@ -615,7 +615,12 @@ def announcement_send(*, announcement: Announcement, by: User | None) -> Announc
         summary=summary,
         detail={"completion": announcement.completion, "event_key": event_key},
     )
-    logger.info("task %s: announcement %s queued for %s destinations", announcement.task_id, announcement.pk, sent_to)
+    logger.info(
+        "task %s: announcement %s %s",
+        announcement.task_id,
+        announcement.pk,
+        f"queued for {sent_to} destinations" if sent_to else "held: no destination for announcements yet",
+    )
     return announcement
 
 
