@@ -1,0 +1,28 @@
+// Confirmation dialogs (see townsquare/core/confirm.py). A form marked data-confirm posts to a view that
+// answers with its confirmation; without JavaScript that is a whole page. Here the same confirmation is
+// fetched and shown in the page's <dialog id="confirm-dialog">, whose confirm button re-posts the form.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-confirm")) { return; }
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function" || !window.fetch || !window.FormData) { return; }
+    e.preventDefault();
+    var data = new FormData(form);
+    if (e.submitter && e.submitter.name) { data.append(e.submitter.name, e.submitter.value); }
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        dialog.innerHTML = html;
+        dialog.showModal();
+        var focus = dialog.querySelector("[autofocus]");
+        if (focus) { focus.focus(); }
+      })
+      .catch(function () { HTMLFormElement.prototype.submit.call(form); }); // the server's confirmation page
+  });
+  document.addEventListener("click", function (e) {
+    var closer = e.target && e.target.closest ? e.target.closest("#confirm-dialog [data-dialog-close]") : null;
+    if (closer) { e.preventDefault(); closer.closest("dialog").close(); }
+  });
+})();
