@@ -2,7 +2,7 @@
 
 A view that erases, deletes, cancels, merges or sends calls :func:`confirmation_response` first. A POST
 without ``confirmed=yes`` gets the confirmation back: the whole page (``core/confirm.html``) for a plain
-form, or only its dialog body (``#dialog``) when ``confirm.js`` asked for it with ``HX-Request`` to show it in
+form, or only its dialog body (``#dialog``) when ``app.js`` asked for it with ``HX-Request`` to show it in
 the page's ``<dialog>``. Either way the confirm button re-posts the same fields with ``confirmed=yes``, so
 the view acts once, on the same input, and the text the person confirms is written in one place: the view.
 """

@@ -1,3 +1,5 @@
+// The layout's behaviour for every page; each part works without it too.
+//
 // Confirmation dialogs (see townsquare/core/confirm.py). A form marked data-confirm posts to a view that
 // answers with its confirmation; without JavaScript that is a whole page. Here the same confirmation is
 // fetched and shown in the page's <dialog id="confirm-dialog">, whose confirm button re-posts the form.
@@ -24,5 +26,30 @@
   document.addEventListener("click", function (e) {
     var closer = e.target && e.target.closest ? e.target.closest("#confirm-dialog [data-dialog-close]") : null;
     if (closer) { e.preventDefault(); closer.closest("dialog").close(); }
+  });
+})();
+
+// Unsaved changes: a page with several forms (a task's collaborators and thanks, a request's triage beside
+// its action buttons) saves each on its own, so leaving, or submitting another of its forms, while a form
+// marked data-warn-unsaved holds typed text asks the browser's own "leave the page?" first.
+(function () {
+  "use strict";
+  var dirty = [];
+  function marked(target) {
+    var form = target && target.form;
+    return form && form.hasAttribute("data-warn-unsaved") ? form : null;
+  }
+  function onEdit(e) {
+    var form = marked(e.target);
+    if (form && dirty.indexOf(form) < 0) { dirty.push(form); }
+  }
+  document.addEventListener("input", onEdit);
+  document.addEventListener("change", onEdit);
+  document.addEventListener("submit", function (e) {
+    var i = dirty.indexOf(e.target);
+    if (i >= 0) { dirty.splice(i, 1); } // this one is being saved; the others still count
+  });
+  window.addEventListener("beforeunload", function (e) {
+    if (dirty.length) { e.preventDefault(); e.returnValue = ""; }
   });
 })();
