@@ -18,6 +18,12 @@ def test_a_lead_adds_a_destination_and_sends_a_test_message(web, make_user, http
     web.page.get_by_role("link", name="Add a destination").first.click()
     web.page.fill("#id_name", "#devrel-announcements")
     web.page.fill("#id_url", http_endpoint.url("json", "/hooks/SECRET-IN-URL"))
+    # The URL can be checked while typing: Show reveals it, Hide masks it again.
+    assert web.page.get_attribute("#id_url", "type") == "password"
+    web.page.get_by_role("button", name="Show the Apprise URL").click()
+    assert web.page.get_attribute("#id_url", "type") == "text"
+    web.page.get_by_role("button", name="Show the Apprise URL").click()
+    assert web.page.get_attribute("#id_url", "type") == "password"
     web.page.get_by_label("Done announcements (public DevRel channel)").check()
     web.page.get_by_role("button", name="Save").click()
     web.page.wait_for_selector("text=Saved destination")

@@ -53,3 +53,35 @@
     if (dirty.length) { e.preventDefault(); e.returnValue = ""; }
   });
 })();
+
+// A secret field marked data-reveal (a destination's Apprise URL) gets a Show/Hide button, so a long URL can
+// be checked while it is typed. Without JavaScript there is no button: the field stays hidden, as typed.
+(function () {
+  "use strict";
+  function addToggles() {
+    var fields = document.querySelectorAll("input[data-reveal]");
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.nextElementSibling && field.nextElementSibling.hasAttribute("data-reveal-toggle")) { continue; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button small";
+      button.textContent = "Show";
+      button.setAttribute("data-reveal-toggle", "");
+      button.setAttribute("aria-pressed", "false");
+      button.setAttribute("aria-label", "Show the " + ((field.labels && field.labels[0] && field.labels[0].textContent) || "value"));
+      if (field.id) { button.setAttribute("aria-controls", field.id); }
+      field.insertAdjacentElement("afterend", button);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", addToggles);
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest("[data-reveal-toggle]") : null;
+    if (!button) { return; }
+    var field = button.previousElementSibling;
+    var shown = field.type === "password";
+    field.type = shown ? "text" : "password";
+    button.textContent = shown ? "Hide" : "Show";
+    button.setAttribute("aria-pressed", shown ? "true" : "false");
+  });
+})();
