@@ -223,6 +223,7 @@ class Announcement(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Waiting for review"
         QUEUED = "queued", "Sent to the outbox"
+        HELD = "held", "Waiting for a destination"
         DISCARDED = "discarded", "Discarded"
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="announcements")

@@ -34,11 +34,12 @@ from townsquare.board.models import (
 )
 from townsquare.core.errors import TownsquareError
 from townsquare.intake import services as intake_services
+from townsquare.intake.models import Request
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from townsquare.intake.models import Request
+    from townsquare.notify.models import Destination
     from townsquare.people.models import Team
 
 logger = logging.getLogger(__name__)
@@ -210,6 +211,44 @@ def task_create_for_request(*, request: Request, by: User | None) -> Task:
     )
 
 
+WORKING_COLUMNS = (Column.DOING, Column.REVIEW)
+
+
+@transaction.atomic
+def task_follow_request(*, request: Request, from_status: str, by: User | None) -> Task | None:
+    """Move a request's card to match the request's new status (the ``request_status_changed`` hook).
+
+    Started: a Backlog card moves to Doing, owned by whoever started it if it had no owner. Done: the
+    card moves to Done, a completion like any other. Cancelled: the card stays and its history says so.
+    The moves call back into intake, which finds the request already in that state and does nothing.
+    """
+    task = Task.objects.select_for_update().filter(origin_request_id=request.pk).first()
+    if task is None:
+        return None
+    status = request.status
+    if status in (Request.Status.IN_PROGRESS, Request.Status.DONE) and task.column != Column.DONE:
+        starter = _user_or_none(by)
+        if task.owner_id is None and starter is not None:
+            task = task_update(task=task, by=by, owner=starter)
+        if status == Request.Status.DONE:
+            return task_move(task=task, column=Column.DONE, by=by)
+        if task.column == Column.BACKLOG:
+            return task_move(task=task, column=Column.DOING, by=by)
+    elif status == Request.Status.CANCELLED and task.column != Column.DONE:
+        _event(task, TaskEvent.Kind.NOTE, by, summary="the request was cancelled: finish or delete the card")
+    return task
+
+
+def _start_origin_request(task: Task, by: User | None) -> None:
+    """Work on the card began: its accepted request becomes in progress (and the requester is told)."""
+    if task.origin_request_id is None:
+        return
+    request = Request.objects.get(pk=task.origin_request_id)
+    if request.status not in (Request.Status.ACCEPTED, Request.Status.MENTORING):
+        return
+    intake_services.request_start(request=request, by=_user_or_none(by))
+
+
 @transaction.atomic
 def task_update(*, task: Task, by: User | None, labels: Sequence[str] | None = None, **changes: Any) -> Task:
     """Edit a task's fields (not its column: use :func:`task_move`); the history records old and new values."""
@@ -306,6 +345,8 @@ def task_move(*, task: Task, column: str, by: User | None, before: Task | None =
         _complete(task, by)
     elif from_column == Column.DONE and column != Column.DONE:
         _reopen(task, by)
+    elif column in WORKING_COLUMNS and from_column == Column.BACKLOG:
+        _start_origin_request(task, by)
     return task
 
 
@@ -523,12 +564,28 @@ def announcement_update(*, announcement: Announcement, headline: str, note: str,
     return announcement
 
 
-@transaction.atomic
-def announcement_send(*, announcement: Announcement, by: User | None) -> Announcement:
-    """Write the announcement to the outbox: one row per destination for announcements, once."""
+def _enqueue_announcement(announcement: Announcement, body: str, title: str, link: str) -> int:
     from townsquare.notify.models import Notification
     from townsquare.notify.services import notification_enqueue
 
+    rows = notification_enqueue(
+        event_key=announcement_event_key(announcement),
+        title=title,
+        body=body,
+        body_format=Notification.Format.MARKDOWN,
+        purpose="announcements",
+        link=link,
+    )
+    return len(rows)
+
+
+@transaction.atomic
+def announcement_send(*, announcement: Announcement, by: User | None) -> Announcement:
+    """Write the announcement to the outbox: one row per destination for announcements, once.
+
+    With no destination for announcements yet, nothing is written and the announcement is held: the
+    first destination saved for announcements sends it (:func:`announcements_release_held`).
+    """
     announcement = Announcement.objects.select_for_update().select_related("task").get(pk=announcement.pk)
     if announcement.status != Announcement.Status.DRAFT:
         raise TownsquareError(
@@ -538,35 +595,73 @@ def announcement_send(*, announcement: Announcement, by: User | None) -> Announc
     message = announcement_message(announcement)
     title, body = chat.render_done(message, "markdown")
     event_key = announcement_event_key(announcement)
-    rows = notification_enqueue(
-        event_key=event_key,
-        title=title,
-        body=body,
-        body_format=Notification.Format.MARKDOWN,
-        purpose="announcements",
-        link=message.link,
-    )
-    announcement.status = Announcement.Status.QUEUED
+    sent_to = _enqueue_announcement(announcement, body, title, message.link)
+    announcement.status = Announcement.Status.QUEUED if sent_to else Announcement.Status.HELD
     announcement.body = body
     announcement.event_key = event_key
-    announcement.destinations = len(rows)
+    announcement.destinations = sent_to
     announcement.decided_by = _user_or_none(by)
     announcement.decided_at = timezone.now()
     announcement.save()
-    where = (
-        f"{len(rows)} destination{'s' if len(rows) != 1 else ''}"
-        if rows
-        else "no destination (none is set up for announcements)"
+    summary = (
+        f"announced to {sent_to} destination{'s' if sent_to != 1 else ''}"
+        if sent_to
+        else "held the announcement: no destination receives announcements yet; it goes out when one is added"
     )
     _event(
         announcement.task,
         TaskEvent.Kind.ANNOUNCED,
         by,
-        summary=f"announced to {where}",
+        summary=summary,
         detail={"completion": announcement.completion, "event_key": event_key},
     )
-    logger.info("task %s: announcement %s queued for %s destinations", announcement.task_id, announcement.pk, len(rows))
+    logger.info(
+        "task %s: announcement %s %s",
+        announcement.task_id,
+        announcement.pk,
+        f"queued for {sent_to} destinations" if sent_to else "held: no destination for announcements yet",
+    )
     return announcement
+
+
+HELD_ANNOUNCEMENTS_MAX_AGE = dt.timedelta(days=14)
+
+
+@transaction.atomic
+def announcements_release_held(*, destination: Destination) -> int:
+    """A destination for announcements was saved: send the completions held for want of one.
+
+    The handler of notify's ``destination_saved`` hook. Only completions of the last
+    ``HELD_ANNOUNCEMENTS_MAX_AGE`` go out, so a new channel is not flooded with old news; older
+    ones stay held, and the task page says so. Returns how many announcements were sent.
+    """
+    if not destination.enabled or "announcements" not in destination.purposes:
+        return 0
+    since = timezone.now() - HELD_ANNOUNCEMENTS_MAX_AGE
+    held = (
+        Announcement.objects.select_for_update()
+        .select_related("task")
+        .filter(status=Announcement.Status.HELD, decided_at__gte=since)
+        .order_by("decided_at", "pk")
+    )
+    released = 0
+    for announcement in held:
+        title, _ = chat.render_done(announcement_message(announcement), "markdown")
+        sent_to = _enqueue_announcement(announcement, announcement.body, title, announcement.task.absolute_url)
+        if not sent_to:
+            continue
+        announcement.status = Announcement.Status.QUEUED
+        announcement.destinations = sent_to
+        announcement.save(update_fields=["status", "destinations"])
+        _event(
+            announcement.task,
+            TaskEvent.Kind.ANNOUNCED,
+            None,
+            summary=f"sent the held announcement to {destination.name}, the first destination for announcements",
+            detail={"completion": announcement.completion, "event_key": announcement.event_key},
+        )
+        released += 1
+    return released
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html, format_html_join
@@ -201,6 +202,11 @@ def task_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect(_safe_next(request, board_url))
 
 
+NO_DESTINATION_YET = (
+    "No destination receives announcements yet: the announcement is held and goes out when one is added."
+)
+
+
 def _say_what_happened(request: AuthenticatedHttpRequest, task: Task, *, from_column: str) -> None:
     if task.column == from_column:
         return
@@ -215,7 +221,7 @@ def _say_what_happened(request: AuthenticatedHttpRequest, task: Task, *, from_co
     elif announcement.destinations:
         messages.success(request, f"“{task.title}” is done and announced.")
     else:
-        messages.warning(request, f"“{task.title}” is done, but no destination receives announcements yet.")
+        messages.warning(request, f"“{task.title}” is done. {NO_DESTINATION_YET}")
 
 
 @require_POST
@@ -299,7 +305,14 @@ def announcement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
                 )
                 if action == "send":
                     announcement = services.announcement_send(announcement=announcement, by=request.user)
-                    messages.success(request, f"Sent to the outbox for {announcement.destinations} destination(s).")
+                    if announcement.destinations:
+                        messages.success(
+                            request,
+                            f"Sent to the outbox for {announcement.destinations} "
+                            f"destination{pluralize(announcement.destinations)}.",
+                        )
+                    else:
+                        messages.warning(request, NO_DESTINATION_YET)
                     return redirect("board:task", pk=announcement.task_id)
                 messages.success(request, "Saved. The preview below shows the new text.")
                 return redirect("board:announcement", pk=announcement.pk)
@@ -308,7 +321,7 @@ def announcement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
             return redirect("board:announcement", pk=announcement.pk)
     message = services.announcement_message(announcement)
     title, body = chat.render_done(message, "markdown")
-    if announcement.status == Announcement.Status.QUEUED:
+    if announcement.status in (Announcement.Status.QUEUED, Announcement.Status.HELD):
         body = announcement.body
     return render(
         request,

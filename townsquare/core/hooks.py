@@ -51,6 +51,11 @@ class Hook(Generic[R]):
 # accepted; the board makes its task there, so the acceptance and the task commit or roll back together.
 request_accepted: Hook[Any] = Hook("request accepted")
 
+# intake -> board. Called inside the transaction of request_start, request_mark_done and request_cancel with
+# (*, request, from_status, by) once the request's new status is saved; the board moves the request's card to
+# match, so the request and its card never disagree (the board calls back into intake, which is idempotent).
+request_status_changed: Hook[Any] = Hook("request status changed")
+
 # people -> every app holding a person's data. Called inside member_erase's transaction with
 # (*, member, identity_ids) before the identities are deleted; each handler deletes its app's rows
 # for them and returns what it removed, e.g. {"messages": 12}. The counts go on the ErasureRecord.
@@ -77,3 +82,8 @@ theme_routed: Hook[Any] = Hook("theme routed")
 # on an update into a request; intake files it for the asker's team (a Q&A session, current quarter)
 # and returns the Request. updates sits beside intake in the graph, not above it, so it cannot import it.
 request_from_question: Hook[Any] = Hook("request from question")
+
+# notify -> board (and any app that holds messages back for want of a destination). Called inside
+# destination_save's transaction with (*, destination) once a destination is saved; a handler may queue
+# what it held for that destination's purposes and returns how many messages it queued.
+destination_saved: Hook[int] = Hook("destination saved")

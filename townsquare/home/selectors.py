@@ -91,11 +91,10 @@ def dashboard_summary(*, user: User) -> dict[str, Any]:
         summary["messages_total"] = Message.objects.count() if latest_message else 0
         summary["activity"] = sparkline(weekly_counts())
         summary["destinations"] = Destination.objects.filter(enabled=True).count()
-        Status = Notification.Status
-        summary["notifications_pending"] = Notification.objects.filter(
-            status__in=[Status.PENDING, Status.FAILED, Status.SENDING]
-        ).count()
+        # The same groups as the outbox filters these figures link to, so each count matches its list.
+        summary["notifications_pending"] = Notification.objects.filter(status__in=Notification.QUEUED_STATUSES).count()
+        summary["notifications_waiting"] = Notification.objects.filter(status=Notification.Status.WAITING).count()
         summary["notifications_attention"] = Notification.objects.filter(
-            status__in=[Status.DEAD, Status.UNCERTAIN]
+            status__in=Notification.ATTENTION_STATUSES
         ).count()
     return summary

@@ -436,6 +436,7 @@ def request_start(*, request: Request, by: User | None) -> Request:
     from_status, locked.status = locked.status, Status.IN_PROGRESS
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by)
+    hooks.request_status_changed.call(request=locked, from_status=from_status, by=by)
     return _sync(request, locked)
 
 
@@ -457,6 +458,7 @@ def request_mark_done(*, request: Request, by: User | None) -> Request:
     from_status, locked.status = locked.status, Status.DONE
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by)
+    hooks.request_status_changed.call(request=locked, from_status=from_status, by=by)
     return _sync(request, locked)
 
 
@@ -480,6 +482,7 @@ def request_cancel(*, request: Request, by: User, note: str = "") -> Request:
     from_status, locked.status = locked.status, Status.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
     _record_and_notify(request=locked, from_status=from_status, by=by, note=note)
+    hooks.request_status_changed.call(request=locked, from_status=from_status, by=by)
     return _sync(request, locked)
 
 

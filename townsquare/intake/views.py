@@ -7,11 +7,13 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
+from townsquare.core.confirm import Confirmation, confirmation_response
 from townsquare.core.errors import TownsquareError
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.core.quarters import Quarter, current_quarter, local_date, quarter_parse
@@ -268,6 +270,19 @@ def request_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @roles.role_required(CANCELLERS)
 def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    obj = request_get_for_user(request, pk)
+    asked = confirmation_response(
+        request,
+        Confirmation(
+            title=f"Cancel the request “{obj.title}”?",
+            text=f"DevRel stops work on it and {obj.team.name} gets its {obj.points} point"
+            f"{pluralize(obj.points)} back. A cancelled request cannot be reopened: file it again if you need it later.",
+            action="Cancel the request",
+            cancel_url=obj.get_absolute_url(),
+        ),
+    )
+    if asked is not None:
+        return asked
     return _transition(request, pk, services.request_cancel, "Cancelled “{title}”; its points are back in the budget.")
 
 

@@ -27,6 +27,7 @@ from townsquare.metrics.health import chaoss
 from townsquare.metrics.models import ChannelMap, ConsolidationScenario
 from townsquare.metrics.selectors import health as selectors
 from townsquare.metrics.services import health as services
+from townsquare.sources.models import Message, Source
 
 # Every figure links to its definition.
 DEFINITIONS = {
@@ -49,7 +50,12 @@ QUARTER_KEYS = ("caf_community", "caf_everyone", "elephant", "organizations", "c
 
 @roles.role_required(roles.VALUE_READERS)
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "metrics/index.html", {"snapshot": selectors.snapshot_latest()})
+    context = _status(request)
+    if context["snapshot"] is None:
+        # The empty state says which step is missing: a source with messages, or the first recompute.
+        context["sources"] = Source.objects.count()
+        context["has_messages"] = Message.objects.exists()
+    return render(request, "metrics/index.html", context)
 
 
 # ---------------------------------------------------------------- health

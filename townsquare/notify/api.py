@@ -28,7 +28,7 @@ class NotificationOutput(serializers.ModelSerializer):
 
 
 class NotificationList(RoleListAPIView[Notification]):
-    """The outbox, newest first; filter with ?status=pending|sending|sent|failed|dead|uncertain."""
+    """The outbox, newest first; filter with ?status=pending|sending|sent|failed|waiting|dead|uncertain."""
 
     serializer_class = NotificationOutput
     roles = DEVREL

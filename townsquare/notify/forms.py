@@ -12,7 +12,9 @@ class DestinationForm(forms.Form):
     url = forms.CharField(
         label="Apprise URL",
         required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "off", "spellcheck": "false", "data-reveal": ""}
+        ),
         help_text="For example slack://TokenA/TokenB/TokenC/#devrel or json://hooks.example.com/path. "
         "Stored encrypted and never shown again; leave empty when editing to keep the current one.",
     )

@@ -88,7 +88,8 @@ class Notification(models.Model):
     Written in the transaction of the event that causes it; ``(event_key, target)`` is
     unique, so an event produces at most one delivery per target however often it is
     recorded. Lifecycle: pending → sending → sent, or failed (retried with backoff) →
-    dead after the last attempt. A worker that dies after the send began leaves the
+    dead after the last attempt. An email while ``TOWNSQUARE_EMAIL_URL`` is unset is
+    ``waiting`` (no attempt counted) and becomes pending as soon as email is set up. A worker that dies after the send began leaves the
     row ``uncertain``: it is never resent automatically, since the message may
     already be in the channel; a person checks and resends or marks it sent.
     """
@@ -98,6 +99,7 @@ class Notification(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed, will retry"
+        WAITING = "waiting", "Waiting for email to be set up"
         DEAD = "dead", "Gave up"
         UNCERTAIN = "uncertain", "Outcome unknown"
 
@@ -143,6 +145,10 @@ class Notification(models.Model):
             return self.destination.name if self.destination else self.target
         return self.email
 
+    # The outbox's filter groups: the home page's figures link to them, so a count and its list always agree.
+    QUEUED_STATUSES = (Status.PENDING, Status.SENDING, Status.FAILED)
+    ATTENTION_STATUSES = (Status.DEAD, Status.UNCERTAIN)
+
     @property
     def needs_attention(self) -> bool:
-        return self.status in (self.Status.DEAD, self.Status.UNCERTAIN)
+        return self.status in self.ATTENTION_STATUSES

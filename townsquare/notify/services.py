@@ -22,9 +22,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import apprise
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
 from townsquare.notify.models import SERVICE_LABELS, Destination, Notification
 
@@ -61,6 +62,7 @@ def destination_validate_url(url: str) -> str:
     return scheme
 
 
+@transaction.atomic
 def destination_save(
     *,
     destination: Destination | None = None,
@@ -81,6 +83,8 @@ def destination_save(
     destination.purposes = sorted(set(purposes))
     destination.enabled = enabled
     destination.save()
+    # Apps that held messages for want of a destination (a done announcement) queue them now, in this transaction.
+    hooks.destination_saved.call(destination=destination)
     return destination
 
 
@@ -265,7 +269,7 @@ def _claim(notification_id: int, now: dt.datetime) -> bool:
     return bool(
         Notification.objects.filter(
             pk=notification_id,
-            status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
+            status__in=[Notification.Status.PENDING, Notification.Status.FAILED, Notification.Status.WAITING],
             next_attempt_at__lte=now,
         ).update(status=Notification.Status.SENDING, claimed_at=now, send_started_at=None, attempts=F("attempts") + 1)
     )
@@ -312,15 +316,28 @@ UNCONFIGURED_RETRY = dt.timedelta(hours=1)
 
 
 def _hold_for_configuration(notification: Notification) -> str:
-    """Email is not configured yet: keep the message (no attempt counted) and look again in an hour."""
+    """Email is not configured yet: keep the message as waiting (no attempt counted, nothing failed).
+
+    The sweep releases waiting rows as soon as ``TOWNSQUARE_EMAIL_URL`` is set (see
+    :func:`notifications_release_waiting`); until then it looks again every hour.
+    """
     Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.FAILED,
+        status=Notification.Status.WAITING,
         attempts=F("attempts") - 1,
         send_started_at=None,
         next_attempt_at=timezone.now() + UNCONFIGURED_RETRY,
-        last_error="Waiting for email to be configured (TOWNSQUARE_EMAIL_URL is not set); it is sent once it is.",
+        last_error="Waiting for email to be set up (TOWNSQUARE_EMAIL_URL is not set); it is sent once it is.",
     )
-    return Notification.Status.FAILED
+    return Notification.Status.WAITING
+
+
+def notifications_release_waiting() -> int:
+    """Once email is set up, every email held for it becomes due now. Returns how many were released."""
+    if not settings.EMAIL_URL:
+        return 0
+    return Notification.objects.filter(status=Notification.Status.WAITING).update(
+        status=Notification.Status.PENDING, next_attempt_at=timezone.now(), last_error=""
+    )
 
 
 def _record_failure(notification: Notification, outcome: Outcome) -> str:
@@ -358,11 +375,13 @@ def notifications_recover_stale(*, now: dt.datetime | None = None) -> dict[str, 
 def notifications_deliver_due(*, limit: int = 500) -> int:
     """The sweep: deliver due rows (also those whose enqueue was lost). Returns how many were tried."""
     recovered = notifications_recover_stale()
+    notifications_release_waiting()
     if recovered["uncertain"]:
         logger.warning("%s notifications are uncertain after a worker stopped mid-send", recovered["uncertain"])
     due = list(
         Notification.objects.filter(
-            status__in=[Notification.Status.PENDING, Notification.Status.FAILED], next_attempt_at__lte=timezone.now()
+            status__in=[Notification.Status.PENDING, Notification.Status.FAILED, Notification.Status.WAITING],
+            next_attempt_at__lte=timezone.now(),
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
@@ -413,7 +432,3 @@ def destination_test(*, destination: Destination) -> Outcome:
         last_test_at=timezone.now(), last_test_ok=outcome.ok, last_test_error=outcome.error
     )
     return outcome
-
-
-def pending_filter() -> Q:
-    return Q(status__in=[Notification.Status.PENDING, Notification.Status.FAILED, Notification.Status.SENDING])

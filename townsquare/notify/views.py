@@ -4,26 +4,38 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
+from townsquare.core.confirm import Confirmation, confirmation_response
 from townsquare.core.errors import TownsquareError
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.notify import services
 from townsquare.notify.forms import DestinationForm
 from townsquare.notify.models import Destination, Notification
 
+# Filters over several statuses, named as the home page counts them: its figures link here.
+OUTBOX_GROUPS = {
+    "queued": ("Queued", Notification.QUEUED_STATUSES),
+    "attention": ("Needs a look", Notification.ATTENTION_STATUSES),
+}
+
 
 @roles.role_required(roles.DEVREL)
 def outbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     rows = Notification.objects.select_related("destination")
-    if status in Notification.Status.values:
+    if status in OUTBOX_GROUPS:
+        rows = rows.filter(status__in=OUTBOX_GROUPS[status][1])
+    elif status in Notification.Status.values:
         rows = rows.filter(status=status)
     elif status:
         raise Http404("unknown status")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "statuses": Notification.Status.choices}
+    groups = [(value, label) for value, (label, _) in OUTBOX_GROUPS.items()]
+    context = {"page": page, "status": status, "statuses": groups + Notification.Status.choices}
     template = "notify/outbox.html#rows" if request.htmx else "notify/outbox.html"
     return render(request, template, context)
 
@@ -106,6 +118,26 @@ def destination_test(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @roles.role_required(roles.LEADS)
 def destination_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
+    history = destination.notifications.count()
+    asked = confirmation_response(
+        request,
+        Confirmation(
+            title=f"Delete the destination “{destination.name}”?",
+            text="Townsquare stops sending to it. This cannot be undone; to pause it instead, edit it and untick Enabled.",
+            consequences=[
+                (
+                    f"Its {history} message{pluralize(history)} in the outbox, sent or waiting, "
+                    f"{pluralize(history, 'is,are')} deleted with it."
+                )
+            ]
+            if history
+            else [],
+            action="Delete the destination",
+            cancel_url=reverse("notify:destinations"),
+        ),
+    )
+    if asked is not None:
+        return asked
     destination.delete()
     messages.success(request, f"Deleted destination “{destination.name}”.")
     return redirect("notify:destinations")

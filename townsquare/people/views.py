@@ -11,9 +11,11 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
+from townsquare.core.confirm import Confirmation, confirmation_response
 from townsquare.core.errors import TownsquareError
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people import selectors, services
@@ -102,8 +104,22 @@ def member_merge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = _member_or_404(pk)
     form = MergeForm(request.POST or None, member=found)
     if request.method == "POST" and form.is_valid():
+        other = form.cleaned_data["other"]
+        asked = confirmation_response(
+            request,
+            Confirmation(
+                title=f"Merge {other.display_name} into {found.display_name}?",
+                text=f"{other.display_name}'s identities and messages move to {found.display_name}, and "
+                f"{other.display_name} leaves the directory. You can undo it from the merge history.",
+                action="Merge",
+                cancel_url=found.get_absolute_url(),
+                danger=False,
+            ),
+        )
+        if asked is not None:
+            return asked
         try:
-            services.member_merge(source=form.cleaned_data["other"], target=found, by=request.user)
+            services.member_merge(source=other, target=found, by=request.user)
         except TownsquareError as exc:
             form.add_error(None, exc.message)
         else:
@@ -170,7 +186,22 @@ def suggestions(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 @roles.role_required(roles.DEVREL)
 def suggestion_decide(request: AuthenticatedHttpRequest, pk: int, decision: str) -> HttpResponse:
-    suggestion = get_object_or_404(MergeSuggestion, pk=pk)
+    suggestion = get_object_or_404(MergeSuggestion.objects.select_related("member_a", "member_b"), pk=pk)
+    if decision == "accept":
+        a, b = sorted((suggestion.member_a, suggestion.member_b), key=lambda m: m.pk)  # the older one stays
+        asked = confirmation_response(
+            request,
+            Confirmation(
+                title=f"Merge {b.display_name} into {a.display_name}?",
+                text=f"Suggested because of the {suggestion.reason}. A same handle is only a hint: merge them if "
+                "they are one person. You can undo it from the merge history.",
+                action="Merge",
+                cancel_url=reverse("people:suggestions"),
+                danger=False,
+            ),
+        )
+        if asked is not None:
+            return asked
     try:
         if decision == "accept":
             record = services.merge_suggestion_accept(suggestion=suggestion, by=request.user)

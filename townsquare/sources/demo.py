@@ -125,7 +125,7 @@ def acme_demo_load() -> dict[str, int]:
         for source, channel in todo:
             path = WRITERS[channel](sample, anchor, root / channel)
             result[source.name] = services.archive_import(source=source, path=path).new
-    result["Acme Cloud people merged across channels"] = acme_merge_same_people()
+    result[ACME_MERGES_KEY] = acme_merge_same_people()
     return result
 
 
@@ -135,6 +135,10 @@ def acme_anchor() -> dt.date:
         if (config or {}).get("demo_anchor"):
             return dt.date.fromisoformat(config["demo_anchor"])
     return timezone.now().astimezone(dt.UTC).date()
+
+
+# Same handle is only a suggestion (README, Listen): the demo plays its curator, dana, deciding Acme's pairs.
+ACME_MERGES_KEY = "Acme Cloud same-handle suggestions accepted as curator dana"
 
 
 def acme_merge_same_people() -> int:

@@ -159,3 +159,31 @@ def test_the_demo_board_renders_every_column_for_a_stakeholder_and_devrel(web) -
     web.goto("/board/?team=support")
     web.screenshot("demo-board-support")
     assert web.console_errors == []
+
+
+def test_leaving_the_task_page_with_typed_thanks_asks_first(web, make_user) -> None:
+    _dana, _eli, _sam, task = setup_board(make_user)
+    web.login("dana")
+    web.goto(f"/board/tasks/{task.pk}/")
+    asked: list[str] = []
+
+    def answer(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    web.page.on("dialog", answer)
+    web.page.get_by_text("Say thank you").click()
+    web.page.locator("form[action$='/thanks/'] input[name='thanks-message']").type("Thanks for the samples!")
+    web.page.get_by_role("link", name="Board").first.click()
+    web.page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    assert web.page.url.endswith(f"/board/tasks/{task.pk}/")  # stayed, text kept
+    assert (
+        "Thanks for the samples!"
+        in web.page.locator("form[action$='/thanks/'] input[name='thanks-message']").input_value()
+    )
+    web.page.locator("form[action$='/thanks/'] input[name='thanks-name']").fill("Ana from the meetup")
+    web.page.get_by_role("button", name="Send thanks").click()  # saving the typed form itself asks nothing
+    web.page.wait_for_selector("text=Thanked")
+    assert asked == ["beforeunload"]
+    assert web.console_errors == []

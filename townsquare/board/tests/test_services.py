@@ -177,12 +177,49 @@ def test_reopening_withdraws_an_announcement_waiting_for_review(devrel, chat_roo
     assert statuses == [(1, "discarded", False), (2, "draft", True)]
 
 
-def test_a_completion_is_recorded_even_without_any_destination(devrel) -> None:
+def test_a_completion_without_any_destination_is_held_not_called_sent(devrel) -> None:
     task = services.task_create(title="Quiet", by=devrel)
     services.task_done(task=task, by=devrel)
     announcement = Announcement.objects.get()
-    assert (announcement.status, announcement.destinations) == (Announcement.Status.QUEUED, 0)
+    assert (announcement.status, announcement.destinations) == (Announcement.Status.HELD, 0)
+    assert announcement.get_status_display() == "Waiting for a destination"
     assert "no destination" in task.events.get(kind=TaskEvent.Kind.ANNOUNCED).summary
+    assert not Notification.objects.exists()
+
+
+def test_a_held_completion_is_sent_once_a_destination_for_announcements_is_added(devrel, http_endpoint) -> None:
+    from townsquare.notify.services import destination_save, notification_deliver
+
+    task = services.task_create(title="Kafka tutorial", by=devrel)
+    services.task_done(task=task, by=devrel)
+    # A destination for something else releases nothing.
+    destination_save(name="Reports room", url=http_endpoint.url("json"), purposes=["reports"], enabled=True)
+    assert Announcement.objects.get().status == Announcement.Status.HELD
+    room = destination_save(
+        name="DevRel channel", url=http_endpoint.url("json", "/room"), purposes=["announcements"], enabled=True
+    )
+    announcement = Announcement.objects.get()
+    assert (announcement.status, announcement.destinations) == (Announcement.Status.QUEUED, 1)
+    [row] = Notification.objects.filter(destination=room)
+    assert notification_deliver(notification_id=row.pk) == Notification.Status.SENT
+    assert "Kafka tutorial" in http_endpoint.received[-1].json()["message"]
+    assert "DevRel channel" in task.events.filter(kind=TaskEvent.Kind.ANNOUNCED).latest("id").summary
+    # Saving the destination again sends nothing twice.
+    destination_save(destination=room, name="DevRel channel", url=None, purposes=["announcements"], enabled=True)
+    assert Notification.objects.filter(destination=room).count() == 1
+
+
+def test_an_old_held_completion_stays_held_when_a_destination_is_added(devrel, chat_room) -> None:
+    from django.utils import timezone
+
+    from townsquare.notify.services import destination_save
+
+    task = services.task_create(title="Long ago", by=devrel)
+    chat_room.delete()
+    services.task_done(task=task, by=devrel)
+    Announcement.objects.update(decided_at=timezone.now() - services.HELD_ANNOUNCEMENTS_MAX_AGE * 2)
+    destination_save(name="New room", url=chat_room.url, purposes=["announcements"], enabled=True)
+    assert Announcement.objects.get().status == Announcement.Status.HELD
 
 
 def test_task_done_refuses_a_task_that_is_already_done(devrel) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -34,6 +35,14 @@ def test_the_demo_has_a_person_for_every_role() -> None:
     for user in get_user_model().objects.all():
         found |= roles_of(user)
     assert found == set(Role.values)
+
+
+def test_init_asks_for_an_administrator_only_while_there_is_none() -> None:
+    from townsquare.core.management.commands.init import next_step
+
+    assert "townsquare createsuperuser" in next_step()
+    demo_load()  # the demo's logins include its administrator, admin (Alex Admin)
+    assert next_step() == "Start it with [bold]townsquare serve[/bold]."
 
 
 def test_the_demo_command_refuses_production_mode(settings) -> None:
@@ -72,4 +81,28 @@ def test_the_home_summary_counts_rows_by_their_models_status(make_user) -> None:
     assert [theme["title"] for theme in summary["themes"]] == ["Live"]
     assert (summary["done_this_week"], summary["my_open_tasks"]) == (1, 1)
     assert summary["notifications_pending"] == 3  # pending, failed (will retry) and sending
+    assert summary["notifications_waiting"] == 1  # held until email is set up: not "failed"
     assert summary["notifications_attention"] == 2  # dead and uncertain
+
+
+def test_each_outbox_figure_links_to_a_list_with_that_many_rows(client_for) -> None:
+    client = client_for(Role.DEVREL_LEAD)
+    for status in Notification.Status:
+        Notification.objects.create(
+            event_key=f"test:{status}",
+            target="email:a@example.com",
+            title=f"row {status}",
+            body="b",
+            status=status,
+            next_attempt_at=timezone.now(),
+        )
+    page = client.get("/home/").content.decode()
+    links = re.findall(r'href="(/notifications/\?status=\w+)">(\d+)</a>', page)
+    assert {link for link, _ in links} == {
+        "/notifications/?status=queued",
+        "/notifications/?status=waiting",
+        "/notifications/?status=attention",
+    }
+    for link, count in links:
+        listing = client.get(link).content.decode()
+        assert len(re.findall(r'href="/notifications/\d+/"', listing)) == int(count), link

@@ -312,7 +312,16 @@ def test_the_landing_page_offers_the_types_and_the_balance(client, setup) -> Non
 
 def test_the_requester_cancels_and_gets_the_points_back(client, setup) -> None:
     request = file(setup)
-    response = as_user(client, setup.member).post(f"/requests/{request.pk}/cancel/", follow=True)
+    client = as_user(client, setup.member)
+    # First the question, on a page of its own (no JavaScript needed): nothing is cancelled yet.
+    asked = client.post(f"/requests/{request.pk}/cancel/")
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "Cancel the request “" in page and 'name="confirmed" value="yes"' in page
+    assert Request.objects.get(pk=request.pk).status == Request.Status.FILED
+    # With JavaScript the same question comes as the dialog's body alone.
+    fragment = client.post(f"/requests/{request.pk}/cancel/", headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div class="confirm">') and "<html" not in fragment
+    response = client.post(f"/requests/{request.pk}/cancel/", {"confirmed": "yes"}, follow=True)
     assert "its points are back in the budget" in response.content.decode()
     assert selectors.budget_balance(budget=setup.budget).available == 10
 

@@ -12,6 +12,7 @@ from townsquare.core.roles import Role
 from townsquare.metrics.models import ConsolidationScenario, HealthSnapshot
 from townsquare.metrics.services import health as services
 from townsquare.metrics.tests.conftest import Community
+from townsquare.sources.models import Source
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +72,25 @@ def test_before_the_first_recompute_the_pages_say_so(client_for: Any, community:
         response = client.get(path)
         assert response.status_code == 200
     assert "No figures have been computed yet" in client.get("/value/health/").content.decode()
+
+
+def test_the_value_page_names_the_missing_step_before_any_figures(client_for: Any, db: None) -> None:
+    from townsquare.sources.tests.factories import SourceFactory
+
+    # client_for logs the one test client in: the executive first, then the lead.
+    page = client_for(Role.EXECUTIVE).get("/value/").content.decode()
+    assert "connect a source" in page and 'href="/listen/"' not in page  # Listen is DevRel's: no dead link
+    lead = client_for(Role.DEVREL_LEAD)
+    page = lead.get("/value/").content.decode()
+    assert "connect a source or upload an archive first" in page and 'href="/listen/"' in page
+    SourceFactory(name="Forum", kind=Source.Kind.DISCOURSE)
+    assert "Your sources are connected but have no messages yet" in lead.get("/value/").content.decode()
+
+
+def test_the_value_page_offers_the_recompute_when_sources_have_messages(client_for: Any, community: Community) -> None:
+    page = client_for(Role.DEVREL_LEAD).get("/value/").content.decode()
+    assert "Your sources have messages, but the figures have not been computed" in page
+    assert "connect a source" not in page.lower() and "Recompute now" in page
 
 
 def test_the_lead_recomputes_with_a_post(

@@ -156,14 +156,16 @@ def test_an_unreachable_service_is_retried_not_dropped() -> None:
 def test_email_waits_for_configuration_instead_of_being_lost(settings, smtp_server) -> None:
     settings.EMAIL_URL = ""
     [row] = services.notification_enqueue(event_key="e9", title="t", body="b", emails=["x@example.com"])
-    assert services.notification_deliver(notification_id=row.pk) == Notification.Status.FAILED
+    assert services.notification_deliver(notification_id=row.pk) == Notification.Status.WAITING
     row.refresh_from_db()
-    assert row.attempts == 0
+    assert (row.status, row.attempts) == (Notification.Status.WAITING, 0)
+    assert row.get_status_display() == "Waiting for email to be set up"
     assert "TOWNSQUARE_EMAIL_URL is not set" in row.last_error
     assert not row.needs_attention
-    # An administrator configures email; the held message goes out at its next look.
+    assert services.notifications_deliver_due() == 0  # still not set up: nothing tried, nothing failed
+    assert Notification.objects.get(pk=row.pk).status == Notification.Status.WAITING
+    # An administrator configures email; the sweep sends the held message at once, not an hour later.
     settings.EMAIL_URL = smtp_server.apprise_url
-    due_now(row)
     assert services.notifications_deliver_due() == 1
     assert Notification.objects.get(pk=row.pk).status == Notification.Status.SENT
     assert smtp_server.wait_for(1)[0]["To"] == "x@example.com"

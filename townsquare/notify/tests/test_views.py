@@ -83,3 +83,17 @@ def test_the_outbox_list_uses_a_constant_number_of_queries(client_for, django_as
         services.notification_enqueue(event_key=f"q{i}", title="t", body="b", emails=[f"p{i}@example.com"])
     with django_assert_max_num_queries(10):
         client.get("/notifications/")
+
+
+def test_deleting_a_destination_asks_first_and_says_what_goes_with_it(client_for, http_endpoint) -> None:
+    client = client_for(Role.DEVREL_LEAD)
+    destination = services.destination_save(
+        name="DevRel room", url=http_endpoint.url("json"), purposes=["announcements"], enabled=True
+    )
+    services.notification_enqueue(event_key="e1", title="t", body="b", purpose="announcements")
+    url = f"/notifications/destinations/{destination.pk}/delete/"
+    page = client.post(url).content.decode()
+    assert "Delete the destination “DevRel room”?" in page and "1 message in the outbox" in page
+    assert Destination.objects.exists()
+    response = client.post(url, {"confirmed": "yes"})
+    assert response.status_code == 302 and not Destination.objects.exists()

@@ -57,6 +57,9 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
     merge.wait_for()
     web.screenshot("people-merge-search")
     merge.click()
+    dialog = web.page.locator("dialog#confirm-dialog[open]")  # merging asks first, in the layout's dialog
+    assert "Merge ana_s <b>forum</b> into Ana Souza?" in dialog.inner_text()
+    dialog.get_by_role("button", name="Merge", exact=True).click()
     web.page.wait_for_url(f"**/people/members/{ana.pk}/")
     web.page.locator("ol.people-message-list").wait_for()  # sources' section, loaded by htmx
 

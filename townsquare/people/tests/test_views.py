@@ -126,7 +126,10 @@ def test_it_merges_and_undoes_through_the_pages(client_for: Any) -> None:
     source = IdentityFactory(realm="slack:T1", handle="anab", member__display_name="ana.b").member
     found = client.get(reverse("people:member-merge", args=[target.pk]), {"q": "anab"}, HTTP_HX_REQUEST="true")
     assert [m.pk for m in found.context["candidates"]] == [source.pk]
-    response = client.post(reverse("people:member-merge", args=[target.pk]), {"other": source.pk})
+    asked = client.post(reverse("people:member-merge", args=[target.pk]), {"other": source.pk})
+    assert asked.status_code == 200 and "Merge ana.b into Ana?" in asked.content.decode()
+    assert target.identities.count() == 1  # asked, not merged
+    response = client.post(reverse("people:member-merge", args=[target.pk]), {"other": source.pk, "confirmed": "yes"})
     assert response.status_code == 302 and target.identities.count() == 2
     record = MergeRecord.objects.get()
     assert client.get(reverse("people:merges")).status_code == 200
@@ -154,8 +157,10 @@ def test_curators_accept_and_reject_suggestions(client_for: Any, django_assert_m
         page = client.get(reverse("people:suggestions"))
     assert len(page.context["page"].object_list) == 3
     first, second, _ = MergeSuggestion.objects.order_by("pk")
-    client.post(reverse("people:suggestion-accept", args=[first.pk]))
-    client.post(reverse("people:suggestion-reject", args=[second.pk]))
+    asked = client.post(reverse("people:suggestion-accept", args=[first.pk]))
+    assert "A same handle is only a hint" in asked.content.decode() and not MergeRecord.objects.exists()
+    client.post(reverse("people:suggestion-accept", args=[first.pk]), {"confirmed": "yes"})
+    client.post(reverse("people:suggestion-reject", args=[second.pk]))  # keeping apart changes nothing: no question
     assert MergeRecord.objects.get().reason == "same_handle"
     assert MergeSuggestion.objects.get(pk=second.pk).status == "rejected"
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
+
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
 
@@ -143,6 +145,20 @@ class Connector:
         if not self.path.exists():
             raise TownsquareError(f"archive {self.path} does not exist", record=self.source.name)
         return self.path
+
+    def folder_name(self, folder: Path) -> str:
+        """The name of the folder holding an archive, which connectors use for a channel, list or site.
+
+        An upload lands in ``uploads/<random id>/``: that name stands for nothing and changes with every
+        upload, so uploading the same archive again would make new channels, identities and messages.
+        The source's name stands in for it.
+        """
+        uploads = (Path(settings.DATA_DIR) / "uploads").resolve()
+        try:
+            relative = folder.resolve().relative_to(uploads)
+        except (ValueError, OSError):
+            return folder.name
+        return self.source.name if len(relative.parts) <= 1 else folder.name
 
     @property
     def realm(self) -> str:

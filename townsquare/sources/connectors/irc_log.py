@@ -63,8 +63,9 @@ class IrcLogConnector(Connector):
     def channel_for(self, file: Path) -> ChannelRef:
         name = self.config.get("channel") or ""
         if not name:
-            found = _CHANNEL_IN_NAME.search(file.name) or _CHANNEL_IN_NAME.search(file.parent.name)
-            name = found.group(1) if found else "#" + (file.parent.name or "irc")
+            folder = self.folder_name(file.parent)
+            found = _CHANNEL_IN_NAME.search(file.name) or _CHANNEL_IN_NAME.search(folder)
+            name = found.group(1) if found else "#" + (folder or "irc")
         return ChannelRef(external_id=name.lower(), name=name, url=self.config.get("channel_url", ""))
 
     def _file(self, file: Path, realm: str) -> Iterator[Record]:

@@ -97,7 +97,7 @@ class PipermailConnector(Connector):
             yield from self._fetch_live(cursor)
             return
         root = self.require_path()
-        list_name = self.config.get("list") or (root.name if root.is_dir() else root.parent.name)
+        list_name = self.config.get("list") or self.folder_name(root if root.is_dir() else root.parent)
         yield from self._read(files_under(root, ".txt", ".txt.gz", ".mbox"), list_name)
 
     def _fetch_live(self, cursor: dict[str, Any]) -> Iterator[Record]:

@@ -45,7 +45,7 @@ class StackExchangeDumpConnector(Connector):
         root = self.require_path()
         if root.is_file():
             root = root.parent
-        site = self.config.get("site") or root.name
+        site = self.config.get("site") or self.folder_name(root)
         realm = self.config.get("realm") or f"stackexchange:{site}"
         base = f"https://{site}" if "." in site else ""
         channel = ChannelRef(external_id=site, name=site, url=base)

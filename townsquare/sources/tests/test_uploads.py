@@ -14,12 +14,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from townsquare.people.models import Identity
 from townsquare.sources import services
 from townsquare.sources.connectors.matrix_export import MatrixExportConnector
 from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.tasks import clean_uploads_task
 from townsquare.sources.tests.factories import SourceFactory, SyncRunFactory
-from townsquare.sources.tests.helpers import FIXTURES, GoesAwayAfter, registered
+from townsquare.sources.tests.helpers import DATA, FIXTURES, GoesAwayAfter, registered
 
 pytestmark = pytest.mark.django_db
 IMMEDIATE = {
@@ -132,3 +133,31 @@ def test_the_nightly_cleanup_deletes_old_uploads_that_no_unfinished_run_reads(up
     dead.refresh_from_db()
     assert "path" not in failed.config and "path" not in dead.config
     assert recent.exists() and queued.exists()
+
+
+@pytest.mark.parametrize(
+    "kind, archive",
+    [
+        ("irc_log", FIXTURES / "irc_log/irssi__townsquare.log"),  # channel named after the folder
+        ("pipermail", DATA / "mailing-lists/pipermail/r-devel/2025-April.txt"),  # list named after the folder
+        ("stackexchange_dump", DATA / "stackexchange/datascience.meta.stackexchange.com/Posts.xml"),  # site, realm
+        ("supybot", DATA / "irc/limnoria-channellogger/#fluid-work/#fluid-work.2019-03-01.log"),  # a date cursor
+        ("matrix_export", ROOM),
+    ],
+)
+def test_uploading_the_same_archive_again_counts_every_record_unchanged(
+    client_for: Any, uploads: Path, settings: Any, django_capture_on_commit_callbacks: Any, kind: str, archive: Path
+) -> None:
+    settings.TASKS = IMMEDIATE
+    client = client_for("devrel_member")
+    for _ in range(2):  # each upload lands in its own uploads/<random id>/ folder
+        with django_capture_on_commit_callbacks(execute=True), archive.open("rb") as handle:
+            client.post(reverse("sources:upload"), {"kind": kind, "name": "Community archive", "archive": handle})
+        if _ == 0:
+            messages, identities = Message.objects.count(), Identity.objects.count()
+    first, second = SyncRun.objects.order_by("pk")
+    assert first.new > 0
+    assert (second.new, second.updated, second.unchanged) == (0, 0, first.new)
+    assert (Message.objects.count(), Identity.objects.count()) == (messages, identities)
+    page = client.get(reverse("sources:run", args=[second.pk])).content.decode()
+    assert f"<dt>Unchanged</dt><dd>{first.new}</dd>" in page

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import argparse
 import hashlib
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.staticfiles.finders import get_finders
 from django.core.management import call_command
 from django_rich.management import RichCommand
@@ -27,6 +29,10 @@ def static_signature() -> str:
 class Command(RichCommand):
     help = "Prepare this installation: migrate the database, collect static files, create roles and schedules."
 
+    def add_arguments(self, parser: Any) -> None:
+        # For commands that run init first and then say themselves what comes next (the demo prints its logins).
+        parser.add_argument("--no-next-step", action="store_true", help=argparse.SUPPRESS)
+
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         self.console.print("[bold]Migrating the database[/bold]")
@@ -41,6 +47,12 @@ class Command(RichCommand):
             marker.write_text(signature)
         schedules = schedules_sync()
         self.console.print(f"Recurring jobs: {', '.join(s.name for s in schedules) or 'none'}")
-        self.console.print(
-            "[green]Ready.[/green] Create an administrator with [bold]townsquare createsuperuser[/bold]."
-        )
+        if not options["no_next_step"]:
+            self.console.print(f"[green]Ready.[/green] {next_step()}")
+
+
+def next_step() -> str:
+    """What to do after init: an administrator first, if there is none yet (the demo makes its own logins)."""
+    if get_user_model().objects.filter(is_superuser=True, is_active=True).exists():
+        return "Start it with [bold]townsquare serve[/bold]."
+    return "Create an administrator with [bold]townsquare createsuperuser[/bold]."

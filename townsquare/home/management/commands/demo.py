@@ -21,9 +21,14 @@ class Command(RichCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.MODE == "production":
             raise CommandError("the demo has well-known passwords: refusing to load it with TOWNSQUARE_MODE=production")
-        call_command("init", verbosity=options["verbosity"])
+        call_command("init", verbosity=options["verbosity"], no_next_step=True)
         counts = demo_workspace_load()
         self.console.print("Demo workspace: " + ", ".join(f"{key} {value:,}" for key, value in counts.items()))
+        self.console.print(
+            "Same handle on two channels is only a suggestion: in the demo, its DevRel lead dana accepted the "
+            "Acme Cloud ones (People › Merge history shows them, each can be undone); in your own workspace "
+            "they wait for a curator on People › Merge suggestions."
+        )
         table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
         table.add_column("username")
         table.add_column("name")
@@ -32,6 +37,9 @@ class Command(RichCommand):
         for person in USERS:
             table.add_row(person.username, person.full_name, person.role.label, person.team)
         self.console.print(table)
+        self.console.print(
+            f"Log in with any of these; dana (DevRel lead) sees everything. The password is {DEMO_PASSWORD}."
+        )
         if options["serve"]:
             self.console.print(f"Open [bold]http://{options['bind']}/[/bold] and log in as dana (DevRel lead).")
             call_command("serve", bind=options["bind"], with_worker=True)

@@ -98,7 +98,9 @@ class PercevalConnector(Connector):
 
     def _fetch_category(self, backend: Any, cursor: dict[str, Any], category: str) -> Iterator[Record]:
         kwargs: dict[str, Any] = {"category": category}
-        if self.uses_from_date:
+        # An archive is read whole: each record's upsert then says whether it is new, updated or unchanged.
+        # A date cursor would have the backend skip an uploaded file's older records without a count.
+        if self.uses_from_date and not self.is_archive:
             since = self.from_date(cursor, category)
             if since is not None:
                 kwargs["from_date"] = since
