@@ -96,6 +96,12 @@ def test_filters_combine_and_the_fragment_keeps_them_in_its_links(client_for: An
     assert "<html" not in html and 'id="fb-results"' in html
     assert "tier=enterprise" in html and "sort=people" in html  # a second click on People sorts ascending
     assert 'href="/feedback/export/?tier=enterprise&amp;sort=-people"' in html
+    # The filter form stays outside what HTMX swaps; the list's view and sort come with each swap, tied to it.
+    assert 'id="fb-filters"' not in html
+    assert '<input type="hidden" name="sort" value="-people" form="fb-filters">' in html
+    page = client.get(url, {"tier": "enterprise"}).content.decode()
+    assert page.index('<form class="fb-filters"') < page.index('<div id="fb-results">')
+    assert page.index("</form>", page.index('<form class="fb-filters"')) < page.index('<div id="fb-results">')
 
 
 def test_sortable_columns_order_the_inbox(client_for: Any, inbox: dict[str, Any]) -> None:
@@ -198,3 +204,24 @@ def test_move_searches_themes_and_merge_keeps_the_chosen_survivor(client_for: An
     old.refresh_from_db()
     assert old.status == Theme.Status.MERGED and old.merged_into_id == recent.pk
     assert CurationAction.objects.filter(action="merge").count() == 1
+
+
+def test_the_theme_page_reads_its_messages_in_one_query_whatever_their_number(
+    client_for: Any, inbox: dict[str, Any]
+) -> None:
+    client = client_for("devrel_member")
+
+    def queries(theme: Theme) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("feedback:theme", args=[theme.pk])).status_code == 200
+        reads = [q["sql"] for q in captured if 'FROM "feedback_thememessage"' in q["sql"]]
+        return len(reads), len(captured)
+
+    small = queries(inbox["recent"])
+    people = [IdentityFactory(member__organization=inbox["acme"].organization) for _ in range(30)]
+    big = _theme("Thirty people", people, days_ago=2, channel=inbox["github"])
+    assert queries(big) == small
+    assert small[0] == 1
+    response = client.get(reverse("feedback:theme", args=[big.pk]))
+    assert len(response.context["rows"]) == 30 and len(response.context["quotes"]) == 5
+    assert len(response.context["threads"]) == 30
