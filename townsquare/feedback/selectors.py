@@ -247,17 +247,6 @@ def score_parts(stats: ThemeStats, weights: ScoreWeights, *, now: dt.datetime | 
     }
 
 
-def theme_list(*, status: str | None = None, department_id: int | None = None) -> QuerySet[Theme]:
-    qs = Theme.objects.select_related("department")
-    if status:
-        qs = qs.filter(status=status)
-    else:
-        qs = qs.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
-    if department_id:
-        qs = qs.filter(department_id=department_id)
-    return qs.order_by("-score", "-people_count", "-id")
-
-
 def theme_get(pk: int) -> Theme:
     theme = Theme.objects.select_related("department", "merged_into").filter(pk=pk).first()
     if theme is None:

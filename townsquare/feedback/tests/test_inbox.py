@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -225,3 +227,39 @@ def test_the_theme_page_reads_its_messages_in_one_query_whatever_their_number(
     response = client.get(reverse("feedback:theme", args=[big.pk]))
     assert len(response.context["rows"]) == 30 and len(response.context["quotes"]) == 5
     assert len(response.context["threads"]) == 30
+
+
+def test_the_themes_api_takes_the_inbox_filters_and_gives_the_inbox_order(
+    client_for: Any, inbox: dict[str, Any]
+) -> None:
+    client = client_for("executive")
+    api = "/api/v1/feedback/themes/"
+    everything = client.get(api).json()
+    assert everything["count"] == 4  # without a view: every live theme, as the API always listed them
+    cases: list[dict[str, Any]] = [
+        {"tier": "enterprise"},
+        {"source": inbox["slack"].source.pk, "view": "all"},
+        {"kind": "feature", "source": inbox["github"].source.pk},
+        {"kind": "docs_gap", "view": "single"},
+        {"department": inbox["product"].pk},
+        {"view": "live", "sort": "-people"},
+        {"since": "2000-01-01", "view": "all", "sort": "-customers"},
+    ]
+    for params in cases:
+        page = [r.theme_id for r in client.get(reverse("feedback:index"), params).context["themes"]]
+        listed = client.get(api, params).json()
+        assert [r["id"] for r in listed["results"]] == page, params
+        assert listed["count"] == len(page)
+    dated = client.get(api, {"since": "2000-01-01", "until": (timezone.now() - dt.timedelta(days=399)).date()}).json()
+    (old,) = dated["results"]
+    assert old["id"] == inbox["old"].pk and old["people_count"] == 3 and old["score"] > 8  # the period's figures
+
+
+def test_the_schema_documents_the_themes_filters_without_warnings(tmp_path: Any) -> None:
+    out = tmp_path / "schema.json"
+    call_command("spectacular", "--fail-on-warn", "--format", "openapi-json", "--file", str(out))
+    operation = json.loads(out.read_text())["paths"]["/api/v1/feedback/themes/"]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert {"view", "kind", "source", "department", "tier", "status", "since", "until", "sort"} <= set(params)
+    assert "docs_gap" in params["kind"]["schema"]["enum"] and params["since"]["schema"]["format"] == "date"
+    assert params["tier"]["description"]
