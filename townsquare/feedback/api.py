@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms as django_forms
 from django.db.models import QuerySet
@@ -86,7 +86,7 @@ def _filter_parameters() -> list[OpenApiParameter]:
         elif isinstance(field, django_forms.DateField):
             kind = OpenApiTypes.DATE
         elif isinstance(field, django_forms.ChoiceField):
-            enum = [str(value) for value, _label in field.choices if value != ""]
+            enum = [str(value) for value, _label in cast(list[tuple[object, str]], field.choices) if value != ""]
         found.append(OpenApiParameter(name, kind, enum=enum, description=forms.INBOX_FILTER_HELP[name], required=False))
     return found
 
@@ -101,14 +101,19 @@ class ThemeList(RoleListAPIView[Theme]):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         filters = forms.InboxFilterForm(request.query_params, default_view=selectors.View.ALL).filters()
         stored, ranked = selectors.inbox_rows(filters)
-        page = self.paginate_queryset(stored if stored is not None else ranked or [])  # type: ignore[arg-type]
-        items = list(page if page is not None else (stored if stored is not None else ranked or []))
+        rows: list[selectors.InboxRow]
         if stored is not None:
-            rows = [selectors.stored_row(theme) for theme in items]
+            themes = self.paginate_queryset(stored)
+            rows = [selectors.stored_row(theme) for theme in (themes if themes is not None else stored)]
+            paged = themes is not None
         else:
-            rows = selectors.rows_with_themes(items)
+            found: list[selectors.InboxRow] = ranked or []
+            # LimitOffsetPagination slices any sequence; its stubs say QuerySet only.
+            chosen: list[selectors.InboxRow] | None = self.paginator.paginate_queryset(found, request, view=self)  # type: ignore[union-attr]
+            rows = selectors.rows_with_themes(chosen if chosen is not None else found)
+            paged = chosen is not None
         data = self.get_serializer(rows, many=True).data
-        return self.get_paginated_response(data) if page is not None else Response(data)
+        return self.get_paginated_response(data) if paged else Response(data)
 
 
 class ThemeDetail(RoleAPIView, generics.RetrieveAPIView[Theme]):
