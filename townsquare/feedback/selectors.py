@@ -484,7 +484,7 @@ def _counted() -> Q:
     )
 
 
-# Above this many straddling themes the period's aggregate reads the whole period rather than an id list.
+# Above this many theme ids a period query reads every selected theme rather than an IN list of them.
 STRADDLING_IN_LIST = 2000
 
 
@@ -503,14 +503,18 @@ def period_rows(themes: QuerySet[Theme], filters: InboxFilters) -> list[InboxRow
     # The selected ids first (at most a few thousand), then the period's messages grouped by theme with no
     # theme subquery inside: nested in the aggregate, the selection's own semi-joins made PostgreSQL pick
     # nested loops over the whole period (minutes at 200,000 messages); apart, each is one scan.
-    stored = {row[0]: row for row in themes.values_list("pk", *_STORED_STATS)}
-    if not stored:
+    selected = set(themes.values_list("pk", flat=True))
+    if not selected:
         return []
-    selected = set(stored)
     outside = ThemeFacet.objects.filter(Q(first_at__lt=start) | Q(last_at__gte=end)).values_list("theme_id", flat=True)
     straddling = selected & set(outside.distinct().order_by())
-    # refreshed before the revenue sum was stored: counted from the messages
-    inside = {pk: row for pk, row in stored.items() if pk not in straddling and "revenue_sum" in row[-1]}
+    candidates = selected - straddling
+    # Stored figures only for the themes wholly inside (a recent period has few): their JSON costs per row.
+    stored = (
+        themes.filter(pk__in=sorted(candidates)) if len(candidates) <= STRADDLING_IN_LIST else themes
+    ).values_list("pk", *_STORED_STATS)
+    # a theme refreshed before the revenue sum was stored is counted from the messages
+    inside = {row[0]: row for row in stored if row[0] in candidates and "revenue_sum" in row[-1]} if candidates else {}
     straddling = selected - set(inside)
     rows = [_period_row(stats, theme_id, weights, end) for theme_id, stats in _inside_stats(inside, end).items()]
     if straddling:
