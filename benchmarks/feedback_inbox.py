@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import threading
 import time
 
-from harness import fresh_django
+from harness import cpu_model, fresh_django
 from report_build import seed
 
 KINDS = ["bug", "feature", "question", "complaint", "praise"]
@@ -138,6 +139,8 @@ def main() -> None:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        load = os.getloadavg()
+        print(f"{cpu_model()}; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
         print(
             f"[{connection.vendor}] {args.messages:,} messages, {args.themes:,} themes, {args.clients} clients,"
             f" {args.runs} runs each ({wall:.0f} s)"

@@ -294,6 +294,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets several components share, named once (otherwise each gets a hashed name and a warning).
+    "ENUM_NAME_OVERRIDES": {
+        "MessageKindEnum": "townsquare.sources.models.Message.Kind",
+        "ThemeStatusEnum": "townsquare.feedback.models.Theme.Status",
+        "ReportStatusEnum": "townsquare.reports.models.Report.Status",
+    },
 }
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))

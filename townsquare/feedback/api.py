@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django import forms as django_forms
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -12,7 +15,7 @@ from rest_framework.response import Response
 from townsquare.core.api import RoleAPIView, RoleListAPIView
 from townsquare.core.errors import TownsquareError
 from townsquare.core.roles import DEVREL, READERS
-from townsquare.feedback import selectors, services
+from townsquare.feedback import forms, selectors, services
 from townsquare.feedback.models import Theme
 from townsquare.sources.models import Message
 
@@ -44,7 +47,9 @@ class ThemeOutput(serializers.ModelSerializer):
         ]
 
 
-class MessageOutput(serializers.ModelSerializer):
+class SearchMessageOutput(serializers.ModelSerializer):
+    """A message found by search (named apart from the sources API's ``MessageOutput``: one schema component each)."""
+
     channel = serializers.CharField(source="channel.name", default=None)
 
     class Meta:
@@ -52,14 +57,63 @@ class MessageOutput(serializers.ModelSerializer):
         fields = ["id", "source", "channel", "kind", "created_at", "title", "url"]
 
 
-class ThemeList(RoleListAPIView[Theme]):
-    """Live themes ranked by score; ``?status=`` filters."""
+class ThemeRowOutput(ThemeOutput):
+    """A theme of the list: its figures are the stored ones, or those of the period when the list is dated."""
 
-    serializer_class = ThemeOutput
+    def to_representation(self, instance: Any) -> Any:
+        row: selectors.InboxRow = instance
+        data = super().to_representation(row.theme)
+        data.update(
+            score=row.score,
+            people_count=row.people,
+            customer_count=row.customers,
+            channel_count=row.channels,
+            message_count=row.messages,
+            last_seen=serializers.DateTimeField().to_representation(row.last_seen) if row.last_seen else None,
+            score_parts=row.parts,
+        )
+        return data
+
+
+def _filter_parameters() -> list[OpenApiParameter]:
+    """The inbox filter form's fields as query parameters: the page, the CSV export and this list share it."""
+    found = []
+    for name, field in forms.InboxFilterForm.base_fields.items():
+        kind: Any = OpenApiTypes.STR
+        enum = None
+        if isinstance(field, django_forms.ModelChoiceField):
+            kind = OpenApiTypes.INT
+        elif isinstance(field, django_forms.DateField):
+            kind = OpenApiTypes.DATE
+        elif isinstance(field, django_forms.ChoiceField):
+            enum = [str(value) for value, _label in cast(list[tuple[object, str]], field.choices) if value != ""]
+        found.append(OpenApiParameter(name, kind, enum=enum, description=forms.INBOX_FILTER_HELP[name], required=False))
+    return found
+
+
+class ThemeList(RoleListAPIView[Theme]):
+    """Themes with the inbox's filters, in the inbox's order; without ``view``, every live theme (``view=all``)."""
+
+    serializer_class = ThemeRowOutput
     roles = READERS
 
-    def get_queryset(self) -> QuerySet[Theme]:
-        return selectors.theme_list(status=self.request.query_params.get("status") or None)
+    @extend_schema(parameters=_filter_parameters())
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        filters = forms.InboxFilterForm(request.query_params, default_view=selectors.View.ALL).filters()
+        stored, ranked = selectors.inbox_rows(filters)
+        rows: list[selectors.InboxRow]
+        if stored is not None:
+            themes = self.paginate_queryset(stored)
+            rows = [selectors.stored_row(theme) for theme in (themes if themes is not None else stored)]
+            paged = themes is not None
+        else:
+            found: list[selectors.InboxRow] = ranked or []
+            # LimitOffsetPagination slices any sequence; its stubs say QuerySet only.
+            chosen: list[selectors.InboxRow] | None = self.paginator.paginate_queryset(found, request, view=self)  # type: ignore[union-attr]
+            rows = selectors.rows_with_themes(chosen if chosen is not None else found)
+            paged = chosen is not None
+        data = self.get_serializer(rows, many=True).data
+        return self.get_paginated_response(data) if paged else Response(data)
 
 
 class ThemeDetail(RoleAPIView, generics.RetrieveAPIView[Theme]):
@@ -127,7 +181,7 @@ class ThemeCurate(RoleAPIView, generics.GenericAPIView[Theme]):
 class MessageSearch(RoleListAPIView[Message]):
     """``?q=words`` full-text across channels, or ``?like=<message id>`` for the nearest in meaning."""
 
-    serializer_class = MessageOutput
+    serializer_class = SearchMessageOutput
     roles = READERS
     pagination_class = None
 

@@ -95,8 +95,26 @@ KIND_CHOICES = [
 SORT_CHOICES = [(f"{sign}{name}", name) for name in selectors.SORTS for sign in ("-", "")]
 
 
+# What each filter does, for the API schema (the form's labels are the page's).
+INBOX_FILTER_HELP = {
+    "view": "live: two or more people, a paying customer or a curator's touch; single: the rest; all: both.",
+    "kind": "Themes with a message of this kind (docs_gap: a question the documentation should have answered).",
+    "source": "Themes with a message from this source (its id).",
+    "department": "Themes routed to this team (its id).",
+    "tier": "Themes with a message by a customer account of this tier.",
+    "status": "Themes of this status; by default every status but merged and archived.",
+    "since": "Themes with a message on or after this date; ranked by that period's messages.",
+    "until": 'Themes with a message on or before this date; the period\'s end is "now" for recency and trend.',
+    "sort": "The column to sort on, with a leading - for descending (default -score).",
+}
+
+
 class InboxFilterForm(forms.Form):
-    """The inbox's GET filters; every field is optional and a bad value falls back to its default."""
+    """The inbox's GET filters, shared by the page, its CSV export and the themes API.
+
+    Every field is optional and a bad value falls back to its default. Kind, channel and tier combine on one
+    message ("a feature request from an enterprise customer on Slack"), and with a date on one in the period.
+    """
 
     view = forms.ChoiceField(
         choices=[(selectors.View.LIVE, "Live"), (selectors.View.SINGLE, "Single reports"), (selectors.View.ALL, "All")],
@@ -117,6 +135,10 @@ class InboxFilterForm(forms.Form):
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
 
+    def __init__(self, *args: Any, default_view: str = selectors.View.LIVE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_view = default_view
+
     def filters(self) -> selectors.InboxFilters:
         """The filters as given; fields that did not validate are dropped, so a stale link still shows a list."""
         self.is_valid()
@@ -127,7 +149,7 @@ class InboxFilterForm(forms.Form):
         if since and until and since > until:
             since, until = until, since
         return selectors.InboxFilters(
-            view=data.get("view") or selectors.View.LIVE,
+            view=data.get("view") or self.default_view,
             status=data.get("status") or "",
             kind=data.get("kind") or "",
             source_id=source.pk if source is not None else None,

@@ -188,6 +188,41 @@ class ThemeMessage(models.Model):
         return f"message {self.message_id} in theme {self.theme_id}"
 
 
+class ThemeFacet(models.Model):
+    """One combination of (kind, docs gap, source, customer tier) present among a theme's messages.
+
+    Written by ``theme_refresh`` together with the theme's counts, so the inbox's kind, channel and tier
+    filters read this small table instead of joining the messages, their classification and their author's
+    account. A combination is a row because the filters ask for one message that meets them all ("a
+    feature request from an enterprise customer on Slack"), which per-dimension sets cannot answer.
+    ``kind`` and ``tier`` are "" when the message has no classification or its author no account.
+    """
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="facets")
+    kind = models.CharField(max_length=20, blank=True)
+    docs_gap = models.BooleanField(default=False)
+    source_id = models.IntegerField()  # not a foreign key: a fact copied at refresh, like the theme's counts
+    tier = models.CharField(max_length=20, blank=True)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    messages = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            # Serves the inbox's kind filter: themes with a message of this kind.
+            models.Index(fields=["kind", "theme"], name="fb_facet_kind_idx"),
+            # Serves the inbox's channel filter: themes with a message from this source.
+            models.Index(fields=["source_id", "theme"], name="fb_facet_source_idx"),
+            # Serves the inbox's customer tier filter: themes with a message by this tier's customer.
+            models.Index(fields=["tier", "theme"], name="fb_facet_tier_idx"),
+            # Serves the inbox's "docs gap" kind filter.
+            models.Index(fields=["theme"], condition=models.Q(docs_gap=True), name="fb_facet_docs_gap_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"theme {self.theme_id}: {self.kind or '-'} / source {self.source_id} / {self.tier or '-'}"
+
+
 class CurationAction(models.Model):
     class Action(models.TextChoices):
         RENAME = "rename", "Renamed"

@@ -12,7 +12,15 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from townsquare.feedback.models import Classification, CurationAction, Proposal, ScoreWeights, Theme, ThemeMessage
+from townsquare.feedback.models import (
+    Classification,
+    CurationAction,
+    Proposal,
+    ScoreWeights,
+    Theme,
+    ThemeFacet,
+    ThemeMessage,
+)
 from townsquare.people.models import Account, Member
 from townsquare.sources.models import Message
 
@@ -154,6 +162,36 @@ def theme_stats(theme_ids: list[int], *, now: dt.datetime | None = None) -> dict
     return {pk: stats_of(found, now=now) for pk, found in facts.items()}
 
 
+def theme_facets(theme_ids: list[int]) -> list[ThemeFacet]:
+    """The (kind, docs gap, source, tier) combinations of these themes' messages, unsaved: one grouped query."""
+    account = "message__author__member__organization__account"
+    rows = (
+        ThemeMessage.objects.filter(theme_id__in=theme_ids)
+        .values_list(
+            "theme_id",
+            "message__feedback_classification__kind",
+            "message__feedback_classification__docs_gap",
+            "message__source_id",
+            f"{account}__tier",
+        )
+        .annotate(first=Min("message__created_at"), last=Max("message__created_at"), n=Count("id"))
+        .order_by()
+    )
+    return [
+        ThemeFacet(
+            theme_id=theme_id,
+            kind=kind or "",
+            docs_gap=bool(docs_gap),
+            source_id=source_id,
+            tier=tier or "",
+            first_at=first,
+            last_at=last,
+            messages=n,
+        )
+        for theme_id, kind, docs_gap, source_id, tier, first, last, n in rows
+    ]
+
+
 def stats_of(facts: list[Fact], *, now: dt.datetime | None = None) -> ThemeStats:
     now = now or timezone.now()
     stats = ThemeStats(messages=len(facts))
@@ -209,17 +247,6 @@ def score_parts(stats: ThemeStats, weights: ScoreWeights, *, now: dt.datetime | 
     }
 
 
-def theme_list(*, status: str | None = None, department_id: int | None = None) -> QuerySet[Theme]:
-    qs = Theme.objects.select_related("department")
-    if status:
-        qs = qs.filter(status=status)
-    else:
-        qs = qs.exclude(status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
-    if department_id:
-        qs = qs.filter(department_id=department_id)
-    return qs.order_by("-score", "-people_count", "-id")
-
-
 def theme_get(pk: int) -> Theme:
     theme = Theme.objects.select_related("department", "merged_into").filter(pk=pk).first()
     if theme is None:
@@ -227,17 +254,22 @@ def theme_get(pk: int) -> Theme:
     return theme
 
 
-def theme_quotes(theme: Theme, *, limit: int = 5) -> list[ThemeMessage]:
-    """Representative quotes: the messages closest to the theme's centre, from counted people first."""
-    rows = list(theme_messages(theme).order_by("-similarity", "-message__created_at")[: limit * 4])
-    counted = [r for r in rows if r.message.author and r.message.author.member and not r.message.author.member.is_staff]
-    return (counted + [r for r in rows if r not in counted])[:limit]
+def theme_quotes(rows: list[ThemeMessage], *, limit: int = 5) -> list[ThemeMessage]:
+    """Representative quotes: the messages closest to the theme's centre, from counted people first.
+
+    ``rows`` are the theme's loaded messages (``theme_messages``): the theme page reads them once.
+    """
+    closest = sorted(rows, key=lambda r: (-r.similarity, -r.message.created_at.timestamp()))[: limit * 4]
+    counted = [
+        r for r in closest if r.message.author and r.message.author.member and not r.message.author.member.is_staff
+    ]
+    return (counted + [r for r in closest if r not in counted])[:limit]
 
 
-def theme_threads(theme: Theme) -> list[dict[str, object]]:
-    """The theme's distinct threads across channels: the same question asked on several channels."""
+def theme_threads(rows: list[ThemeMessage]) -> list[dict[str, object]]:
+    """The theme's distinct threads across channels (the same question asked on several), from loaded rows."""
     seen: dict[tuple[int, str], dict[str, object]] = {}
-    for row in theme_messages(theme).order_by("message__created_at"):
+    for row in sorted(rows, key=lambda r: r.message.created_at):
         message = row.message
         key = (message.source_id, message.thread_external_id or message.external_id)
         if key not in seen:
@@ -358,13 +390,28 @@ def _curated_q() -> Q:
     return Q(people_count__gte=2) | Q(customer_count__gte=1) | Q(Exists(touched))
 
 
-def inbox_themes(filters: InboxFilters) -> QuerySet[Theme]:
-    """The themes the filters select (not yet ranked), as one query.
+def _facet_q(filters: InboxFilters) -> Q | None:
+    """The stored facet rows that meet the kind, channel and tier filters together, or None when none is set."""
+    q = Q()
+    if filters.kind == DOCS_GAP:
+        q &= Q(docs_gap=True)
+    elif filters.kind:
+        q &= Q(kind=filters.kind)
+    if filters.source_id:
+        q &= Q(source_id=filters.source_id)
+    if filters.tier:
+        q &= Q(tier=filters.tier)
+    return q if q else None
 
-    Kind, channel, customer tier and period are one semi-join on the theme's messages, so combined they
-    ask for one message that meets them all ("a feature request from an enterprise customer on Slack this
-    month"). The Live view reads the theme's stored counts (all time): a theme is shared or not whatever
-    period is looked at.
+
+def inbox_themes(filters: InboxFilters) -> QuerySet[Theme]:
+    """The themes the filters select (not yet ranked), as one query on the themes and their stored facets.
+
+    Kind, channel and customer tier are one semi-join on ``ThemeFacet``, so combined they ask for one
+    message that meets them all ("a feature request from an enterprise customer on Slack"). With a date
+    filter the facets only narrow to the themes that may have such a message in the period; which really
+    have one is counted from the period's messages in ``period_rows``. The Live view reads the theme's
+    stored counts (all time): a theme is shared or not whatever period is looked at.
     """
     qs = Theme.objects.all()
     if filters.status:
@@ -377,27 +424,27 @@ def inbox_themes(filters: InboxFilters) -> QuerySet[Theme]:
         qs = qs.exclude(_curated_q())
     if filters.department_id:
         qs = qs.filter(department_id=filters.department_id)
-    members = ThemeMessage.objects.all()
-    narrowed = False
-    # Classifications join on the message id the assignment already holds: no pass through the message table.
-    if filters.kind == DOCS_GAP:
-        labelled = Classification.objects.filter(docs_gap=True)
-        members, narrowed = members.filter(message_id__in=labelled.values("message_id")), True
-    elif filters.kind:
-        labelled = Classification.objects.filter(kind=filters.kind)
-        members, narrowed = members.filter(message_id__in=labelled.values("message_id")), True
-    if filters.source_id:
-        members, narrowed = members.filter(message__source_id=filters.source_id), True
-    if filters.tier:
-        members = members.filter(message__author__member__organization__account__tier=filters.tier)
-        narrowed = True
+    facets = _facet_q(filters)
     period = filters.period
     if period is not None:
-        members = members.filter(message__created_at__gte=period[0], message__created_at__lt=period[1])
-        narrowed = True
-    if narrowed:
-        qs = qs.filter(pk__in=members.values("theme_id"))
+        facets = (facets or Q()) & Q(first_at__lt=period[1], last_at__gte=period[0])
+    if facets is not None:
+        qs = qs.filter(pk__in=ThemeFacet.objects.filter(facets).values("theme_id"))
     return qs
+
+
+def _message_q(filters: InboxFilters) -> Q | None:
+    """The kind, channel and tier filters on a theme message, for counting the period's matches."""
+    q = Q()
+    if filters.kind == DOCS_GAP:
+        q &= Q(message__feedback_classification__docs_gap=True)
+    elif filters.kind:
+        q &= Q(message__feedback_classification__kind=filters.kind)
+    if filters.source_id:
+        q &= Q(message__source_id=filters.source_id)
+    if filters.tier:
+        q &= Q(message__author__member__organization__account__tier=filters.tier)
+    return q if q else None
 
 
 def _stored_order(filters: InboxFilters) -> list[str]:
@@ -437,8 +484,18 @@ def _counted() -> Q:
     )
 
 
+# Above this many theme ids a period query reads every selected theme rather than an IN list of them.
+STRADDLING_IN_LIST = 2000
+
+
 def period_rows(themes: QuerySet[Theme], filters: InboxFilters) -> list[InboxRow]:
-    """Each selected theme's counts and score over the period's messages: two grouped queries, none per theme."""
+    """Each selected theme's counts and score over the period's messages, with the period's end as "now".
+
+    A theme whose stored facets all fall inside the period has every message in it, so its period counts
+    are its stored counts (written with the facets by the same refresh): only its people of the last two
+    weeks are counted again. The others ("straddling") are counted from the period's messages. Either way
+    a few grouped queries, none per theme.
+    """
     period = filters.period
     assert period is not None
     start, end = period
@@ -449,15 +506,102 @@ def period_rows(themes: QuerySet[Theme], filters: InboxFilters) -> list[InboxRow
     selected = set(themes.values_list("pk", flat=True))
     if not selected:
         return []
+    outside = ThemeFacet.objects.filter(Q(first_at__lt=start) | Q(last_at__gte=end)).values_list("theme_id", flat=True)
+    straddling = selected & set(outside.distinct().order_by())
+    candidates = selected - straddling
+    # Stored figures only for the themes wholly inside (a recent period has few): their JSON costs per row.
+    stored = (
+        themes.filter(pk__in=sorted(candidates)) if len(candidates) <= STRADDLING_IN_LIST else themes
+    ).values_list("pk", *_STORED_STATS)
+    # a theme refreshed before the revenue sum was stored is counted from the messages
+    inside = {row[0]: row for row in stored if row[0] in candidates and "revenue_sum" in row[-1]} if candidates else {}
+    straddling = selected - set(inside)
+    rows = [_period_row(stats, theme_id, weights, end) for theme_id, stats in _inside_stats(inside, end).items()]
+    if straddling:
+        rows += [
+            _period_row(stats, theme_id, weights, end)
+            for theme_id, stats in _period_stats(straddling, filters, start, end).items()
+        ]
+    return rows
+
+
+_STORED_STATS = (
+    "message_count", "people_count", "customer_count", "channel_count", "first_seen", "last_seen", "score_parts",
+)  # fmt: skip
+
+
+def _period_row(stats: ThemeStats, theme_id: int, weights: ScoreWeights, end: dt.datetime) -> InboxRow:
+    parts = score_parts(stats, weights, now=end)
+    return InboxRow(
+        theme_id=theme_id,
+        score=parts["score"],
+        people=stats.people,
+        customers=stats.customers,
+        channels=stats.channels,
+        messages=stats.messages,
+        last_seen=stats.last_seen,
+        parts=parts,
+    )
+
+
+def _weeks(end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    return end - dt.timedelta(days=7), end - dt.timedelta(days=14)
+
+
+def _inside_stats(themes: dict[int, tuple[Any, ...]], end: dt.datetime) -> dict[int, ThemeStats]:
+    """Stored counts of themes wholly inside the period, with their people this week and last, as of ``end``."""
+    if not themes:
+        return {}
+    week, fortnight = _weeks(end)
+    person, counted = "message__author__member_id", _counted()
+    recent = ThemeMessage.objects.filter(message__created_at__gte=fortnight, message__created_at__lt=end)
+    if len(themes) <= STRADDLING_IN_LIST:
+        recent = recent.filter(theme_id__in=list(themes))
+    weeks: dict[int, dict[str, int]] = {
+        row["theme_id"]: {"this_week": row["this_week"], "last_week": row["last_week"]}
+        for row in recent.values("theme_id")
+        .annotate(
+            this_week=Count(person, distinct=True, filter=counted & Q(message__created_at__gte=week)),
+            last_week=Count(person, distinct=True, filter=counted & Q(message__created_at__lt=week)),
+        )
+        .order_by()
+    }
+    found = {}
+    for pk, (_pk, messages, people, customers, channels, first_seen, last_seen, parts) in themes.items():
+        recent_people: dict[str, int] = weeks.get(pk, {})
+        found[pk] = ThemeStats(
+            messages=messages,
+            people=people,
+            customers=customers,
+            customers_by_tier=dict(parts.get("customers_by_tier") or {}),
+            revenue=float(parts["revenue_sum"]),
+            channels=channels,
+            people_this_week=recent_people.get("this_week", 0),
+            people_last_week=recent_people.get("last_week", 0),
+            first_seen=first_seen,
+            last_seen=last_seen,
+        )
+    return found
+
+
+def _period_stats(
+    theme_ids: set[int], filters: InboxFilters, start: dt.datetime, end: dt.datetime
+) -> dict[int, ThemeStats]:
+    """Counts of these themes over the period's messages, for those with a message meeting the filters."""
     members = ThemeMessage.objects.filter(message__created_at__gte=start, message__created_at__lt=end)
+    if len(theme_ids) <= STRADDLING_IN_LIST:
+        members = members.filter(theme_id__in=sorted(theme_ids))
     counted = _counted()
     person = "message__author__member_id"
     account = "message__author__member__organization__account"
-    week, fortnight = end - dt.timedelta(days=7), end - dt.timedelta(days=14)
+    week, fortnight = _weeks(end)
     tiers = {
         tier: Count(f"{account}__id", distinct=True, filter=counted & Q(**{f"{account}__tier": tier}))
         for tier in PAYING_TIERS
     }
+    # A theme is selected when one of the period's messages meets the kind, channel and tier filters.
+    matching = _message_q(filters)
+    extra = {"n_matching": Count("id", filter=matching)} if matching is not None else {}
     aggregates = (
         members.values("theme_id")
         .annotate(
@@ -473,6 +617,7 @@ def period_rows(themes: QuerySet[Theme], filters: InboxFilters) -> list[InboxRow
             first=Min("message__created_at"),
             last=Max("message__created_at"),
             **{f"tier_{tier}": expr for tier, expr in tiers.items()},
+            **extra,
         )
         .order_by()
     )
@@ -484,15 +629,15 @@ def period_rows(themes: QuerySet[Theme], filters: InboxFilters) -> list[InboxRow
         .order_by()
     )
     for theme_id, _account_id, amount in paying:
-        if theme_id in selected:
+        if theme_id in theme_ids:
             revenue[theme_id] = revenue.get(theme_id, 0.0) + float(amount or 0)
-    rows = []
-    for found in aggregates:
-        agg: dict[str, Any] = dict(found)
-        if agg["theme_id"] not in selected:
+    found = {}
+    for row in aggregates:
+        agg: dict[str, Any] = dict(row)
+        if agg["theme_id"] not in theme_ids or agg.get("n_matching") == 0:
             continue
         by_tier = {tier: agg[f"tier_{tier}"] for tier in PAYING_TIERS if agg[f"tier_{tier}"]}
-        stats = ThemeStats(
+        found[agg["theme_id"]] = ThemeStats(
             messages=agg["n_messages"],
             people=agg["n_people"],
             customers=sum(by_tier.values()),
@@ -504,20 +649,7 @@ def period_rows(themes: QuerySet[Theme], filters: InboxFilters) -> list[InboxRow
             first_seen=agg["first"],
             last_seen=agg["last"],
         )
-        parts = score_parts(stats, weights, now=end)
-        rows.append(
-            InboxRow(
-                theme_id=agg["theme_id"],
-                score=parts["score"],
-                people=stats.people,
-                customers=stats.customers,
-                channels=stats.channels,
-                messages=stats.messages,
-                last_seen=stats.last_seen,
-                parts=parts,
-            )
-        )
-    return rows
+    return found
 
 
 def stored_row(theme: Theme) -> InboxRow:

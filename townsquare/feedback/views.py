@@ -121,7 +121,8 @@ def theme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     obj = selectors.theme_get(pk)
     if obj.status == Theme.Status.MERGED and obj.merged_into_id:
         return redirect("feedback:theme", pk=obj.merged_into_id)
-    rows = list(selectors.theme_messages(obj).order_by("-message__created_at"))
+    # One query for the theme's messages: the list, the counts, who is affected, quotes and threads read it.
+    rows = list(selectors.theme_messages(obj).order_by("-message__created_at", "-message_id"))
     stats = selectors.stats_for(rows)
     people, customers = selectors.theme_affected(rows)
     context = {
@@ -130,8 +131,8 @@ def theme(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "rows": rows,
         "people": people,
         "customers": customers,
-        "quotes": selectors.theme_quotes(obj),
-        "threads": selectors.theme_threads(obj),
+        "quotes": selectors.theme_quotes(rows),
+        "threads": selectors.theme_threads(rows),
         "actions": selectors.theme_actions(obj),
         "can_curate": roles.has_role(request.user, roles.DEVREL),
         "rename_form": forms.RenameForm(initial={"title": obj.title}),
@@ -201,7 +202,7 @@ def theme_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Htt
             form = forms.ReclassifyForm(request.POST)
             if form.is_valid():
                 message = get_object_or_404(Message, pk=form.cleaned_data["message"], feedback_assignment__theme=obj)
-                services.classification_correct(
+                services.message_reclassify(
                     message=message, kind=form.cleaned_data["kind"], docs_gap=form.cleaned_data["docs_gap"], by=user
                 )
                 return _done(request, obj, "Classification corrected.")

@@ -20,6 +20,7 @@ from townsquare.feedback.services.classification import (
 from townsquare.feedback.services.curation import (
     WEIGHT_FIELDS,
     message_move,
+    message_reclassify,
     proposal_decide,
     score_weights_update,
     theme_annotate,
@@ -45,7 +46,7 @@ from townsquare.feedback.services.processing import (
     messages_process,
     messages_process_pending,
 )
-from townsquare.feedback.services.refresh import theme_refresh, themes_refresh_all
+from townsquare.feedback.services.refresh import theme_facets_refresh, theme_refresh, themes_refresh_all
 from townsquare.feedback.services.regrouping import MERGE_MIN_SIMILARITY, RECLUSTER_DAYS, themes_recluster
 from townsquare.feedback.services.results import BatchResult
 
@@ -63,6 +64,7 @@ __all__ = [
     "classifier_train",
     "embeddings_reconcile",
     "message_move",
+    "message_reclassify",
     "messages_assign",
     "messages_classify",
     "messages_embed",
@@ -74,6 +76,7 @@ __all__ = [
     "proposal_decide",
     "score_weights_update",
     "theme_annotate",
+    "theme_facets_refresh",
     "theme_link_issue",
     "theme_mark_addressed",
     "theme_refresh",

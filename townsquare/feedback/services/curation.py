@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
-from townsquare.feedback.models import CurationAction, Proposal, ScoreWeights, Theme, ThemeMessage
+from townsquare.feedback.models import Classification, CurationAction, Proposal, ScoreWeights, Theme, ThemeMessage
+from townsquare.feedback.services.classification import classification_correct
 from townsquare.feedback.services.embedding import _from_bytes, vectors_for
-from townsquare.feedback.services.refresh import theme_refresh, themes_refresh_all
+from townsquare.feedback.services.refresh import theme_facets_refresh, theme_refresh, themes_refresh_all
 from townsquare.people.models import Team
 from townsquare.sources.models import Message
 
@@ -98,6 +99,20 @@ def message_move(*, message: Message, theme: Theme, by: User) -> ThemeMessage:
     )
     _log(theme, CurationAction.Action.MOVE, by, message=message.pk, **{"from": old_theme_id})
     theme_refresh(theme_ids=[t for t in (old_theme_id, theme.pk) if t])
+    return row
+
+
+@transaction.atomic
+def message_reclassify(*, message: Message, kind: str, docs_gap: bool = False, by: User) -> Classification:
+    """A curator's correction of a message's kind, with its theme's stored facets rewritten at once.
+
+    ``classification_correct`` refreshes the theme only when the message leaves it (not feedback); the
+    inbox's kind filter reads the facets, so a correction to another kind must reach them too.
+    """
+    theme_ids = list(ThemeMessage.objects.filter(message=message).values_list("theme_id", flat=True))
+    row = classification_correct(message=message, kind=kind, docs_gap=docs_gap, by=by)
+    if theme_ids:
+        theme_facets_refresh(theme_ids=theme_ids)
     return row
 
 

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from django.db import transaction
 from django.utils import timezone
 
 from townsquare.feedback import selectors
-from townsquare.feedback.models import Theme, ThemeMessage
+from townsquare.feedback.models import Theme, ThemeFacet, ThemeMessage
 from townsquare.feedback.pipeline import phrases, titles
 from townsquare.feedback.services.embedding import _to_bytes, _unit, vectors_for
 
@@ -51,7 +52,13 @@ def theme_refresh(
             "first_seen": stats.first_seen,
             "last_seen": stats.last_seen,
             "score": parts["score"],
-            "score_parts": {**parts, "customers_by_tier": stats.customers_by_tier, "trend": round(stats.trend, 3)},
+            "score_parts": {
+                **parts,
+                "customers_by_tier": stats.customers_by_tier,
+                "trend": round(stats.trend, 3),
+                # the paying accounts' summed revenue: a period that holds all the theme's messages reads it
+                "revenue_sum": stats.revenue,
+            },
         }
         if not incremental and stats.messages:
             vectors = vectors_for(list(ThemeMessage.objects.filter(theme_id=pk).values_list("message_id", flat=True)))
@@ -83,8 +90,16 @@ def theme_refresh(
             sources[pk] = _title_sources(rows, vectors_for([r.message_id for r in rows]))
             update["phrases_count"] = stats.messages
         Theme.objects.filter(pk=pk).update(**update)
+    theme_facets_refresh(theme_ids=ids)
     if groups:
         _refresh_phrases(groups, sources)
+
+
+def theme_facets_refresh(*, theme_ids: Sequence[int]) -> None:
+    """Rewrite the themes' stored facets (what the inbox filters read) from their messages, with their counts."""
+    with transaction.atomic():
+        ThemeFacet.objects.filter(theme_id__in=list(theme_ids)).delete()
+        ThemeFacet.objects.bulk_create(selectors.theme_facets(list(theme_ids)), batch_size=2000)
 
 
 def _title_sources(rows: Sequence[ThemeMessage], vectors: dict[int, np.ndarray]) -> list[titles.TitleSource]:

@@ -22,17 +22,28 @@ def test_a_curator_merges_two_themes_with_the_keyboard_and_regrouping_keeps_it(w
     web.login("casey")
     web.goto("/feedback/")
     page = web.page
-    # Narrow down: enterprise customers on GitHub (the form swaps the table through HTMX and keeps the URL).
+    # Narrow down: enterprise customers on GitHub. The form stays on the page and HTMX swaps only the results,
+    # so the second choice, made before the first answer lands, is kept (it used to be lost with the old form).
+    settled = "() => !document.querySelector('.htmx-request')"
     page.select_option("#fb-filters select[name=tier]", "enterprise")
-    page.wait_for_url("**tier=enterprise**")
-    settled = "() => !document.querySelector('.htmx-request')"  # the swap replaces the form itself
+    page.select_option("#fb-filters select[name=source]", label="Slack")
+    page.wait_for_selector("text=No theme matches these filters")
+    page.wait_for_function(settled)
+    assert "source=" in page.url and "tier=enterprise" in page.url
+    page.select_option("#fb-filters select[name=source]", label="GitHub")
+    page.wait_for_selector(f"tr[data-theme='{twin.pk}']")
+    page.wait_for_function(settled)
+    # Sorting keeps the filters, and the next filter keeps the sort: it came with the swapped results.
+    page.click("#fb-inbox th a:has-text('People')")
+    page.wait_for_url("**sort=-people**")
     page.wait_for_function(settled)
     page.select_option("#fb-filters select[name=source]", label="Slack")
     page.wait_for_selector("text=No theme matches these filters")
     page.wait_for_function(settled)
+    assert "sort=-people" in page.url and "tier=enterprise" in page.url
     page.select_option("#fb-filters select[name=source]", label="GitHub")
     page.wait_for_selector(f"tr[data-theme='{twin.pk}']")
-    assert "source=" in page.url and "tier=enterprise" in page.url
+    assert "source=" in page.url and "tier=enterprise" in page.url and "sort=-people" in page.url
     assert page.locator("#fb-count strong").inner_text() == "3"
     with page.expect_download() as download:
         page.click("#fb-export")

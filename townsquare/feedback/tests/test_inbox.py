@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -96,6 +98,12 @@ def test_filters_combine_and_the_fragment_keeps_them_in_its_links(client_for: An
     assert "<html" not in html and 'id="fb-results"' in html
     assert "tier=enterprise" in html and "sort=people" in html  # a second click on People sorts ascending
     assert 'href="/feedback/export/?tier=enterprise&amp;sort=-people"' in html
+    # The filter form stays outside what HTMX swaps; the list's view and sort come with each swap, tied to it.
+    assert 'id="fb-filters"' not in html
+    assert '<input type="hidden" name="sort" value="-people" form="fb-filters">' in html
+    page = client.get(url, {"tier": "enterprise"}).content.decode()
+    assert page.index('<form class="fb-filters"') < page.index('<div id="fb-results">')
+    assert page.index("</form>", page.index('<form class="fb-filters"')) < page.index('<div id="fb-results">')
 
 
 def test_sortable_columns_order_the_inbox(client_for: Any, inbox: dict[str, Any]) -> None:
@@ -198,3 +206,60 @@ def test_move_searches_themes_and_merge_keeps_the_chosen_survivor(client_for: An
     old.refresh_from_db()
     assert old.status == Theme.Status.MERGED and old.merged_into_id == recent.pk
     assert CurationAction.objects.filter(action="merge").count() == 1
+
+
+def test_the_theme_page_reads_its_messages_in_one_query_whatever_their_number(
+    client_for: Any, inbox: dict[str, Any]
+) -> None:
+    client = client_for("devrel_member")
+
+    def queries(theme: Theme) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("feedback:theme", args=[theme.pk])).status_code == 200
+        reads = [q["sql"] for q in captured if 'FROM "feedback_thememessage"' in q["sql"]]
+        return len(reads), len(captured)
+
+    small = queries(inbox["recent"])
+    people = [IdentityFactory(member__organization=inbox["acme"].organization) for _ in range(30)]
+    big = _theme("Thirty people", people, days_ago=2, channel=inbox["github"])
+    assert queries(big) == small
+    assert small[0] == 1
+    response = client.get(reverse("feedback:theme", args=[big.pk]))
+    assert len(response.context["rows"]) == 30 and len(response.context["quotes"]) == 5
+    assert len(response.context["threads"]) == 30
+
+
+def test_the_themes_api_takes_the_inbox_filters_and_gives_the_inbox_order(
+    client_for: Any, inbox: dict[str, Any]
+) -> None:
+    client = client_for("executive")
+    api = "/api/v1/feedback/themes/"
+    everything = client.get(api).json()
+    assert everything["count"] == 4  # without a view: every live theme, as the API always listed them
+    cases: list[dict[str, Any]] = [
+        {"tier": "enterprise"},
+        {"source": inbox["slack"].source.pk, "view": "all"},
+        {"kind": "feature", "source": inbox["github"].source.pk},
+        {"kind": "docs_gap", "view": "single"},
+        {"department": inbox["product"].pk},
+        {"view": "live", "sort": "-people"},
+        {"since": "2000-01-01", "view": "all", "sort": "-customers"},
+    ]
+    for params in cases:
+        page = [r.theme_id for r in client.get(reverse("feedback:index"), params).context["themes"]]
+        listed = client.get(api, params).json()
+        assert [r["id"] for r in listed["results"]] == page, params
+        assert listed["count"] == len(page)
+    dated = client.get(api, {"since": "2000-01-01", "until": (timezone.now() - dt.timedelta(days=399)).date()}).json()
+    (old,) = dated["results"]
+    assert old["id"] == inbox["old"].pk and old["people_count"] == 3 and old["score"] > 8  # the period's figures
+
+
+def test_the_schema_documents_the_themes_filters_without_warnings(tmp_path: Any) -> None:
+    out = tmp_path / "schema.json"
+    call_command("spectacular", "--fail-on-warn", "--format", "openapi-json", "--file", str(out))
+    operation = json.loads(out.read_text())["paths"]["/api/v1/feedback/themes/"]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert {"view", "kind", "source", "department", "tier", "status", "since", "until", "sort"} <= set(params)
+    assert "docs_gap" in params["kind"]["schema"]["enum"] and params["since"]["schema"]["format"] == "date"
+    assert params["tier"]["description"]
