@@ -299,6 +299,7 @@ SPECTACULAR_SETTINGS = {
         "MessageKindEnum": "townsquare.sources.models.Message.Kind",
         "ThemeStatusEnum": "townsquare.feedback.models.Theme.Status",
         "ReportStatusEnum": "townsquare.reports.models.Report.Status",
+        "NewsletterStatusEnum": "townsquare.updates.models.newsletter.Newsletter.Status",
     },
 }
 
