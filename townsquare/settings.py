@@ -47,6 +47,9 @@ if FISCAL_YEAR_START_MONTH > 12:
     env.problem("FISCAL_YEAR_START_MONTH", f"must be 1 to 12, got {FISCAL_YEAR_START_MONTH}")
     FISCAL_YEAR_START_MONTH = 1
 
+# The one server folder (besides uploads) whose files a source's config.path may name; empty: uploads only.
+SOURCES_IMPORT_DIR = env.existing_directory("IMPORT_DIR")
+
 # Database: SQLite in the data directory unless a URL says otherwise.
 _database_url = env.str("DATABASE_URL", "")
 if _database_url:
