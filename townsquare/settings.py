@@ -49,6 +49,9 @@ if FISCAL_YEAR_START_MONTH > 12:
 
 # The one server folder (besides uploads) whose files a source's config.path may name; empty: uploads only.
 SOURCES_IMPORT_DIR = env.existing_directory("IMPORT_DIR")
+# Archive limits: one JSON file or member, and a whole zip or tarball, uncompressed (zip bombs, huge files).
+IMPORT_MAX_MEMBER_MB = env.int("IMPORT_MAX_MEMBER_MB", 64, minimum=1)
+IMPORT_MAX_ARCHIVE_MB = env.int("IMPORT_MAX_ARCHIVE_MB", 8192, minimum=1)
 
 # Database: SQLite in the data directory unless a URL says otherwise.
 _database_url = env.str("DATABASE_URL", "")
