@@ -19,8 +19,13 @@ from townsquare.people.models import Member
 from townsquare.sources.models import Message
 
 
+def messages_written_by(identity_ids: list[int]) -> list[int]:
+    """Ids of the messages these identities wrote: for the apps above feedback, which may not read sources."""
+    return list(Message.objects.filter(author_id__in=identity_ids).values_list("pk", flat=True))
+
+
 def member_feedback_erase(*, member: Member, identity_ids: list[int]) -> dict[str, int]:
-    message_ids = list(Message.objects.filter(author_id__in=identity_ids).values_list("pk", flat=True))
+    message_ids = messages_written_by(identity_ids)
     placements = ThemeMessage.objects.filter(message_id__in=message_ids)
     theme_ids = sorted(set(placements.values_list("theme_id", flat=True)))
     placed = placements.count()

@@ -1,0 +1,43 @@
+"""Erasing a member takes their quotes out of every report snapshot: page, API and PDF source alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from townsquare.feedback.tests.factories import IdentityFactory, MessageFactory
+from townsquare.people.models import Team
+from townsquare.people.services import member_erase
+from townsquare.reports import services
+from townsquare.reports.models import ReportItem
+from townsquare.reports.services import Quote
+from townsquare.reports.tests.factories import MONDAY, facts
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_erasure_removes_the_members_quotes_from_published_reports(client_for: Any) -> None:
+    product = Team.objects.create(name="Product", slug="product", kind=Team.Kind.PRODUCT)
+    ana, ben = IdentityFactory(display_name="Ana Lima"), IdentityFactory(display_name="Ben Ode")
+    mine = MessageFactory(author=ana, body="Ana's own words about exports")
+    theirs = MessageFactory(author=ben, body="Ben's words about exports")
+    quotes = [
+        Quote(text=m.body, author=m.author.display_name, channel="Slack", url=m.url, message_id=m.pk)
+        for m in (mine, theirs)
+    ]
+    report = services.report_build_draft(
+        week_start=MONDAY, department=product, facts=[replace(facts("Exports time out"), quotes=quotes)]
+    )
+    services.report_publish(report=report, by=None)
+    client = client_for("stakeholder_member")
+    assert "Ana Lima" in client.get(report.get_absolute_url()).content.decode()
+
+    record = member_erase(member=ana.member, by=None, reason="ticket 9")
+
+    assert record.removed["report quotes"] == 1 and record.removed["reports redacted"] == 1
+    assert [q["author"] for q in ReportItem.objects.get().quotes] == ["Ben Ode"]
+    for url in (report.get_absolute_url(), f"/api/v1/reports/{report.pk}/"):
+        body = client.get(url).content.decode()
+        assert "Ana" not in body and "Ben Ode" in body, url
