@@ -2,14 +2,19 @@
 
 Snapshots are immutable for curators, but an erasure request overrides that: every revision, published
 or draft, loses the member's quotes in place (so the page, the API, the feed and the PDF, which is drawn
-on request, no longer show them). Counts stay: they name nobody.
+on request, no longer show them). The email and chat bodies stored in the outbox for those reports,
+sent or not, are drawn again from the redacted snapshot. Counts stay: they name nobody.
 """
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from townsquare.feedback.erasure import messages_written_by
+from townsquare.notify.models import Notification
 from townsquare.people.models import Member
-from townsquare.reports.models import ReportItem
+from townsquare.reports.models import Report, ReportItem
+from townsquare.reports.services import absolute, report_chat, report_email, unsubscribe_token
 
 
 def member_report_quotes_erase(*, member: Member, identity_ids: list[int]) -> dict[str, int]:
@@ -24,5 +29,23 @@ def member_report_quotes_erase(*, member: Member, identity_ids: list[int]) -> di
             removed += len(item.quotes) - len(kept)
             reports.add(item.report_id)
             ReportItem.objects.filter(pk=item.pk).update(quotes=kept)
-    counts = {"report quotes": removed, "reports redacted": len(reports)}
+    bodies = _outbox_redraw(report_ids=reports)
+    counts = {"report quotes": removed, "reports redacted": len(reports), "notification bodies": bodies}
     return {what: count for what, count in counts.items() if count}
+
+
+def _outbox_redraw(*, report_ids: set[int]) -> int:
+    redrawn = 0
+    for report in Report.objects.filter(pk__in=report_ids).select_related("department"):
+        items = list(report.items.order_by("position"))
+        for notification in Notification.objects.filter(event_key=f"reports.published:{report.pk}"):
+            if notification.email:
+                token = unsubscribe_token(report=report, email=notification.email)
+                text, html = report_email(
+                    report=report, items=items, unsubscribe_url=absolute(reverse("reports:unsubscribe", args=[token]))
+                )
+                Notification.objects.filter(pk=notification.pk).update(body=text, body_html=html)
+            else:
+                Notification.objects.filter(pk=notification.pk).update(body=report_chat(report=report, items=items))
+            redrawn += 1
+    return redrawn

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from townsquare.feedback.tests.factories import IdentityFactory, MessageFactory
+from townsquare.notify.models import Notification
 from townsquare.people.models import Team
 from townsquare.people.services import member_erase
 from townsquare.reports import services
@@ -18,7 +19,7 @@ from townsquare.reports.tests.factories import MONDAY, facts
 pytestmark = pytest.mark.django_db
 
 
-def test_an_erasure_removes_the_members_quotes_from_published_reports(client_for: Any) -> None:
+def test_an_erasure_removes_the_members_quotes_from_published_reports(client_for: Any, make_user: Any) -> None:
     product = Team.objects.create(name="Product", slug="product", kind=Team.Kind.PRODUCT)
     ana, ben = IdentityFactory(display_name="Ana Lima"), IdentityFactory(display_name="Ben Ode")
     mine = MessageFactory(author=ana, body="Ana's own words about exports")
@@ -30,13 +31,22 @@ def test_an_erasure_removes_the_members_quotes_from_published_reports(client_for
     report = services.report_build_draft(
         week_start=MONDAY, department=product, facts=[replace(facts("Exports time out"), quotes=quotes)]
     )
+    reader = make_user("stakeholder_member")
+    services.subscription_toggle(user=reader, department=product, subscribe=True)
     services.report_publish(report=report, by=None)
+    outbox = Notification.objects.filter(event_key=f"reports.published:{report.pk}")
+    assert outbox.count() == 1 and "Ana" in outbox.get().body_html
+    outbox.update(status=Notification.Status.SENT)  # a sent email's body is stored too
     client = client_for("stakeholder_member")
     assert "Ana Lima" in client.get(report.get_absolute_url()).content.decode()
 
     record = member_erase(member=ana.member, by=None, reason="ticket 9")
 
-    assert record.removed["report quotes"] == 1 and record.removed["reports redacted"] == 1
+    wanted = ("report quotes", "reports redacted", "notification bodies")
+    assert {what: record.removed.get(what) for what in wanted} == dict(zip(wanted, (1, 1, 1), strict=True))
+    for notification in outbox:
+        assert "Ana" not in notification.body + notification.body_html, notification.target
+        assert "Ben Ode" in notification.body
     assert [q["author"] for q in ReportItem.objects.get().quotes] == ["Ben Ode"]
     for url in (report.get_absolute_url(), f"/api/v1/reports/{report.pk}/"):
         body = client.get(url).content.decode()
