@@ -19,13 +19,13 @@ from townsquare.people.models import Member
 from townsquare.sources.models import Message
 
 
-def messages_written_by(identity_ids: list[int]) -> list[int]:
-    """Ids of the messages these identities wrote: for the apps above feedback, which may not read sources."""
-    return list(Message.objects.filter(author_id__in=identity_ids).values_list("pk", flat=True))
+def messages_written_by(identity_ids: list[int]) -> list[tuple[int, str]]:
+    """(id, url) of the messages these identities wrote: for the apps above feedback, which may not read sources."""
+    return list(Message.objects.filter(author_id__in=identity_ids).values_list("pk", "url"))
 
 
 def member_feedback_erase(*, member: Member, identity_ids: list[int]) -> dict[str, int]:
-    message_ids = messages_written_by(identity_ids)
+    message_ids = [pk for pk, _ in messages_written_by(identity_ids)]
     placements = ThemeMessage.objects.filter(message_id__in=message_ids)
     theme_ids = sorted(set(placements.values_list("theme_id", flat=True)))
     placed = placements.count()

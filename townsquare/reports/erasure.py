@@ -1,7 +1,7 @@
-"""What reports holds about an erased member: the quotes of their messages in report snapshots.
+"""What reports holds about an erased member: their quotes and thread titles in report snapshots.
 
 Snapshots are immutable for curators, but an erasure request overrides that: every revision, published
-or draft, loses the member's quotes in place (so the page, the API, the feed and the PDF, which is drawn
+or draft, loses the member's quotes and threads in place (so the page, the API, the feed and the PDF, which is drawn
 on request, no longer show them). The email and chat bodies stored in the outbox for those reports,
 sent or not, are drawn again from the redacted snapshot. Counts stay: they name nobody.
 """
@@ -18,19 +18,30 @@ from townsquare.reports.services import absolute, report_chat, report_email, uns
 
 
 def member_report_quotes_erase(*, member: Member, identity_ids: list[int]) -> dict[str, int]:
-    message_ids = set(messages_written_by(identity_ids))
+    written = messages_written_by(identity_ids)
+    message_ids = {pk for pk, _ in written}
+    urls = {url for _, url in written if url}
     if not message_ids:
         return {}
-    removed = 0
+    quotes = threads = 0
     reports: set[int] = set()
-    for item in ReportItem.objects.exclude(quotes=[]).only("pk", "report_id", "quotes").iterator(chunk_size=500):
-        kept = [q for q in item.quotes if not (isinstance(q, dict) and q.get("message_id") in message_ids)]
-        if len(kept) != len(item.quotes):
-            removed += len(item.quotes) - len(kept)
+    rows = ReportItem.objects.only("pk", "report_id", "quotes", "threads").iterator(chunk_size=500)
+    for item in rows:
+        kept_quotes = [q for q in item.quotes if not (isinstance(q, dict) and q.get("message_id") in message_ids)]
+        # A thread is listed with the title and link of its first message in the theme: theirs, when they wrote it.
+        kept_threads = [t for t in item.threads if not (isinstance(t, dict) and t.get("url") in urls)]
+        if len(kept_quotes) != len(item.quotes) or len(kept_threads) != len(item.threads):
+            quotes += len(item.quotes) - len(kept_quotes)
+            threads += len(item.threads) - len(kept_threads)
             reports.add(item.report_id)
-            ReportItem.objects.filter(pk=item.pk).update(quotes=kept)
+            ReportItem.objects.filter(pk=item.pk).update(quotes=kept_quotes, threads=kept_threads)
     bodies = _outbox_redraw(report_ids=reports)
-    counts = {"report quotes": removed, "reports redacted": len(reports), "notification bodies": bodies}
+    counts = {
+        "report quotes": quotes,
+        "report threads": threads,
+        "reports redacted": len(reports),
+        "notification bodies": bodies,
+    }
     return {what: count for what, count in counts.items() if count}
 
 

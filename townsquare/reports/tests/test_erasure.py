@@ -1,4 +1,4 @@
-"""Erasing a member takes their quotes out of every report snapshot: page, API and PDF source alike."""
+"""Erasing a member takes their quotes and threads out of every report snapshot, and out of the outbox."""
 
 from __future__ import annotations
 
@@ -28,8 +28,11 @@ def test_an_erasure_removes_the_members_quotes_from_published_reports(client_for
         Quote(text=m.body, author=m.author.display_name, channel="Slack", url=m.url, message_id=m.pk)
         for m in (mine, theirs)
     ]
+    threads = [{"title": m.body, "url": m.url, "channel": "Slack"} for m in (mine, theirs)]
     report = services.report_build_draft(
-        week_start=MONDAY, department=product, facts=[replace(facts("Exports time out"), quotes=quotes)]
+        week_start=MONDAY,
+        department=product,
+        facts=[replace(facts("Exports time out"), quotes=quotes, threads=threads)],
     )
     reader = make_user("stakeholder_member")
     services.subscription_toggle(user=reader, department=product, subscribe=True)
@@ -42,12 +45,14 @@ def test_an_erasure_removes_the_members_quotes_from_published_reports(client_for
 
     record = member_erase(member=ana.member, by=None, reason="ticket 9")
 
-    wanted = ("report quotes", "reports redacted", "notification bodies")
-    assert {what: record.removed.get(what) for what in wanted} == dict(zip(wanted, (1, 1, 1), strict=True))
+    wanted = ("report quotes", "report threads", "reports redacted", "notification bodies")
+    assert {what: record.removed.get(what) for what in wanted} == dict(zip(wanted, (1, 1, 1, 1), strict=True))
     for notification in outbox:
         assert "Ana" not in notification.body + notification.body_html, notification.target
         assert "Ben Ode" in notification.body
-    assert [q["author"] for q in ReportItem.objects.get().quotes] == ["Ben Ode"]
+    item = ReportItem.objects.get()
+    assert [q["author"] for q in item.quotes] == ["Ben Ode"]
+    assert [t["url"] for t in item.threads] == [theirs.url]
     for url in (report.get_absolute_url(), f"/api/v1/reports/{report.pk}/"):
         body = client.get(url).content.decode()
         assert "Ana" not in body and "Ben Ode" in body, url
