@@ -47,6 +47,12 @@ if FISCAL_YEAR_START_MONTH > 12:
     env.problem("FISCAL_YEAR_START_MONTH", f"must be 1 to 12, got {FISCAL_YEAR_START_MONTH}")
     FISCAL_YEAR_START_MONTH = 1
 
+# The one server folder (besides uploads) whose files a source's config.path may name; empty: uploads only.
+SOURCES_IMPORT_DIR = env.existing_directory("IMPORT_DIR")
+# Archive limits: one JSON file or member, and a whole zip or tarball, uncompressed (zip bombs, huge files).
+IMPORT_MAX_MEMBER_MB = env.int("IMPORT_MAX_MEMBER_MB", 64, minimum=1)
+IMPORT_MAX_ARCHIVE_MB = env.int("IMPORT_MAX_ARCHIVE_MB", 8192, minimum=1)
+
 # Database: SQLite in the data directory unless a URL says otherwise.
 _database_url = env.str("DATABASE_URL", "")
 if _database_url:
@@ -209,6 +215,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login lockout (core/lockout.py): failed passwords counted per username and per client address over the
+# lockout window, in the database so every process shares the count.
+AUTHENTICATION_BACKENDS = ["townsquare.core.lockout.LockoutModelBackend"]
+LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Reverse proxies in front of Townsquare that append to X-Forwarded-For; 0 uses the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

@@ -103,6 +103,17 @@ class Env:
             self.problem(name, f"{path} is not writable")
         return path
 
+    def existing_directory(self, name: builtins.str) -> Path | None:
+        """An optional directory that must already exist (nothing is created); None when unset."""
+        value = self.str(name)
+        if not value:
+            return None
+        path = Path(value).expanduser().resolve()
+        if not path.is_dir():
+            self.problem(name, f"{path} is not an existing directory")
+            return None
+        return path
+
     def url(self, name: builtins.str, default: builtins.str, schemes: tuple[builtins.str, ...]) -> builtins.str:
         value = self.str(name, default)
         if not value:

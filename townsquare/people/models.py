@@ -253,3 +253,20 @@ class ErasureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"erasure of member {self.member_id}"
+
+
+class ErasureSuppression(models.Model):
+    """A keyed hash of one key of an erased person (an identity's realm and id, or an email): no personal data.
+
+    Imports and syncs skip every record whose author matches one, so an erasure sticks when the same archive
+    or channel is read again (``people.services.identities_suppressed``).
+    """
+
+    digest = models.CharField(max_length=64, unique=True, help_text="HMAC-SHA256 of the key, keyed by SECRET_KEY.")
+    erasure = models.ForeignKey(
+        ErasureRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="suppressions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"suppression {self.digest[:12]}"

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractUser, Group, User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from townsquare.core import hooks
@@ -22,6 +23,7 @@ from townsquare.core.sql import chunked
 from townsquare.people.email_domains import domain_candidates, email_domain, is_personal_domain, registrable_domain
 from townsquare.people.models import (
     ErasureRecord,
+    ErasureSuppression,
     Identity,
     Member,
     MergeRecord,
@@ -674,6 +676,8 @@ def member_erase(*, member: Member, by: User | None, reason: str) -> ErasureReco
     history = MergeRecord.objects.filter(Q(source_member_id=member.pk) | Q(target=member))
     history_count = history.count()
     history.delete()
+    digests = _suppression_digests(member=member, identity_ids=identity_ids)
+    removed["suppressed keys"] = len(digests)
     Identity.objects.filter(pk__in=identity_ids).delete()
     member_id = member.pk
     member.delete()
@@ -686,6 +690,9 @@ def member_erase(*, member: Member, by: User | None, reason: str) -> ErasureReco
         reason=reason[:500],
         by=by,
     )
+    ErasureSuppression.objects.bulk_create(
+        [ErasureSuppression(digest=digest, erasure=record) for digest in sorted(digests)], ignore_conflicts=True
+    )
     log.info(
         "erased member %s: %d identities, %d messages (erasure %s)",
         member_id,
@@ -694,6 +701,48 @@ def member_erase(*, member: Member, by: User | None, reason: str) -> ErasureReco
         record.pk,
     )
     return record
+
+
+SUPPRESSION_SALT = "townsquare.people.erasure-suppression"
+
+
+def suppression_digest(kind: str, value: str) -> str:
+    """The keyed hash a suppression stores: without SECRET_KEY nobody can test an email against the list."""
+    return salted_hmac(SUPPRESSION_SALT, f"{kind}\x1e{value}", algorithm="sha256").hexdigest()
+
+
+def _ref_digests(*, realm: str, external_id: str, email: str) -> set[str]:
+    digests = {suppression_digest("identity", f"{realm}\x1f{external_id}")}
+    if email:
+        digests.add(suppression_digest("email", email.strip().lower()))
+    return digests
+
+
+def _suppression_digests(*, member: Member, identity_ids: list[int]) -> set[str]:
+    digests: set[str] = set()
+    for realm, external_id, email in Identity.objects.filter(pk__in=identity_ids).values_list(
+        "realm", "external_id", "email"
+    ):
+        digests |= _ref_digests(realm=realm, external_id=external_id, email=email)
+    if member.primary_email:
+        digests.add(suppression_digest("email", member.primary_email.strip().lower()))
+    return digests
+
+
+def identities_suppressed(*, refs: Iterable[IdentityRef]) -> set[tuple[str, str]]:
+    """The keys of ``refs`` whose identity or email belongs to an erased person: their records must be skipped."""
+    by_digest: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for ref in refs:
+        clean = ref.normalised()
+        for digest in _ref_digests(realm=clean.realm, external_id=clean.external_id, email=clean.email):
+            by_digest[digest].add(ref.key)
+    if not by_digest or not ErasureSuppression.objects.exists():
+        return set()
+    found: set[tuple[str, str]] = set()
+    for chunk in chunked(list(by_digest)):
+        for digest in ErasureSuppression.objects.filter(digest__in=chunk).values_list("digest", flat=True):
+            found |= by_digest[digest]
+    return found
 
 
 def member_export(*, member: Member) -> dict[str, Any]:

@@ -12,8 +12,10 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from townsquare.core import hooks
+        from townsquare.reports import erasure
 
         hooks.theme_routed.register(_follow_routing, key="reports.follow_routing")
+        hooks.member_erase.register(erasure.member_report_quotes_erase)
 
 
 def _follow_routing(*, theme: Any, previous: Any, by: Any = None) -> None:

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
@@ -303,9 +304,17 @@ class DepartmentFeed(Feed):
         return str(item)
 
     def item_description(self, item: Report) -> str:
-        # Syndication escapes this text; it is plain text built from the snapshot.
-        titles = [f"{i.position}. {i.title} ({i.people_count} people)" for i in item.items.order_by("position")[:10]]
-        return "\n".join(titles)
+        # Atom1Feed declares the summary type="html" and only XML-escapes it, so a reader would run any tag in a
+        # theme title or note: every piece of snapshot text is HTML-escaped here, once.
+        rows = format_html_join(
+            "",
+            "<li>{} ({} people){}</li>",
+            (
+                (i.title, i.people_count, format_html("<p>{}</p>", i.note) if i.note else "")
+                for i in item.items.order_by("position")[:10]
+            ),
+        )
+        return format_html("<ol>{}</ol>", rows)
 
     def item_pubdate(self, item: Report) -> Any:
         return item.published_at

@@ -5,8 +5,10 @@ from typing import Any, cast
 
 from django import forms
 
+from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors import CONNECTORS, archive_kinds, connector_class
 from townsquare.sources.models import Message, Source
+from townsquare.sources.paths import path_confined
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
 
@@ -42,6 +44,11 @@ class SourceForm(forms.Form):
             raise forms.ValidationError(f"Not valid JSON: {exc}") from exc
         if not isinstance(value, dict):
             raise forms.ValidationError("Settings must be a JSON object.")
+        if value.get("path"):
+            try:
+                path_confined(str(value["path"]), record=self.cleaned_data.get("name") or "this source")
+            except TownsquareError as exc:
+                raise forms.ValidationError(exc.message) from exc
         return value
 
 
@@ -53,7 +60,10 @@ def kind_settings() -> list[dict[str, Any]]:
         connector = connector_class(kind)
         settings = dict(getattr(connector, "settings_help", {}) or {})
         if connector.is_archive and "path" not in settings:
-            settings = {"path": "the archive on this server (or upload it instead)", **settings}
+            settings = {
+                "path": "the archive under TOWNSQUARE_IMPORT_DIR on this server (or upload it instead)",
+                **settings,
+            }
         rows.append(
             {
                 "kind": kind,

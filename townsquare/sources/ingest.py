@@ -21,7 +21,7 @@ from django.utils import timezone
 from townsquare.core.sanitize import sanitize_html, strip_control
 from townsquare.core.sql import insert_sql
 from townsquare.people.refs import IdentityRef
-from townsquare.people.services import identities_resolve, identity_aliases_suggest
+from townsquare.people.services import identities_resolve, identities_suppressed, identity_aliases_suggest
 from townsquare.sources.connectors.base import IdentityAlias, MessageRecord, RecordError
 from townsquare.sources.models import Channel, Message, Source, SyncError, SyncRun
 
@@ -158,6 +158,9 @@ def _normalise(record: MessageRecord) -> tuple[_Row, list[str]]:
     return row, notes
 
 
+SKIPPED = "skipped: "  # a note on the run, not a rejected record
+
+
 @dataclass
 class Batch:
     rows: dict[str, _Row] = field(default_factory=dict)
@@ -244,9 +247,28 @@ class Ingest:
             self.identity_ids.clear()
             self.identity_members.clear()
 
+    def _skip_erased(self, batch: Batch) -> None:
+        """Records by a person erased on request are never imported again; counted unchanged, with one note."""
+        refs = [
+            IdentityRef(realm=key[0], external_id=key[1], email=_clean_email(ref.email))
+            for key, ref in batch.authors.items()
+        ]
+        suppressed = identities_suppressed(refs=refs)
+        if not suppressed:
+            return
+        skipped = [key for key, row in batch.rows.items() if row.author_key in suppressed]
+        for key in skipped:
+            del batch.rows[key]
+        for author in suppressed:
+            batch.authors.pop(author, None)
+        batch.duplicates += len(skipped)
+        # No ids: a message id in the run's list would say which records were the erased person's.
+        batch.errors.append(("erased people", f"{SKIPPED}{len(skipped)} record(s) by people erased on request"))
+
     # ------------------------------------------------------------ one batch
 
     def commit(self, batch: Batch, cursor: dict[str, Any]) -> None:
+        self._skip_erased(batch)
         run = self.run
         before = (run.new, run.updated, run.unchanged, run.rejected, self.stored_errors)
         try:
@@ -387,7 +409,7 @@ class Ingest:
     def _finish_batch(self, batch: Batch, counts: dict[str, int], cursor: dict[str, Any]) -> None:
         run = self.run
         room = max(0, MAX_STORED_ERRORS - self.stored_errors)
-        rejected = [e for e in batch.errors if not e[1].startswith("kept: ")]
+        rejected = [e for e in batch.errors if not e[1].startswith(("kept: ", SKIPPED))]
         listed = batch.errors + batch.failures
         if listed and room:
             SyncError.objects.bulk_create(

@@ -25,6 +25,7 @@ from townsquare.sources.connectors.base import Checkpoint, Connector, UnitDone, 
 from townsquare.sources.ingest import Batch, Ingest, Progress, batch_add
 from townsquare.sources.member_data import members_activity_refresh
 from townsquare.sources.models import Source, SyncRun
+from townsquare.sources.paths import path_confined
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,10 @@ class _Sync:
     def read(self, path: str | Path | None) -> None:
         """Resume, then read every record; a failing connector ends the read with ``failure`` set."""
         try:
+            configured = (self.source.config or {}).get("path")
+            if path is None and configured:
+                # config.path was typed in a form: checked again here, since the folder or its links may have changed
+                path = path_confined(configured, record=self.source.name)
             connector = connector_for(self.source, path=path)
             self._resume(connector)
             self._fetch(connector)
@@ -287,12 +292,24 @@ def archive_import(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> SyncRun:
-    """Import an archive file into ``source`` and remember it as the source's archive."""
+    """Import an archive file into ``source`` and remember it as the source's archive.
+
+    ``path`` comes from the operator (``townsquare import``) or from our own upload view, so it is read
+    wherever it is; it is remembered for later syncs only inside the folders a source may read
+    (``paths.path_confined``), otherwise the source forgets its old path rather than reading a stale one.
+    """
     path = Path(path)
     if not path.exists():
         raise TownsquareError(f"archive {path} does not exist", record=source.name)
-    if (source.config or {}).get("path") != str(path):
-        source.config = {**(source.config or {}), "path": str(path)}
+    config = {key: value for key, value in (source.config or {}).items() if key != "path"}
+    try:
+        path_confined(path, record=source.name)
+    except TownsquareError:
+        logger.info("source %s: archive outside the import folders is read for this run only", source.pk)
+    else:
+        config["path"] = str(path)
+    if config != (source.config or {}):
+        source.config = config
         Source.objects.filter(pk=source.pk).update(config=source.config)
     return source_sync(source=source, path=path, run=run, batch_size=batch_size, progress=progress)
 
@@ -310,6 +327,7 @@ def source_create(
         raise TownsquareError(f"unknown source kind {kind!r}", record=name)
     if schedule:
         _check_cron(schedule, name)
+    _check_path(config, name)
     return Source.objects.create(
         kind=kind, name=name, config=config or {}, secrets=secrets, schedule=schedule, enabled=enabled
     )
@@ -320,6 +338,7 @@ def source_update(
 ) -> Source:
     if schedule:
         _check_cron(schedule, name)
+    _check_path(config, name)
     source.name = name
     source.config = config
     source.schedule = schedule
@@ -343,7 +362,13 @@ def source_get_or_create(*, kind: str, name: str) -> tuple[Source, bool]:
 
 def source_check(*, source: Source) -> str:
     """The connection test: what the connector found, or a TownsquareError saying why not."""
+    _check_path(source.config, source.name)
     return connector_for(source).check()
+
+
+def _check_path(config: dict[str, Any] | None, name: str) -> None:
+    if (config or {}).get("path"):
+        path_confined(str(config["path"]), record=name)  # type: ignore[index]
 
 
 def _check_cron(schedule: str, name: str) -> None:

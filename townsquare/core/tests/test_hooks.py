@@ -70,7 +70,11 @@ def test_the_apps_fill_the_projects_hooks_when_they_are_ready() -> None:
     }
     assert registered == {
         "request accepted": ["townsquare.board.services.task_create_for_request"],
-        "member erase": ["townsquare.sources.member_data.member_messages_erase"],
+        "member erase": [
+            "townsquare.reports.erasure.member_report_quotes_erase",
+            "townsquare.feedback.erasure.member_feedback_erase",
+            "townsquare.sources.member_data.member_messages_erase",
+        ],
         "member export": ["townsquare.sources.member_data.member_messages_export"],
         "member message counts": ["townsquare.sources.selectors.member_message_counts"],
         "members identities moved": ["townsquare.sources.member_data.members_activity_refresh"],

@@ -143,7 +143,8 @@ def test_it_erases_a_member_with_their_identities_and_messages(make_user: Any) -
     member_merge(source=other, target=member, by=lead)
     record = member_erase(member=member, by=lead, reason="ticket GDPR-17")
     assert (record.identity_count, record.message_count, record.merge_record_count) == (3, 4, 1)
-    assert record.removed == {"messages": 4}  # what sources' erase hook deleted
+    # what sources' erase hook deleted, and the keyed hashes (3 identities, 1 email) that keep it erased
+    assert record.removed == {"messages": 4, "suppressed keys": 4}
     assert not Member.objects.filter(pk=member.pk).exists()
     assert list(Message.objects.all()) == [bystander]
     assert MergeRecord.objects.count() == 0

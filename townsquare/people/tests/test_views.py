@@ -176,7 +176,7 @@ def test_a_lead_erases_a_member_after_confirming(client_for: Any) -> None:
     assert response["Location"] == reverse("people:erasures")
     assert not Member.objects.exists() and not Message.objects.exists()
     assert ErasureRecord.objects.get().message_count == 2
-    assert ErasureRecord.objects.get().removed == {"messages": 2}
+    assert ErasureRecord.objects.get().removed == {"messages": 2, "suppressed keys": 1}
 
 
 def test_a_lead_downloads_a_members_export(client_for: Any) -> None:

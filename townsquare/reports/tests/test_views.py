@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import pytest
 
@@ -151,3 +153,33 @@ def test_the_api_lists_published_reports_and_reads_their_items(client, make_user
     assert detail["items"][0]["people_count"] == 5
     assert detail["items"][0]["quotes"][0]["url"] == "https://chat.example.com/m/0"
     assert client.get(f"/api/v1/reports/{draft.pk}/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 404
+
+
+class _Tags(HTMLParser):
+    """What a feed reader would build from a type="html" summary: its tags and its visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def test_the_atom_feed_escapes_hostile_titles_quotes_and_notes(client, make_user, product) -> None:
+    hostile = "<script>alert(\"t\")</script> 'quoted' & <img src=x onerror=alert(1)>"
+    note = '<iframe src="//evil.example"></iframe> "why" & <b>now</b>'
+    published(product, MONDAY, facts(hostile, theme_id=1, note=note))
+    response = client.get(f"/reports/feed/product/?token={feed_token(make_user(Role.STAKEHOLDER_MEMBER))}")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    [entry] = ET.fromstring(response.content).findall("a:entry", ns)
+    summary = entry.find("a:summary", ns)
+    assert summary is not None and summary.attrib["type"] == "html"
+    parsed = _Tags()
+    parsed.feed(summary.text or "")
+    assert set(parsed.tags) <= {"ol", "li", "p"}  # only our markup: no script, img, iframe or b from community text
+    assert hostile in parsed.text and note in parsed.text  # the reader shows the words, quotes and all

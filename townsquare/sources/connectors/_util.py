@@ -5,13 +5,19 @@ from __future__ import annotations
 import codecs
 import gzip
 import html
+import json
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+from zlib import error as zlib_error
 
 import nh3
+from django.conf import settings
 from markdown_it import MarkdownIt
+
+from townsquare.core.errors import TownsquareError
 
 _SPACES = re.compile(r"[ \t]+\n")
 _md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table").enable("strikethrough")
@@ -22,6 +28,77 @@ def open_binary(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
+
+
+class Unreadable(Exception):
+    """One file or archive member that cannot be read; the connector yields a RecordError naming it with this reason.
+
+    The import goes on with the next member, so one hostile member never ends the run (nor every re-run).
+    """
+
+
+def member_limit() -> int:
+    return int(settings.IMPORT_MAX_MEMBER_MB) * 1024**2
+
+
+def read_limited(handle: IO[bytes], *, declared: int | None = None) -> bytes:
+    """All of ``handle``, or Unreadable past ``TOWNSQUARE_IMPORT_MAX_MEMBER_MB`` uncompressed.
+
+    Memory stays bounded by the limit: a zip bomb's member is refused from its declared size (which zipfile
+    enforces) or after reading one byte more than the limit, never inflated whole.
+    """
+    limit = member_limit()
+    if declared is not None and declared > limit:
+        raise Unreadable(read_limited_reason())
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise Unreadable(read_limited_reason())
+    return data
+
+
+def parse_json(data: bytes) -> Any:
+    """JSON from bytes in any encoding ``decode`` reads; Unreadable for invalid or too deeply nested JSON."""
+    try:
+        # UTF-16 and UTF-32 are legal JSON encodings (found from the zero bytes); anything else goes through decode.
+        encoding = json.detect_encoding(data)
+        return json.loads(data.decode(encoding) if encoding.startswith(("utf-16", "utf-32")) else decode(data))
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"not valid {encoding} text: {exc.reason} at byte {exc.start}") from exc
+    except RecursionError:
+        raise Unreadable("JSON nested too deeply to read (more than about 1,000 levels)") from None
+    except ValueError as exc:  # JSONDecodeError, or a number too long to convert
+        raise Unreadable(f"not valid JSON: {exc}") from exc
+
+
+def load_json_file(path: Path) -> Any:
+    """A JSON file (gzipped or not), within the member limit; Unreadable when it is not."""
+    try:
+        with open_binary(path) as handle:
+            return parse_json(read_limited(handle, declared=None if path.suffix == ".gz" else path.stat().st_size))
+    except (EOFError, OSError, zlib_error) as exc:
+        raise Unreadable(f"cannot read it: {type(exc).__name__}: {exc}") from exc
+
+
+def load_json_member(archive: zipfile.ZipFile, name: str) -> Any:
+    """A zip member's JSON within the member limit. KeyError when absent; BadZipFile/zlib errors pass through."""
+    info = archive.getinfo(name)
+    with archive.open(info) as handle:
+        return parse_json(read_limited(handle, declared=info.file_size))
+
+
+def read_limited_reason() -> str:
+    return f"larger than {settings.IMPORT_MAX_MEMBER_MB} MB uncompressed (TOWNSQUARE_IMPORT_MAX_MEMBER_MB)"
+
+
+def check_archive_size(name: str, sizes: Iterable[int]) -> None:
+    """Refuse an archive whose members add up to more than ``TOWNSQUARE_IMPORT_MAX_ARCHIVE_MB`` uncompressed."""
+    total = sum(sizes)
+    if total > int(settings.IMPORT_MAX_ARCHIVE_MB) * 1024**2:
+        raise TownsquareError(
+            f"the archive holds {total // 1024**2:,} MB uncompressed, more than "
+            f"TOWNSQUARE_IMPORT_MAX_ARCHIVE_MB ({settings.IMPORT_MAX_ARCHIVE_MB:,} MB): refused unread",
+            record=name,
+        )
 
 
 def read_text(path: Path) -> str:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from townsquare.sources.connectors._util import decode, open_binary
+from townsquare.sources.connectors._util import Unreadable, load_json_file
 from townsquare.sources.connectors.base import Connector, Record, RecordError
 
 
 def not_valid_json(exc: Exception) -> str:
-    return f"not valid JSON: {exc}"
+    return str(exc)
 
 
 def json_file_records(
@@ -24,15 +23,14 @@ def json_file_records(
 ) -> Iterator[Record]:
     """Parse each file (gzipped or not) and yield ``records(data, file name)``, reporting progress per file.
 
-    A file that cannot be read or is not JSON becomes one RecordError naming the file (its reason from
-    ``unreadable``) and the import goes on with the next file.
+    A file that cannot be read, is too large, too deeply nested or not JSON becomes one RecordError naming
+    the file (its reason from ``unreadable``) and the import goes on with the next file.
     """
     for number, file in enumerate(files, start=1):
         connector.progress = (number - 1, len(files))
         try:
-            with open_binary(file) as handle:
-                data = json.loads(decode(handle.read()))
-        except (json.JSONDecodeError, EOFError, OSError) as exc:
+            data = load_json_file(file)
+        except Unreadable as exc:
             yield RecordError(record=file.name, reason=unreadable(exc))
             continue
         yield from records(data, file.name)

@@ -6,7 +6,6 @@ A path may be one export file, a ``.zip`` of raw API objects, or a directory of 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +17,15 @@ from bs4 import BeautifulSoup, Tag
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import decode, markdown_to_html, open_binary
+from townsquare.sources.connectors._util import (
+    Unreadable,
+    check_archive_size,
+    decode,
+    load_json_file,
+    load_json_member,
+    markdown_to_html,
+    open_binary,
+)
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
@@ -98,19 +105,24 @@ class DiscordExportConnector(Connector):
         except (zipfile.BadZipFile, OSError) as exc:
             raise TownsquareError(f"not a readable zip (truncated or damaged?): {exc}", record=file.name) from exc
         with archive:
+            check_archive_size(file.name, (info.file_size for info in archive.infolist()))
             parent: dict[str, Any] = {}
             if "channel_data.json" in archive.namelist():
-                data = json.loads(archive.read("channel_data.json"))
+                try:
+                    data = load_json_member(archive, "channel_data.json")
+                except Unreadable as exc:
+                    yield RecordError(record=f"{file.name}/channel_data.json", reason=str(exc))
+                    data = {}
                 parent = data[0] if isinstance(data, list) and data else data if isinstance(data, dict) else {}
             for name in sorted(archive.namelist()):
                 if not name.endswith(".json") or name.endswith("channel_data.json"):
                     continue
                 try:
-                    data = json.loads(archive.read(name))
+                    data = load_json_member(archive, name)
                 except (zipfile.BadZipFile, EOFError, zlib_error) as exc:
                     raise TownsquareError(f"zip member {name} is damaged: {exc}", record=name) from exc
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    yield RecordError(record=f"{file.name}/{name}", reason=f"not valid JSON: {exc}")
+                except Unreadable as exc:
+                    yield RecordError(record=f"{file.name}/{name}", reason=str(exc))
                     continue
                 yield from self._api_objects(data, parent, f"{file.name}/{name}")
 
@@ -183,12 +195,11 @@ class DiscordExportConnector(Connector):
     # ---------------------------------------------------------------- DiscordChatExporter JSON
 
     def _json_file(self, file: Path) -> Iterator[Record]:
-        with open_binary(file) as handle:
-            raw = handle.read()
         try:
-            data = json.loads(decode(raw))
-        except json.JSONDecodeError as exc:
-            raise TownsquareError(f"not valid JSON: {exc}", record=file.name) from exc
+            data = load_json_file(file)
+        except Unreadable as exc:  # one file of a folder: the others are still read
+            yield RecordError(record=file.name, reason=str(exc))
+            return
         if isinstance(data, dict) and "messages" in data and "channel" in data:
             yield from self._dce_json(data, file.name)
         else:

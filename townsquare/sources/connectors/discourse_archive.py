@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import decode, files_under, html_to_text, open_binary
+from townsquare.sources.connectors._util import Unreadable, files_under, html_to_text, load_json_file
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
@@ -90,12 +89,12 @@ class DiscourseArchiveConnector(Connector):
         for number, file in enumerate(files, start=1):
             self.progress = (number - 1, len(files))
             try:
-                with open_binary(file) as handle:
-                    topic = json.loads(decode(handle.read()))
-                if not isinstance(topic, dict) or "post_stream" not in topic:
-                    raise ValueError("not a Discourse topic (no post_stream)")
-            except (json.JSONDecodeError, ValueError, EOFError, OSError) as exc:
-                yield RecordError(record=file.name, reason=f"{type(exc).__name__}: {exc}")
+                topic = load_json_file(file)
+            except Unreadable as exc:
+                yield RecordError(record=file.name, reason=str(exc))
+                continue
+            if not isinstance(topic, dict) or "post_stream" not in topic:
+                yield RecordError(record=file.name, reason="not a Discourse topic (no post_stream)")
                 continue
             yield from topic_records(topic, base=base, realm=realm, categories=categories, where=file.name)
         self.progress = (len(files), len(files))

@@ -65,7 +65,7 @@ class GitHubArchiveConnector(Connector):
 
 
 def _unreadable_issue_file(exc: Exception) -> str:
-    return f"not a readable issue file: {type(exc).__name__}: {exc}"
+    return f"not a readable issue file: {exc}"
 
 
 def issue_records(data: Any, where: str) -> Iterator[Record]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from zlib import error as zlib_error
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
+from townsquare.sources.connectors._util import Unreadable, check_archive_size, load_json_member
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
@@ -65,6 +65,7 @@ class SlackExportConnector(Connector):
             raise TownsquareError(f"not a readable zip (truncated or damaged?): {exc}", record=path.name) from exc
         with archive:
             names = archive.namelist()
+            check_archive_size(path.name, (info.file_size for info in archive.infolist()))
             users = {u.get("id"): u for u in self._json(archive, "users.json", default=[]) if isinstance(u, dict)}
             channels = [c for c in self._json(archive, "channels.json", default=[]) if isinstance(c, dict)]
             team = next((u.get("team_id") for u in users.values() if u.get("team_id")), "") or self.config.get(
@@ -99,13 +100,13 @@ class SlackExportConnector(Connector):
                     count = 0
                     clean = True
                     try:
-                        messages = json.loads(archive.read(day))
+                        messages = load_json_member(archive, day)
                     except (zipfile.BadZipFile, EOFError, OSError, zlib_error) as exc:
                         raise TownsquareError(
                             f"zip member {day} is damaged (truncated archive?): {exc}", record=day
                         ) from exc
-                    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                        yield RecordError(record=day, reason=f"not valid JSON: {exc}")
+                    except Unreadable as exc:
+                        yield RecordError(record=day, reason=str(exc))
                         continue
                     if not isinstance(messages, list):
                         yield RecordError(record=day, reason="expected a JSON array of messages")
@@ -127,11 +128,11 @@ class SlackExportConnector(Connector):
 
     def _json(self, archive: zipfile.ZipFile, name: str, *, default: Any) -> Any:
         try:
-            return json.loads(archive.read(name))
+            return load_json_member(archive, name)
         except KeyError:
             return default
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise TownsquareError(f"{name} is not valid JSON: {exc}", record=name) from exc
+        except Unreadable as exc:  # users.json or channels.json: every message depends on them
+            raise TownsquareError(f"{name}: {exc}", record=name) from exc
 
     def _record(
         self, message: dict[str, Any], channel: ChannelRef, users: dict[str | None, Any], realm: str, base: str

@@ -6,7 +6,6 @@ A path may be the export directory or its ``.tar.gz``.
 
 from __future__ import annotations
 
-import json
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from urllib.parse import quote
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import decode, html_to_text
+from townsquare.sources.connectors._util import Unreadable, check_archive_size, html_to_text, parse_json, read_limited
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
@@ -40,12 +39,13 @@ class ZulipExportConnector(Connector):
                     files = {
                         Path(m.name).name: m for m in archive.getmembers() if m.isfile() and m.name.endswith(".json")
                     }
+                    check_archive_size(path.name, (m.size for m in files.values()))
 
                     def read(name: str) -> bytes:
                         extracted = archive.extractfile(files[name])
                         if extracted is None:  # never for the regular files picked above
                             raise OSError(f"{name} is not a regular file")
-                        return extracted.read()
+                        return read_limited(extracted, declared=files[name].size)
 
                     yield from self._export(sorted(files), read)
             except (tarfile.TarError, EOFError, OSError) as exc:
@@ -53,12 +53,15 @@ class ZulipExportConnector(Connector):
         else:
             names = sorted(p.name for p in path.rglob("*.json"))
             where = {p.name: p for p in path.rglob("*.json")}
-            yield from self._export(names, lambda name: where[name].read_bytes())
+            yield from self._export(names, lambda name: _read_file(where[name]))
 
     def _export(self, names: list[str], read: Any) -> Iterator[Record]:
         if "realm.json" not in names:
             raise TownsquareError("no realm.json: not a Zulip export", record=self.source.name)
-        realm_data = json.loads(decode(read("realm.json")))
+        try:
+            realm_data = parse_json(read("realm.json"))
+        except Unreadable as exc:  # every message needs its users and streams
+            raise TownsquareError(f"realm.json: {exc}", record="realm.json") from exc
         realm_row = (realm_data.get("zerver_realm") or [{}])[0]
         base = (self.config.get("url") or realm_row.get("uri") or "").rstrip("/")
         realm = self.config.get("realm") or f"zulip:{realm_row.get('string_id') or base or self.source.name}"
@@ -73,9 +76,12 @@ class ZulipExportConnector(Connector):
         for number, name in enumerate(message_files, start=1):
             self.progress = (number - 1, len(message_files))
             try:
-                rows = json.loads(decode(read(name))).get("zerver_message", [])
-            except (json.JSONDecodeError, AttributeError) as exc:
-                yield RecordError(record=name, reason=f"not valid JSON: {exc}")
+                rows = parse_json(read(name)).get("zerver_message", [])
+            except Unreadable as exc:
+                yield RecordError(record=name, reason=str(exc))
+                continue
+            except AttributeError:
+                yield RecordError(record=name, reason="expected a JSON object with zerver_message")
                 continue
             for index, row in enumerate(sorted(rows, key=lambda r: r.get("id", 0))):
                 try:
@@ -124,3 +130,8 @@ class ZulipExportConnector(Connector):
                         reason=f"unreadable message: {type(exc).__name__}: {exc}",
                     )
         self.progress = (len(message_files), len(message_files))
+
+
+def _read_file(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return read_limited(handle, declared=path.stat().st_size)

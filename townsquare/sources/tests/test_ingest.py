@@ -274,8 +274,9 @@ def test_one_identity_per_platform_account_across_sources() -> None:
     assert Member.objects.count() == Identity.objects.count()
 
 
-def test_sync_all_keeps_going_when_one_source_fails(tmp_path: Path) -> None:
-    broken = SourceFactory(name="a broken", kind="slack_export", config={"path": str(tmp_path / "missing.zip")})
+def test_sync_all_keeps_going_when_one_source_fails(settings: Any) -> None:
+    settings.SOURCES_IMPORT_DIR = DATA
+    broken = SourceFactory(name="a broken", kind="slack_export", config={"path": str(DATA / "missing.zip")})
     good = SourceFactory(name="b good", kind="slack_export", config={"path": str(SLACK)})
     SourceFactory(name="c disabled", kind="slack_export", enabled=False)
     runs = services.sources_sync_all()

@@ -93,7 +93,8 @@ def test_an_interrupted_import_keeps_its_upload_until_the_resumed_run_completes(
     assert "path" not in source.config
 
 
-def test_an_archive_outside_the_uploads_folder_is_never_deleted(uploads: Path, tmp_path: Path) -> None:
+def test_an_archive_outside_the_uploads_folder_is_never_deleted(uploads: Path, tmp_path: Path, settings: Any) -> None:
+    settings.SOURCES_IMPORT_DIR = tmp_path / "exports"
     mine = tmp_path / "exports" / ROOM.name
     mine.parent.mkdir()
     shutil.copy(ROOM, mine)

@@ -68,12 +68,13 @@ def test_the_message_list_filters_by_source_kind_and_text(client_for: Any) -> No
     assert "<html" not in htmx.content.decode() and "dark mode too" in htmx.content.decode()
 
 
-def test_a_source_is_added_and_tested_from_the_form(client_for: Any, tmp_path: Path) -> None:
+def test_a_source_is_added_and_tested_from_the_form(client_for: Any, settings: Any) -> None:
+    settings.SOURCES_IMPORT_DIR = DATA
     client = client_for("devrel_lead")
     data = {
         "name": "Slack export",
         "kind": "slack_export",
-        "config": '{"path": "%s"}' % (tmp_path / "none.zip"),
+        "config": '{"path": "%s"}' % (DATA / "none.zip"),
         "secrets": "",
         "schedule": "",
         "enabled": "on",
@@ -177,9 +178,10 @@ def test_the_import_command_creates_the_source_and_reports(tmp_path: Path) -> No
         call_command("import", "irc_log", str(tmp_path / "missing"))
 
 
-def test_the_sync_command_runs_every_enabled_source_and_reports_failures(tmp_path: Path) -> None:
+def test_the_sync_command_runs_every_enabled_source_and_reports_failures(settings: Any) -> None:
+    settings.SOURCES_IMPORT_DIR = FIXTURES
     SourceFactory(name="ok", kind="matrix_export", config={"path": str(FIXTURES / "matrix_export")})
-    SourceFactory(name="broken", kind="slack_export", config={"path": str(tmp_path / "gone.zip")})
+    SourceFactory(name="broken", kind="slack_export", config={"path": str(FIXTURES / "gone.zip")})
     out = io.StringIO()
     with pytest.raises(CommandError, match="1 of 2 source"):
         call_command("sync", stdout=out)
@@ -231,6 +233,7 @@ def test_the_scheduled_task_enqueues_due_sources(settings: Any, django_capture_o
     from townsquare.sources.tasks import enqueue_due_syncs_task
 
     settings.TASKS = IMMEDIATE
+    settings.SOURCES_IMPORT_DIR = FIXTURES
     SourceFactory(
         name="due", kind="matrix_export", schedule="*/5 * * * *", config={"path": str(FIXTURES / "matrix_export")}
     )

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import feedparser
 
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import files_under, html_to_text, open_binary
+from townsquare.sources.connectors._util import Unreadable, files_under, html_to_text, open_binary, read_limited
 from townsquare.sources.connectors.base import ChannelRef, Connector, MessageRecord, Record, RecordError, parse_iso
 from townsquare.sources.connectors.perceval.base import PercevalConnector
 from townsquare.sources.connectors.perceval.mail import mail_date
@@ -46,8 +46,12 @@ class RSSConnector(PercevalConnector):
         files = files_under(self.require_path(), ".xml", ".rss", ".atom", ".xml.gz", ".rss.gz", ".atom.gz")
         for number, file in enumerate(files, start=1):
             self.progress = (number - 1, len(files))
-            with open_binary(file) as handle:
-                parsed = feedparser.parse(handle.read())
+            try:
+                with open_binary(file) as handle:
+                    parsed = feedparser.parse(read_limited(handle))
+            except Unreadable as exc:
+                yield RecordError(record=file.name, reason=str(exc))
+                continue
             if not parsed.entries and parsed.get("bozo"):
                 yield RecordError(record=file.name, reason=f"not an RSS or Atom feed: {parsed.get('bozo_exception')}")
                 continue
