@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "townsquare.notify",
     "townsquare.updates",
     "townsquare.metrics",
+    "townsquare.value",
     "townsquare.home",
 ]
 
