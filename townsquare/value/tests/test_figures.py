@@ -83,7 +83,9 @@ def test_a_goal_is_measured_against_its_figure() -> None:
     services.goal_create(quarter=QUARTER, text="Be loved")
     goals = services.value_report_build_draft(quarter=QUARTER).data["goals"]
     assert [(g["value"], g["met"]) for g in goals] == [(1, False), (33.3, True), (None, None), (None, None)]
-    assert goals[2]["reason"] == "Cannot be computed: No community-health snapshot has been computed yet (Value → Health)."
+    assert (
+        goals[2]["reason"] == "Cannot be computed: No community-health snapshot has been computed yet (Value → Health)."
+    )
     assert goals[3]["reason"].startswith("No measurable target")
 
 
