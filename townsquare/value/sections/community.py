@@ -9,8 +9,7 @@ from django.urls import reverse
 from townsquare.core.quarters import Quarter, quarter_of
 from townsquare.metrics.corpus import month_parse, month_start
 from townsquare.metrics.selectors.downloads import downloads_overview
-from townsquare.metrics.selectors.health import channel_map_for, health_figures_for, snapshot_latest
-from townsquare.sources.models import Source
+from townsquare.metrics.selectors.health import channel_map_for, health_figures_for, snapshot_latest, sources_all
 from townsquare.value.sections import SectionData, empty, figure, filled, last_quarters, section
 
 KEY, TITLE = "community", "Community health, channels and downloads"
@@ -132,7 +131,7 @@ def build(quarter: Quarter) -> SectionData:
     tables = []
     channel_data = channel_map_for(snapshot=snapshot, window="3m") if snapshot else None
     if channel_data and not channel_data.get("empty"):
-        names = dict(Source.objects.filter(pk__in=channel_data.get("sources", [])).values_list("pk", "name"))
+        names = {source.pk: source.name for source in sources_all()}
         rows = sorted(channel_data.get("channels", []), key=lambda c: -c.get("people", 0))
         tables.append(
             {
