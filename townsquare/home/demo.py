@@ -14,6 +14,7 @@ from townsquare.metrics.demo import metrics_demo_load
 from townsquare.people.demo import people_demo_load
 from townsquare.people.services import roles_ensure, team_ensure, user_ensure
 from townsquare.sources.demo import sources_demo_load
+from townsquare.value.demo import value_demo_load
 
 DEMO_PASSWORD = "townsquare-demo"
 
@@ -62,6 +63,7 @@ def demo_workspace_load() -> dict[str, int]:
         intake_demo_load,
         board_demo_load,
         metrics_demo_load,
+        value_demo_load,
     )
     for loader in loaders:
         counts.update({f"{loader.__module__.split('.')[1]} {key}": value for key, value in loader().items()})

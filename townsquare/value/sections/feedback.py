@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections import Counter
 from decimal import Decimal
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from townsquare.core.quarters import Quarter, quarter_bounds
+from townsquare.core.sql import chunked
 from townsquare.feedback.models import Theme, ThemeMessage
 from townsquare.feedback.selectors import PAYING_TIERS
 from townsquare.value.sections import SectionData, empty, figure, filled, last_quarters, section
@@ -28,6 +30,7 @@ COUNTED = (
     & Q(message__author__is_bot=False)
 )
 ACCOUNT = "message__author__member__organization__account"
+ADDRESSED_LISTED = 15
 
 
 def _live() -> Any:
@@ -42,6 +45,24 @@ def _paying_accounts(rows: Any) -> dict[int, tuple[str, str, Decimal]]:
         .distinct()
     )
     return {pk: (name, tier, revenue or Decimal(0)) for pk, name, tier, revenue in found}
+
+
+def _paying_accounts_per_theme(
+    theme_ids: list[int], *, before: dt.datetime
+) -> dict[int, dict[int, tuple[str, str, Decimal]]]:
+    """{theme id: paying accounts whose people wrote in it before ``before``}, in one query for all themes."""
+    found: dict[int, dict[int, tuple[str, str, Decimal]]] = {}
+    for ids in chunked(theme_ids):
+        rows = (
+            ThemeMessage.objects.filter(COUNTED, theme_id__in=ids, message__created_at__lt=before,
+                                        **{f"{ACCOUNT}__tier__in": PAYING_TIERS})
+            .values_list("theme_id", f"{ACCOUNT}__id", f"{ACCOUNT}__name", f"{ACCOUNT}__tier",
+                         f"{ACCOUNT}__annual_revenue")
+            .distinct()
+        )  # fmt: skip
+        for theme_id, pk, name, tier, revenue in rows:
+            found.setdefault(theme_id, {})[pk] = (name, tier, revenue or Decimal(0))
+    return found
 
 
 def _counts(quarter: Quarter) -> tuple[int, int]:
@@ -83,15 +104,20 @@ def build(quarter: Quarter) -> SectionData:
         if t.addressed_at and t.first_seen and t.addressed_at >= t.first_seen
     ]
     customers = _paying_accounts(in_quarter)
+    behind = _paying_accounts_per_theme([t.pk for t in addressed], before=end)
+    addressed_customers = {pk: row for theme in addressed for pk, row in behind.get(theme.pk, {}).items()}
+    enterprise_addressed = sum(
+        1 for theme in addressed if any(tier == "enterprise" for _, tier, _ in behind.get(theme.pk, {}).values())
+    )
+
+    def revenue_of(theme: Theme) -> Decimal:
+        return sum((r for _, _, r in behind.get(theme.pk, {}).values()), Decimal(0))
+
+    # The table lists the addressed themes with the most revenue behind them; the count covers them all.
+    shown = sorted(addressed, key=lambda t: (-revenue_of(t), t.addressed_at or end, t.pk))[:ADDRESSED_LISTED]
     addressed_rows: list[list[Any]] = []
     addressed_links: list[str] = []
-    enterprise_addressed = 0
-    addressed_customers: dict[int, tuple[str, str, Decimal]] = {}
-    for theme in addressed:
-        behind = _paying_accounts(ThemeMessage.objects.filter(theme=theme, message__created_at__lt=end))
-        addressed_customers.update(behind)
-        if any(tier == "enterprise" for _, tier, _ in behind.values()):
-            enterprise_addressed += 1
+    for theme in shown:
         waited = (theme.addressed_at - theme.first_seen).days if theme.addressed_at and theme.first_seen else None
         addressed_rows.append(
             [
@@ -99,8 +125,8 @@ def build(quarter: Quarter) -> SectionData:
                 theme.addressed_release or "—",
                 theme.department.name if theme.department else "Not routed",
                 waited,
-                len(behind),
-                f"${sum((r for _, _, r in behind.values()), Decimal(0)):,.0f}",
+                len(behind.get(theme.pk, {})),
+                f"${revenue_of(theme):,.0f}",
             ]
         )
         addressed_links.append(reverse("feedback:theme", args=[theme.pk]))
@@ -151,7 +177,12 @@ def build(quarter: Quarter) -> SectionData:
     if addressed_rows:
         tables.append(
             {
-                "title": "Addressed this quarter",
+                "title": "Addressed this quarter"
+                + (
+                    f" (the {ADDRESSED_LISTED} with the most revenue behind them)"
+                    if len(addressed) > len(shown)
+                    else ""
+                ),
                 "columns": ["Theme", "Addressed in", "Department", "Days open", "Customers", "Their revenue"],
                 "rows": addressed_rows,
                 "links": addressed_links,
