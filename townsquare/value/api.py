@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from townsquare.core.api import RoleAPIView, RoleListAPIView
 from townsquare.core.quarters import quarter_parse
 from townsquare.core.roles import DEVREL, VALUE_READERS, has_role
-from townsquare.value import selectors
+from townsquare.value import sections, selectors
 from townsquare.value.figures import FIGURES
 from townsquare.value.models import QuarterReport
 from townsquare.value.services import absolute
@@ -96,10 +96,11 @@ class QuarterFigures(RoleAPIView):
         report = _report(self, key)
         previous = report.data.get("previous", {}).get("sections", {})
         rows = []
-        for section_key, section in report.data.get("sections", {}).items():
+        built = report.data.get("sections", {})
+        for section_key in [s.key for s in sections.ordered() if s.key in built]:
             if section_key in report.hidden:
                 continue
-            for figure_key, figure in section.get("figures", {}).items():
+            for figure_key, figure in sections.figure_items(built[section_key]):
                 before = previous.get(section_key, {}).get("figures", {}).get(figure_key, {})
                 rows.append(
                     {

@@ -99,7 +99,7 @@ def section_views(report: QuarterReport, *, include_hidden: bool = False) -> lis
             continue
         before = previous.get(definition.key) or sections.empty(definition.key, definition.title, "not built")
         rows = []
-        for key, fig in now["figures"].items():
+        for key, fig in sections.figure_items(now):
             old = before["figures"].get(key, {})
             rows.append(
                 FigureRow(

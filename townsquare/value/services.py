@@ -241,7 +241,7 @@ def value_report_email(*, report: QuarterReport) -> tuple[str, str]:
                 "note": report.note_for(s.key),
                 "figures": [
                     {"label": f["label"], "value": _display(f["value"], f["unit"])}
-                    for f in list(data[s.key]["figures"].values())[:4]
+                    for _, f in sections.figure_items(data[s.key])[:4]
                 ],
             }
             for s in shown

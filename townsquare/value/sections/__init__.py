@@ -76,6 +76,8 @@ def filled(
         "empty": False,
         "empty_reason": "",
         "figures": figures,
+        # PostgreSQL's jsonb keeps no key order: the figures' order is stored beside them.
+        "order": list(figures),
         "tables": tables or [],
         "charts": charts or [],
     }
@@ -84,6 +86,13 @@ def filled(
 def figure(label: str, value: float | None, unit: str, link: str, note: str = "") -> dict[str, Any]:
     """``unit``: count, percent, hours, days, points or money."""
     return {"label": label, "value": value, "unit": unit, "link": link, "note": note}
+
+
+def figure_items(data: SectionData) -> list[tuple[str, dict[str, Any]]]:
+    """The section's figures in the order its builder listed them."""
+    figures = data.get("figures", {})
+    order = [key for key in data.get("order", []) if key in figures]
+    return [(key, figures[key]) for key in order + sorted(set(figures) - set(order))]
 
 
 def last_quarters(quarter: Quarter, count: int = 4) -> list[Quarter]:
