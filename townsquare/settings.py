@@ -173,6 +173,7 @@ INSTALLED_APPS = [
     "townsquare.notify",
     "townsquare.updates",
     "townsquare.metrics",
+    "townsquare.value",
     "townsquare.home",
 ]
 

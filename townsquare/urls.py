@@ -20,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("reports/", include("townsquare.reports.api_urls")),
     path("value/", include("townsquare.metrics.api_urls")),
     path("updates/", include("townsquare.updates.api_urls")),
+    path("value/", include("townsquare.value.api_urls")),
 ]
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns = [
     path("requests/", include("townsquare.intake.urls")),
     path("board/", include("townsquare.board.urls")),
     path("value/", include("townsquare.metrics.urls")),
+    path("value/", include("townsquare.value.urls")),
     path("updates/", include("townsquare.updates.urls")),
     path("people/", include("townsquare.people.urls")),
     path("notifications/", include("townsquare.notify.urls")),

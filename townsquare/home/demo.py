@@ -16,6 +16,7 @@ from townsquare.people.services import roles_ensure, team_ensure, user_ensure
 from townsquare.sources.demo import sources_demo_load
 from townsquare.updates.demo import updates_demo_load
 from townsquare.updates.demo_newsletter import newsletter_demo_load
+from townsquare.value.demo import value_demo_load
 
 DEMO_PASSWORD = "townsquare-demo"
 
@@ -66,6 +67,7 @@ def demo_workspace_load() -> dict[str, int]:
         metrics_demo_load,
         updates_demo_load,
         newsletter_demo_load,
+        value_demo_load,
     )
     for loader in loaders:
         counts.update({f"{loader.__module__.split('.')[1]} {key}": value for key, value in loader().items()})

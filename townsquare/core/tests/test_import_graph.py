@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]  # the townsquare package directory
 
 # DESIGN.md, "Architecture": who may import whom (besides itself). home is the top and reads every app.
 ALLOWED: dict[str, frozenset[str]] = {
-    "value": frozenset({"metrics", "updates", "reports", "intake", "board", "feedback", "people", "core"}),
+    # notify: issue 19 emails the sponsor through the outbox on publish (DESIGN.md's value line needs it too).
+    "value": frozenset({"metrics", "updates", "reports", "intake", "board", "feedback", "people", "notify", "core"}),
     "updates": frozenset({"board", "feedback", "reports", "people", "notify", "core"}),
     "metrics": frozenset({"sources", "people", "feedback", "intake", "board", "core"}),
     "reports": frozenset({"feedback", "people", "notify", "core"}),
