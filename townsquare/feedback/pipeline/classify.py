@@ -60,9 +60,23 @@ _ME_TOO = re.compile(
 )
 
 
+# ... or says so further on: "I lost an afternoon to this", "this bit us too", "we are affected as well".
+_AFFECTED = re.compile(
+    r"""\b(?:
+        (?:i|we)\s+(?:lost|wasted|spent)\s+(?:an?\s+|the\s+|half\s+a\s+|a\s+whole\s+)?
+            (?:hour|afternoon|morning|evening|day|week)s?\s+(?:to|on)\s+(?:this|it)|
+        (?:this|it)\s+(?:also\s+)?(?:bit|hit|bites|hits)\s+(?:me|us)|
+        happens?\s+(?:to\s+)?(?:me|us)\s+too|
+        (?:i|we)(?:'m|\s+am|'re|\s+are)\s+(?:also\s+)?affected|
+        same\s+(?:bug|problem|issue)\s+here
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
 def says_me_too(text: str) -> bool:
-    """Whether a reply opens by saying its author has the problem the thread is about."""
-    return _ME_TOO.match(text[:200]) is not None
+    """Whether a reply says its author has the problem the thread is about (at its opening, or in so many words)."""
+    return _ME_TOO.match(text[:200]) is not None or _AFFECTED.search(text[:600]) is not None
 
 
 @dataclass(frozen=True)
