@@ -4,6 +4,16 @@ Trained on the labelled examples that ship with the project (``townsquare/feedba
 hand-written seed set and the hand-labelled real messages of ``real_train.tsv``) plus curators'
 corrections. The weights are plain lists (stored as JSON), so a trained classifier needs no pickle to
 be saved or loaded.
+
+A reply is judged with its thread: two features beside the embedding say whether the message is a reply
+and whether it is a reply by someone other than the opener (``THREAD_FEATURES``; real_train's come from
+``real_train_threads.tsv``), and the feedback gate (``FEEDBACK_THRESHOLD``) decides feedback on the summed
+probability of the feedback labels. Reproduce the shipped pieces with
+
+    PYTHONPATH=. .venv/bin/python benchmarks/feedback_thread_gate.py --write-threads   # real_train_threads.tsv
+    PYTHONPATH=. .venv/bin/python benchmarks/feedback_thread_gate.py                   # the CV that sets the threshold
+
+(both need ../shared/data); the product trains the weights itself (``services.classifier_train``).
 """
 
 from __future__ import annotations
@@ -51,7 +61,9 @@ _ME_TOO = re.compile(
         (?:i|we)(?:'ve|\s+have|'m|\s+am|'re|\s+are)?\s+(?:also\s+)?(?:got|have|had|hit(?:ting)?|see(?:ing)?|seen|
             experienc\w+|run(?:ning)?\s+into|ran\s+into|facing|get(?:ting)?)\s+(?:the\s+)?(?:same|this|that|it)\s+
             (?:too|as\s+well|also|here|problem|issue|bug|error|thing)\b|
-        (?:i|we)\s+(?:also|too)\s+(?:see|get|have|hit|ran|run|experience)\w*\b|
+        (?:i|we)\s+(?:also|too)\s+(?:see|get|hit|ran|run|experience)\w*\b|
+        (?:i|we)\s+also\s+(?:have|had|got)\s+(?:this|that|it|the\s+same)\b|
+        (?:i|we)\s+(?:also\s+)?(?:hit|had|saw|ran\s+into|faced)\s+(?:exactly|precisely)\s+(?:this|that|the\s+same)\b|
         (?:can\s+)?confirm(?:ed|ing)?\b|also\s+(?:seeing|happening|having|affected|broken|hit)\b|
         not\s+just\s+you\b|likewise\b|ditto\b|seeing\s+(?:this|the\s+same)\b|
         (?:this|it)\s+(?:also\s+)?(?:happens|affects)\s+(?:to\s+)?(?:me|us)\b
@@ -68,7 +80,8 @@ _AFFECTED = re.compile(
         (?:this|it)\s+(?:also\s+)?(?:bit|hit|bites|hits)\s+(?:me|us)|
         happens?\s+(?:to\s+)?(?:me|us)\s+too|
         (?:i|we)(?:'m|\s+am|'re|\s+are)\s+(?:also\s+)?affected|
-        same\s+(?:bug|problem|issue)\s+here
+        same\s+(?:bug|problem|issue)\s+here|
+        (?:never|doesn't|does\s+not|won't|isn't|not)\b[^.?!]{0,60}\bfor\s+(?:me|us)\s+either
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )

@@ -34,6 +34,9 @@ OPENER = (
         "Can confirm, it happens on Windows too",
         "Also seeing this after the last release",
         "Same here.",
+        "I also got this error with the main branch.",
+        "Confirming the bug on the master branch.",
+        "We hit exactly this with Okta last month. IdP-initiated sign-in never completes for us either.",
         "Workaround until the fix lands: keep the default. I lost an afternoon to this, the records just vanish.",
         "Upgrading did not help, this bit us too in production last week.",
     ],
@@ -51,6 +54,7 @@ def test_it_hears_a_me_too(text: str) -> None:
         "Workaround until the fix lands: leave page_size at the default.",
         "The same thing is documented in the migration guide, see the second section.",
         "I think you need to restart the agent after changing the config.",
+        "We also have the RPC-side code for it now.",
     ],
 )
 def test_it_does_not_hear_a_me_too_in_answers_thanks_or_questions(text: str) -> None:
