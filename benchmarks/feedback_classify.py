@@ -20,7 +20,8 @@ training file (``classify.load_training``: seed + ``real_train.tsv``), each on `
 messages from communities no training file comes from: the honest test; texts read from ../shared/data)
 and on ``eval_real.tsv`` (optimistic for real_train: same communities). For each: binary feedback
 precision/recall/F1, macro-F1 over the 7 labels, and the cascade as the pipeline runs it (pre-filter
-``prefilter.screen`` with each message's real kind and thread start, then the classifier).
+``prefilter.screen`` with each message's real kind and thread start, then the classifier with each
+message's thread features and the feedback gate; replies embedded at ``REPLY_TOKENS`` as the pipeline does).
 
 ``--tune`` scores hyper-parameters by stratified 5-fold cross-validation on the seed set only (the
 eval sample plays no part in choosing them) and prints the grid, best first.
@@ -66,10 +67,10 @@ def seed_at(ref: str, folder: Path) -> Path:
     return path
 
 
-def predicted_labels(model, vectors) -> list[str]:  # type: ignore[no-untyped-def]
+def predicted_labels(model, vectors, thread=None) -> list[str]:  # type: ignore[no-untyped-def]
     from townsquare.feedback.pipeline import classify
 
-    predictions = classify.predict(model, vectors)
+    predictions = classify.predict(model, vectors, thread)
     return ["docs_question" if p.kind == "question" and p.docs_gap else p.kind for p in predictions]
 
 
@@ -167,23 +168,42 @@ def real() -> None:
     if not real_corpus.available():
         print("\n../shared/data not found: --real skipped")
         return
-    sets = real_corpus.labelled("real_holdout.tsv", "eval_real.tsv")
-    vectors = {name: embed.embed([row[3] for row in rows]) for name, rows in sets.items()}
+    import numpy as np
+
+    from townsquare.feedback.pipeline.embed import MAX_TOKENS, REPLY_TOKENS
+
+    threaded = real_corpus.labelled_threads("real_holdout.tsv", "eval_real.tsv")
+    sets = {name: [(r["label"], r["kind"], r["starts"], r["text"]) for r in rows] for name, rows in threaded.items()}
+    # As the pipeline embeds and classifies them: replies cut at REPLY_TOKENS, with their thread features.
+    vectors = {
+        name: embed.embed([r["text"] for r in rows], limits=[REPLY_TOKENS if r["reply"] else MAX_TOKENS for r in rows])
+        for name, rows in threaded.items()
+    }
+    places = {
+        name: np.array([[r["reply"], r["by_other"]] for r in rows], dtype=np.float32) for name, rows in threaded.items()
+    }
     screened = {
         name: [prefilter.screen(row[3], kind=row[1], starts_thread=row[2]).keep for row in rows]
         for name, rows in sets.items()
     }
     trainings = {"seed only": classify.load_seed(), "seed + real_train": classify.load_training()}
+    seed_rows = len(trainings["seed only"][0])
+    thread_rows = {"seed only": np.zeros((seed_rows, 2)), "seed + real_train": classify.load_training_threads()}
     classes = list(classify.LABELS)
     print(
         f"\n{'trained on':<18} {'evaluated on':<17} {'n':>4}  {'fb precision':>12} {'recall':>6} {'F1':>6}  "
         f"{'macro-F1':>8}  | after pre-filter: {'precision':>9} {'recall':>6} {'F1':>6}"
     )
     for train_name, (texts, labels) in trainings.items():
-        model = classify.train(embed.embed([text.prepare(None, t) for t in texts]), labels, cross_validate=False)
+        model = classify.train(
+            embed.embed([text.prepare(None, t) for t in texts]),
+            labels,
+            thread=thread_rows[train_name],
+            cross_validate=False,
+        )
         for name, rows in sets.items():
             truth = [row[0] for row in rows]
-            pred = predicted_labels(model, vectors[name])
+            pred = predicted_labels(model, vectors[name], places[name])
             truth_fb = [label != "not_feedback" for label in truth]
             pred_fb = [label != "not_feedback" for label in pred]
             cascade = [p and k for p, k in zip(pred_fb, screened[name])]

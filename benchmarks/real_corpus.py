@@ -86,3 +86,68 @@ def labelled(*names: str) -> dict[str, list[tuple[str, str, bool, str]]]:
             kind, starts, prepared = found.get((source, external_id)) or found[("", external_id)]
             out[name].append((label, kind, starts, prepared if text is None else text))
     return out
+
+
+def _who(record: Any) -> str:
+    author = record.author
+    if author is None:
+        return ""
+    return f"{author.realm}:{author.external_id or author.handle or author.email or author.display_name}"
+
+
+def labelled_threads(*names: str) -> dict[str, list[dict[str, Any]]]:
+    """Like ``labelled``, with each row's thread: a dict of ``label``, ``kind``, ``starts``, ``text``, ``reply``
+    (does not open its thread), ``by_other`` (a reply whose author is not the opener's), ``opener`` (the
+    opener's prepared text, "" when the opener is not in the archive or is the row itself) and ``community``
+    (the archive path: one community, what leave-one-community-out holds out together).
+    """
+    from townsquare.sources.text import prepare
+
+    wanted: dict[str, list[tuple[str, str, str, str | None]]] = {}
+    for name in names:
+        wanted[name] = []
+        for line in (TRAINING / name).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                label, source, external_id, *text = line.split("\t", 3)
+                wanted[name].append((label, source, external_id, text[0] if text else None))
+    ids = {row[2] for rows in wanted.values() for row in rows}
+    by_archive: dict[str, dict[str, Any]] = {}  # archive path -> external_id -> record
+    found: dict[tuple[str, str], tuple[str, Any]] = {}
+    for kind, relative, config in ARCHIVES:
+        path = SHARED_DATA / relative
+        if not path.exists():
+            continue
+        from townsquare.sources.connectors import connector_for
+        from townsquare.sources.connectors.base import MessageRecord
+        from townsquare.sources.models import Source
+
+        source = Source(kind=kind, name=f"bench {relative}", config=config)
+        records_here: dict[str, Any] = {}
+        for item in connector_for(source, path=path).fetch({}):
+            if isinstance(item, MessageRecord):
+                records_here[item.external_id] = item
+                if item.external_id in ids:
+                    found.setdefault((kind, item.external_id), (relative, item))
+                    found.setdefault(("", item.external_id), (relative, item))
+        by_archive[relative] = records_here
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, rows in wanted.items():
+        out[name] = []
+        for label, source, external_id, text in rows:
+            relative, record = found.get((source, external_id)) or found[("", external_id)]
+            opener_id = record.thread_external_id or ""
+            opener = by_archive[relative].get(opener_id) if opener_id != record.external_id else None
+            reply = not starts_thread(record)
+            out[name].append(
+                {
+                    "label": label,
+                    "kind": record.kind,
+                    "starts": not reply,
+                    "text": prepare(record.title, record.body) if text is None else text,
+                    "reply": reply,
+                    "by_other": reply and opener is not None and _who(opener) != _who(record),
+                    "opener": prepare(opener.title, opener.body) if opener is not None else "",
+                    "community": relative,
+                }
+            )
+    return out

@@ -4,20 +4,36 @@ Trained on the labelled examples that ship with the project (``townsquare/feedba
 hand-written seed set and the hand-labelled real messages of ``real_train.tsv``) plus curators'
 corrections. The weights are plain lists (stored as JSON), so a trained classifier needs no pickle to
 be saved or loaded.
+
+A reply is judged with its thread: two features beside the embedding say whether the message is a reply
+and whether it is a reply by someone other than the opener (``THREAD_FEATURES``; real_train's come from
+``real_train_threads.tsv``), and the feedback gate (``FEEDBACK_THRESHOLD``) decides feedback on the summed
+probability of the feedback labels. Reproduce the shipped pieces with
+
+    PYTHONPATH=. .venv/bin/python benchmarks/feedback_thread_gate.py --write-threads   # real_train_threads.tsv
+    PYTHONPATH=. .venv/bin/python benchmarks/feedback_thread_gate.py                   # the CV that sets the threshold
+
+(both need ../shared/data); the product trains the weights itself (``services.classifier_train``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from townsquare.feedback.pipeline.embed import DIMENSIONS
+
 SEED_FILE = Path(__file__).resolve().parents[1] / "training" / "seed.tsv"
 REAL_TRAIN_FILE = SEED_FILE.with_name("real_train.tsv")
 # What the product trains on (with curators' corrections): written examples, then real labelled messages.
 TRAINING_FILES = (SEED_FILE, REAL_TRAIN_FILE)
+# Each real_train row's place in its thread (see ``load_training_threads``), read from ../shared/data by
+# ``benchmarks/feedback_thread_gate.py --write-threads``: the texts alone do not say it.
+REAL_TRAIN_THREADS_FILE = SEED_FILE.with_name("real_train_threads.tsv")
 
 # Training labels; "docs_question" is a question that reveals a documentation gap.
 LABELS = ("bug", "feature", "question", "docs_question", "complaint", "praise", "not_feedback")
@@ -27,6 +43,54 @@ LABELS = ("bug", "feature", "question", "docs_question", "complaint", "praise", 
 DEFAULT_C = 8.0
 DEFAULT_CLASS_WEIGHT: str | None = "balanced"
 
+# Thread features appended to the embedding: the message does not open its thread; it does not, and its
+# author is not the opener's (an answer, a "me too", a thanks). A reply is judged with its opener.
+THREAD_FEATURES = ("reply", "reply_by_other")
+# The feedback gate: a message is feedback when P(any feedback label) is at least this, whatever label
+# wins the argmax. Chosen by leave-one-community-out cross-validation over real_train's communities
+# (benchmarks/feedback_thread_gate.py: the threshold of best pooled out-of-fold F1 after the pre-filter);
+# real_holdout and eval_real play no part in choosing it.
+FEEDBACK_THRESHOLD = 0.5
+
+# A reply that says it has the opener's problem: "same here", "me too", "+1", "same bug with ...",
+# "we see this too". Such a reply to an opener that is feedback is feedback of the opener's kind and
+# joins the opener's theme (its author is one more person affected), whatever the gate says.
+_ME_TOO = re.compile(
+    r"""^\W*(?:
+        \+\s?1\b|me\s+too\b|same\s+(?:here|for\s+(?:me|us)|bug|problem|issue|error|thing|behaviou?r|question)\b|
+        (?:i|we)(?:'ve|\s+have|'m|\s+am|'re|\s+are)?\s+(?:also\s+)?(?:got|have|had|hit(?:ting)?|see(?:ing)?|seen|
+            experienc\w+|run(?:ning)?\s+into|ran\s+into|facing|get(?:ting)?)\s+(?:the\s+)?(?:same|this|that|it)\s+
+            (?:too|as\s+well|also|here|problem|issue|bug|error|thing)\b|
+        (?:i|we)\s+(?:also|too)\s+(?:see|get|hit|ran|run|experience)\w*\b|
+        (?:i|we)\s+also\s+(?:have|had|got)\s+(?:this|that|it|the\s+same)\b|
+        (?:i|we)\s+(?:also\s+)?(?:hit|had|saw|ran\s+into|faced)\s+(?:exactly|precisely)\s+(?:this|that|the\s+same)\b|
+        (?:can\s+)?confirm(?:ed|ing)?\b|also\s+(?:seeing|happening|having|affected|broken|hit)\b|
+        not\s+just\s+you\b|likewise\b|ditto\b|seeing\s+(?:this|the\s+same)\b|
+        (?:this|it)\s+(?:also\s+)?(?:happens|affects)\s+(?:to\s+)?(?:me|us)\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+# ... or says so further on: "I lost an afternoon to this", "this bit us too", "we are affected as well".
+_AFFECTED = re.compile(
+    r"""\b(?:
+        (?:i|we)\s+(?:lost|wasted|spent)\s+(?:an?\s+|the\s+|half\s+a\s+|a\s+whole\s+)?
+            (?:hour|afternoon|morning|evening|day|week)s?\s+(?:to|on)\s+(?:this|it)|
+        (?:this|it)\s+(?:also\s+)?(?:bit|hit|bites|hits)\s+(?:me|us)|
+        happens?\s+(?:to\s+)?(?:me|us)\s+too|
+        (?:i|we)(?:'m|\s+am|'re|\s+are)\s+(?:also\s+)?affected|
+        same\s+(?:bug|problem|issue)\s+here|
+        (?:never|doesn't|does\s+not|won't|isn't|not)\b[^.?!]{0,60}\bfor\s+(?:me|us)\s+either
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def says_me_too(text: str) -> bool:
+    """Whether a reply says its author has the problem the thread is about (at its opening, or in so many words)."""
+    return _ME_TOO.match(text[:200]) is not None or _AFFECTED.search(text[:600]) is not None
+
 
 @dataclass(frozen=True)
 class Classifier:
@@ -35,7 +99,13 @@ class Classifier:
     intercept: list[float]
     cv_accuracy: float | None = None
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+    @property
+    def reads_threads(self) -> bool:
+        """Trained with the thread features (a classifier stored before them reads the embedding only)."""
+        return bool(self.coef) and len(self.coef[0]) == DIMENSIONS + len(THREAD_FEATURES)
+
+    def probabilities(self, vectors: np.ndarray, thread: np.ndarray | None = None) -> np.ndarray:
+        vectors = with_thread(vectors, thread) if self.reads_threads else vectors
         logits = vectors @ np.asarray(self.coef, dtype=np.float32).T + np.asarray(self.intercept, dtype=np.float32)
         logits -= logits.max(1, keepdims=True)
         exp = np.exp(logits)
@@ -78,17 +148,49 @@ def load_training(paths: Sequence[Path] = TRAINING_FILES) -> tuple[list[str], li
     return texts, labels
 
 
+def load_training_threads(paths: Sequence[Path] = TRAINING_FILES) -> np.ndarray:
+    """The thread features of ``load_training``'s rows, in the same order (shape ``(rows, 2)``).
+
+    seed.tsv's written examples stand alone (zeros); real_train's rows are looked up in
+    ``REAL_TRAIN_THREADS_FILE`` by (source, external_id), zeros for a row it does not list.
+    """
+    known: dict[tuple[str, str], tuple[float, float]] = {}
+    if REAL_TRAIN_THREADS_FILE.exists():
+        for line in REAL_TRAIN_THREADS_FILE.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                source, external_id, reply, by_other = line.split("\t")
+                known[(source, external_id)] = (float(reply), float(by_other))
+    rows: list[tuple[float, float]] = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.split("\t", 3)
+            rows.append(known.get((fields[1], fields[2]), (0.0, 0.0)) if len(fields) == 4 else (0.0, 0.0))
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(THREAD_FEATURES))
+
+
+def with_thread(vectors: np.ndarray, thread: np.ndarray | None) -> np.ndarray:
+    """Embeddings with the thread features appended; ``None``: every message opens its thread."""
+    if thread is None:
+        thread = np.zeros((len(vectors), len(THREAD_FEATURES)), dtype=np.float32)
+    return np.hstack([vectors, np.asarray(thread, dtype=np.float32).reshape(len(vectors), len(THREAD_FEATURES))])
+
+
 def train(
     vectors: np.ndarray,
     labels: Sequence[str],
     *,
+    thread: np.ndarray | None = None,
     cross_validate: bool = True,
     c: float = DEFAULT_C,
     class_weight: str | None = DEFAULT_CLASS_WEIGHT,
 ) -> Classifier:
+    """Logistic regression over the embeddings and the thread features (``thread``: one row per vector)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
 
+    vectors = with_thread(vectors, thread)
     y = np.asarray(labels)
     model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
     accuracy = None
@@ -105,15 +207,30 @@ def train(
     )
 
 
-def predict(classifier: Classifier, vectors: np.ndarray) -> list[Prediction]:
+def predict(
+    classifier: Classifier,
+    vectors: np.ndarray,
+    thread: np.ndarray | None = None,
+    *,
+    threshold: float = FEEDBACK_THRESHOLD,
+) -> list[Prediction]:
+    """Labels by the gate (feedback when P(any feedback label) >= ``threshold``), then the likeliest kind."""
     if len(vectors) == 0:
         return []
-    probs = classifier.probabilities(vectors)
+    probs = classifier.probabilities(vectors, thread)
+    not_feedback = classifier.classes.index("not_feedback") if "not_feedback" in classifier.classes else -1
     out = []
     for row, vector in zip(probs, vectors):
         if not vector.any():  # empty text: a zero vector carries no meaning
             out.append(Prediction("not_feedback", False, 1.0))
             continue
+        if not_feedback >= 0:
+            feedback = 1.0 - float(row[not_feedback])
+            if feedback < threshold:
+                out.append(Prediction("not_feedback", False, 1.0 - feedback))
+                continue
+            row = row.copy()
+            row[not_feedback] = -1.0
         label = classifier.classes[int(row.argmax())]
         confidence = float(row.max())
         if label == "docs_question":

@@ -10,11 +10,14 @@ import numpy as np
 from django.db import connection, transaction
 
 from townsquare.feedback.models import Classification, Theme, ThemeMessage
+from townsquare.feedback.pipeline.classify import says_me_too
 from townsquare.feedback.pipeline.embed import DIMENSIONS
+from townsquare.feedback.services import threads
 from townsquare.feedback.services.embedding import _from_bytes, _to_bytes, _unit, vectors_for
 from townsquare.feedback.services.refresh import theme_refresh
 from townsquare.feedback.services.results import BatchResult
 from townsquare.sources.models import Message
+from townsquare.sources.text import prepare
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +104,12 @@ def messages_assign(
     centres = centres if centres is not None else ThemeCentres()
     theme_ids, matrix = centres.ids, centres.matrix
     batch = np.stack([vectors[i] for i in order])
+    openers = _me_too_openers(order)
+    opener_theme = dict(
+        ThemeMessage.objects.filter(message_id__in=set(openers.values())).values_list("message_id", "theme_id")
+    )
+    theme_row = {pk: k for k, pk in enumerate(theme_ids)}
+    row_of = {message_id: row for row, message_id in enumerate(order)}
     # Nearest existing theme for the whole batch in a few matrix products (blocks bound the memory);
     # themes seeded by this batch are compared one by one below, as they appear.
     best_existing = np.full(len(order), -1, dtype=np.int64)
@@ -124,6 +133,15 @@ def messages_assign(
             k = int(seed_sims.argmax())
             if seed_sims[k] > similarity:
                 target, similarity = ("new", k), float(seed_sims[k])
+        # A "me too" reply joins its opener's theme, however it is worded: one more person with that problem.
+        opener = openers.get(message_id)
+        if opener in row_of and row_of[opener] < row:
+            where, k, _ = placements[row_of[opener]]
+            target = (where, k)
+            similarity = max(float((seeds[k] if where == "new" else matrix[k]) @ vector), JOIN_SIMILARITY)
+        elif opener in opener_theme and opener_theme[opener] in theme_row:
+            target = ("old", theme_row[opener_theme[opener]])
+            similarity = max(float(matrix[target[1]] @ vector), JOIN_SIMILARITY)
         if target[1] >= 0 and similarity >= JOIN_SIMILARITY:
             if target[0] == "old":
                 sums[target[1]] = sums.get(target[1], 0) + vector
@@ -174,6 +192,17 @@ def messages_assign(
         theme_refresh(theme_ids=sorted(result.touched_themes))
     logger.info("feedback assigned %s messages (%s new themes)", result.done, result.new_themes)
     return result
+
+
+def _me_too_openers(message_ids: Sequence[int]) -> dict[int, int]:
+    """Message -> its thread's opener, for the replies (by someone else) that say "me too"."""
+    places = threads.places(message_ids)
+    replies = [pk for pk, place in places.items() if place.by_other and place.opener_id is not None]
+    if not replies:
+        return {}
+    texts = Message.objects.filter(pk__in=replies).values_list("pk", "title", "body")
+    opener = {pk: places[pk].opener_id for pk, title, body in texts if says_me_too(prepare(title, body))}
+    return {pk: o for pk, o in opener.items() if o is not None}
 
 
 def _grow_themes(grown: Sequence[tuple[bytes | None, int, int]]) -> None:

@@ -14,7 +14,8 @@ from townsquare.core.errors import TownsquareError
 from townsquare.core.sql import insert_sql
 from townsquare.feedback.models import Classification, ClassifierVersion, CurationAction, ThemeMessage
 from townsquare.feedback.pipeline import classify
-from townsquare.feedback.pipeline.embed import MODEL_NAME, embed
+from townsquare.feedback.pipeline.embed import DIMENSIONS, MODEL_NAME, embed
+from townsquare.feedback.services import threads
 from townsquare.feedback.services.embedding import vectors_for
 from townsquare.feedback.services.refresh import theme_refresh
 from townsquare.feedback.services.results import BatchResult
@@ -25,32 +26,38 @@ logger = logging.getLogger(__name__)
 
 # Per process: a classifier is read from its row once, the seed examples embedded once per file version.
 _classifier_cache: dict[int, classify.Classifier] = {}
-_seed_cache: dict[tuple[float, ...], tuple[np.ndarray, list[str]]] = {}
+_seed_cache: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray, list[str]]] = {}
 
 
-def _seed_vectors() -> tuple[np.ndarray, list[str]]:
-    """The shipped examples' embeddings (seed + real_train), computed once per process (per version of the files)."""
-    stamp = tuple(path.stat().st_mtime for path in classify.TRAINING_FILES)
+def _seed_vectors() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The shipped examples' embeddings and thread features (seed + real_train), computed once per process
+    (per version of the files)."""
+    files = (*classify.TRAINING_FILES, classify.REAL_TRAIN_THREADS_FILE)
+    stamp = tuple(path.stat().st_mtime if path.exists() else 0.0 for path in files)
     if stamp not in _seed_cache:
         texts, labels = classify.load_training()
         _seed_cache.clear()
-        _seed_cache[stamp] = (embed([prepare(None, t) for t in texts]), labels)
+        _seed_cache[stamp] = (embed([prepare(None, t) for t in texts]), classify.load_training_threads(), labels)
     return _seed_cache[stamp]
 
 
 @transaction.atomic
 def classifier_train(*, by: User | None = None) -> ClassifierVersion:
     """Train on the shipped training files plus every curator correction (the latest text of each message)."""
-    seed_vectors, labels = _seed_vectors()
+    seed_vectors, seed_threads, labels = _seed_vectors()
     seed_count = len(labels)
     labels = list(labels)
     texts = []
-    curated = Classification.objects.filter(curated_at__isnull=False).select_related("message")
+    curated = list(Classification.objects.filter(curated_at__isnull=False).select_related("message"))
     for row in curated:
         texts.append(row.message.text())
         labels.append("docs_question" if row.kind == Classification.Kind.QUESTION and row.docs_gap else row.kind)
-    vectors = np.vstack([seed_vectors, embed(texts)]) if texts else seed_vectors
-    model = classify.train(vectors, labels)
+    vectors, thread = seed_vectors, seed_threads
+    if texts:
+        ids = [row.message_id for row in curated]
+        vectors = np.vstack([seed_vectors, embed(texts)])
+        thread = np.vstack([seed_threads, threads.features(ids, threads.places(ids))])
+    model = classify.train(vectors, labels, thread=thread)
     version = ClassifierVersion.objects.create(
         embedding_model=MODEL_NAME,
         classes=model.classes,
@@ -66,8 +73,8 @@ def classifier_train(*, by: User | None = None) -> ClassifierVersion:
 
 def classifier_current() -> tuple[ClassifierVersion, classify.Classifier]:
     version = ClassifierVersion.objects.order_by("-created_at", "-pk").first()
-    if version is None:
-        version = classifier_train()
+    if version is None or len(version.coef[0]) != DIMENSIONS + len(classify.THREAD_FEATURES):
+        version = classifier_train()  # none yet, or one stored before the thread features
     if version.pk not in _classifier_cache:
         _classifier_cache[version.pk] = classify.Classifier(
             classes=version.classes, coef=version.coef, intercept=version.intercept
@@ -95,7 +102,13 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
             curated.add(message_id)
     versions = dict(Message.objects.filter(pk__in=list(message_ids)).values_list("pk", "version"))
     ids = [i for i in vectors if i not in curated]
-    predictions = dict(zip(ids, classify.predict(model, np.stack([vectors[i] for i in ids])))) if ids else {}
+    places = threads.places(ids)
+    predictions = (
+        dict(zip(ids, classify.predict(model, np.stack([vectors[i] for i in ids]), threads.features(ids, places))))
+        if ids
+        else {}
+    )
+    predictions.update(_me_too(ids, places, predictions))
     now = timezone.now()
     rows: list[Classification] = []
     for message_id, message_version in versions.items():
@@ -135,6 +148,39 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
             changed, ["message_version", "kind", "docs_gap", "confidence", "classifier", "updated_at"], batch_size=500
         )
     return result
+
+
+def _me_too(
+    ids: Sequence[int], places: dict[int, threads.Place], predictions: dict[int, classify.Prediction]
+) -> dict[int, classify.Prediction]:
+    """Replies that say "me too" to an opener that is feedback: the opener's kind, whatever the gate said.
+
+    The opener's label is this batch's prediction when it is in the batch, else its stored label.
+    """
+    candidates = {
+        pk: place.opener_id
+        for pk, place in places.items()
+        if place.by_other and place.opener_id is not None and predictions[pk].kind == Classification.Kind.NOT_FEEDBACK
+    }
+    if not candidates:
+        return {}
+    texts = {
+        pk: prepare(title, body)
+        for pk, title, body in Message.objects.filter(pk__in=list(candidates)).values_list("pk", "title", "body")
+    }
+    candidates = {pk: opener for pk, opener in candidates.items() if classify.says_me_too(texts.get(pk, ""))}
+    stored = {
+        message_id: classify.Prediction(kind, docs_gap, confidence)
+        for message_id, kind, docs_gap, confidence in Classification.objects.filter(
+            message_id__in=set(candidates.values()) - set(predictions)
+        ).values_list("message_id", "kind", "docs_gap", "confidence")
+    }
+    out = {}
+    for pk, opener in candidates.items():
+        label = predictions.get(opener) or stored.get(opener)
+        if label is not None and label.kind != Classification.Kind.NOT_FEEDBACK:
+            out[pk] = label
+    return out
 
 
 _CLASSIFICATION_COLUMNS = (
