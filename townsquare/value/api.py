@@ -18,7 +18,7 @@ from townsquare.value.models import QuarterReport
 from townsquare.value.services import absolute
 
 
-class ReportOutput(serializers.ModelSerializer):
+class QuarterReportOutput(serializers.ModelSerializer):
     quarter_label = serializers.CharField()
     supersedes: serializers.PrimaryKeyRelatedField[QuarterReport] = serializers.PrimaryKeyRelatedField(read_only=True)
     url = serializers.SerializerMethodField()
@@ -31,9 +31,9 @@ class ReportOutput(serializers.ModelSerializer):
         return absolute(report.get_absolute_url())
 
 
-class ReportDetailOutput(ReportOutput):
-    class Meta(ReportOutput.Meta):
-        fields = [*ReportOutput.Meta.fields, "narrative", "notes", "hidden", "correction_note", "built_at", "data"]
+class QuarterReportDetailOutput(QuarterReportOutput):
+    class Meta(QuarterReportOutput.Meta):
+        fields = [*QuarterReportOutput.Meta.fields, "narrative", "notes", "hidden", "correction_note", "built_at", "data"]
 
 
 class FigureOutput(serializers.Serializer):
@@ -69,7 +69,7 @@ def _report(view: RoleAPIView, key: str) -> QuarterReport:
 class QuarterList(RoleListAPIView[QuarterReport]):
     """Quarterly value reports, newest first (published ones; DevRel also sees drafts)."""
 
-    serializer_class = ReportOutput
+    serializer_class = QuarterReportOutput
     roles = VALUE_READERS
 
     def get_queryset(self) -> QuerySet[QuarterReport]:
@@ -81,9 +81,9 @@ class QuarterDetail(RoleAPIView):
 
     roles = VALUE_READERS
 
-    @extend_schema(responses=ReportDetailOutput)
+    @extend_schema(responses=QuarterReportDetailOutput)
     def get(self, request: Request, key: str) -> Response:
-        return Response(ReportDetailOutput(_report(self, key)).data)
+        return Response(QuarterReportDetailOutput(_report(self, key)).data)
 
 
 class QuarterFigures(RoleAPIView):
@@ -122,7 +122,7 @@ class FigureRegistry(RoleAPIView):
 
     roles = VALUE_READERS
 
-    @extend_schema(responses=RegistryOutput(many=True))
+    @extend_schema(responses=RegistryOutput(many=True), operation_id="v1_value_figure_registry")
     def get(self, request: Request) -> Response:
         rows = [{"key": f.key, "section": f.section, "label": f.label, "unit": f.unit} for f in FIGURES.values()]
         return Response(RegistryOutput(rows, many=True).data)
