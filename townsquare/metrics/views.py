@@ -18,27 +18,14 @@ from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.exports import csv_response
 from townsquare.core.http import AuthenticatedHttpRequest
-from townsquare.core.quarters import quarter_of
-from townsquare.metrics import charts
+from townsquare.metrics import charts, panels
 from townsquare.metrics.channels import Scenario, scenario_run
-from townsquare.metrics.corpus import month_label, month_parse, month_start
+from townsquare.metrics.corpus import month_label
 from townsquare.metrics.forms import HealthFilterForm, ScenarioForm, ScenarioSaveForm
-from townsquare.metrics.health import chaoss
 from townsquare.metrics.models import ChannelMap, ConsolidationScenario
 from townsquare.metrics.selectors import health as selectors
 from townsquare.metrics.services import health as services
 
-# Every figure links to its definition.
-DEFINITIONS = {
-    "contributors": chaoss("contributors"),
-    "new": chaoss("new-contributors"),
-    "inactive": chaoss("inactive-contributors"),
-    "ttfr": chaoss("time-to-first-response"),
-    "caf": chaoss("contributor-absence-factor"),
-    "elephant": chaoss("elephant-factor"),
-    "diversity": chaoss("organizational-diversity"),
-}
-DEFAULT_MONTHS = 24
 HEALTH_TABLES = ("monthly", "response-times", "retention", "quarterly", "unanswered")
 CHANNEL_TABLES = ("channels", "overlap", "scenario")
 TTFR_KEYS = ("openers", "answered", "by_community", "by_staff", "median_h", "p90_h", "median_h_community",
@@ -65,26 +52,6 @@ def _status(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     }
 
 
-def _window(months: list[str], start: int | None, end: int | None) -> slice:
-    """The index range of the months list that falls within [start, end] (month numbers)."""
-    if not months:
-        return slice(0, 0)
-    first = month_parse(months[0])
-    lo = 0 if start is None else max(0, start - first)
-    hi = len(months) if end is None else max(0, min(len(months), end - first + 1))
-    return slice(lo, max(lo, hi))
-
-
-def _quarter_window(figures: dict[str, Any], months: slice) -> slice:
-    labels = figures["months"][months]
-    if not labels:
-        return slice(0, 0)
-    quarters = figures["quarters"]
-    first = quarter_of(month_start(month_parse(labels[0]))).key
-    last = quarter_of(month_start(month_parse(labels[-1]))).key
-    return slice(quarters.index(first), quarters.index(last) + 1)
-
-
 def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     context = _status(request)
     form = HealthFilterForm(request.GET or None)
@@ -93,22 +60,14 @@ def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     source = data.get("source")
     snapshot = context["snapshot"]
     figures = selectors.health_figures_for(snapshot=snapshot, source=source) if snapshot else None
-    context.update({"form": form, "source": source, "figures": figures, "definitions": DEFINITIONS})
+    context.update({"form": form, "source": source, "figures": figures, "definitions": panels.DEFINITIONS})
     if not figures or figures.get("empty"):
         return context
-    start, end = data.get("start"), data.get("end")
-    if start is None and end is None and len(figures["months"]) > DEFAULT_MONTHS:
-        # An imported history can span a decade: open on the last two years; From/To reach the rest.
-        start = month_parse(figures["months"][-1]) - DEFAULT_MONTHS + 1
-    months = _window(figures["months"], start, end)
-    quarters = _quarter_window(figures, months)
+    months, quarters = panels.months_window(figures, data.get("start"), data.get("end"))
     context["months"], context["quarters"] = months, quarters
     context["shown"] = figures["months"][months]
     if not context["shown"]:
         return context
-    built = charts.health_charts(figures, months, quarters)
-    core_charts.warm(built.values())
-    context["charts"] = built
     last = months.stop - 1
     t = figures["ttfr"]
     context["latest"] = {
@@ -121,8 +80,7 @@ def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
         "within_24h": t["within_24h"][last],
         "within_7d": t["within_7d"][last],
     }
-    shown_cohorts = set(context["shown"])
-    context["retention"] = [r for r in figures["retention"] if r["month"] in shown_cohorts]
+    context["retention"] = panels.retention_rows(figures, months)
     context["quarter_rows"] = _quarter_rows(figures, quarters)
     context["unanswered"] = selectors.messages_in_order(figures["unanswered"][:50])
     context["export_query"] = request.GET.urlencode()
@@ -151,7 +109,17 @@ def _quarter_rows(figures: dict[str, Any], quarters: slice) -> list[dict[str, An
 
 @roles.role_required(roles.VALUE_READERS)
 def health(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "metrics/health.html", _health(request))
+    context = _health(request)
+    if context.get("shown"):
+        source = context["source"]
+        context["panels"] = panels.health_panels(
+            snapshot=context["snapshot"],
+            source_id=source.pk if source else None,
+            figures=context["figures"],
+            months=context["months"],
+            quarters=context["quarters"],
+        )
+    return render(request, "metrics/health.html", context)
 
 
 @roles.role_required(roles.VALUE_READERS)

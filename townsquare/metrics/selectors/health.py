@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from townsquare.metrics.models import ChannelMap, ConsolidationScenario, HealthFigures, HealthSnapshot
@@ -46,7 +46,7 @@ def channel_map_for(*, snapshot: HealthSnapshot, window: str) -> dict[str, Any] 
 
 
 def sources_all() -> list[Source]:
-    return list(Source.objects.order_by("name"))
+    return list(Source.objects.only("pk", "name").order_by("name"))  # no secrets to decrypt
 
 
 def messages_in_order(ids: Iterable[int]) -> list[Message]:
@@ -70,4 +70,9 @@ def accounts_by_pk(ids: Iterable[int]) -> dict[int, Account]:
 
 
 def scenarios_recent(*, limit: int = 20) -> QuerySet[ConsolidationScenario]:
-    return ConsolidationScenario.objects.select_related("created_by", "destination").prefetch_related("retire")[:limit]
+    named = Source.objects.only("pk", "name")  # a channel's name is all the list shows: no secrets decrypted
+    return (
+        ConsolidationScenario.objects.select_related("created_by", "destination")
+        .defer("destination__secrets", "destination__config")
+        .prefetch_related(Prefetch("retire", queryset=named))[:limit]
+    )
