@@ -26,6 +26,7 @@ from townsquare.metrics.models import ChannelMap, ConsolidationScenario
 from townsquare.metrics.selectors import health as selectors
 from townsquare.metrics.services import health as services
 
+CUSTOMERS_SHOWN = 50  # a scenario at 1M messages can touch a thousand accounts: the rest are in its CSV
 HEALTH_TABLES = ("monthly", "response-times", "retention", "quarterly", "unanswered")
 CHANNEL_TABLES = ("channels", "overlap", "scenario")
 TTFR_KEYS = ("openers", "answered", "by_community", "by_staff", "median_h", "p90_h", "median_h_community",
@@ -188,7 +189,7 @@ def recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- channels
 
 
-def _channels(request: AuthenticatedHttpRequest, params: Any = None) -> dict[str, Any]:
+def _channels(request: AuthenticatedHttpRequest, params: Any = None, *, all_customers: bool = False) -> dict[str, Any]:
     context = _status(request)
     query = params if params is not None else request.GET
     form = ScenarioForm(query or None)
@@ -220,15 +221,15 @@ def _channels(request: AuthenticatedHttpRequest, params: Any = None) -> dict[str
             "retire": [names.get(pk, "?") for pk in retire],
             "destination": destination.name if destination else "a new channel",
         }
-        accounts = selectors.accounts_by_pk(set(result.customers_affected) | set(result.customers_at_risk))
-        context["customers"] = sorted(
-            (
-                (accounts[a], people, result.customers_at_risk.get(a, 0))
-                for a, people in result.customers_affected.items()
-                if a in accounts
-            ),
-            key=lambda row: (-row[0].annual_revenue, row[0].name),
+        # The page lists the customers with the most revenue first; the CSV lists them all.
+        # (Those at risk are among the affected.)
+        accounts = selectors.accounts_by_revenue(
+            result.customers_affected, limit=None if all_customers else CUSTOMERS_SHOWN
         )
+        context["customers"] = [
+            (a, result.customers_affected[a.pk], result.customers_at_risk.get(a.pk, 0)) for a in accounts
+        ]
+        context["customers_total"] = len(result.customers_affected)
         context["save_form"] = ScenarioSaveForm()
     context["scenarios"] = selectors.scenarios_recent()
     context["can_save"] = roles.has_role(request.user, roles.LEADS)
@@ -280,7 +281,7 @@ def scenario_save(request: AuthenticatedHttpRequest) -> HttpResponse:
 def channels_export(request: AuthenticatedHttpRequest, table: str) -> HttpResponseBase:
     if table not in CHANNEL_TABLES:
         raise Http404("no such table")
-    context = _channels(request)
+    context = _channels(request, all_customers=True)
     data = context.get("map")
     if not data or data.get("empty"):
         raise Http404("no channel map yet")

@@ -65,8 +65,10 @@ def organizations_named(ids: Iterable[int]) -> dict[int, str]:
     return dict(Organization.objects.filter(pk__in=[i for i in ids if i > 0]).values_list("pk", "name"))
 
 
-def accounts_by_pk(ids: Iterable[int]) -> dict[int, Account]:
-    return {a.pk: a for a in Account.objects.filter(pk__in=list(ids))}
+def accounts_by_revenue(ids: Iterable[int], *, limit: int | None = None) -> list[Account]:
+    """The accounts, most revenue first (then by name); the first ``limit`` of them if given."""
+    found = Account.objects.filter(pk__in=list(ids)).order_by("-annual_revenue", "name", "pk")
+    return list(found[:limit] if limit is not None else found)
 
 
 def scenarios_recent(*, limit: int = 20) -> QuerySet[ConsolidationScenario]:

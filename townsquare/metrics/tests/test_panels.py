@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from townsquare.core import charts as core_charts
 from townsquare.core.roles import Role
-from townsquare.metrics import charts, panels
+from townsquare.metrics import charts, panels, views
 from townsquare.metrics.downloads.base import DailyCounts
 from townsquare.metrics.models import ChannelMap, HealthFigures, HealthSnapshot
 from townsquare.metrics.services import downloads as downloads_services
@@ -22,7 +22,7 @@ from townsquare.metrics.services import health as services
 from townsquare.metrics.tasks import recompute_metrics_task
 from townsquare.metrics.tests.conftest import Community, at
 from townsquare.people.services import member_erase
-from townsquare.people.tests.factories import IdentityFactory, MemberFactory
+from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory
 from townsquare.sources.models import Message
 from townsquare.sources.tests.factories import MessageFactory
 
@@ -137,3 +137,21 @@ def test_panels_are_keyed_by_what_they_show(community: Community) -> None:
     again.finished_at = again.finished_at + dt.timedelta(microseconds=1) if again.finished_at else None
     assert panels._panels_key(snapshot, None, months) != panels._panels_key(again, None, months)
     assert str(core_charts.STYLE_VERSION) in panels._panels_key(snapshot, None, months)
+
+
+def test_a_scenario_lists_the_customers_with_most_revenue_and_the_csv_lists_all(
+    client_for: Any, community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bigco = AccountFactory(name="Bigco", annual_revenue=900_000)
+    buyer = IdentityFactory(member=MemberFactory(display_name="Bea", organization=bigco.organization), realm="slack")
+    MessageFactory(source=community.slack, channel=None, author=buyer, created_at=at("2024-04-02 09:00"))
+    services.health_recompute()
+    monkeypatch.setattr(views, "CUSTOMERS_SHOWN", 1)
+    client = client_for(Role.DEVREL_MEMBER)
+    query = {"window": "all", "retire": [community.slack.pk], "to": community.forum.pk}
+    page = client.get("/value/channels/", query).content.decode()
+    listed = page[page.index('id="customers"') : page.index("</table>", page.index('id="customers"'))]
+    assert "Bigco" in listed and "Acme" not in listed
+    assert "The 1 with the most revenue of 2 customer accounts" in page
+    exported = b"".join(client.get("/value/channels/export/scenario.csv", query).streaming_content).decode()
+    assert "customer: Bigco" in exported and "customer: Acme" in exported
