@@ -6,9 +6,9 @@ health + channel-map recompute and the community-activity recompute, tracks a re
 (PyPI and npm daily counts, Docker Hub and GitHub all-time totals read at each month's end) over two years
 through the product's own download services, then runs ``townsquare init`` and starts the real server
 (``python -m townsquare.cli serve --workers 2``: gunicorn, gthread) on that database as a subprocess. With a
-logged-in session of a DevRel lead it warms each page once (after drawing the pages' charts as the
-recompute task does at its end), then for each page drives ``--clients`` client
-processes (separate processes, so no client shares a GIL with the server or with another client) for
+logged-in session of a DevRel lead it warms each page once (after drawing the pages' charts, as the
+recompute task does at its end), then for each page drives ``--clients`` client processes (separate
+processes, so no client shares a GIL with the server or with another client) for
 ``--requests`` requests in all over keep-alive connections, and prints the median, p95 and max per page
 and the server's CPU per request (gunicorn's processes, from /proc): on a shared machine latency follows the
 load, the CPU a request costs does not.
