@@ -6,8 +6,9 @@ health + channel-map recompute and the community-activity recompute, tracks a re
 (PyPI and npm daily counts, Docker Hub and GitHub all-time totals read at each month's end) over two years
 through the product's own download services, then runs ``townsquare init`` and starts the real server
 (``python -m townsquare.cli serve --workers 2``: gunicorn, gthread) on that database as a subprocess. With a
-logged-in session of a DevRel lead it warms each page once, then for each page drives ``--clients`` client
-processes (separate processes, so no client shares a GIL with the server or with another client) for
+logged-in session of a DevRel lead it warms each page once (after drawing the pages' charts, as the
+recompute task does at its end), then for each page drives ``--clients`` client processes (separate
+processes, so no client shares a GIL with the server or with another client) for
 ``--requests`` requests in all over keep-alive connections, and prints the median, p95 and max per page
 and the server's CPU per request (gunicorn's processes, from /proc): on a shared machine latency follows the
 load, the CPU a request costs does not.
@@ -275,6 +276,7 @@ def main() -> int:
         from django.utils import timezone
 
         from townsquare.metrics.models import ChannelMap, TrackedPackage
+        from townsquare.metrics.panels import pages_warm
         from townsquare.metrics.services.downloads import community_activity_recompute
         from townsquare.metrics.services.health import health_recompute
         from townsquare.sources.models import Message, Source
@@ -296,6 +298,10 @@ def main() -> int:
         activity = time.perf_counter() - start
         print(f"Recompute, health + channel map (all scopes): {recompute:.2f} s; community activity: "
               f"{activity:.2f} s; load average before: {load:.2f}", flush=True)  # fmt: skip
+        start = time.perf_counter()
+        scopes = pages_warm(snapshot=snapshot)  # the recompute task's last step
+        print(f"Drawing the pages after the recompute (task's last step): {scopes} Health scopes and the channel "
+              f"maps in {time.perf_counter() - start:.2f} s", flush=True)  # fmt: skip
 
         today = timezone.now().astimezone(dt.UTC).date()
         if not TrackedPackage.objects.exists():

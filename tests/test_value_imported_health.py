@@ -2,7 +2,8 @@
 
 The archive (``discourse/urho3d/t/<slug>.<id>.json.gz``, 356 topics, 2021-01 to 2022-11; see
 ../shared/data/README.md) goes through ``townsquare import discourse_archive``, the health recompute service
-runs, and the Health page, filtered to the forum and one month, is read as the lead reads it.
+runs, and the Health page, filtered to the forum and one month, is read as the lead reads it; then the
+Channels page (all time: its active people) and the Downloads page (nothing tracked: an empty state).
 
 The expected figures are computed here from the raw files with gzip and json only, not with our parsers:
 
@@ -72,7 +73,7 @@ def raw_figures(month: str) -> dict[str, Any]:
         if replies:
             delays.append(((min(replies) - opened).total_seconds() / 3600, f"{topic['slug']}.{topic['id']}"))
     new = sum(1 for created in first_post.values() if f"{created:%Y-%m}" == month)
-    return {"new": new, "openers": openers, "delays": sorted(delays)}
+    return {"new": new, "openers": openers, "delays": sorted(delays), "people": len(first_post)}
 
 
 def p90(values: list[float]) -> float:
@@ -118,3 +119,12 @@ def test_an_imported_forum_shows_a_months_new_contributors_and_response_times_co
         len(conversation(json.loads(gzip.decompress(p.read_bytes())))) for p in ARCHIVE.glob("*.json.gz")
     )
     assert expected["openers"] >= len(hours)
+
+    # Channels, all time: every human who posted is an active person of the one channel, and only there.
+    channels = client_for(Role.DEVREL_LEAD).get("/value/channels/", {"window": "all"})
+    assert channels.status_code == 200
+    row = next(r for r in channels.context["rows"] if r["name"] == NAME)
+    assert (row["people"], row["only_here"], row["staff"]) == (expected["people"], expected["people"], 0)
+    # Downloads: nothing tracked on an imported workspace, and the page says so rather than show zeros.
+    downloads = client_for(Role.DEVREL_LEAD).get("/value/downloads/")
+    assert downloads.status_code == 200 and "No packages tracked" in downloads.content.decode()

@@ -106,13 +106,19 @@ MODEL_CACHE_DIR = env.directory("MODEL_CACHE", DATA_DIR / "models")
 # Threads the embedding model may use; 0 means one per CPU.
 FEEDBACK_EMBEDDING_THREADS = env.int("EMBEDDING_THREADS", 0, minimum=0)
 
-# The cache holds only what can be made again (chart drawings). Files in the data directory by default, so
-# every web and worker process on the machine shares it; a Redis URL when Townsquare runs on several machines.
+# The cache holds only what can be made again (chart drawings, rendered Value panels). Files in the data
+# directory by default, so every web and worker process on the machine shares it; a Redis URL when Townsquare
+# runs on several machines. A recompute draws about 120 entries: above Django's 300 files the file cache
+# deletes a third of them at random, fresh ones included.
 _cache_url = env.url("CACHE_URL", "", ("redis", "rediss"))
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
     if _cache_url
-    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(DATA_DIR / "cache")}
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
 }
 
 # Defaults for `townsquare serve --bind/--workers`.

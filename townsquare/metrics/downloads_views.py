@@ -15,7 +15,7 @@ from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.exports import csv_response
 from townsquare.core.http import AuthenticatedHttpRequest
-from townsquare.metrics.downloads_charts import activity_chart, downloads_chart
+from townsquare.metrics import panels
 from townsquare.metrics.downloads_forms import PackageEditForm, PackageForm
 from townsquare.metrics.models import TrackedPackage
 from townsquare.metrics.selectors import downloads as selectors
@@ -39,8 +39,7 @@ def downloads(request: AuthenticatedHttpRequest, form: PackageForm | None = None
         "overview": overview,
         "window": _window(request),
         "windows": WINDOWS,
-        "chart": downloads_chart(overview) if overview.has_figures else None,
-        "activity": activity_chart(overview) if overview.has_figures else None,
+        "figures_panel": panels.downloads_panel(overview) if overview.has_figures else None,
         "can_manage": roles.has_role(request.user, roles.LEADS),
         "form": form or PackageForm(),
     }

@@ -5,6 +5,7 @@ import logging
 from django_tasks import task
 
 from townsquare.core.scheduling import periodic
+from townsquare.metrics import panels
 from townsquare.metrics.models import DownloadFetchRun
 from townsquare.metrics.services import downloads as downloads_services
 from townsquare.metrics.services import health as health_services
@@ -28,4 +29,10 @@ def fetch_downloads_task(run_id: int | None = None) -> str:
 def recompute_metrics_task(snapshot_id: int | None = None) -> int | None:
     """Recompute community health and the channel map (nightly, or a queued snapshot from the button)."""
     snapshot = health_services.health_recompute(snapshot_id=snapshot_id)
-    return snapshot.pk if snapshot else None
+    if snapshot is None:
+        return None
+    try:  # the snapshot stands whatever happens here; a chart not drawn now is drawn by its first reader
+        panels.pages_warm(snapshot=snapshot)
+    except Exception:
+        logger.exception("health snapshot %s: drawing its pages failed", snapshot.pk)
+    return snapshot.pk

@@ -18,28 +18,16 @@ from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.exports import csv_response
 from townsquare.core.http import AuthenticatedHttpRequest
-from townsquare.core.quarters import quarter_of
-from townsquare.metrics import charts
+from townsquare.metrics import charts, panels
 from townsquare.metrics.channels import Scenario, scenario_run
-from townsquare.metrics.corpus import month_label, month_parse, month_start
+from townsquare.metrics.corpus import month_label
 from townsquare.metrics.forms import HealthFilterForm, ScenarioForm, ScenarioSaveForm
-from townsquare.metrics.health import chaoss
 from townsquare.metrics.models import ChannelMap, ConsolidationScenario
 from townsquare.metrics.selectors import health as selectors
 from townsquare.metrics.services import health as services
 from townsquare.sources.models import Message, Source
 
-# Every figure links to its definition.
-DEFINITIONS = {
-    "contributors": chaoss("contributors"),
-    "new": chaoss("new-contributors"),
-    "inactive": chaoss("inactive-contributors"),
-    "ttfr": chaoss("time-to-first-response"),
-    "caf": chaoss("contributor-absence-factor"),
-    "elephant": chaoss("elephant-factor"),
-    "diversity": chaoss("organizational-diversity"),
-}
-DEFAULT_MONTHS = 24
+CUSTOMERS_SHOWN = 50  # a scenario at 1M messages can touch a thousand accounts: the rest are in its CSV
 HEALTH_TABLES = ("monthly", "response-times", "retention", "quarterly", "unanswered")
 CHANNEL_TABLES = ("channels", "overlap", "scenario")
 TTFR_KEYS = ("openers", "answered", "by_community", "by_staff", "median_h", "p90_h", "median_h_community",
@@ -71,26 +59,6 @@ def _status(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     }
 
 
-def _window(months: list[str], start: int | None, end: int | None) -> slice:
-    """The index range of the months list that falls within [start, end] (month numbers)."""
-    if not months:
-        return slice(0, 0)
-    first = month_parse(months[0])
-    lo = 0 if start is None else max(0, start - first)
-    hi = len(months) if end is None else max(0, min(len(months), end - first + 1))
-    return slice(lo, max(lo, hi))
-
-
-def _quarter_window(figures: dict[str, Any], months: slice) -> slice:
-    labels = figures["months"][months]
-    if not labels:
-        return slice(0, 0)
-    quarters = figures["quarters"]
-    first = quarter_of(month_start(month_parse(labels[0]))).key
-    last = quarter_of(month_start(month_parse(labels[-1]))).key
-    return slice(quarters.index(first), quarters.index(last) + 1)
-
-
 def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     context = _status(request)
     form = HealthFilterForm(request.GET or None)
@@ -99,22 +67,14 @@ def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     source = data.get("source")
     snapshot = context["snapshot"]
     figures = selectors.health_figures_for(snapshot=snapshot, source=source) if snapshot else None
-    context.update({"form": form, "source": source, "figures": figures, "definitions": DEFINITIONS})
+    context.update({"form": form, "source": source, "figures": figures, "definitions": panels.DEFINITIONS})
     if not figures or figures.get("empty"):
         return context
-    start, end = data.get("start"), data.get("end")
-    if start is None and end is None and len(figures["months"]) > DEFAULT_MONTHS:
-        # An imported history can span a decade: open on the last two years; From/To reach the rest.
-        start = month_parse(figures["months"][-1]) - DEFAULT_MONTHS + 1
-    months = _window(figures["months"], start, end)
-    quarters = _quarter_window(figures, months)
+    months, quarters = panels.months_window(figures, data.get("start"), data.get("end"))
     context["months"], context["quarters"] = months, quarters
     context["shown"] = figures["months"][months]
     if not context["shown"]:
         return context
-    built = charts.health_charts(figures, months, quarters)
-    core_charts.warm(built.values())
-    context["charts"] = built
     last = months.stop - 1
     t = figures["ttfr"]
     context["latest"] = {
@@ -127,8 +87,7 @@ def _health(request: AuthenticatedHttpRequest) -> dict[str, Any]:
         "within_24h": t["within_24h"][last],
         "within_7d": t["within_7d"][last],
     }
-    shown_cohorts = set(context["shown"])
-    context["retention"] = [r for r in figures["retention"] if r["month"] in shown_cohorts]
+    context["retention"] = panels.retention_rows(figures, months)
     context["quarter_rows"] = _quarter_rows(figures, quarters)
     context["unanswered"] = selectors.messages_in_order(figures["unanswered"][:50])
     context["export_query"] = request.GET.urlencode()
@@ -157,7 +116,17 @@ def _quarter_rows(figures: dict[str, Any], quarters: slice) -> list[dict[str, An
 
 @roles.role_required(roles.VALUE_READERS)
 def health(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "metrics/health.html", _health(request))
+    context = _health(request)
+    if context.get("shown"):
+        source = context["source"]
+        context["panels"] = panels.health_panels(
+            snapshot=context["snapshot"],
+            source_id=source.pk if source else None,
+            figures=context["figures"],
+            months=context["months"],
+            quarters=context["quarters"],
+        )
+    return render(request, "metrics/health.html", context)
 
 
 @roles.role_required(roles.VALUE_READERS)
@@ -226,7 +195,7 @@ def recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- channels
 
 
-def _channels(request: AuthenticatedHttpRequest, params: Any = None) -> dict[str, Any]:
+def _channels(request: AuthenticatedHttpRequest, params: Any = None, *, all_customers: bool = False) -> dict[str, Any]:
     context = _status(request)
     query = params if params is not None else request.GET
     form = ScenarioForm(query or None)
@@ -258,15 +227,15 @@ def _channels(request: AuthenticatedHttpRequest, params: Any = None) -> dict[str
             "retire": [names.get(pk, "?") for pk in retire],
             "destination": destination.name if destination else "a new channel",
         }
-        accounts = selectors.accounts_by_pk(set(result.customers_affected) | set(result.customers_at_risk))
-        context["customers"] = sorted(
-            (
-                (accounts[a], people, result.customers_at_risk.get(a, 0))
-                for a, people in result.customers_affected.items()
-                if a in accounts
-            ),
-            key=lambda row: (-row[0].annual_revenue, row[0].name),
+        # The page lists the customers with the most revenue first; the CSV lists them all.
+        # (Those at risk are among the affected.)
+        accounts = selectors.accounts_by_revenue(
+            result.customers_affected, limit=None if all_customers else CUSTOMERS_SHOWN
         )
+        context["customers"] = [
+            (a, result.customers_affected[a.pk], result.customers_at_risk.get(a.pk, 0)) for a in accounts
+        ]
+        context["customers_total"] = len(result.customers_affected)
         context["save_form"] = ScenarioSaveForm()
     context["scenarios"] = selectors.scenarios_recent()
     context["can_save"] = roles.has_role(request.user, roles.LEADS)
@@ -318,7 +287,7 @@ def scenario_save(request: AuthenticatedHttpRequest) -> HttpResponse:
 def channels_export(request: AuthenticatedHttpRequest, table: str) -> HttpResponseBase:
     if table not in CHANNEL_TABLES:
         raise Http404("no such table")
-    context = _channels(request)
+    context = _channels(request, all_customers=True)
     data = context.get("map")
     if not data or data.get("empty"):
         raise Http404("no channel map yet")

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from townsquare.metrics.models import ChannelMap, ConsolidationScenario, HealthFigures, HealthSnapshot
@@ -46,7 +46,7 @@ def channel_map_for(*, snapshot: HealthSnapshot, window: str) -> dict[str, Any] 
 
 
 def sources_all() -> list[Source]:
-    return list(Source.objects.order_by("name"))
+    return list(Source.objects.only("pk", "name").order_by("name"))  # no secrets to decrypt
 
 
 def messages_in_order(ids: Iterable[int]) -> list[Message]:
@@ -65,9 +65,16 @@ def organizations_named(ids: Iterable[int]) -> dict[int, str]:
     return dict(Organization.objects.filter(pk__in=[i for i in ids if i > 0]).values_list("pk", "name"))
 
 
-def accounts_by_pk(ids: Iterable[int]) -> dict[int, Account]:
-    return {a.pk: a for a in Account.objects.filter(pk__in=list(ids))}
+def accounts_by_revenue(ids: Iterable[int], *, limit: int | None = None) -> list[Account]:
+    """The accounts, most revenue first (then by name); the first ``limit`` of them if given."""
+    found = Account.objects.filter(pk__in=list(ids)).order_by("-annual_revenue", "name", "pk")
+    return list(found[:limit] if limit is not None else found)
 
 
 def scenarios_recent(*, limit: int = 20) -> QuerySet[ConsolidationScenario]:
-    return ConsolidationScenario.objects.select_related("created_by", "destination").prefetch_related("retire")[:limit]
+    named = Source.objects.only("pk", "name")  # a channel's name is all the list shows: no secrets decrypted
+    return (
+        ConsolidationScenario.objects.select_related("created_by", "destination")
+        .defer("destination__secrets", "destination__config")
+        .prefetch_related(Prefetch("retire", queryset=named))[:limit]
+    )
