@@ -33,7 +33,15 @@ class QuarterReportOutput(serializers.ModelSerializer):
 
 class QuarterReportDetailOutput(QuarterReportOutput):
     class Meta(QuarterReportOutput.Meta):
-        fields = [*QuarterReportOutput.Meta.fields, "narrative", "notes", "hidden", "correction_note", "built_at", "data"]
+        fields = [
+            *QuarterReportOutput.Meta.fields,
+            "narrative",
+            "notes",
+            "hidden",
+            "correction_note",
+            "built_at",
+            "data",
+        ]
 
 
 class FigureOutput(serializers.Serializer):
