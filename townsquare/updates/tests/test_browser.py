@@ -100,6 +100,7 @@ def test_the_sales_update_goes_out_and_a_question_comes_back_as_a_request(
     web.page.fill(f"#answer-{question.pk}", "Yes: the Kafka tutorial, and we can record a walkthrough.")
     web.page.get_by_role("button", name="Save the answer").click()
     web.page.locator(f"#question-{question.pk}").get_by_text("answered").wait_for()
+    web.page.wait_for_load_state("networkidle")  # the answer's swap done: the button clicked is the one shown
     web.page.get_by_role("button", name="Turn into a request").click()
     web.page.wait_for_selector("text=Turned into a request")
     request = Request.objects.get()
