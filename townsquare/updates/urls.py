@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/", views.update_detail, name="update"),
     path("<int:pk>/edit/", views.draft_edit, name="edit"),
     path("<int:pk>/send/", views.draft_send, name="send"),
+    path("<int:pk>/revise/", views.update_revise, name="revise"),
     path("<int:pk>/ask/", views.ask, name="ask"),
     path("questions/<int:pk>/answer/", views.question_answer, name="answer"),
     path("questions/<int:pk>/convert/", views.question_convert, name="convert"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
+from townsquare.core.confirm import Confirmation, confirmation_response
 from townsquare.core.errors import TownsquareError
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.core.weeks import company_tz
@@ -127,7 +128,7 @@ def audience_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     months = selectors.questions_per_month(audience=audience)
     context = {
         "audience": audience,
-        "updates": list(audience.updates.order_by("-period_end")[:52]),
+        "updates": selectors.newest_revisions(audience=audience, user=request.user),
         "months": months,
         "totals": {"asked": sum(m["asked"] for m in months), "answered": sum(m["answered"] for m in months)},
         "part_labels": [label for value, label in Part.choices if value in audience.parts],
@@ -158,8 +159,44 @@ def update_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         **selectors.update_page(update),
         "is_devrel": roles.has_role(request.user, roles.DEVREL),
         "ask_url": reverse("updates:ask", args=[update.pk]),
+        **selectors.revision_links(update, request.user),
     }
     return render(request, "updates/update.html", context)
+
+
+@require_POST
+@roles.role_required(roles.DEVREL)
+def update_revise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Start a correction of a sent update (confirmed first), then edit it in the draft editor."""
+    update = update_get_for_user(request, pk)
+    note = request.POST.get("correction_note", "")
+    if note.strip() and update.is_sent and update.correction is None:
+        asked = confirmation_response(
+            request,
+            Confirmation(
+                title=f"Correct the {update}?",
+                text=(
+                    "A new draft revision starts with the items and note as they were sent. Nothing is sent until "
+                    "you send it from the editor; then its page and messages say it is a correction."
+                ),
+                consequences=[
+                    "The sent update stays as it was, with its questions, and its page links to the correction.",
+                    "A draft correction cannot be discarded, and this revision can be corrected only once.",
+                ],
+                action="Start the correction",
+                cancel_url=update.get_absolute_url(),
+                danger=False,
+            ),
+        )
+        if asked is not None:
+            return asked
+    try:
+        revision = services.update_revise(update=update, by=request.user, correction_note=note)
+    except TownsquareError as exc:
+        messages.error(request, str(exc))
+        return redirect(update.get_absolute_url())
+    messages.success(request, f"Correction {revision.correction_number} started: edit it, then send it.")
+    return redirect("updates:edit", revision.pk)
 
 
 def _draft_edits(request: AuthenticatedHttpRequest, update: Update) -> tuple[dict[int, services.ItemEdit], list[int]]:

@@ -2,7 +2,9 @@
 
 An :class:`Update` is a draft until it is sent; sending freezes it (its items are a
 snapshot: later changes on the board or in feedback never alter what was sent), and
-its page stays at its permanent link, like a published weekly report.
+its page stays at its permanent link, like a published weekly report. A correction is
+a new revision of the same period (``supersedes`` points at the sent one), edited and
+sent like any draft; the corrected revision stays readable and links to it.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class Audience(models.Model):
 
 
 class Update(models.Model):
-    """One issue of an audience's update for a period [period_start, period_end)."""
+    """One issue of an audience's update for a period [period_start, period_end), in one revision."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -99,8 +101,13 @@ class Update(models.Model):
     audience = models.ForeignKey(Audience, on_delete=models.PROTECT, related_name="updates")
     period_start = models.DateField()
     period_end = models.DateField(help_text="Exclusive: the day the update is built.")
+    revision = models.PositiveIntegerField(default=1)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     note = models.TextField(blank=True, help_text="The free note from DevRel.")
+    correction_note = models.TextField(blank=True, help_text="What a revision corrects.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -111,9 +118,11 @@ class Update(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-period_end", "audience__name"]
+        ordering = ["-period_end", "audience__name", "-revision"]
         constraints = [
-            models.UniqueConstraint(fields=["audience", "period_end"], name="update_one_per_audience_period"),
+            models.UniqueConstraint(
+                fields=["audience", "period_end", "revision"], name="update_one_revision_per_audience_period"
+            ),
             models.CheckConstraint(condition=Q(period_start__lt=models.F("period_end")), name="update_period_order"),
         ]
         indexes = [
@@ -122,7 +131,9 @@ class Update(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.audience.name} update, {self.period_label}"
+        return f"{self.audience.name} update, {self.period_label}" + (
+            f" (rev. {self.revision})" if self.revision > 1 else ""
+        )
 
     def get_absolute_url(self) -> str:
         return reverse("updates:update", args=[self.pk])
@@ -137,7 +148,25 @@ class Update(models.Model):
 
     @property
     def subject(self) -> str:
-        return f"DevRel update for {self.audience.name}, {self.period_label}"
+        """The email subject and chat title: audience, period, and which correction this is."""
+        subject = f"DevRel update for {self.audience.name}, {self.period_label}"
+        return subject + (f" (correction {self.correction_number})" if self.is_correction else "")
+
+    @property
+    def is_correction(self) -> bool:
+        return self.supersedes_id is not None
+
+    @property
+    def correction_number(self) -> int:
+        return self.revision - 1
+
+    @property
+    def correction(self) -> Update | None:
+        """The revision that corrects this one (a draft or sent), or None."""
+        try:
+            return self.superseded_by
+        except Update.DoesNotExist:
+            return None
 
     @property
     def is_sent(self) -> bool:

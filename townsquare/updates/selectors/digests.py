@@ -176,10 +176,32 @@ def events_and_content(*, start: dt.date, end: dt.date, limit: int = EVENT_LIMIT
 
 def updates_visible_to(user: User | AnonymousUser) -> QuerySet[Update]:
     """Sent updates for every reader; drafts for DevRel only."""
-    rows = Update.objects.select_related("audience", "audience__team")
+    rows = Update.objects.select_related("audience", "audience__team", "supersedes", "superseded_by")
     if roles.has_role(user, roles.DEVREL):
         return rows
     return rows.filter(status=Update.Status.SENT)
+
+
+def newest_revisions(*, audience: Audience, user: User | AnonymousUser, limit: int = 52) -> list[Update]:
+    """The audience's updates, one per period: the newest revision the user may see, newest period first.
+
+    A revision is hidden when a newer one of its period is visible: for DevRel any newer revision (a draft
+    correction included), for other readers only a sent one.
+    """
+    rows = updates_visible_to(user).filter(audience=audience)
+    if roles.has_role(user, roles.DEVREL):
+        rows = rows.filter(superseded_by__isnull=True)
+    else:
+        rows = rows.exclude(superseded_by__status=Update.Status.SENT)
+    return list(rows.order_by("-period_end", "-revision")[:limit])
+
+
+def revision_links(update: Update, user: User | AnonymousUser) -> dict[str, Update | None]:
+    """The revisions an update's page links to: the one it corrects, and the one correcting it if visible."""
+    newer = update.correction
+    if newer is not None and not newer.is_sent and not roles.has_role(user, roles.DEVREL):
+        newer = None
+    return {"corrects": update.supersedes, "corrected_by": newer}
 
 
 def update_page(update: Update) -> dict[str, Any]:

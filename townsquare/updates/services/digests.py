@@ -173,11 +173,22 @@ def update_build_draft(
     not edited and keeps the note. A sent update is never rebuilt.
     """
     start = period_end - dt.timedelta(days=audience.period_days)
-    update = Update.objects.select_for_update().filter(audience=audience, period_end=period_end).first()
+    update = (
+        Update.objects.select_for_update()
+        .filter(audience=audience, period_end=period_end)
+        .order_by("-revision")
+        .first()
+    )
     if update is not None and (update.is_sent or not rebuild):
         if update.is_sent and rebuild:
             raise TownsquareError("this update was already sent; it stays as it was", record=str(update))
         return update
+    if update is not None and update.is_correction:
+        # A rebuild would swap the sent snapshot's items for today's facts: a correction is edited by hand.
+        raise TownsquareError(
+            f"this draft corrects revision {update.revision - 1}; edit it instead of rebuilding it",
+            record=str(update),
+        )
     if update is None:
         try:
             with transaction.atomic():
@@ -197,6 +208,52 @@ def update_build_draft(
         UpdateItem.objects.filter(pk=item.pk).update(position=i)
     UpdateItem.objects.bulk_create([_item(update, len(kept) + i, f) for i, f in enumerate(fresh, start=1)])
     return update
+
+
+@transaction.atomic
+def update_revise(*, update: Update, by: User | None, correction_note: str) -> Update:
+    """Start a correction: a new draft revision of the same period with the sent items, superseding ``update``.
+
+    The sent revision is not touched (its page, items and questions stay as they were); the new draft is
+    edited and sent like any other. Only the newest sent revision can be corrected, once.
+    """
+    locked = Update.objects.select_for_update(of=("self",)).select_related("audience").filter(pk=update.pk).first()
+    if locked is None:
+        raise TownsquareError("this update no longer exists", record=f"update {update.pk}")
+    if not locked.is_sent:
+        raise TownsquareError("only a sent update can be corrected; edit the draft instead", record=str(locked))
+    newer = Update.objects.filter(supersedes=locked).first()
+    if newer is not None:
+        state = "sent" if newer.is_sent else "a draft"
+        raise TownsquareError(
+            f"this revision has already been corrected by revision {newer.revision} ({state})", record=str(locked)
+        )
+    note = correction_note.strip()
+    if not note:
+        raise TownsquareError("say what the correction changes", record="correction_note")
+    if len(note) > 2000:
+        raise TownsquareError("a correction note is at most 2,000 characters", record="correction_note")
+    try:
+        with transaction.atomic():
+            revision = Update.objects.create(
+                audience=locked.audience,
+                period_start=locked.period_start,
+                period_end=locked.period_end,
+                revision=locked.revision + 1,
+                supersedes=locked,
+                note=locked.note,
+                correction_note=note,
+                created_by=_user(by),
+            )
+    except IntegrityError:  # a concurrent correction won (SQLite has no row lock to make us wait)
+        raise TownsquareError("this revision has already been corrected", record=str(locked)) from None
+    items = list(locked.items.order_by("position"))
+    for item in items:
+        item.pk = None
+        item.update = revision
+    UpdateItem.objects.bulk_create(items)
+    logger.info("update %s: correction started as update %s", locked.pk, revision.pk)
+    return revision
 
 
 @dataclass(frozen=True)
@@ -277,10 +334,14 @@ def _message_context(update: Update, items: Sequence[UpdateItem]) -> dict[str, A
                     ],
                 }
             )
+    corrected = update.supersedes
     return {
         "audience": update.audience.name,
         "period": update.period_label,
         "note": update.note,
+        "correction": update.correction_number if corrected is not None else 0,
+        "correction_note": update.correction_note if corrected is not None else "",
+        "corrected_link": Trusted(absolute(corrected.get_absolute_url())) if corrected is not None else "",
         "sections": sections,
         "link": Trusted(absolute(update.get_absolute_url())),
         "ask": Trusted(ask_url(update)),
