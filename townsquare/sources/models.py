@@ -30,6 +30,7 @@ class Source(models.Model):
         DISCORD_EXPORT = "discord_export", "Discord export (DiscordChatExporter JSON/HTML or API JSON)"
         MATRIX = "matrix", "Matrix (client-server API)"
         MATRIX_EXPORT = "matrix_export", "Matrix room export (Element JSON)"
+        ZULIP = "zulip", "Zulip (API)"
         ZULIP_EXPORT = "zulip_export", "Zulip export"
         GITTER = "gitter", "Gitter (API)"
         MATTERMOST = "mattermost", "Mattermost (API)"

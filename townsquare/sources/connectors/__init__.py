@@ -29,6 +29,7 @@ CONNECTORS: dict[str, str] = {
     # live APIs Perceval has no backend for
     "discord": f"{_P}.discord_live.DiscordConnector",
     "matrix": f"{_P}.matrix_live.MatrixConnector",
+    "zulip": f"{_P}.zulip_live.ZulipConnector",
     # Perceval backends, through one adapter (perceval/base.py)
     "github": f"{_P}.perceval.github.GitHubConnector",
     "gitlab": f"{_P}.perceval.gitlab.GitLabConnector",

@@ -42,7 +42,7 @@ API_KINDS: dict[str, dict[str, Any]] = {
 
 
 # Live APIs with a connector of our own (no Perceval backend): tested against their replay servers.
-OWN_API_KINDS = {"discord", "matrix"}
+OWN_API_KINDS = {"discord", "matrix", "zulip"}
 
 
 def test_a_discord_source_is_tested_against_the_api_from_the_form(client_for: Any, replay: ReplayServer) -> None:
