@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from townsquare.core.roles import Role
 from townsquare.core.weeks import company_tz
-from townsquare.intake.models import Request
+from townsquare.intake.models import Request, RequestType
 from townsquare.intake.tests.factories import BudgetFactory
 from townsquare.notify import services as notify
 from townsquare.people.models import Team
@@ -33,6 +33,10 @@ def test_the_sales_update_goes_out_and_a_question_comes_back_as_a_request(
     sofia = make_user(Role.STAKEHOLDER_MEMBER, username="sofia", team="Sales", full_name="Sofia Alvarez")
     sales = Team.objects.get(slug="sales")
     BudgetFactory(team=sales, points=15)
+    # The seeded request types are gone when an earlier transactional test flushed the database.
+    RequestType.objects.get_or_create(
+        slug="qa-session", defaults={"name": "One-hour Q&A session", "points": 1, "mode": RequestType.Mode.SERVICE}
+    )
     chat = notify.destination_save(name="#sales", url=http_endpoint.url("json"), purposes=[], enabled=True)
     now = timezone.now().astimezone(company_tz())
     today = now.date()
