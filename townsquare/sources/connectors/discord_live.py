@@ -18,6 +18,7 @@ import requests
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors.base import Checkpoint, MessageRecord, Record, RecordError
 from townsquare.sources.connectors.discord_export import DiscordExportConnector
+from townsquare.sources.connectors.live_http import MAX_RATE_LIMIT_WAIT, api_get, wait_out_rate_limit
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,6 @@ DEFAULT_API = "https://discord.com/api/v10"
 TEXT, ANNOUNCEMENT, FORUM = 0, 5, 15
 READABLE = {TEXT, ANNOUNCEMENT, FORUM}
 DISCORD_EPOCH_MS = 1_420_070_400_000
-MAX_RATE_LIMIT_WAIT = 60.0  # seconds; a longer wait ends the run, which resumes later
 SERVER_ERROR_TRIES = 3
 
 
@@ -72,12 +72,7 @@ class DiscordConnector(DiscordExportConnector):
         headers = {"Authorization": f"Bot {self._token()}", "User-Agent": "Townsquare (self-hosted DevRel hub)"}
         server_errors = 0
         while True:
-            try:
-                response = self.session.get(url, params=params, headers=headers, timeout=30)
-            except requests.RequestException as exc:
-                raise TownsquareError(
-                    f"{type(exc).__name__}; the next run resumes here", record=url, permanent=False
-                ) from exc
+            response = api_get(self.session, url, params=params, headers=headers)
             if response.status_code == 429:
                 self._wait(response, url)
                 continue
@@ -102,14 +97,8 @@ class DiscordConnector(DiscordExportConnector):
         except ValueError:
             body = {}
         wait = float(body.get("retry_after") or response.headers.get("Retry-After") or 1)
-        if wait > MAX_RATE_LIMIT_WAIT:
-            raise TownsquareError(
-                f"rate limited for {wait:.0f} s{' (global)' if body.get('global') else ''}; the next run resumes here",
-                record=url,
-                permanent=False,
-            )
         logger.info("discord source %s: rate limited, waiting %.2f s", self.source.pk, wait)
-        time.sleep(wait)
+        wait_out_rate_limit(wait, url=url, note=" (global)" if body.get("global") else "")
 
     # ---------------------------------------------------------------- reading
 

@@ -8,7 +8,6 @@ was read by an earlier page or run brings the original along, so the stored mess
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -17,12 +16,12 @@ import requests
 
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors.base import Checkpoint, Record, RecordError
+from townsquare.sources.connectors.live_http import api_get, wait_out_rate_limit
 from townsquare.sources.connectors.matrix_export import MatrixExportConnector
 
 logger = logging.getLogger(__name__)
 
 API = "/_matrix/client/v3"
-MAX_RATE_LIMIT_WAIT = 60.0
 
 
 class MatrixConnector(MatrixExportConnector):
@@ -46,22 +45,10 @@ class MatrixConnector(MatrixExportConnector):
             raise TownsquareError("no access token: add it under the source's secrets", record=self.source.name)
         url = f"{self.base}{API}{path}"
         while True:
-            try:
-                response = self.session.get(
-                    url, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=30
-                )
-            except requests.RequestException as exc:
-                raise TownsquareError(
-                    f"{type(exc).__name__}; the next run resumes here", record=url, permanent=False
-                ) from exc
+            response = api_get(self.session, url, params=params, headers={"Authorization": f"Bearer {token}"})
             body = _json(response)
             if response.status_code == 429:
-                wait = float(body.get("retry_after_ms") or 1000) / 1000
-                if wait > MAX_RATE_LIMIT_WAIT:
-                    raise TownsquareError(
-                        f"rate limited for {wait:.0f} s; the next run resumes here", record=url, permanent=False
-                    )
-                time.sleep(wait)
+                wait_out_rate_limit(float((body or {}).get("retry_after_ms") or 1000) / 1000, url=url)
                 continue
             if response.status_code == 401:
                 raise TownsquareError(

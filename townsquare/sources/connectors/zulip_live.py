@@ -9,7 +9,6 @@ the stream's cursor; a look-back re-reads recent messages to catch edits.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -28,8 +27,7 @@ from townsquare.sources.connectors.base import (
     RecordError,
     from_epoch,
 )
-
-MAX_RATE_LIMIT_WAIT = 60.0
+from townsquare.sources.connectors.live_http import api_get, wait_out_rate_limit
 
 
 class ZulipConnector(Connector):
@@ -55,21 +53,14 @@ class ZulipConnector(Connector):
             raise TownsquareError("the bot's email and API key are needed", record=self.source.name)
         url = f"{self.base}/api/v1{path}"
         while True:
-            try:
-                response = self.session.get(url, params=params, auth=(self.config["email"], key), timeout=30)
-            except requests.RequestException as exc:
-                raise TownsquareError(
-                    f"{type(exc).__name__}; the next run resumes here", record=url, permanent=False
-                ) from exc
+            response = api_get(self.session, url, params=params, auth=(self.config["email"], key))
             try:
                 body = response.json()
             except ValueError:
                 body = None
             if response.status_code == 429:
                 wait = float((body or {}).get("retry-after") or response.headers.get("Retry-After") or 1)
-                if wait > MAX_RATE_LIMIT_WAIT:
-                    raise TownsquareError(f"rate limited for {wait:.0f} s; the next run resumes here", record=url)
-                time.sleep(wait)
+                wait_out_rate_limit(wait, url=url)
                 continue
             if response.status_code == 401:
                 raise TownsquareError("Zulip refused the bot's API key (HTTP 401)", record=url, permanent=True)
