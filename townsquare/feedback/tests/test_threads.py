@@ -132,12 +132,14 @@ def test_a_classifier_stored_before_the_word_features_is_replaced() -> None:
 
 
 def test_the_classifier_reads_the_words_where_the_embedding_cannot_tell() -> None:
-    # The same vector for every row: only the words separate an answer from a report.
+    # The same vector for every row: only the words separate an answer from a report. (Three labels, as the
+    # product always has: with two, scikit-learn stores one row of weights.)
     reports = [f"I get an error when I run the export, version {n}" for n in range(12)]
+    wishes = [f"It would be great to have a dark theme, version {n}" for n in range(12)]
     answers = [f"Thanks, you can try the export flag instead, version {n}" for n in range(12)]
-    vectors = np.full((24, DIMENSIONS), 1 / DIMENSIONS**0.5, dtype=np.float32)
-    labels = ["bug"] * 12 + ["not_feedback"] * 12
-    model = classify.train(vectors, labels, texts=reports + answers, cross_validate=False)
+    vectors = np.full((36, DIMENSIONS), 1 / DIMENSIONS**0.5, dtype=np.float32)
+    labels = ["bug"] * 12 + ["feature"] * 12 + ["not_feedback"] * 12
+    model = classify.train(vectors, labels, texts=reports + wishes + answers, cross_validate=False)
     assert model.reads_words
     texts = ["I get an error when I run the import", "Thanks, you can try the import flag instead"]
     found = classify.predict(model, vectors[:2], texts=texts)
