@@ -48,6 +48,10 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     # Token clients fetch the schema too; DRF's IsAuthenticated (SERVE_PERMISSIONS) guards it.
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="core/api_docs.html"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -50,3 +50,12 @@ def test_500_renders_without_a_request_context() -> None:
     assert response.status_code == 500
     html = response.content.decode()
     assert "Something went wrong on our side" in html and "<main" in html
+
+
+@pytest.mark.django_db
+def test_the_api_docs_page_leads_back_to_the_app(client: Any, make_user: Any) -> None:
+    client.force_login(make_user(Role.STAKEHOLDER_MEMBER))
+    html = client.get("/api/docs/").content.decode()
+    assert 'id="swagger-ui"' in html
+    assert 'href="/home/"' in html and "Back to Townsquare" in html
+    assert 'href="/account/"' in html
