@@ -69,6 +69,10 @@ member_export: Hook[dict[str, Any]] = Hook("member export")
 # of messages}. One query per page whoever answers, so the directory stays free of N+1 queries.
 member_message_counts: Hook[dict[int, int]] = Hook("member message counts")
 
+# people -> sources. Called with (*, member_ids, since) for a page of the people directory; returns
+# {member_id: {week's Monday: messages}} for the weeks from ``since``, in one grouped query.
+member_weekly_activity: Hook[dict[int, dict[Any, int]]] = Hook("member weekly activity")
+
 # people -> sources. Called with (*, member_ids) after identities moved between members (a split, an undone
 # merge), in the same transaction; sources sets those members' first_seen / last_seen from their messages.
 members_identities_moved: Hook[None] = Hook("members identities moved")

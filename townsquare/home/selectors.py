@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from townsquare.board.models import Column, Task
 from townsquare.core import roles
+from townsquare.core.sparklines import WEEKS, as_date, sparkline, week_starts, window_start, zero_filled
 from townsquare.feedback.models import Theme
 from townsquare.intake.models import Request
 from townsquare.notify.models import Destination, Notification
@@ -19,38 +20,17 @@ from townsquare.people.models import Team
 from townsquare.reports.models import Report
 from townsquare.sources.models import Message
 
-WEEKS = 12
-
 
 def weekly_counts(*, now: dt.datetime | None = None, weeks: int = WEEKS) -> list[dict[str, Any]]:
     """Community messages per week for the last ``weeks`` weeks (oldest first), zero-filled."""
-    now = now or timezone.now()
-    this_monday = (now - dt.timedelta(days=now.weekday())).date()
-    first = this_monday - dt.timedelta(weeks=weeks - 1)
-    start = dt.datetime.combine(first, dt.time.min, tzinfo=now.tzinfo)
+    mondays = week_starts(now=now, weeks=weeks)
     rows = (
-        Message.objects.filter(created_at__gte=start)
+        Message.objects.filter(created_at__gte=window_start(mondays))
         .annotate(week=TruncWeek("created_at"))
         .values("week")
         .annotate(n=Count("id"))
     )
-    by_week = {row["week"].date() if hasattr(row["week"], "date") else row["week"]: row["n"] for row in rows}
-    return [
-        {"week": first + dt.timedelta(weeks=i), "count": by_week.get(first + dt.timedelta(weeks=i), 0)}
-        for i in range(weeks)
-    ]
-
-
-def sparkline(points: list[dict[str, Any]], *, width: int = 240, height: int = 48) -> dict[str, Any]:
-    """Bar geometry for an inline SVG (no chart library, no script)."""
-    peak = max((p["count"] for p in points), default=0) or 1
-    gap = 3
-    bar = (width - gap * (len(points) - 1)) / max(len(points), 1)
-    bars = []
-    for i, p in enumerate(points):
-        h = max(round(p["count"] / peak * (height - 2)), 1 if p["count"] else 0)
-        bars.append({"x": round(i * (bar + gap), 1), "y": height - h, "w": round(bar, 1), "h": h, **p})
-    return {"width": width, "height": height, "bars": bars, "peak": peak}
+    return zero_filled(mondays, {as_date(row["week"]): row["n"] for row in rows})
 
 
 def dashboard_summary(*, user: User) -> dict[str, Any]:

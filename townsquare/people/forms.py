@@ -6,6 +6,7 @@ from django import forms
 
 from townsquare.people.crm import FIELD_LABELS, FIELDS
 from townsquare.people.models import Account, Identity, Member
+from townsquare.people.selectors import DIRECTORY_SORT_LABELS
 
 
 class DirectoryForm(forms.Form):
@@ -25,6 +26,11 @@ class DirectoryForm(forms.Form):
         choices=[("", "Staff and community"), ("community", "Community only"), ("staff", "Staff only")],
     )
     channel = forms.ChoiceField(required=False, label="Channel", choices=[("", "All channels")])
+    sort = forms.ChoiceField(
+        required=False,
+        label="Order",
+        choices=list(DIRECTORY_SORT_LABELS.items()),
+    )
 
     def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
-from townsquare.core import hooks
+from townsquare.core import hooks, sparklines
 from townsquare.people.models import (
     Account,
     Identity,
@@ -34,6 +34,21 @@ def team_with_members(*, slug: str) -> Team:
 
 DIRECTORY_PAGE_SIZE = 50
 
+# The directory's orders: the default puts who was active lately first (people never seen last).
+DIRECTORY_SORTS = {
+    "recent": (F("last_seen").desc(nulls_last=True), "display_name", "pk"),
+    "name": ("display_name", "pk"),
+    "newest": (F("first_seen").desc(nulls_last=True), "display_name", "pk"),
+    "oldest": (F("first_seen").asc(nulls_last=True), "display_name", "pk"),
+}
+DEFAULT_SORT = "recent"
+DIRECTORY_SORT_LABELS = {
+    "recent": "Recently active first",
+    "name": "Name",
+    "newest": "Newest members first",
+    "oldest": "Longest-standing first",
+}
+
 
 @dataclass(frozen=True)
 class DirectoryFilters:
@@ -42,6 +57,7 @@ class DirectoryFilters:
     tier: str = ""
     staff: str = ""  # "", "staff", "community"
     channel: str = ""  # a realm kind: "github", "slack", ...
+    sort: str = DEFAULT_SORT  # a key of DIRECTORY_SORTS
 
     @property
     def active(self) -> bool:
@@ -90,7 +106,7 @@ def member_directory(*, filters: DirectoryFilters) -> QuerySet[Member]:
         # LIKE 'slack:%' cannot use it under a non-C collation and reads every identity instead.
         in_realm = Identity.objects.filter(realm__in=[r for r in realms() if realm_kind(r) == filters.channel])
         rows = rows.filter(pk__in=in_realm.values("member_id"))
-    return rows.order_by("display_name", "pk")
+    return rows.order_by(*DIRECTORY_SORTS.get(filters.sort, DIRECTORY_SORTS[DEFAULT_SORT]))
 
 
 def member_directory_page(*, filters: DirectoryFilters, page: str | int | None) -> Page:
@@ -110,8 +126,15 @@ def member_directory_page(*, filters: DirectoryFilters, page: str | int | None) 
 
 
 def member_directory_page_details(members: list[Member]) -> list[Member]:
-    """Attach identities (``.identity_list``, ``.channels``) and ``.message_count`` to a page of members."""
+    """Attach identities (``.identity_list``, ``.channels``), ``.message_count`` and ``.activity`` (a 12-week
+    sparkline) to a page of members."""
     ids = [m.pk for m in members]
+    weeks = sparklines.week_starts()
+    activity: dict[int, dict[Any, int]] = defaultdict(dict)
+    for _handler, found in hooks.member_weekly_activity.call(member_ids=ids, since=sparklines.window_start(weeks)):
+        for member_id, by_week in found.items():
+            for week, n in by_week.items():
+                activity[member_id][week] = activity[member_id].get(week, 0) + n
     identities: dict[int, list[Identity]] = defaultdict(list)
     for identity in Identity.objects.filter(member_id__in=ids).order_by("realm", "handle"):
         identities[identity.member_id].append(identity)
@@ -120,6 +143,8 @@ def member_directory_page_details(members: list[Member]) -> list[Member]:
         member.identity_list = identities.get(member.pk, [])  # type: ignore[attr-defined]
         member.channels = sorted({realm_kind(i.realm) for i in member.identity_list})  # type: ignore[attr-defined]
         member.message_count = counts.get(member.pk, 0)  # type: ignore[attr-defined]
+        points = sparklines.zero_filled(weeks, activity.get(member.pk, {}))
+        member.activity = sparklines.sparkline(points, width=96, height=22)  # type: ignore[attr-defined]
     return members
 
 

@@ -57,6 +57,7 @@ def _filters(form: DirectoryForm) -> DirectoryFilters:
         tier=data["tier"] or "",
         staff=data["staff"] or "",
         channel=data["channel"] or "",
+        sort=data["sort"] or selectors.DEFAULT_SORT,
     )
 
 

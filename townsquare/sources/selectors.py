@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from townsquare.core.sparklines import as_date
 from townsquare.people.models import Member
 from townsquare.sources.models import Message, Source, SyncError, SyncRun
 
@@ -107,6 +110,21 @@ def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Pag
     paginator = Paginator(member_messages(member=member), MEMBER_MESSAGES_PAGE_SIZE)
     paginator.count = sum(row["n"] for row in counts)
     return paginator.get_page(page), counts
+
+
+def member_weekly_activity(*, member_ids: list[int], since: dt.datetime) -> dict[int, dict[dt.date, int]]:
+    """Messages per member and week (the week's Monday) since ``since``, for the directory's sparklines."""
+    rows = (
+        Message.objects.filter(author__member_id__in=member_ids, created_at__gte=since)
+        .annotate(week=TruncWeek("created_at"))
+        .order_by()
+        .values_list("author__member_id", "week")
+        .annotate(n=Count("pk"))
+    )
+    activity: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    for member_id, week, n in rows:
+        activity[member_id][as_date(week)] = n
+    return dict(activity)
 
 
 def member_message_counts(*, member_ids: list[int]) -> dict[int, int]:

@@ -56,7 +56,7 @@ def test_the_home_page_shows_live_figures_from_the_loops(client_for) -> None:
     MessageFactory(created_at=timezone.now() - dt.timedelta(days=40))
     page = client_for(Role.DEVREL_MEMBER).get("/home/").content.decode()
     assert '<p class="figure">1</p><p>community messages in the last 7 days</p>' in page
-    assert 'aria-label="Messages per week, last 12 weeks"' in page
+    assert 'aria-label="Community messages per week: 2 in 12 weeks"' in page
     assert "Week of" in page
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from townsquare.core import roles
 from townsquare.people import selectors, views
@@ -87,6 +89,45 @@ def test_the_directory_pages_through_everyone_by_name_with_their_customer_tier(c
     assert [m.display_name for m in second.context["page"].object_list] == [f"Person {n}" for n in range(50, 55)]
     assert second.context["page"].paginator.count == 55
     assert second.content.decode().count('class="tag tier-enterprise"') == 1
+
+
+def test_the_directory_opens_on_the_recently_active_and_sorts_by_each_column(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    now = timezone.now()
+    quiet = MemberFactory(
+        display_name="Abe", last_seen=now - dt.timedelta(days=90), first_seen=now - dt.timedelta(days=400)
+    )
+    never = MemberFactory(display_name="Bea", last_seen=None, first_seen=None)
+    busy = MemberFactory(
+        display_name="Cy", last_seen=now - dt.timedelta(hours=2), first_seen=now - dt.timedelta(days=20)
+    )
+
+    def order(**params: Any) -> list[int]:
+        return [m.pk for m in client.get(reverse("people:directory"), params).context["page"].object_list]
+
+    assert order() == [busy.pk, quiet.pk, never.pk]  # never seen goes last, not first
+    assert order(sort="name") == [quiet.pk, never.pk, busy.pk]
+    assert order(sort="newest") == [busy.pk, quiet.pk, never.pk]
+    assert order(sort="oldest") == [quiet.pk, busy.pk, never.pk]
+    assert order(sort="bogus") == order()  # an unknown order is the default, not an error
+    html = client.get(reverse("people:directory"), {"sort": "name", "q": "a"}).content.decode()
+    assert 'aria-sort="ascending"' in html
+    assert "?sort=recent&amp;q=a" in html or "?q=a&amp;sort=recent" in html  # the Last seen link keeps the search
+
+
+def test_each_row_shows_twelve_weeks_of_activity(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    now = timezone.now()
+    identity = IdentityFactory(member__display_name="Ada", member__last_seen=now)
+    MessageFactory.create_batch(3, author=identity, created_at=now - dt.timedelta(minutes=5))
+    MessageFactory(author=identity, created_at=now - dt.timedelta(weeks=3))
+    MessageFactory(author=identity, created_at=now - dt.timedelta(weeks=30))  # outside the window
+    response = client.get(reverse("people:directory"))
+    (ada,) = response.context["page"].object_list
+    counts = [bar["count"] for bar in ada.activity["bars"]]
+    assert len(counts) == 12 and sum(counts) == 4
+    assert counts[-1] == 3 and counts[-4] == 1
+    assert 'aria-label="Messages per week: 4 in 12 weeks"' in response.content.decode()
 
 
 def test_the_channel_filter_offers_each_channel_kind_once() -> None:
