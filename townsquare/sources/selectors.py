@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from townsquare.core import charts
 from townsquare.core.sparklines import as_date
 from townsquare.people.models import Member
 from townsquare.sources.models import Message, Source, SyncError, SyncRun
@@ -91,13 +92,52 @@ def member_messages(*, member: Member) -> QuerySet[Message]:
 
 
 def member_channel_counts(*, member: Member) -> list[dict[str, Any]]:
+    """Per source the member wrote in: how many messages, and when they were first and last seen there."""
     rows = (
         Message.objects.filter(author_id__in=_identity_ids(member))
         .values("source__name", "source__kind")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), first=Min("created_at"), last=Max("created_at"))
         .order_by("-n")
     )
     return [dict(row) for row in rows]
+
+
+ACTIVITY_MONTHS = 12
+
+
+def member_monthly_activity(*, member: Member, now: dt.datetime | None = None) -> charts.Chart:
+    """The member's messages per month over the last year, stacked by source: one grouped query."""
+    today = timezone.localtime(now or timezone.now()).date()
+    months = [_months_back(today.replace(day=1), back) for back in range(ACTIVITY_MONTHS - 1, -1, -1)]
+    since = timezone.make_aware(dt.datetime.combine(months[0], dt.time.min))
+    rows = (
+        Message.objects.filter(author_id__in=_identity_ids(member), created_at__gte=since)
+        .annotate(month=TruncMonth("created_at"))
+        .order_by()
+        .values_list("source__name", "month")
+        .annotate(n=Count("pk"))
+    )
+    by_source: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    for source, month, n in rows:
+        by_source[source][as_date(month)] = n
+    ordered = sorted(by_source, key=lambda name: -sum(by_source[name].values()))
+    total = sum(sum(counts.values()) for counts in by_source.values())
+    summary = f"{total:,} message{'s' if total != 1 else ''} in the last {ACTIVITY_MONTHS} months" + (
+        f", most on {ordered[0]}." if ordered else "."
+    )
+    series = [charts.Series(name, [by_source[name].get(m, 0) for m in months]) for name in ordered]
+    return charts.bars(
+        "Messages per month",
+        [m.strftime("%b %Y") for m in months],
+        series,
+        stacked=True,
+        summary=summary,
+    )
+
+
+def _months_back(first_of_month: dt.date, back: int) -> dt.date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Page, list[dict[str, Any]]]:

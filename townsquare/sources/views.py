@@ -210,5 +210,7 @@ def member_messages(request: AuthenticatedHttpRequest, member_pk: int) -> HttpRe
         raise Http404("no such member") from None
     page, channel_counts = selectors.member_messages_page(member=member, page=request.GET.get("page"))
     context = {"member": member, "page": page, "channel_counts": channel_counts}
+    if page.number == 1:  # the overview sits above the first page only, not above every "Older" page
+        context["activity"] = selectors.member_monthly_activity(member=member)
     template = "sources/member_messages.html#messages" if request.htmx else "sources/member_messages.html"
     return render(request, template, context)
