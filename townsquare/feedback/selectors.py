@@ -721,3 +721,26 @@ def theme_affected(rows: list[ThemeMessage]) -> tuple[list[AffectedPerson], list
     listed = sorted(people.values(), key=lambda p: (-p.messages, str(p.member)))
     accounts = sorted(customers.values(), key=lambda c: (not c.paying, -float(c.account.annual_revenue)))
     return listed, accounts
+
+
+def member_themes(*, member_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The themes a community member's messages are in, most of their messages first: for their member page."""
+    rows = (
+        ThemeMessage.objects.filter(message__author__member_id=member_id)
+        .exclude(theme__status=Theme.Status.MERGED)
+        .values("theme_id", "theme__title", "theme__status", "theme__people_count", "theme__last_seen")
+        .annotate(theirs=Count("pk"))
+        .order_by("-theirs", "-theme__last_seen", "theme_id")[:limit]
+    )
+    labels = dict(Theme.Status.choices)
+    return [
+        {
+            "pk": row["theme_id"],
+            "title": row["theme__title"],
+            "status": labels.get(row["theme__status"], row["theme__status"]),
+            "people": row["theme__people_count"],
+            "last_seen": row["theme__last_seen"],
+            "theirs": row["theirs"],
+        }
+        for row in rows
+    ]
