@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from townsquare.core import hooks, sparklines
 from townsquare.people.models import (
@@ -16,6 +19,7 @@ from townsquare.people.models import (
     MergeRecord,
     MergeSuggestion,
     Organization,
+    Segment,
     Team,
     TeamMembership,
 )
@@ -42,6 +46,15 @@ DIRECTORY_SORTS = {
     "oldest": (F("first_seen").asc(nulls_last=True), "display_name", "pk"),
 }
 DEFAULT_SORT = "recent"
+# Activity segments a community manager asks for, by first and last seen (days before now).
+ACTIVITY_LABELS = {
+    "active": "Active this month",  # last seen in the last 30 days
+    "newcomers": "New this month",  # first seen in the last 30 days
+    "drifting": "Drifting away",  # active the quarter before, silent this one
+    "dormant": "Dormant",  # silent for more than 6 months
+}
+ACTIVE_DAYS, QUARTER_DAYS, DORMANT_DAYS = 30, 91, 182
+
 DIRECTORY_SORT_LABELS = {
     "recent": "Recently active first",
     "name": "Name",
@@ -58,10 +71,11 @@ class DirectoryFilters:
     staff: str = ""  # "", "staff", "community"
     channel: str = ""  # a realm kind: "github", "slack", ...
     sort: str = DEFAULT_SORT  # a key of DIRECTORY_SORTS
+    activity: str = ""  # a key of ACTIVITY_WINDOWS
 
     @property
     def active(self) -> bool:
-        return bool(self.q.strip() or self.organization or self.tier or self.staff or self.channel)
+        return bool(self.q.strip() or self.organization or self.tier or self.staff or self.channel or self.activity)
 
 
 def realm_kind(realm: str) -> str:
@@ -101,12 +115,37 @@ def member_directory(*, filters: DirectoryFilters) -> QuerySet[Member]:
         rows = rows.filter(is_staff=True)
     elif filters.staff == "community":
         rows = rows.filter(is_staff=False)
+    if filters.activity:
+        rows = rows.filter(_activity_q(filters.activity, timezone.now()))
     if filters.channel:
         # The kind's realms by name, so the (realm, external_id) index finds their identities: a
         # LIKE 'slack:%' cannot use it under a non-C collation and reads every identity instead.
         in_realm = Identity.objects.filter(realm__in=[r for r in realms() if realm_kind(r) == filters.channel])
         rows = rows.filter(pk__in=in_realm.values("member_id"))
     return rows.order_by(*DIRECTORY_SORTS.get(filters.sort, DIRECTORY_SORTS[DEFAULT_SORT]))
+
+
+def _activity_q(activity: str, now: dt.datetime) -> Q:
+    days = dt.timedelta(days=1)
+    if activity == "active":
+        return Q(last_seen__gte=now - ACTIVE_DAYS * days)
+    if activity == "newcomers":
+        return Q(first_seen__gte=now - ACTIVE_DAYS * days)
+    if activity == "drifting":
+        return Q(last_seen__gte=now - 2 * QUARTER_DAYS * days, last_seen__lt=now - QUARTER_DAYS * days)
+    if activity == "dormant":
+        return Q(last_seen__lt=now - DORMANT_DAYS * days)
+    return Q()
+
+
+def member_directory_rows(*, filters: DirectoryFilters, chunk: int = 1000) -> Iterator[Member]:
+    """Every member the filters match, in the directory's order, with identities and message counts attached:
+    read ``chunk`` at a time, so an export of the whole community holds one chunk in memory."""
+    ids = list(member_directory(filters=filters).values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        by_pk = Member.objects.select_related("organization__account", "team").in_bulk(part)
+        yield from member_directory_page_details([by_pk[pk] for pk in part if pk in by_pk], activity=False)
 
 
 def member_directory_page(*, filters: DirectoryFilters, page: str | int | None) -> Page:
@@ -125,16 +164,18 @@ def member_directory_page(*, filters: DirectoryFilters, page: str | int | None) 
     return found
 
 
-def member_directory_page_details(members: list[Member]) -> list[Member]:
+def member_directory_page_details(members: list[Member], *, activity: bool = True) -> list[Member]:
     """Attach identities (``.identity_list``, ``.channels``), ``.message_count`` and ``.activity`` (a 12-week
     sparkline) to a page of members."""
     ids = [m.pk for m in members]
     weeks = sparklines.week_starts()
-    activity: dict[int, dict[Any, int]] = defaultdict(dict)
-    for _handler, found in hooks.member_weekly_activity.call(member_ids=ids, since=sparklines.window_start(weeks)):
-        for member_id, by_week in found.items():
-            for week, n in by_week.items():
-                activity[member_id][week] = activity[member_id].get(week, 0) + n
+    weekly: dict[int, dict[Any, int]] = defaultdict(dict)
+    if activity:
+        since = sparklines.window_start(weeks)
+        for _handler, found in hooks.member_weekly_activity.call(member_ids=ids, since=since):
+            for member_id, by_week in found.items():
+                for week, n in by_week.items():
+                    weekly[member_id][week] = weekly[member_id].get(week, 0) + n
     identities: dict[int, list[Identity]] = defaultdict(list)
     for identity in Identity.objects.filter(member_id__in=ids).order_by("realm", "handle"):
         identities[identity.member_id].append(identity)
@@ -143,8 +184,9 @@ def member_directory_page_details(members: list[Member]) -> list[Member]:
         member.identity_list = identities.get(member.pk, [])  # type: ignore[attr-defined]
         member.channels = sorted({realm_kind(i.realm) for i in member.identity_list})  # type: ignore[attr-defined]
         member.message_count = counts.get(member.pk, 0)  # type: ignore[attr-defined]
-        points = sparklines.zero_filled(weeks, activity.get(member.pk, {}))
-        member.activity = sparklines.sparkline(points, width=96, height=22)  # type: ignore[attr-defined]
+        if activity:
+            points = sparklines.zero_filled(weeks, weekly.get(member.pk, {}))
+            member.activity = sparklines.sparkline(points, width=96, height=22)  # type: ignore[attr-defined]
     return members
 
 
@@ -217,3 +259,8 @@ def accounts_list(*, tier: str = "") -> QuerySet[Account]:
     if tier:
         rows = rows.filter(tier=tier)
     return rows.order_by("-annual_revenue", "name")
+
+
+def segments_visible(*, user: Any) -> QuerySet[Segment]:
+    """The segments a DevRel member sees: every shared one and their own."""
+    return Segment.objects.filter(Q(shared=True) | Q(created_by=user)).select_related("created_by")

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from townsquare.people.models import MergeRecord
 from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory
@@ -114,6 +115,19 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
     web.goto("/people/")
     web.page.fill("#id_q", "ana")
     web.page.wait_for_function("document.querySelectorAll('#people-rows tbody tr').length === 2")
+    web.page.select_option("#id_activity", "active")  # active in the last 30 days: Ana, not the forum account
+    expect(web.page.locator("#people-rows tbody tr")).to_have_count(1)
+    web.page.get_by_text("Save as a segment").click()
+    web.page.fill("#people-rows #id_name", "Active customers")
+    web.page.get_by_role("button", name="Save", exact=True).click()
+    web.page.wait_for_url("**/people/?q=ana&activity=active")
+    segments = web.page.get_by_role("navigation", name="Saved segments")
+    assert segments.get_by_role("link", name="Active customers").get_attribute("aria-current") == "true"
+    assert web.page.locator("#people-rows tbody tr").count() == 1
+    web.goto("/people/")
+    segments.get_by_role("link", name="Active customers").click()
+    web.page.wait_for_url("**/people/?q=ana&activity=active")
+    assert web.console_errors == []
     web.screenshot("people-directory")
 
 
