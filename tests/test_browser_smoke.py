@@ -14,6 +14,13 @@ def test_a_devrel_lead_opens_every_top_level_page(web, make_user) -> None:
     make_user(Role.DEVREL_LEAD, username="dana", team="DevRel", is_lead=True, full_name="Dana Okafor")
     web.login("dana")
     assert web.page.locator("h1").first.inner_text().startswith("Good to see you, Dana")
+    # A new workspace opens on its checklist; the first step's button leads to it.
+    checklist = web.page.get_by_role("region", name="Set up your workspace")
+    assert "0 of 5 done" in checklist.inner_text()
+    web.screenshot("first-run-checklist")
+    checklist.get_by_role("link", name="Add a source").click()
+    assert web.page.url.endswith("/listen/sources/add/")
+    web.goto("/home/")
     web.screenshot("home")
     labels = [label for _, label, _, _ in NAVIGATION]
     for label in labels:

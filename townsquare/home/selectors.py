@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 
 from townsquare.board.models import Column, Task
 from townsquare.core import roles
+from townsquare.core.quarters import current_quarter
 from townsquare.core.sparklines import WEEKS, as_date, sparkline, week_starts, window_start, zero_filled
 from townsquare.feedback.models import Theme
-from townsquare.intake.models import Request
-from townsquare.notify.models import Destination, Notification
-from townsquare.people.models import Team
+from townsquare.intake.models import Budget, Request
+from townsquare.notify.models import Destination, Notification, Purpose
+from townsquare.people.models import Account, Team, TeamMembership
 from townsquare.reports.models import Report
-from townsquare.sources.models import Message
+from townsquare.sources.models import Message, Source
 
 
 def weekly_counts(*, now: dt.datetime | None = None, weeks: int = WEEKS) -> list[dict[str, Any]]:
@@ -78,3 +81,71 @@ def dashboard_summary(*, user: User) -> dict[str, Any]:
             status__in=Notification.ATTENTION_STATUSES
         ).count()
     return summary
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the first-run checklist: done when the workspace holds what the step makes."""
+
+    key: str
+    title: str
+    why: str
+    url: str
+    action: str
+    done: bool
+
+
+def first_run_steps(*, user: User) -> list[Step]:
+    """What a new workspace needs before the loops have anything to show, each ticked off by the data itself.
+
+    Shown to DevRel on the home page until every step is done; nothing is stored, so a step undone (the last
+    source deleted) comes back.
+    """
+    quarter = current_quarter()
+    invite_url = reverse("admin:auth_user_add") if user.is_staff else reverse("people:teams")
+    return [
+        Step(
+            "source",
+            "Connect a community channel",
+            "GitHub, Discourse, Slack, Discord, a mailing list…: every message lands in Listen and feeds Feedback.",
+            reverse("sources:source-add"),
+            "Add a source",
+            Source.objects.exists(),
+        ),
+        Step(
+            "customers",
+            "Import your customers",
+            "A CRM export (CSV) tells which community members work at paying customers, and how much they pay.",
+            reverse("people:accounts-import"),
+            "Import a CRM CSV",
+            Account.objects.exists(),
+        ),
+        Step(
+            "channel",
+            "Add the company's DevRel channel",
+            "Finished work is announced there, with thanks to the people who helped.",
+            reverse("notify:destination-new"),
+            "Add a destination",
+            # A handful of rows: read them rather than a JSON lookup SQLite lacks.
+            any(
+                Purpose.ANNOUNCEMENTS in purposes
+                for purposes in Destination.objects.filter(enabled=True).values_list("purposes", flat=True)
+            ),
+        ),
+        Step(
+            "team",
+            "Invite a stakeholder team",
+            "Product, support or sales people with a login file requests and read the weekly report.",
+            invite_url,
+            "Invite people",
+            TeamMembership.objects.exclude(team__kind=Team.Kind.DEVREL).exists(),
+        ),
+        Step(
+            "budgets",
+            f"Set this quarter's budgets ({quarter.label})",
+            "Each team gets points for requests; DevRel sees what it spends on whom.",
+            reverse("intake:budgets"),
+            "Set budgets",
+            Budget.objects.filter(quarter=quarter.key).exists(),
+        ),
+    ]
