@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -10,7 +12,7 @@ from townsquare.home.selectors import dashboard_summary, first_run_steps
 
 @roles.role_required(roles.ALL)
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    context = {"summary": dashboard_summary(user=request.user)}
+    context: dict[str, Any] = {"summary": dashboard_summary(user=request.user)}
     if roles.has_role(request.user, roles.DEVREL):
         steps = first_run_steps(user=request.user)
         if not all(step.done for step in steps):
