@@ -199,7 +199,7 @@ def _tab_to(web, selector: str, *, limit: int = 250) -> None:  # type: ignore[no
 
 
 def test_a_card_moves_with_the_keyboard_alone_and_the_focus_shows(web, make_user) -> None:
-    _dana, _eli, _sam, task = setup_board(make_user)
+    setup_board(make_user)
     backlog = Task.objects.get(title="Meetup in Lisbon")
     web.login("dana")
     web.goto("/board/")
