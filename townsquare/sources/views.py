@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import json
 import uuid
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +20,7 @@ from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people.models import Member
 from townsquare.people.selectors import member_with_identities
 from townsquare.sources import selectors, services
-from townsquare.sources.forms import MessageFilterForm, SourceForm, UploadForm, kind_settings
+from townsquare.sources.forms import KindChoiceForm, MessageFilterForm, SourceForm, UploadForm, kind_settings
 from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.tasks import sync_source_task
 
@@ -64,43 +64,48 @@ def source_sync(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @roles.role_required(roles.DEVREL)
 def source_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add or edit a source through its kind's own fields.
+
+    Adding starts with the kind: without one (or without JavaScript) the page is a kind-choice step, and
+    picking a kind reloads it with that kind's fields; with HTMX, the fields are swapped in place.
+    """
     source = get_object_or_404(Source, pk=pk) if pk else None
-    initial = {}
-    if source is not None:
-        initial = {
-            "name": source.name,
-            "kind": source.kind,
-            "config": json.dumps(source.config, indent=2),
-            "schedule": source.schedule,
-            "enabled": source.enabled,
-        }
-    form = SourceForm(request.POST or None, initial=initial)
-    if source is not None:
-        form.fields["kind"].disabled = True
-    check_result = ""
+    kind = source.kind if source else (request.POST.get("kind") or request.GET.get("kind") or "")
+    picker = KindChoiceForm(initial={"kind": kind})
+    context: dict[str, Any] = {"source": source, "picker": picker, "kinds": kind_settings(), "form": None}
+    if kind not in Source.Kind.values:
+        if kind:
+            picker = KindChoiceForm({"kind": kind})
+            picker.is_valid()
+            context["picker"] = picker
+        return render(
+            request, "sources/source_form.html#setup" if request.htmx else "sources/source_form.html", context
+        )
+    form = SourceForm(request.POST or None, kind=kind, source=source)
+    context.update(form=form, kind_label=Source.Kind(kind).label, check_result="")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        secrets = data["secrets"] or None
+        config = form.config_for(source.config if source else None)
+        secrets = form.secrets_for(source.secrets if source else "")
         if "test" in request.POST:
             probe = Source(
                 name=data["name"],
-                kind=source.kind if source else data["kind"],
-                config=data["config"],
+                kind=kind,
+                config=config,
                 secrets=secrets if secrets is not None else (source.secrets if source else ""),
             )
             probe.pk = source.pk if source else None
             try:
-                check_result = services.source_check(source=probe)
-                messages.success(request, f"Connection test passed: {check_result}")
+                context["check_result"] = services.source_check(source=probe)
             except TownsquareError as exc:
                 form.add_error(None, f"Connection test failed: {exc}")
         else:
             try:
                 if source is None:
                     source = services.source_create(
-                        kind=data["kind"],
+                        kind=kind,
                         name=data["name"],
-                        config=data["config"],
+                        config=config,
                         secrets=secrets or "",
                         schedule=data["schedule"],
                         enabled=data["enabled"],
@@ -109,7 +114,7 @@ def source_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> Htt
                     services.source_update(
                         source=source,
                         name=data["name"],
-                        config=data["config"],
+                        config=config,
                         schedule=data["schedule"],
                         enabled=data["enabled"],
                         secrets=secrets,
@@ -118,11 +123,10 @@ def source_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> Htt
                 return redirect("sources:source", pk=source.pk)
             except TownsquareError as exc:
                 form.add_error(None, str(exc))
-    return render(
-        request,
-        "sources/source_form.html",
-        {"form": form, "source": source, "check_result": check_result, "kinds": kind_settings()},
+    template = (
+        "sources/source_form.html#setup" if request.htmx and request.method == "GET" else "sources/source_form.html"
     )
+    return render(request, template, context)
 
 
 @roles.role_required(roles.DEVREL)
