@@ -237,7 +237,7 @@ def setting_field(kind: str, spec: Setting) -> forms.Field:
 
 
 def _help(text: str) -> str:
-    text = text.strip()
+    text = re.sub(r"^optional: ", "", text.strip())  # the label says so
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", ")")) else ".")
 
 

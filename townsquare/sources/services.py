@@ -378,6 +378,16 @@ def _check_cron(schedule: str, name: str) -> None:
         raise TownsquareError(f"invalid cron expression {schedule!r}", record=name)
 
 
+def source_can_sync(*, source: Source) -> bool:
+    """Whether a sync has something to read: an API, a live URL, or an archive path on this server.
+
+    An archive source whose upload was imported whole (and deleted) has nothing until the next upload.
+    """
+    if source.kind not in set(archive_kinds()) or (source.config or {}).get("path"):
+        return True
+    return not connector_for(source).is_archive  # a Pipermail or RSS source given a URL reads it live
+
+
 def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     """The named sources, or every enabled one that has something to read.
 
@@ -386,12 +396,7 @@ def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     """
     if names:
         return list(Source.objects.filter(name__in=names))
-    archives = set(archive_kinds())
-    return [
-        s
-        for s in Source.objects.filter(enabled=True)
-        if s.kind not in archives or (s.config or {}).get("path") or not connector_for(s).is_archive
-    ]
+    return [s for s in Source.objects.filter(enabled=True) if source_can_sync(source=s)]
 
 
 def sources_due(*, now: dt.datetime | None = None) -> list[Source]:

@@ -39,6 +39,7 @@ def source_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "message_count": source.messages.count(),
         "channel_count": source.channels.count(),
+        "can_sync": services.source_can_sync(source=source),
     }
     return render(request, "sources/source.html", context)
 
@@ -53,6 +54,9 @@ def _queue(source: Source, path: str | None = None) -> SyncRun:
 @roles.role_required(roles.DEVREL)
 def source_sync(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
+    if not services.source_can_sync(source=source):
+        messages.error(request, "This source has nothing to sync: upload its archive instead.")
+        return redirect("sources:source", pk=pk)
     try:
         run = _queue(source)
     except TownsquareError as exc:

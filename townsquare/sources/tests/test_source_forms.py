@@ -150,3 +150,17 @@ def test_an_archive_kind_takes_a_path_on_the_server_or_points_to_the_upload(clie
     assert reverse("sources:upload") in html
     rss = client_for("devrel_lead").post(reverse("sources:source-add"), {"kind": "rss", "name": "Blog"})
     assert "Give the URL to read, or the path of saved files on this server." in rss.content.decode()
+
+
+def test_sync_now_is_offered_only_to_sources_that_have_something_to_read(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    live = SourceFactory(kind="discord", config={"guild_id": GUILD})
+    uploaded = SourceFactory(kind="slack_export", config={})  # its upload was imported whole and deleted
+    feed = SourceFactory(kind="rss", config={"url": "https://blog.example.com/feed.xml"})
+    for source, offered in ((live, True), (uploaded, False), (feed, True)):
+        page = client.get(reverse("sources:source", args=[source.pk])).content.decode()
+        assert ("Sync now</button>" in page) is offered, source.kind
+        assert ("Upload an archive</a>" in page) is not offered, source.kind
+    refused = client.post(reverse("sources:source-sync", args=[uploaded.pk]), follow=True).content.decode()
+    assert "This source has nothing to sync: upload its archive instead." in refused
+    assert not uploaded.runs.exists()

@@ -123,7 +123,7 @@ def test_an_uploaded_archive_is_imported_in_the_background(
 
 def test_a_sync_can_be_queued_from_the_source_page(client_for: Any) -> None:
     client = client_for("devrel_member")
-    source = SourceFactory()
+    source = SourceFactory(kind="discord", config={"guild_id": "900000000000000001"})
     response = client.post(reverse("sources:source-sync", args=[source.pk]))
     run = SyncRun.objects.get(source=source)
     assert run.status == SyncRun.Status.QUEUED and response["Location"] == reverse("sources:run", args=[run.pk])
