@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_POST
 
-from townsquare.core import roles
+from townsquare.core import hooks, roles
 from townsquare.core.errors import TownsquareError
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people.models import Member
@@ -162,9 +162,32 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(SyncRun.objects.select_related("source"), pk=pk)
     if request.htmx and request.GET.get("part") == "progress":
-        return render(request, "sources/run.html#progress", {"run": run})
+        response = render(request, "sources/run.html#progress", {"run": run})
+        if not run.is_active:
+            response["HX-Refresh"] = "true"  # once, when it ends: its errors and the themes' status appear
+        return response
     errors = Paginator(run.errors.all(), 100).get_page(request.GET.get("page"))
-    return render(request, "sources/run.html", {"run": run, "errors": errors})
+    return render(request, "sources/run.html", {"run": run, "errors": errors, "themes": _themes_status(run)})
+
+
+def _themes_status(run: SyncRun) -> dict[str, Any] | None:
+    """When the source's messages become feedback themes (feedback answers through a hook), once the run is over."""
+    if run.is_active:
+        return None
+    answers = hooks.messages_processing_status.call(source_id=run.source_id)
+    return answers[0][1] if answers else None
+
+
+@require_POST
+@roles.role_required(roles.DEVREL)
+def run_process(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """ "Process now": queue the feedback sweep rather than wait for its schedule."""
+    run = get_object_or_404(SyncRun, pk=pk)
+    if any(queued for _, queued in hooks.messages_process_requested.call()):
+        messages.success(request, "Processing queued: the themes update once the worker has read these messages.")
+    else:
+        messages.error(request, "Nothing processes messages into themes on this installation.")
+    return redirect("sources:run", pk=run.pk)
 
 
 @roles.role_required(roles.DEVREL)
