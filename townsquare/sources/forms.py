@@ -235,7 +235,11 @@ def kind_settings() -> list[dict[str, Any]]:
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(choices=[])
+    kind = forms.ChoiceField(
+        choices=[],
+        required=False,
+        help_text="Townsquare reads the file and says which kind it recognised; pick one only to override it.",
+    )
     name = forms.CharField(
         max_length=200, required=False, help_text="Source to import into; created if new. Defaults to the file name."
     )
@@ -247,7 +251,10 @@ class UploadForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Source.Kind.choices)
-        cast(forms.ChoiceField, self.fields["kind"]).choices = [(k, labels.get(k, k)) for k in archive_kinds()]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            ("", "Recognise it from its content"),
+            *((k, labels.get(k, k)) for k in archive_kinds()),
+        ]
 
     def clean_archive(self) -> Any:
         upload = self.cleaned_data["archive"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import shutil
 import uuid
 from functools import partial
 from pathlib import Path
@@ -11,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_POST
 
 from townsquare.core import hooks, roles
@@ -20,6 +21,7 @@ from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people.models import Member
 from townsquare.people.selectors import member_with_identities
 from townsquare.sources import selectors, services
+from townsquare.sources.detect import archive_kind_detect
 from townsquare.sources.forms import KindChoiceForm, MessageFilterForm, SourceForm, UploadForm, kind_settings
 from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.tasks import sync_source_task
@@ -135,27 +137,49 @@ def source_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> Htt
 
 @roles.role_required(roles.DEVREL)
 def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    """Upload an archive into a source; its kind is recognised from its content unless the user picks one."""
+    initial = {}
+    source_pk = _int(request.GET.get("source"))
+    into = Source.objects.filter(pk=source_pk).first() if source_pk is not None else None
+    if into is not None:
+        initial = {"name": into.name, "kind": into.kind}
+    form = UploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["archive"]
-        kind = form.cleaned_data["kind"]
-        name = form.cleaned_data["name"] or f"{kind}: {upload_file.name}"
         folder = Path(settings.DATA_DIR) / "uploads" / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / get_valid_filename(upload_file.name or "archive")
+        target = folder / _upload_name(upload_file.name or "")
         with target.open("wb") as handle:
             for chunk in upload_file.chunks():
                 handle.write(chunk)
+        kind, note = form.cleaned_data["kind"], ""
+        if not kind:
+            found = archive_kind_detect(target, name=upload_file.name or "")
+            if found is None:
+                shutil.rmtree(folder, ignore_errors=True)
+                form.add_error("kind", "Townsquare could not tell what kind of archive this is: pick its kind.")
+                return render(request, "sources/upload.html", {"form": form})
+            kind = found.kind
+            note = f"Recognised {Source.Kind(kind).label} from its content ({found.evidence}). "
+        name = form.cleaned_data["name"] or f"{kind}: {upload_file.name}"
         try:
             with transaction.atomic():
                 source, _ = services.source_get_or_create(kind=kind, name=name)
                 run = _queue(source, str(target))
         except TownsquareError as exc:
-            form.add_error(None, str(exc))
+            shutil.rmtree(folder, ignore_errors=True)
+            form.add_error(None, f"{note}{exc}")
         else:
-            messages.success(request, "Archive uploaded; the import runs in the background.")
+            override = "Not right? Upload it again and pick its kind. " if note else ""
+            messages.success(request, f"{note}{override}The import runs in the background.")
             return redirect("sources:run", pk=run.pk)
     return render(request, "sources/upload.html", {"form": form})
+
+
+def _upload_name(name: str) -> str:
+    """A safe file name that keeps what connectors read from it: a channel's ``#`` (``#fluid-work.2019-03-01.log``)."""
+    safe = re.sub(r"[^\w.#-]", "_", Path(name.replace("\\", "/")).name).strip("._")
+    return safe or "archive"
 
 
 @roles.role_required(roles.DEVREL)
