@@ -90,3 +90,24 @@ def test_a_discord_source_is_added_through_its_form_synced_and_its_mention_shown
     assert page.locator("#id_secret_token").input_value() == ""
     web.screenshot("source-edit-discord")
     assert web.console_errors == []
+
+
+def test_an_upload_says_which_kind_it_recognised(web: Any, make_user: Any, settings: Any) -> None:
+    from townsquare.sources.tests.helpers import DATA
+
+    settings.TASKS = IMMEDIATE
+    make_user(Role.DEVREL_MEMBER, username="ari", team="DevRel")
+    web.login("ari")
+    page = web.page
+    web.goto("/listen/upload/")
+    page.fill("#id_name", "Houston DataVis Slack")
+    page.set_input_files("#id_archive", str(DATA / "slack/houstondatavis-slack-export-2016-07-31.zip"))
+    web.screenshot("source-upload")
+    page.click("button:has-text('Upload and import')")
+    page.wait_for_url("**/listen/runs/**")  # the import ran inside the upload's request: the run is over
+    text = page.locator("main").inner_text()
+    assert "Recognised Slack workspace export (zip) from its content" in text and "Succeeded" in text
+    assert Source.objects.get(name="Houston DataVis Slack").kind == "slack_export"
+    assert "Feedback themes" in text and "Process now" in text
+    web.screenshot("source-upload-run")
+    assert web.console_errors == []

@@ -235,6 +235,7 @@ def kind_settings() -> list[dict[str, Any]]:
 
 
 class UploadForm(forms.Form):
+    field_order = ["archive", "kind", "name"]
     kind = forms.ChoiceField(
         choices=[],
         required=False,
@@ -244,8 +245,8 @@ class UploadForm(forms.Form):
         max_length=200, required=False, help_text="Source to import into; created if new. Defaults to the file name."
     )
     archive = forms.FileField(
-        help_text="Slack export zip, Discord export (HTML/JSON/zip), IRC log, GitHub issues archive, "
-        "Stack Exchange dump file, Pipermail .txt(.gz), Matrix JSON, Zulip .tar.gz ..."
+        help_text="Slack export zip, Discord export (HTML/JSON/zip), IRC or Supybot log, GitHub issues archive, "
+        "Stack Exchange dump file, Pipermail .txt(.gz), mbox, Matrix JSON, Zulip .tar.gz, a saved RSS feed ..."
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
