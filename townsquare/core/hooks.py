@@ -91,3 +91,11 @@ request_from_question: Hook[Any] = Hook("request from question")
 # destination_save's transaction with (*, destination) once a destination is saved; a handler may queue
 # what it held for that destination's purposes and returns how many messages it queued.
 destination_saved: Hook[int] = Hook("destination saved")
+
+# sources -> feedback. Called with (*, source_id) by a finished sync run's page; returns {"pending": how many of
+# the source's messages wait to be processed into themes, "next_at": when the next sweep is due (None: unknown)}.
+messages_processing_status: Hook[dict[str, Any]] = Hook("messages processing status")
+
+# sources -> feedback. Called with () by the run page's "Process now" button; queues a sweep of pending messages
+# (after the request's transaction commits) and returns True once queued.
+messages_process_requested: Hook[bool] = Hook("messages process requested")

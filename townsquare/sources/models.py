@@ -184,6 +184,9 @@ class Message(models.Model):
         default=1, help_text="Bumped when the content changes (embeddings key on it)."
     )
     ingested_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a sync saw it deleted upstream; its text is removed then."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

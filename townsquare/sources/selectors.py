@@ -48,7 +48,8 @@ def messages_filtered(
     channel_id: int | None = None,
     since: dt.datetime | None = None,
 ) -> QuerySet[Message]:
-    rows = Message.objects.select_related("source", "channel", "author").defer("body_html")
+    rows = Message.objects.filter(deleted_at__isnull=True).select_related("source", "channel", "author")
+    rows = rows.defer("body_html")
     if source is not None:
         rows = rows.filter(source=source)
     if kind:

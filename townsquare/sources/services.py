@@ -17,14 +17,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError
+from django.db.models import F
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors import archive_kinds, connector_for
-from townsquare.sources.connectors.base import Checkpoint, Connector, UnitDone, UnitSkipped
+from townsquare.sources.connectors.base import Checkpoint, Connector, MessageDeleted, UnitDone, UnitSkipped
 from townsquare.sources.ingest import Batch, Ingest, Progress, batch_add
 from townsquare.sources.member_data import members_activity_refresh
-from townsquare.sources.models import Source, SyncRun
+from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.paths import path_confined
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class _Sync:
         self.skip = 0  # records a previous attempt on the same archive committed
         self.units: dict[str, list[Any]] = {}  # archive unit -> [fingerprint, records], for the next run
         self.failure = ""
+        self.deleted: set[str] = set()  # external ids deleted upstream, applied once their batch is committed
 
     def read(self, path: str | Path | None) -> None:
         """Resume, then read every record; a failing connector ends the read with ``failure`` set."""
@@ -207,6 +209,8 @@ class _Sync:
             self.units[item.key] = connector.fingerprints[item.key]
         elif isinstance(item, UnitDone):
             self.units[item.key] = [item.fingerprint, item.count]
+        elif isinstance(item, MessageDeleted):
+            self.deleted.add(item.external_id)
         else:
             return False
         return True
@@ -219,12 +223,20 @@ class _Sync:
     def _commit(self, connector: Connector, cursor: dict[str, Any]) -> None:
         self.ingest.commit(self.batch, cursor)
         self.batch = Batch()
+        self._apply_deletions()
         _report(self.ingest, connector)
+
+    def _apply_deletions(self) -> None:
+        """Deletions go after the batch that may hold the deleted message's own row (an export has both)."""
+        if self.deleted:
+            messages_mark_deleted(source=self.source, external_ids=sorted(self.deleted))
+            self.deleted = set()
 
     def _save_before_failure(self) -> None:
         """Keep the good records the connector yielded before the failure, and its list of what failed."""
         try:
             self.ingest.commit(self.batch, self._cursor_at(self.position))
+            self._apply_deletions()
         except Exception:  # the run must still be closed and reported
             logger.exception("source %s: could not save the last batch of run %s", self.source.pk, self.run.pk)
 
@@ -266,6 +278,25 @@ class _Sync:
         if self.ingest.progress is not None:
             self.ingest.progress(run)
         return run
+
+
+def messages_mark_deleted(*, source: Source, external_ids: list[str]) -> int:
+    """Remove the text of messages deleted upstream and mark them; returns how many changed.
+
+    The row stays (replies keep their parent, counts their history) but nothing it said is shown or
+    processed again: the version is bumped, so feedback sees its new, empty text.
+    """
+    now = timezone.now()
+    changed = 0
+    for start in range(0, len(external_ids), 500):
+        changed += (
+            Message.objects.filter(source=source, external_id__in=external_ids[start : start + 500])
+            .exclude(content_hash="deleted")
+            .update(title="", body="", body_html="", deleted_at=now, content_hash="deleted", version=F("version") + 1)
+        )
+    if changed:
+        logger.info("source %s: %s message(s) deleted upstream", source.pk, changed)
+    return changed
 
 
 def _layout(connector: Connector) -> str:
@@ -378,6 +409,16 @@ def _check_cron(schedule: str, name: str) -> None:
         raise TownsquareError(f"invalid cron expression {schedule!r}", record=name)
 
 
+def source_can_sync(*, source: Source) -> bool:
+    """Whether a sync has something to read: an API, a live URL, or an archive path on this server.
+
+    An archive source whose upload was imported whole (and deleted) has nothing until the next upload.
+    """
+    if source.kind not in set(archive_kinds()) or (source.config or {}).get("path"):
+        return True
+    return not connector_for(source).is_archive  # a Pipermail or RSS source given a URL reads it live
+
+
 def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     """The named sources, or every enabled one that has something to read.
 
@@ -386,12 +427,7 @@ def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     """
     if names:
         return list(Source.objects.filter(name__in=names))
-    archives = set(archive_kinds())
-    return [
-        s
-        for s in Source.objects.filter(enabled=True)
-        if s.kind not in archives or (s.config or {}).get("path") or not connector_for(s).is_archive
-    ]
+    return [s for s in Source.objects.filter(enabled=True) if source_can_sync(source=s)]
 
 
 def sources_due(*, now: dt.datetime | None = None) -> list[Source]:

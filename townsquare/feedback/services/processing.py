@@ -50,8 +50,9 @@ def messages_pending(*, limit: int = 5000, after: int = 0) -> list[int]:
     return list(_pending().filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def messages_pending_count() -> int:
-    return int(_pending().count())
+def messages_pending_count(*, source_id: int | None = None) -> int:
+    pending = _pending()
+    return int((pending.filter(source_id=source_id) if source_id is not None else pending).count())
 
 
 def messages_process_pending(
