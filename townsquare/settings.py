@@ -286,10 +286,16 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HTTP Strict Transport Security: once a browser has seen it, it uses https only for this long (seconds).
+# Sent in production over https only (SecurityMiddleware adds it to secure responses); `townsquare check` warns
+# when it is 0 there.
+HSTS_SECONDS = env.int("HSTS_SECONDS", 31_536_000, minimum=0)
 if BASE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if MODE == "production":
+        SECURE_HSTS_SECONDS = HSTS_SECONDS
 
 REST_FRAMEWORK = {
     # Token first, so unauthenticated clients get 401 with a WWW-Authenticate header.
