@@ -21,31 +21,3 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cron})"
-
-
-class LoginAttempt(models.Model):
-    """One password check: the log an administrator reads, and what login lockout counts (``core/lockout.py``)."""
-
-    class Outcome(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Wrong username or password"
-        LOCKED = "locked", "Refused: locked out"
-
-    username = models.CharField(max_length=150, help_text="As typed, lower-cased; the account may not exist.")
-    address = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    cleared = models.BooleanField(
-        default=False, help_text="No longer counted: a later login succeeded, or an administrator unlocked it."
-    )
-
-    class Meta:
-        ordering = ["-at"]
-        indexes = [
-            # Serve the lockout checks: recent uncleared failures for one username, and for one address.
-            models.Index(fields=["username", "at"], name="login_attempt_user_idx"),
-            models.Index(fields=["address", "at"], name="login_attempt_address_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.username} from {self.address or 'unknown address'}: {self.outcome}"

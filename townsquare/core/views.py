@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from axes.models import AccessAttempt, AccessFailureLog
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
@@ -13,7 +15,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from townsquare.core import roles
+from townsquare.core import login, roles
 from townsquare.core.api import MeOutput
 from townsquare.core.http import AuthenticatedHttpRequest
 
@@ -31,6 +33,32 @@ def account_token(request: AuthenticatedHttpRequest) -> HttpResponse:
     Token.objects.filter(user=request.user).delete()
     token = Token.objects.create(user=request.user)
     return render(request, "core/account.html", {"has_token": True, "new_token": token.key})
+
+
+LOGIN_LOG_ROWS = 200
+
+
+@roles.role_required(roles.LEADS)
+def login_log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Failed logins and lockouts, newest first, and who is locked out now; administrators unlock from here."""
+    failures = AccessFailureLog.objects.order_by("-attempt_time", "-pk")[:LOGIN_LOG_ROWS]
+    context = {
+        "failures": failures,
+        "locked": login.locked_now(),
+        "can_unlock": roles.has_role(request.user, {roles.Role.ADMIN}),
+        "attempts": AccessAttempt.objects.count(),
+    }
+    return render(request, "core/login_log.html", context)
+
+
+@require_POST
+@roles.role_required({roles.Role.ADMIN})
+def login_log_unlock(request: AuthenticatedHttpRequest) -> HttpResponse:
+    username, address = request.POST.get("username", ""), request.POST.get("address", "")
+    cleared = login.login_unlock(username=username, address=address)
+    what = f"account {username!r}" if username else f"address {address}"
+    messages.success(request, f"Unlocked {what}: {cleared} attempt record(s) cleared.")
+    return redirect("login-log")
 
 
 @login_not_required
