@@ -27,6 +27,7 @@ urlpatterns = [
     path("home/", include("townsquare.home.urls")),
     path("account/", core_views.account, name="account"),
     path("account/token/", core_views.account_token, name="account-token"),
+    path("account/feed-token/", core_views.account_feed_token, name="account-feed-token"),
     path("logins/", core_views.login_log, name="login-log"),
     path("logins/unlock/", core_views.login_log_unlock, name="login-unlock"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -21,3 +22,20 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cron})"
+
+
+class FeedToken(models.Model):
+    """A user's private feed link token, for feed readers that cannot log in (``core/feeds.py``).
+
+    Only its SHA-256 digest is stored: the token is shown once, when made. It stops working when revoked,
+    replaced, when the user is deactivated, or when their password changes (``password_mark`` no longer matches).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_token")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token, hex.")
+    password_mark = models.CharField(max_length=64, help_text="HMAC of the password hash when it was made.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"feed token of user {self.user_id}"
