@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_harden1_drop_login_attempt'),
+        ('core', '0004_drop_login_attempt'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
