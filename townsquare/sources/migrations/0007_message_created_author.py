@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sources", "0005_zulip_live_kind"),
+        ("sources", "0006_message_deleted_at"),
     ]
 
     operations = [
