@@ -78,6 +78,9 @@ class SyncRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(
+        default=0, help_text="Records kept but changed or chosen (a truncated body, a repeated id), listed with errors."
+    )
     error = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
     cursor_before = models.JSONField(default=dict, blank=True)
     cursor_after = models.JSONField(default=dict, blank=True)

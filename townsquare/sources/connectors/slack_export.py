@@ -53,6 +53,37 @@ _MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|([^>]*))?>")
 
 
+# Workspace files beside the channel folders that hold no messages (or none this importer reads).
+_WORKSPACE_FILES = frozenset(
+    {
+        "users.json",
+        "channels.json",
+        "groups.json",
+        "dms.json",
+        "mpims.json",
+        "integration_logs.json",
+        "org_users.json",
+        "canvases.json",
+        "huddles.json",
+        "lists.json",
+    }
+)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+_UNEXPECTED = (
+    "not read: not a <channel>/<YYYY-MM-DD>.json file nor a workspace file of a Slack export (unexpected path)"
+)
+
+
+def _ignored(name: str) -> bool:
+    """Folders, the workspace files, and what macOS adds to a zip it makes."""
+    return (
+        name.endswith("/")
+        or name in _WORKSPACE_FILES
+        or name.startswith("__MACOSX/")
+        or name.rpartition("/")[2] in (".DS_Store", "Thumbs.db")
+    )
+
+
 class SlackExportConnector(Connector):
     kind = "slack_export"
     is_archive = True
@@ -74,10 +105,16 @@ class SlackExportConnector(Connector):
             realm = self.config.get("realm") or (f"slack:{team}" if team else "slack")
             base = (self.config.get("workspace_url") or "").rstrip("/")
             days_by_channel: dict[str, list[str]] = {}
+            unexpected = []
             for name in names:
                 folder, _, day = name.partition("/")
-                if day.endswith(".json") and "/" not in day:
+                if folder and _DAY.fullmatch(day):
                     days_by_channel.setdefault(folder, []).append(name)
+                elif not _ignored(name):
+                    unexpected.append(name)
+            for name in unexpected:
+                # Counted as rejected: a member we do not read may hold messages (an export zipped in a folder).
+                yield RecordError(record=name, reason=_UNEXPECTED)
             known = {c.get("name"): c for c in channels}
             for folder in days_by_channel:
                 known.setdefault(folder, {"id": folder, "name": folder})
