@@ -10,7 +10,7 @@ from zlib import error as zlib_error
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import Unreadable, check_archive_size, load_json_member
+from townsquare.sources.connectors._util import BAD_RECORD, Unreadable, check_archive_size, load_json_member
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
@@ -97,8 +97,16 @@ class SlackExportConnector(Connector):
         with archive:
             names = archive.namelist()
             check_archive_size(path.name, (info.file_size for info in archive.infolist()))
-            users = {u.get("id"): u for u in self._json(archive, "users.json", default=[]) if isinstance(u, dict)}
-            channels = [c for c in self._json(archive, "channels.json", default=[]) if isinstance(c, dict)]
+            users = {
+                u["id"]: u
+                for u in self._json(archive, "users.json", default=[])
+                if isinstance(u, dict) and isinstance(u.get("id"), str)
+            }
+            channels = [
+                c
+                for c in self._json(archive, "channels.json", default=[])
+                if isinstance(c, dict) and isinstance(c.get("name"), str)
+            ]
             team = next((u.get("team_id") for u in users.values() if u.get("team_id")), "") or self.config.get(
                 "team", ""
             )
@@ -151,7 +159,7 @@ class SlackExportConnector(Connector):
                     for index, message in enumerate(messages):
                         try:
                             record = self._record(message, channel, users, realm, base)
-                        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        except BAD_RECORD as exc:
                             clean = False
                             yield RecordError(
                                 record=f"{day}#{index}", reason=f"unreadable message: {type(exc).__name__}: {exc}"
@@ -165,11 +173,16 @@ class SlackExportConnector(Connector):
 
     def _json(self, archive: zipfile.ZipFile, name: str, *, default: Any) -> Any:
         try:
-            return load_json_member(archive, name)
+            data = load_json_member(archive, name)
         except KeyError:
             return default
         except Unreadable as exc:  # users.json or channels.json: every message depends on them
             raise TownsquareError(f"{name}: {exc}", record=name) from exc
+        except (zipfile.BadZipFile, EOFError, OSError, zlib_error) as exc:
+            raise TownsquareError(f"zip member {name} is damaged (truncated archive?): {exc}", record=name) from exc
+        if not isinstance(data, list):
+            raise TownsquareError("expected a JSON array", record=name)
+        return data
 
     def _record(
         self, message: dict[str, Any], channel: ChannelRef, users: dict[str | None, Any], realm: str, base: str
