@@ -76,8 +76,11 @@ class ZulipExportConnector(Connector):
             raise TownsquareError(
                 f"realm.json has an unexpected structure: {type(exc).__name__}: {exc}", record="realm.json"
             ) from exc
-        base = (self.config.get("url") or realm_row.get("uri") or "").rstrip("/")
-        realm = self.config.get("realm") or f"zulip:{realm_row.get('string_id') or base or self.source.name}"
+        uri, string_id = (
+            value if isinstance(value, str) else "" for value in (realm_row.get("uri"), realm_row.get("string_id"))
+        )
+        base = (self.config.get("url") or uri).rstrip("/")
+        realm = self.config.get("realm") or f"zulip:{string_id or base or self.source.name}"
         topics: dict[tuple[int, str], str] = {}
         message_files = [n for n in names if n.startswith("messages-")]
         for number, name in enumerate(message_files, start=1):
