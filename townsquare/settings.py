@@ -53,6 +53,8 @@ SOURCES_IMPORT_DIR = env.existing_directory("IMPORT_DIR")
 # Archive limits: one JSON file or member, and a whole zip or tarball, uncompressed (zip bombs, huge files).
 IMPORT_MAX_MEMBER_MB = env.int("IMPORT_MAX_MEMBER_MB", 64, minimum=1)
 IMPORT_MAX_ARCHIVE_MB = env.int("IMPORT_MAX_ARCHIVE_MB", 8192, minimum=1)
+# A running sync on another host whose heartbeat is older than this is dead (on this host: its pid says so).
+SYNC_STALE_SECONDS = env.int("SYNC_STALE_SECONDS", 120, minimum=10)
 
 # Database: SQLite in the data directory unless a URL says otherwise.
 _database_url = env.str("DATABASE_URL", "")

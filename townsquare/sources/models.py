@@ -78,10 +78,24 @@ class SyncRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(
+        default=0, help_text="Records kept but changed or chosen (a truncated body, a repeated id), listed with errors."
+    )
     error = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
     cursor_before = models.JSONField(default=dict, blank=True)
     cursor_after = models.JSONField(default=dict, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last committed batch: a silent run is dead.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refreshed while the run reads: on another host, a silent run is dead."
+    )
+    host = models.CharField(
+        max_length=300, blank=True, help_text="Host name and boot id of the process running it (empty while queued)."
+    )
+    pid = models.PositiveIntegerField(null=True, blank=True, help_text="Process id on ``host``.")
+    pid_started = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The process's start time in clock ticks since boot, so a reused pid is not it.",
+    )
     progress_done = models.PositiveBigIntegerField(
         default=0, help_text="Connector-defined units (files, bytes, pages)."
     )

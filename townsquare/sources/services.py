@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors import archive_kinds, connector_for
 from townsquare.sources.connectors.base import Checkpoint, Connector, MessageDeleted, UnitDone, UnitSkipped
 from townsquare.sources.ingest import Batch, Ingest, Progress, batch_add
+from townsquare.sources.liveness import process_started, run_alive, this_host
 from townsquare.sources.member_data import members_activity_refresh
 from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.paths import path_confined
@@ -31,7 +34,7 @@ from townsquare.sources.paths import path_confined
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
-LIVE_RUN_WINDOW = dt.timedelta(minutes=10)
+HEARTBEAT_EVERY = 5.0  # seconds between heartbeats of a reading run; well under TOWNSQUARE_SYNC_STALE_SECONDS
 UPLOAD_RETENTION = dt.timedelta(days=7)  # uploads no unfinished run reads are deleted after this
 FINGERPRINT_VERSION = 1  # bump when normalisation changes, so unchanged archive units are read again
 
@@ -64,25 +67,39 @@ def archive_signature(path: Path) -> str:
 def run_start(*, source: Source, status: str = SyncRun.Status.RUNNING, upload: str | Path = "") -> SyncRun:
     """Create a run row; refuse while another run of the source is alive; mark dead ones interrupted.
 
-    ``upload`` is an uploaded archive the run will read: it is kept until a run has read it whole.
+    A run is alive while its process is (``liveness.run_alive``): a killed import is taken over at once
+    on the same host, and after ``TOWNSQUARE_SYNC_STALE_SECONDS`` of silence from another host; the new
+    run resumes from the source's cursor. ``upload`` is an uploaded archive the run will read: it is kept
+    until a run has read it whole.
     """
     now = timezone.now()
     others = SyncRun.objects.filter(source=source, status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED])
-    alive = others.filter(heartbeat_at__gte=now - LIVE_RUN_WINDOW).first()
-    if alive is not None:
-        raise TownsquareError(f"a sync is already running (run {alive.pk})", record=source.name, permanent=False)
-    others.update(
-        status=SyncRun.Status.FAILED,
-        finished_at=now,
-        error="interrupted: the process stopped before the run finished; the next run resumed from its cursor",
-    )
+    dead = []
+    for other in others:
+        if run_alive(other, now=now):
+            raise TownsquareError(f"a sync is already running (run {other.pk})", record=source.name, permanent=False)
+        dead.append(other.pk)
+    if dead:
+        SyncRun.objects.filter(pk__in=dead, status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED]).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=now,
+            error="interrupted: the process stopped before the run finished; the next run resumed from its cursor",
+        )
+    owner = _owner() if status == SyncRun.Status.RUNNING else {}
     return SyncRun.objects.create(
         source=source,
         status=status,
         cursor_before=source.cursor or {},
         heartbeat_at=now,
         upload=str(Path(upload).resolve()) if upload else "",
+        **owner,
     )
+
+
+def _owner() -> dict[str, Any]:
+    """This process, as a run records it."""
+    pid = os.getpid()
+    return {"host": this_host(), "pid": pid, "pid_started": process_started(pid)}
 
 
 def source_sync(
@@ -100,7 +117,8 @@ def source_sync(
     try:
         run = _run_open(source=source, run=run)
     except TownsquareError as exc:
-        return SyncRun.objects.create(
+        # Refused (another run is alive): said to the caller, not stored, so retries leave no failed runs behind.
+        return SyncRun(
             source=source,
             status=SyncRun.Status.FAILED,
             error=str(exc),
@@ -117,8 +135,11 @@ def _run_open(*, source: Source, run: SyncRun | None) -> SyncRun:
     """The run this sync writes to: the queued ``run``, now running, or a new one (``run_start``'s rules)."""
     if run is None:
         return run_start(source=source)
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    owner = _owner()
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), **owner)
     run.status = SyncRun.Status.RUNNING
+    for name, value in owner.items():
+        setattr(run, name, value)
     return run
 
 
@@ -143,6 +164,7 @@ class _Sync:
         self.units: dict[str, list[Any]] = {}  # archive unit -> [fingerprint, records], for the next run
         self.failure = ""
         self.deleted: set[str] = set()  # external ids deleted upstream, applied once their batch is committed
+        self.beaten = time.monotonic()
 
     def read(self, path: str | Path | None) -> None:
         """Resume, then read every record; a failing connector ends the read with ``failure`` set."""
@@ -187,6 +209,7 @@ class _Sync:
 
     def _fetch(self, connector: Connector) -> None:
         for item in connector.fetch(dict(self.cursor)):
+            self._beat()
             if self._marker(connector, item):
                 continue
             self.position += 1
@@ -199,6 +222,14 @@ class _Sync:
             # Unit fingerprints are trusted only after a complete import of an archive with this layout.
             self.cursor = {**self.cursor, "fingerprints": {"layout": _layout(connector), "units": self.units}}
         self._commit(connector, self._cursor_at(0))  # read whole: the next run starts the archive afresh
+
+    def _beat(self) -> None:
+        """Refresh the heartbeat between batches too (a slow API, a large member), at most every few seconds."""
+        now = time.monotonic()
+        if now - self.beaten < HEARTBEAT_EVERY:
+            return
+        self.beaten = now
+        SyncRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
 
     def _marker(self, connector: Connector, item: Any) -> bool:
         """Take in a checkpoint or an archive unit's marker; False for a record (or a rejected one)."""

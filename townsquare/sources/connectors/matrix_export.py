@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import files_under
+from townsquare.sources.connectors._util import BAD_RECORD, files_under
 from townsquare.sources.connectors.archive import json_file_records
 from townsquare.sources.connectors.base import (
     ChannelRef,
@@ -99,7 +99,7 @@ class MatrixExportConnector(Connector):
                     thread_external_id=thread,
                     parent_external_id=reply or thread,
                 )
-            except (KeyError, TypeError, ValueError) as exc:
+            except BAD_RECORD as exc:
                 yield RecordError(
                     record=f"{where}#{event.get('event_id', index) if isinstance(event, dict) else index}",
                     reason=f"unreadable event: {type(exc).__name__}: {exc}",
