@@ -187,7 +187,11 @@ def test_the_audience_page_charts_questions_per_month_or_says_there_are_none(sen
 
     chart = body.split('id="questions-per-month"', 1)[1].split("</figure>", 1)[0]
     assert "<svg" in chart and "Questions asked and answered per month" in chart
-    assert "3 questions asked over the last 3 months, 1 answered (33%)." in chart
+    first = two_months_back.strftime("%B %Y")
+    assert f"3 questions asked since {first}, 1 answered (33%)." in chart
+    # Months before the audience and its first question have no data: no bar, and the table says so.
+    before = (two_months_back.replace(day=1) - dt.timedelta(days=1)).strftime("%b %Y")
+    assert f'<th scope="row">{before}</th><td class="num">no data</td>' in chart
     # The month between, when nobody asked, is a real zero in the table equivalent.
     middle = (two_months_back + dt.timedelta(days=31)).strftime("%b %Y")
     assert f'<th scope="row">{middle}</th><td class="num">0</td><td class="num">0</td>' in chart
