@@ -328,7 +328,12 @@ def _message_context(update: Update, items: Sequence[UpdateItem]) -> dict[str, A
                             "body": item.body,
                             "people": item.people_count,
                             "customers": item.customer_count,
-                            "url": Trusted(item.url) if item.url.startswith(settings.BASE_URL) else "",
+                            # Only links we built (a task's, a theme's page) are trusted; a community thread's
+                            # URL may merely start like ours.
+                            "url": Trusted(item.url)
+                            if item.url.startswith(settings.BASE_URL)
+                            and item.source_ref.startswith(("task:", "theme:"))
+                            else "",
                             "ask": Trusted(ask_url(update, item)),
                             **support.answer_facts(item),
                         }

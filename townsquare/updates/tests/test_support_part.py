@@ -203,7 +203,7 @@ def test_the_support_part_is_switchable_and_shown_in_every_format(forum: dict[st
 
 
 def test_hostile_community_text_in_answered_questions_is_escaped_in_each_format(
-    forum: dict[str, Any], make_user: Any
+    forum: dict[str, Any], make_user: Any, settings: Any
 ) -> None:
     dana = make_user(Role.DEVREL_LEAD, username="dana", team="DevRel", is_lead=True)
     make_user(Role.STAKEHOLDER_MEMBER, username="sue", team="Support")
@@ -211,7 +211,8 @@ def test_hostile_community_text_in_answered_questions_is_escaped_in_each_format(
     thread = _thread(
         forum["forum"], "evil", HOSTILE + "?", forum["asker"], _at(END - dt.timedelta(days=2)), body=HOSTILE
     )
-    Message.objects.filter(pk=thread.pk).update(url='https://forum.example.com/t/"><script>x()</script>')
+    # A community URL that starts like one of ours is still community text.
+    Message.objects.filter(pk=thread.pk).update(url=f'{settings.BASE_URL}/t/"><script>x()</script>')
     _reply(forum["forum"], thread, hostile, _at(END - dt.timedelta(days=1)), "answer")
     audience = AudienceFactory(name="Support", team=Team.objects.get(slug="support"), parts=[Part.SUPPORT])
     update = services.update_build_draft(audience=audience, period_end=END)
