@@ -103,9 +103,18 @@ def _events(low: dt.datetime, high: dt.datetime) -> list[Row]:
         .exclude(author__is_bot=True)
         .exclude(author__member__is_bot=True)
         .order_by("created_at", "id")
-        .values("id", "source_id", "thread_external_id", "parent_external_id", "kind", "created_at", "body", "url")[
-            :CANDIDATE_CAP
-        ]
+        .values(
+            "id",
+            "source_id",
+            "thread_external_id",
+            "parent_external_id",
+            "kind",
+            "created_at",
+            "body",
+            "url",
+            "author_id",
+            "author__member_id",
+        )[:CANDIDATE_CAP]
     )
     return [dict(row) for row in rows]
 
@@ -206,6 +215,16 @@ def _answer_of(
     return min(found, key=lambda pair: STRENGTH[pair[0]])
 
 
+def _may_qualify(opener: Row, events: list[Row]) -> bool:
+    if _is_question(opener):
+        return True
+    asker = _person(opener)
+    return any(
+        e["kind"] == Message.Kind.ANSWER or (_person(e) == asker and THANKS.search(str(e.get("body") or "")))
+        for e in events
+    )
+
+
 def _similar_by_vectors(opener_ids: Sequence[int]) -> dict[int, int]:
     """Other question threads close to each first message, through the feedback vector index."""
     rows = list(
@@ -260,7 +279,8 @@ def answered_questions(*, low: dt.datetime, high: dt.datetime, limit: int = 5) -
     by_thread: dict[tuple[int, str], list[Row]] = defaultdict(list)
     for event in events:
         by_thread[_thread_key(event)].append(event)
-    openers = _openers(by_thread)
+    # Only threads that can qualify are read whole: a question, or one with an answer or the asker's thanks.
+    openers = {key: row for key, row in _openers(by_thread).items() if _may_qualify(row, by_thread[key])}
     if not openers:
         return []
     threads = _thread_messages(list(openers))
