@@ -56,7 +56,8 @@ def topic_records(
             cooked = post.get("cooked") or ""
             yield MessageRecord(
                 external_id=f"post:{post['id']}",
-                kind="post" if number == 1 else "reply",
+                # The solved plugin's accepted answer is an "answer", as in GitHub discussions.
+                kind="post" if number == 1 else ("answer" if post.get("accepted_answer") is True else "reply"),
                 created_at=parse_iso(post["created_at"]),
                 updated_at=parse_iso(post.get("updated_at")),
                 channel=channel,
