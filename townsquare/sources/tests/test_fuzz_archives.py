@@ -27,6 +27,7 @@ from townsquare.sources.connectors import archive_kinds, connector_for
 from townsquare.sources.connectors.base import (
     Checkpoint,
     IdentityAlias,
+    MessageDeleted,
     MessageRecord,
     RecordError,
     UnitDone,
@@ -246,7 +247,9 @@ def read_all(kind: str, path: Path) -> list[Any]:
     items = []
     try:
         for item in connector_for(source, path=path).fetch({}):
-            assert isinstance(item, (MessageRecord, RecordError, Checkpoint, UnitDone, UnitSkipped, IdentityAlias))
+            assert isinstance(
+                item, (MessageRecord, MessageDeleted, RecordError, Checkpoint, UnitDone, UnitSkipped, IdentityAlias)
+            )
             items.append(item)
     except TownsquareError as exc:  # the whole archive is unreadable: said, naming it
         assert exc.record and exc.message
