@@ -46,6 +46,8 @@ class ThemeStats:
     people_last_week: int = 0
     first_seen: dt.datetime | None = None
     last_seen: dt.datetime | None = None
+    # The "now" its recency and trend are read at, when not the caller's (see ``theme_refresh_read``).
+    as_of: dt.datetime | None = None
 
     @property
     def trend(self) -> float:
@@ -162,6 +164,73 @@ def theme_stats(theme_ids: list[int], *, now: dt.datetime | None = None) -> dict
     return {pk: stats_of(found, now=now) for pk, found in facts.items()}
 
 
+@dataclass
+class RefreshRead:
+    """What a theme refresh reads of its themes' messages, in one pass: their counts and their facets."""
+
+    stats: dict[int, ThemeStats]
+    facets: list[ThemeFacet]
+
+
+def theme_refresh_read(theme_ids: list[int], *, now: dt.datetime | None = None) -> RefreshRead:
+    """``theme_stats`` and ``theme_facets`` of these themes from one lean read of their messages.
+
+    Recency and trend are read at each theme's own "now": the latest feedback its sources hold (the
+    stored facets' last message per source, and these themes' own), never later than ``now``. On a live
+    source that is today; on an imported archive it is the archive's end, so a history imported today
+    is ranked by people, customers and channels, not by the years since it was written. Silence counts
+    in the channel's own time: a theme nobody mentioned while its channel went on talking still fades.
+    """
+    now = now or timezone.now()
+    facts: dict[int, list[Fact]] = {pk: [] for pk in theme_ids}
+    sources: dict[int, set[int]] = {pk: set() for pk in theme_ids}
+    facets: dict[tuple[int, str, bool, int, str], list[Any]] = {}
+    columns = (*_FACT_COLUMNS, "message__feedback_classification__kind", "message__feedback_classification__docs_gap")
+    rows = ThemeMessage.objects.filter(theme_id__in=theme_ids).values_list(*columns)
+    for theme_id, *fact_columns, kind, docs_gap in rows.iterator(chunk_size=10_000):
+        fact = _fact(*fact_columns)
+        facts[theme_id].append(fact)
+        created_at, source, tier = fact_columns[0], fact_columns[8], fact_columns[11]
+        sources[theme_id].add(source)
+        key = (theme_id, kind or "", bool(docs_gap), source, tier or "")
+        found = facets.get(key)
+        if found is None:
+            facets[key] = [created_at, created_at, 1]
+        else:
+            found[0], found[1], found[2] = min(found[0], created_at), max(found[1], created_at), found[2] + 1
+    latest: dict[int, dt.datetime] = {
+        source: last
+        for source, last in ThemeFacet.objects.values_list("source_id")
+        .annotate(last=Max("last_at"))
+        .order_by()
+        .values_list("source_id", "last")
+    }
+    for (_, _, _, source, _), (_, last, _) in facets.items():
+        if source not in latest or last > latest[source]:
+            latest[source] = last
+    stats = {}
+    for pk, found_facts in facts.items():
+        as_of = min(now, max((latest[s] for s in sources[pk]), default=now))
+        stats[pk] = stats_of(found_facts, now=as_of)
+        stats[pk].as_of = as_of
+    return RefreshRead(
+        stats=stats,
+        facets=[
+            ThemeFacet(
+                theme_id=theme_id,
+                kind=kind,
+                docs_gap=docs_gap,
+                source_id=source,
+                tier=tier,
+                first_at=first,
+                last_at=last,
+                messages=n,
+            )
+            for (theme_id, kind, docs_gap, source, tier), (first, last, n) in facets.items()
+        ],
+    )
+
+
 def theme_facets(theme_ids: list[int]) -> list[ThemeFacet]:
     """The (kind, docs gap, source, tier) combinations of these themes' messages, unsaved: one grouped query."""
     account = "message__author__member__organization__account"
@@ -228,7 +297,8 @@ def stats_of(facts: list[Fact], *, now: dt.datetime | None = None) -> ThemeStats
 
 
 def score_parts(stats: ThemeStats, weights: ScoreWeights, *, now: dt.datetime | None = None) -> dict[str, float]:
-    now = now or timezone.now()
+    """The score and its factors; recency is read at ``stats.as_of`` when the stats carry one, else at ``now``."""
+    now = stats.as_of or now or timezone.now()
     customers = sum(weights.tier_weight(tier) * n for tier, n in stats.customers_by_tier.items())
     revenue = weights.revenue * math.log10(1 + stats.revenue / 10_000)
     base = weights.person * stats.people + customers + revenue
