@@ -97,6 +97,29 @@ def time_refresh() -> None:
     _refresh_in_chunks(ids)
     full = time.perf_counter() - start
     print(f"\nrefresh of {len(ids)} live themes: incremental {incremental:.1f} s, full {full:.1f} s")
+    time_reads(ids)
+
+
+def time_reads(ids: list[int]) -> None:
+    """The refresh's read of counts and facets: two queries (before) against one (after), alternated 3 times."""
+    from townsquare.feedback import selectors
+
+    chunks = [ids[start : start + 200] for start in range(0, len(ids), 200)]
+    two, one = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        for chunk in chunks:
+            selectors.theme_stats(chunk)
+            selectors.theme_facets(chunk)
+        two.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for chunk in chunks:
+            selectors.theme_refresh_read(chunk)
+        one.append(time.perf_counter() - start)
+    print(
+        f"refresh read of {len(ids)} themes: theme_stats + theme_facets {min(two):.2f} s, "
+        f"theme_refresh_read {min(one):.2f} s (best of 3; load average {os.getloadavg()[0]:.1f})"
+    )
 
 
 def run(workspace: str, top: int, database_url: str | None) -> None:

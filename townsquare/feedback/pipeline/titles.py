@@ -338,7 +338,9 @@ def group_title(messages: Sequence[TitleSource], key: Sequence[str], *, limit: i
     best: dict[bool, tuple[float, str]] = {}
     for message in ranked[:TITLE_CANDIDATES]:
         near = closeness.get(id(message), 0.0)
-        answers = not message.starts_thread or only_answers(message.body)
+        if only_answers(message.body):
+            continue  # "nick: run sudo apt update first" answers; a group of only such lines takes its phrases
+        answers = not message.starts_thread
         for position, sentence in enumerate(sentences(message.body)[:12]):
             if not _usable(sentence) or is_reply_fragment(sentence):
                 continue
@@ -347,7 +349,7 @@ def group_title(messages: Sequence[TitleSource], key: Sequence[str], *, limit: i
             cue = states_problem(sentence)
             score = near + CUE_BONUS * cue + OPENER_BONUS * message.starts_thread
             score += PHRASE_BONUS * _phrase_hits(sentence, key_words) - POSITION_PENALTY * position
-            if vague(sentence) or only_answers(message.body):
+            if vague(sentence):
                 fallback = max(fallback, (score - 2.0, sentence))
             elif cue not in best or score > best[cue][0]:
                 best[cue] = (score, sentence)

@@ -112,7 +112,7 @@ def messages_assign(
     # The thread is the unit: a reply joins its opener's theme (an answer, a follow-up, a "me too"), and a
     # reply whose opener is in no theme may join the nearest theme but never seeds one (it only answers).
     openers = {pk: p.opener_id for pk, p in places.items() if p.reply and p.opener_id is not None}
-    answers = _never_seeds(order, places)
+    untitled = _untitled_openers(order, places)
     opener_theme = dict(
         ThemeMessage.objects.filter(message_id__in=set(openers.values())).values_list("message_id", "theme_id")
     )
@@ -161,7 +161,7 @@ def messages_assign(
                 seed_members[k].append(row)
                 seeds[k] = _unit(seeds[k] * (seed_counts[k] - 1) + vector)
             placements.append((target[0], target[1], similarity))
-        elif opener is not None or message_id in answers:
+        elif opener is not None or (message_id in untitled and not titles.may_seed(untitled[message_id])):
             placements.append(None)
             result.skipped += 1
         else:
@@ -210,8 +210,9 @@ def messages_assign(
     return result
 
 
-def _never_seeds(message_ids: Sequence[int], places: dict[int, threads.Place]) -> set[int]:
-    """The untitled messages among these that state no problem of their own: they may join, never seed a theme.
+def _untitled_openers(message_ids: Sequence[int], places: dict[int, threads.Place]) -> dict[int, str]:
+    """The bodies of the untitled messages among these that open their thread (praise aside), for ``may_seed``:
+    one that states no problem of its own may join a theme but never seeds one.
 
     In chat without threads (IRC, old Slack) every line "opens" its thread, so a helper's answer
     ("nick: try sudo apt install ...", "Short answer: there is no flag for this") and small talk ("Saw a
@@ -223,7 +224,7 @@ def _never_seeds(message_ids: Sequence[int], places: dict[int, threads.Place]) -
         .exclude(feedback_classification__kind=Classification.Kind.PRAISE)
         .values_list("pk", "body")
     )
-    return {pk for pk, body in rows if not titles.may_seed(body)}
+    return dict(rows)
 
 
 def _join_bare_me_too(message_ids: Sequence[int], result: BatchResult) -> None:
