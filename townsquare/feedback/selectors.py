@@ -25,9 +25,12 @@ from townsquare.people.models import Account, Member
 from townsquare.sources.models import Message
 
 PAYING_TIERS = ("enterprise", "business", "team", "startup")
+# Recency never falls below this: past a few half-lives of silence, themes (an imported history) still rank
+# among themselves by people, customers and channels, below every recent theme, instead of all scoring 0.
+RECENCY_FLOOR = 0.05
 FORMULA = (
     "score = (person × people + Σ tier weight of each paying customer account + revenue × log10(1 + revenue / 10,000))"
-    " × (1 + channel × (channels − 1)) × 0.5^(days since last seen / half-life)"
+    " × (1 + channel × (channels − 1)) × max(0.5^(days since last seen / half-life), 0.05)"
     " × (1 + trend × clamp((people this week − people last week) / max(people last week, 1), −1, 1))"
 )
 
@@ -46,8 +49,6 @@ class ThemeStats:
     people_last_week: int = 0
     first_seen: dt.datetime | None = None
     last_seen: dt.datetime | None = None
-    # The "now" its recency and trend are read at, when not the caller's (see ``theme_refresh_read``).
-    as_of: dt.datetime | None = None
 
     @property
     def trend(self) -> float:
@@ -175,15 +176,10 @@ class RefreshRead:
 def theme_refresh_read(theme_ids: list[int], *, now: dt.datetime | None = None) -> RefreshRead:
     """``theme_stats`` and ``theme_facets`` of these themes from one lean read of their messages.
 
-    Recency and trend are read at each theme's own "now": the latest feedback its sources hold (the
-    stored facets' last message per source, and these themes' own), never later than ``now``. On a live
-    source that is today; on an imported archive it is the archive's end, so a history imported today
-    is ranked by people, customers and channels, not by the years since it was written. Silence counts
-    in the channel's own time: a theme nobody mentioned while its channel went on talking still fades.
+    The facets come from the same rows the counts do, so a refresh reads each theme message once.
     """
     now = now or timezone.now()
     facts: dict[int, list[Fact]] = {pk: [] for pk in theme_ids}
-    sources: dict[int, set[int]] = {pk: set() for pk in theme_ids}
     facets: dict[tuple[int, str, bool, int, str], list[Any]] = {}
     columns = (*_FACT_COLUMNS, "message__feedback_classification__kind", "message__feedback_classification__docs_gap")
     rows = ThemeMessage.objects.filter(theme_id__in=theme_ids).values_list(*columns)
@@ -191,28 +187,13 @@ def theme_refresh_read(theme_ids: list[int], *, now: dt.datetime | None = None) 
         fact = _fact(*fact_columns)
         facts[theme_id].append(fact)
         created_at, source, tier = fact_columns[0], fact_columns[8], fact_columns[11]
-        sources[theme_id].add(source)
         key = (theme_id, kind or "", bool(docs_gap), source, tier or "")
         found = facets.get(key)
         if found is None:
             facets[key] = [created_at, created_at, 1]
         else:
             found[0], found[1], found[2] = min(found[0], created_at), max(found[1], created_at), found[2] + 1
-    latest: dict[int, dt.datetime] = {
-        source: last
-        for source, last in ThemeFacet.objects.values_list("source_id")
-        .annotate(last=Max("last_at"))
-        .order_by()
-        .values_list("source_id", "last")
-    }
-    for (_, _, _, source, _), (_, last, _) in facets.items():
-        if source not in latest or last > latest[source]:
-            latest[source] = last
-    stats = {}
-    for pk, found_facts in facts.items():
-        as_of = min(now, max((latest[s] for s in sources[pk]), default=now))
-        stats[pk] = stats_of(found_facts, now=as_of)
-        stats[pk].as_of = as_of
+    stats = {pk: stats_of(found, now=now) for pk, found in facts.items()}
     return RefreshRead(
         stats=stats,
         facets=[
@@ -297,14 +278,15 @@ def stats_of(facts: list[Fact], *, now: dt.datetime | None = None) -> ThemeStats
 
 
 def score_parts(stats: ThemeStats, weights: ScoreWeights, *, now: dt.datetime | None = None) -> dict[str, float]:
-    """The score and its factors; recency is read at ``stats.as_of`` when the stats carry one, else at ``now``."""
-    now = stats.as_of or now or timezone.now()
+    """The score and its factors, recency read at ``now``; it never falls below ``RECENCY_FLOOR``."""
+    now = now or timezone.now()
     customers = sum(weights.tier_weight(tier) * n for tier, n in stats.customers_by_tier.items())
     revenue = weights.revenue * math.log10(1 + stats.revenue / 10_000)
     base = weights.person * stats.people + customers + revenue
     channel_factor = 1 + weights.channel * max(stats.channels - 1, 0)
     days = (now - stats.last_seen).total_seconds() / 86400 if stats.last_seen else 0.0
     recency = 0.5 ** (max(days, 0.0) / weights.half_life_days) if weights.half_life_days > 0 else 1.0
+    recency = max(recency, RECENCY_FLOOR)
     trend_factor = 1 + weights.trend * max(-1.0, min(1.0, stats.trend))
     return {
         "people": round(weights.person * stats.people, 3),

@@ -111,6 +111,7 @@ def messages_assign(
     places = threads.places(order)
     # The thread is the unit: a reply joins its opener's theme (an answer, a follow-up, a "me too"), and a
     # reply whose opener is in no theme may join the nearest theme but never seeds one (it only answers).
+    # An untitled line that states no problem of its own (``titles.may_seed``) may join, never seed.
     openers = {pk: p.opener_id for pk, p in places.items() if p.reply and p.opener_id is not None}
     untitled = _untitled_openers(order, places)
     opener_theme = dict(
