@@ -171,4 +171,3 @@ def test_the_live_inbox_top_50_holds_no_small_talk_and_no_reply_fragments_as_tit
         members = set(ThemeMessage.objects.filter(theme=theme).values_list("message_id", flat=True))
         assert not members <= small_talk, f"small talk as a theme: {theme.title!r}"
         assert not titles.is_reply_fragment(theme.title), f"a reply fragment as a title: {theme.title!r}"
-        assert not titles.only_answers(theme.title), f"an answer as a title: {theme.title!r}"
