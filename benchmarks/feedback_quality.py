@@ -249,6 +249,13 @@ def grouping_subsets(eval_dir: Path, ref, seeds: int) -> dict:  # type: ignore[n
 def cost() -> dict:
     """Windows that long feedback needs: the real corpus (what the 1M end-to-end benchmark draws from)
     through the pre-filter, the first vectors and the shipped classifier, then scaled to 1,000,000."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "townsquare.settings")
+    os.environ.setdefault("TOWNSQUARE_DATA_DIR", "/tmp/townsquare-bench-quality")
+    # the models the other sections (no Django) built and use
+    os.environ.setdefault("TOWNSQUARE_MODEL_CACHE", str(Path.home() / ".cache" / "townsquare" / "models"))
+    import django
+
+    django.setup()  # the connectors that read the real corpus are Django code
     from benchmarks import real_corpus
     from townsquare.feedback.pipeline import classify, embed
     from townsquare.feedback.pipeline.prefilter import screen
