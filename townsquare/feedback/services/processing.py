@@ -19,6 +19,7 @@ from townsquare.feedback.services.embedding import (
     _Encoded,
     _Staged,
     embeddings_reconcile,
+    wholes_embed,
 )
 from townsquare.feedback.services.refresh import _refresh_in_chunks
 from townsquare.feedback.services.results import BatchResult
@@ -154,6 +155,7 @@ def _process_staged(
 ) -> BatchResult:
     embedded = _embed_store(staged, encoded, flush=not bulk)
     messages_classify(message_ids=staged.message_ids)
+    wholes_embed(message_ids=staged.message_ids)  # long feedback read whole, for "more like this"
     assigned = messages_assign(message_ids=staged.message_ids, refresh=not bulk, centres=centres)
     assigned.skipped = embedded.skipped
     assigned.failed = embedded.failed
