@@ -27,8 +27,11 @@ def cpu_model() -> str:
 
 
 @contextmanager
-def fresh_django(database_url: str | None = None) -> Iterator[str]:
-    """Configure Django on a new SQLite file in a temporary directory (or the given database, emptied)."""
+def fresh_django(database_url: str | None = None, *, flush: bool = True) -> Iterator[str]:
+    """Configure Django on a new SQLite file in a temporary directory (or the given database, emptied).
+
+    ``flush=False`` keeps what the given database holds (a benchmark's ``--reuse``: seed once, time often).
+    """
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         for name in [k for k in os.environ if k.startswith("TOWNSQUARE_")]:
@@ -57,7 +60,7 @@ def fresh_django(database_url: str | None = None) -> Iterator[str]:
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
-        if database_url:
+        if database_url and flush:
             call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)
         yield tmp
@@ -72,3 +75,15 @@ def timed_runs(fn: Callable[[], object], runs: int) -> tuple[float, float]:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples), max(samples)
+
+
+def timed_percentiles(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
+    """Median, 95th percentile and max milliseconds over ``runs`` calls, after one warm-up call."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    p95 = statistics.quantiles(samples, n=20, method="inclusive")[18] if len(samples) > 1 else samples[0]
+    return statistics.median(samples), p95, max(samples)

@@ -14,6 +14,13 @@ def test_a_devrel_lead_opens_every_top_level_page(web, make_user) -> None:
     make_user(Role.DEVREL_LEAD, username="dana", team="DevRel", is_lead=True, full_name="Dana Okafor")
     web.login("dana")
     assert web.page.locator("h1").first.inner_text().startswith("Good to see you, Dana")
+    # A new workspace opens on its checklist; the first step's button leads to it.
+    checklist = web.page.get_by_role("region", name="Set up your workspace")
+    assert "0 of 5 done" in checklist.inner_text()
+    web.screenshot("first-run-checklist")
+    checklist.get_by_role("link", name="Add a source").click()
+    assert web.page.url.endswith("/listen/sources/add/")
+    web.goto("/home/")
     web.screenshot("home")
     labels = [label for _, label, _, _ in NAVIGATION]
     for label in labels:
@@ -39,6 +46,14 @@ def test_an_executive_sees_only_the_loops_for_their_role(web, make_user) -> None
     assert nav == ["Home", "Feedback", "Requests", "Board", "Updates", "Value"]
     response = web.goto("/listen/")
     assert response.status == 403
+    # The 403 page sits inside the layout: the same navigation, the role, and the pages that are open.
+    assert web.page.locator("main h1").inner_text() == "You don't have access to this page"
+    assert "Executive viewer" in web.page.locator("main").inner_text()
+    assert web.page.get_by_role("navigation", name="Main").is_visible()
+    web.page.locator("main").get_by_role("link", name="Value", exact=True).click()
+    assert web.page.url.endswith("/value/")
+    web.goto("/listen/")
+    web.screenshot("error-403")
 
 
 def test_a_wrong_password_shows_an_error_and_no_page(web, make_user) -> None:

@@ -209,8 +209,8 @@ def test_one_person_from_three_channels_on_one_page_then_seen_as_a_paying_custom
         {
             "name": SLACK_NAME,
             "kind": "slack_export",
-            "config": json.dumps({"workspace_url": SLACK_URL}),
-            "schedule": "",
+            "workspace_url": SLACK_URL,
+            "schedule_every": "",
             "enabled": "on",
         },
     )

@@ -6,6 +6,7 @@ together, one line per variable, before anything starts.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,8 @@ SOURCES_IMPORT_DIR = env.existing_directory("IMPORT_DIR")
 # Archive limits: one JSON file or member, and a whole zip or tarball, uncompressed (zip bombs, huge files).
 IMPORT_MAX_MEMBER_MB = env.int("IMPORT_MAX_MEMBER_MB", 64, minimum=1)
 IMPORT_MAX_ARCHIVE_MB = env.int("IMPORT_MAX_ARCHIVE_MB", 8192, minimum=1)
+# A running sync on another host whose heartbeat is older than this is dead (on this host: its pid says so).
+SYNC_STALE_SECONDS = env.int("SYNC_STALE_SECONDS", 120, minimum=10)
 
 # Database: SQLite in the data directory unless a URL says otherwise.
 _database_url = env.str("DATABASE_URL", "")
@@ -118,7 +121,14 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(DATA_DIR / "cache"),
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    # API throttling counts: in a database table (made by `townsquare init`, and by Django's test database set-up),
+    # so every web process and machine shares one count. Never a per-process memory cache.
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "townsquare_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 # Defaults for `townsquare serve --bind/--workers`.
@@ -169,6 +179,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "axes",
     "townsquare.core",
     "townsquare.people",
     "townsquare.sources",
@@ -195,6 +206,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "townsquare.core.middleware.SecurityHeadersMiddleware",
+    # Last, as axes asks: it turns a locked-out login's response into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "townsquare.urls"
@@ -222,14 +235,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Login lockout (core/lockout.py): failed passwords counted per username and per client address over the
-# lockout window, in the database so every process shares the count.
-AUTHENTICATION_BACKENDS = ["townsquare.core.lockout.LockoutModelBackend"]
+# Login lockout (django-axes, core/login.py): failed passwords counted per username and per client address over
+# the lockout window, in the database so every process shares the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 # Reverse proxies in front of Townsquare that append to X-Forwarded-For; 0 uses the connection's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_HANDLER = "townsquare.core.login.LoginLockoutHandler"  # axes.handlers.database.AxesDatabaseHandler's subclass
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = 1000  # per mille of each parameter's own limit (core/login.py)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "townsquare.core.login.client_address"  # axes 8 reads django-ipware, not installed here
+AXES_USERNAME_CALLABLE = "townsquare.core.login.lockout_username"
+AXES_LOCKOUT_CALLABLE = "townsquare.core.login.lockout_response"
+AXES_VERBOSE = False  # axes' own log lines name usernames and addresses; core/login.py logs without them
+# The REST API: requests per client, counted in the database cache ("throttle") so every web process shares them.
+API_RATE_ANON = env.str("API_RATE_ANON", "60/minute")
+API_RATE_USER = env.str("API_RATE_USER", "1200/minute")
+for _name, _rate in (("API_RATE_ANON", API_RATE_ANON), ("API_RATE_USER", API_RATE_USER)):
+    _count, _, _period = _rate.partition("/")
+    if not _count.isdigit() or _period not in ("second", "minute", "hour", "day"):
+        env.problem(_name, f"expected a number of requests per second, minute, hour or day (600/minute), got {_rate!r}")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -286,10 +316,16 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HTTP Strict Transport Security: once a browser has seen it, it uses https only for this long (seconds).
+# Sent in production over https only (SecurityMiddleware adds it to secure responses); `townsquare check` warns
+# when it is 0 there.
+HSTS_SECONDS = env.int("HSTS_SECONDS", 31_536_000, minimum=0)
 if BASE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if MODE == "production":
+        SECURE_HSTS_SECONDS = HSTS_SECONDS
 
 REST_FRAMEWORK = {
     # Token first, so unauthenticated clients get 401 with a WWW-Authenticate header.
@@ -302,6 +338,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "townsquare.core.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["townsquare.core.throttling.AnonThrottle", "townsquare.core.throttling.UserThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # the client address, as the login lockout reads it
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Townsquare API",

@@ -7,7 +7,6 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from townsquare.core import views as core_views
-from townsquare.core.forms import LockoutAuthenticationForm
 
 api_v1: list[URLPattern | URLResolver] = [
     path("me/", core_views.api_me, name="me"),
@@ -28,10 +27,13 @@ urlpatterns = [
     path("home/", include("townsquare.home.urls")),
     path("account/", core_views.account, name="account"),
     path("account/token/", core_views.account_token, name="account-token"),
+    path("account/feed-token/", core_views.account_feed_token, name="account-feed-token"),
+    path("logins/", core_views.login_log, name="login-log"),
+    path("logins/unlock/", core_views.login_log_unlock, name="login-unlock"),
     path("healthz", core_views.healthz, name="healthz"),
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LockoutAuthenticationForm),
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -48,6 +50,10 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     # Token clients fetch the schema too; DRF's IsAuthenticated (SERVE_PERMISSIONS) guards it.
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="core/api_docs.html"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
 """Issue 19's "Done when" in a real browser: the lead sets two goals, builds, writes and publishes last quarter's
-value report; the executive reads it, compares it with the quarter before and downloads the PDF and the deck.
+value report, which reaches the sponsor's inbox with its key charts inline; the executive reads it, compares it
+with the quarter before and downloads the PDF and the deck.
 
 ``TOWNSQUARE_SCREENSHOTS=1`` writes value-report-page.png and the PDF and deck pages (pdftoppm) as
 value-report-pdf-<n>.png and value-report-deck-<n>.png to docs/screenshots/.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from django.test import Client
 
 from townsquare.core.quarters import current_quarter
 from townsquare.notify.models import Notification
+from townsquare.notify.services import notification_deliver
 from townsquare.testing.browser import REPO_ROOT
 from townsquare.value.models import QuarterReport
 
@@ -67,7 +70,7 @@ def text_of(pdf: Path) -> str:
 
 
 def test_the_lead_publishes_last_quarters_report_and_the_executive_reads_compares_and_downloads_it(
-    demo_web: Any, demo_site_client: Client, tmp_path: Path
+    demo_web: Any, demo_site_client: Client, tmp_path: Path, smtp_server: Any, settings: Any
 ) -> None:
     page = demo_web.page
     last, before = current_quarter().previous(), current_quarter().previous().previous()
@@ -102,8 +105,20 @@ def test_the_lead_publishes_last_quarters_report_and_the_executive_reads_compare
     page.wait_for_selector("text=Published.")
     report = QuarterReport.objects.get(quarter=last.key)
     assert report.is_published and report.recipients == ["erin@example.com"]
-    assert Notification.objects.filter(event_key=f"value.published:{report.pk}", email="erin@example.com").exists()
+    email = Notification.objects.get(event_key=f"value.published:{report.pk}", email="erin@example.com")
     assert demo_web.console_errors == []
+
+    # The sponsor's email arrives at the local SMTP server with the key charts as inline PNG images.
+    settings.EMAIL_URL = smtp_server.apprise_url
+    assert notification_deliver(notification_id=email.pk) == Notification.Status.SENT
+    [mail] = smtp_server.wait_for(1)
+    html = next(p.get_content() for p in mail.walk() if p.get_content_type() == "text/html")
+    images = {p["Content-ID"].strip("<>"): p for p in mail.walk() if p.get_content_type() == "image/png"}
+    referenced = re.findall(r'<img src="cid:([^"]+)"', html)
+    assert mail.get_content_type() == "multipart/related" and referenced and set(referenced) == set(images)
+    if os.environ.get("TOWNSQUARE_SCREENSHOTS") == "1":
+        png = images[referenced[0]].get_payload(decode=True)
+        (REPO_ROOT / "docs" / "screenshots" / "value-report-email-chart.png").write_bytes(png)
 
     # The executive reads it: goals met, every figure hand-counted, each linking to its page.
     demo_site_client.force_login(users.get(username="erin"))

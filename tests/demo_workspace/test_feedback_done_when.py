@@ -23,8 +23,9 @@ import pytest
 from django.core.management import call_command
 
 from townsquare.core.weeks import last_complete_week
-from townsquare.feedback import services
+from townsquare.feedback import selectors, services
 from townsquare.feedback.models import CurationAction, Proposal, Theme, ThemeMessage
+from townsquare.feedback.pipeline import titles
 from townsquare.home.demo import DEMO_PASSWORD
 from townsquare.reports.models import Report
 from townsquare.sources.models import Message
@@ -147,3 +148,26 @@ def test_the_home_page_and_last_weeks_report_draft_show_the_acme_feedback(devrel
     assert all(item.people_count >= 1 for item in items)
     page = devrel.get(f"/reports/{report.pk}/").content.decode()
     assert items[0].title in page.replace("&#x27;", "'").replace("&amp;", "&")
+
+
+@pytest.mark.django_db
+def test_the_live_inbox_top_50_holds_no_small_talk_and_no_reply_fragments_as_titles(devrel: Any) -> None:
+    # Small talk: the Acme Slack's #random channel (coffee, a bird on the balcony, a cat on the keyboard, snow).
+    small_talk = set(
+        Message.objects.filter(source__name__startswith=ACME, channel__name__icontains="random").values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(small_talk) > 20
+    page = devrel.get("/feedback/")
+    assert page.status_code == 200
+    queryset, _ = selectors.inbox_rows(selectors.InboxFilters())
+    assert queryset is not None
+    top = list(queryset[:50])
+    assert len(top) == 50
+    shown = [row.theme.pk for row in page.context["themes"]]
+    assert shown == [theme.pk for theme in top][: len(shown)]  # the page shows the inbox's own order
+    for theme in top:
+        members = set(ThemeMessage.objects.filter(theme=theme).values_list("message_id", flat=True))
+        assert not members <= small_talk, f"small talk as a theme: {theme.title!r}"
+        assert not titles.is_reply_fragment(theme.title), f"a reply fragment as a title: {theme.title!r}"

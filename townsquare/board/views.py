@@ -31,7 +31,7 @@ from townsquare.board.forms import (
 from townsquare.board.models import Announcement, Collaborator, Column, Task
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
-from townsquare.core.feeds import feed_token, feed_view
+from townsquare.core.feeds import feed_view
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people.models import Team
 
@@ -426,7 +426,7 @@ def kudos_team(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 @roles.role_required(roles.ALL)
 def done(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.done_feed(), 30).get_page(request.GET.get("page"))
-    return render(request, "board/done.html", {"page": page, "feed_token": feed_token(request.user)})
+    return render(request, "board/done.html", {"page": page})
 
 
 @feed_view(roles.ALL)

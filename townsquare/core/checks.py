@@ -50,6 +50,14 @@ def check_production(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         problems.append(Warning("TOWNSQUARE_ALLOWED_HOSTS: '*' accepts any Host header", id="townsquare.W002"))
     if not settings.BASE_URL.startswith("https://"):
         problems.append(Warning("TOWNSQUARE_BASE_URL: serve over https in production", id="townsquare.W003"))
+    elif not getattr(settings, "SECURE_HSTS_SECONDS", 0):
+        problems.append(
+            Warning(
+                "TOWNSQUARE_HSTS_SECONDS: 0, so browsers are not told to use https only (HSTS); "
+                "31536000 (a year) is the usual value",
+                id="townsquare.W004",
+            )
+        )
     if settings.TASKS_BACKEND == "immediate":
         problems.append(
             Error(

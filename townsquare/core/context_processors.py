@@ -61,7 +61,7 @@ def _allowed(url: str, user_roles: frozenset[str]) -> bool:
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "user_roles": frozenset()}
+        return {"nav_items": [], "user_roles": frozenset(), "user_role_labels": []}
     user_roles = roles.roles_of(user)
     match = request.resolver_match
     current = (getattr(match, "app_name", "") or getattr(match, "url_name", "")) if match else ""
@@ -86,6 +86,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_items": items,
         "section_tabs": tabs if len(tabs) > 1 else [],
         "user_roles": user_roles,
+        "user_role_labels": [roles.Role(name).label for name in sorted(user_roles)],
         "is_devrel": bool(user_roles & roles.DEVREL),
         "is_lead": bool(user_roles & roles.LEADS),
     }

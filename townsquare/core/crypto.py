@@ -55,3 +55,13 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(value)
+
+
+def key_fingerprint(material: str) -> str:
+    """A key's public name: a digest of the Fernet key it derives (the key cannot be recovered from it)."""
+    return "sha256:" + hashlib.sha256(b"townsquare key fingerprint\0" + _fernet_key(material)).hexdigest()[:32]
+
+
+def key_fingerprints() -> list[str]:
+    """The configured keys' fingerprints, newest first (as in TOWNSQUARE_ENCRYPTION_KEYS)."""
+    return [key_fingerprint(key) for key in settings.ENCRYPTION_KEYS]

@@ -1,26 +1,68 @@
-"""Private feed links: feed readers can't log in, so a signed per-user token stands in for the session."""
+"""Private feed links: feed readers can't log in, so a per-user token in the link stands in for the session.
+
+Tokens are random, stored only as a SHA-256 digest (``FeedToken``), shown once when made, revocable on the
+account page, and void once the user's password changes or the user is deactivated. The gunicorn access log
+leaves query strings out (``core/management/commands/serve.py``), so the token is written nowhere.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import secrets
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from townsquare.core import roles
+from townsquare.core.models import FeedToken
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-FEED_SALT = "townsquare.feeds"
+logger = logging.getLogger(__name__)
 
 
-def feed_token(user: User) -> str:
-    return signing.dumps(user.pk, salt=FEED_SALT)
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _password_mark(user: User) -> str:
+    return salted_hmac("townsquare.feeds.password", user.password, algorithm="sha256").hexdigest()
+
+
+def feed_token_issue(*, user: User) -> str:
+    """Make the user's feed token (replacing any earlier one) and return it: the only time it can be read."""
+    token = secrets.token_urlsafe(32)
+    FeedToken.objects.update_or_create(
+        user=user, defaults={"digest": _digest(token), "password_mark": _password_mark(user), "last_used_at": None}
+    )
+    logger.info("feed token issued for user %s", user.pk)
+    return token
+
+
+def feed_token_revoke(*, user: User) -> bool:
+    deleted, _ = FeedToken.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+def feed_token_user(token: str) -> User | None:
+    """The active user whose current token this is, or None (unknown, revoked, or the password changed since)."""
+    if not token:
+        return None
+    row = FeedToken.objects.select_related("user").filter(digest=_digest(token)).first()
+    if row is None or not row.user.is_active:
+        return None
+    if not constant_time_compare(row.password_mark, _password_mark(row.user)):
+        row.delete()  # the password changed: the old link dies with it
+        return None
+    FeedToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row.user
 
 
 def feed_view(allowed: Iterable[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -32,17 +74,14 @@ def feed_view(allowed: Iterable[str]) -> Callable[[Callable[..., HttpResponse]],
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                try:
-                    user_id = signing.loads(request.GET.get("token", ""), salt=FEED_SALT)
-                except signing.BadSignature:
+                user = feed_token_user(request.GET.get("token", ""))
+                if user is None:
                     return HttpResponse(
-                        "A valid feed token is required: copy the feed link from Townsquare.",
+                        "This feed link is not valid (revoked, replaced, or your password changed): "
+                        "make a new one on your Townsquare account page.",
                         status=403,
                         content_type="text/plain",
                     )
-                user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-                if user is None:
-                    return HttpResponse("This feed link is no longer valid.", status=403, content_type="text/plain")
                 request.user = user
             if not roles.has_role(request.user, allowed_set):
                 return HttpResponse("This feed is not available to you.", status=403, content_type="text/plain")

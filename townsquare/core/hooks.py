@@ -69,6 +69,10 @@ member_export: Hook[dict[str, Any]] = Hook("member export")
 # of messages}. One query per page whoever answers, so the directory stays free of N+1 queries.
 member_message_counts: Hook[dict[int, int]] = Hook("member message counts")
 
+# people -> sources. Called with (*, member_ids, since) for a page of the people directory; returns
+# {member_id: {week's Monday: messages}} for the weeks from ``since``, in one grouped query.
+member_weekly_activity: Hook[dict[int, dict[Any, int]]] = Hook("member weekly activity")
+
 # people -> sources. Called with (*, member_ids) after identities moved between members (a split, an undone
 # merge), in the same transaction; sources sets those members' first_seen / last_seen from their messages.
 members_identities_moved: Hook[None] = Hook("members identities moved")
@@ -87,3 +91,11 @@ request_from_question: Hook[Any] = Hook("request from question")
 # destination_save's transaction with (*, destination) once a destination is saved; a handler may queue
 # what it held for that destination's purposes and returns how many messages it queued.
 destination_saved: Hook[int] = Hook("destination saved")
+
+# sources -> feedback. Called with (*, source_id) by a finished sync run's page; returns {"pending": how many of
+# the source's messages wait to be processed into themes, "next_at": when the next sweep is due (None: unknown)}.
+messages_processing_status: Hook[dict[str, Any]] = Hook("messages processing status")
+
+# sources -> feedback. Called with () by the run page's "Process now" button; queues a sweep of pending messages
+# (after the request's transaction commits) and returns True once queued.
+messages_process_requested: Hook[bool] = Hook("messages process requested")

@@ -4,9 +4,10 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-# Everything (scripts, styles, fonts) is vendored and served by us: no CDN, works offline.
+# Everything (scripts, styles, fonts) is vendored and served by us: no CDN, works offline. No remote images:
+# community HTML would load tracking pixels in viewers' browsers (core/sanitize.py turns them into links).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 

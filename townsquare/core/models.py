@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -23,29 +24,18 @@ class Schedule(models.Model):
         return f"{self.name} ({self.cron})"
 
 
-class LoginAttempt(models.Model):
-    """One password check: the log an administrator reads, and what login lockout counts (``core/lockout.py``)."""
+class FeedToken(models.Model):
+    """A user's private feed link token, for feed readers that cannot log in (``core/feeds.py``).
 
-    class Outcome(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Wrong username or password"
-        LOCKED = "locked", "Refused: locked out"
+    Only its SHA-256 digest is stored: the token is shown once, when made. It stops working when revoked,
+    replaced, when the user is deactivated, or when their password changes (``password_mark`` no longer matches).
+    """
 
-    username = models.CharField(max_length=150, help_text="As typed, lower-cased; the account may not exist.")
-    address = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    cleared = models.BooleanField(
-        default=False, help_text="No longer counted: a later login succeeded, or an administrator unlocked it."
-    )
-
-    class Meta:
-        ordering = ["-at"]
-        indexes = [
-            # Serve the lockout checks: recent uncleared failures for one username, and for one address.
-            models.Index(fields=["username", "at"], name="login_attempt_user_idx"),
-            models.Index(fields=["address", "at"], name="login_attempt_address_idx"),
-        ]
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_token")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token, hex.")
+    password_mark = models.CharField(max_length=64, help_text="HMAC of the password hash when it was made.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.username} from {self.address or 'unknown address'}: {self.outcome}"
+        return f"feed token of user {self.user_id}"

@@ -9,6 +9,8 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         from townsquare.core import hooks
-        from townsquare.feedback import erasure
+        from townsquare.feedback import erasure, processing_status
 
         hooks.member_erase.register(erasure.member_feedback_erase)
+        hooks.messages_processing_status.register(processing_status.source_processing_status)
+        hooks.messages_process_requested.register(processing_status.process_now)

@@ -83,6 +83,10 @@ class Embedding(models.Model):
     message_version = models.PositiveIntegerField()
     model = models.CharField(max_length=100)
     vector = models.BinaryField(null=True, editable=False)
+    # What "more like this" and duplicate proposals compare: the whole text read in windows of 256 word
+    # pieces (``pipeline.embed.long_windows``), their mean as a unit float16 vector. Read only for
+    # feedback, once: NULL until then, empty when ``vector`` already read the whole text.
+    whole_vector = models.BinaryField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

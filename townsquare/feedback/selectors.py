@@ -25,9 +25,12 @@ from townsquare.people.models import Account, Member
 from townsquare.sources.models import Message
 
 PAYING_TIERS = ("enterprise", "business", "team", "startup")
+# Recency never falls below this: past a few half-lives of silence, themes (an imported history) still rank
+# among themselves by people, customers and channels, below every recent theme, instead of all scoring 0.
+RECENCY_FLOOR = 0.05
 FORMULA = (
     "score = (person × people + Σ tier weight of each paying customer account + revenue × log10(1 + revenue / 10,000))"
-    " × (1 + channel × (channels − 1)) × 0.5^(days since last seen / half-life)"
+    " × (1 + channel × (channels − 1)) × max(0.5^(days since last seen / half-life), 0.05)"
     " × (1 + trend × clamp((people this week − people last week) / max(people last week, 1), −1, 1))"
 )
 
@@ -162,6 +165,53 @@ def theme_stats(theme_ids: list[int], *, now: dt.datetime | None = None) -> dict
     return {pk: stats_of(found, now=now) for pk, found in facts.items()}
 
 
+@dataclass
+class RefreshRead:
+    """What a theme refresh reads of its themes' messages, in one pass: their counts and their facets."""
+
+    stats: dict[int, ThemeStats]
+    facets: list[ThemeFacet]
+
+
+def theme_refresh_read(theme_ids: list[int], *, now: dt.datetime | None = None) -> RefreshRead:
+    """``theme_stats`` and ``theme_facets`` of these themes from one lean read of their messages.
+
+    The facets come from the same rows the counts do, so a refresh reads each theme message once.
+    """
+    now = now or timezone.now()
+    facts: dict[int, list[Fact]] = {pk: [] for pk in theme_ids}
+    facets: dict[tuple[int, str, bool, int, str], list[Any]] = {}
+    columns = (*_FACT_COLUMNS, "message__feedback_classification__kind", "message__feedback_classification__docs_gap")
+    rows = ThemeMessage.objects.filter(theme_id__in=theme_ids).values_list(*columns)
+    for theme_id, *fact_columns, kind, docs_gap in rows.iterator(chunk_size=10_000):
+        fact = _fact(*fact_columns)
+        facts[theme_id].append(fact)
+        created_at, source, tier = fact_columns[0], fact_columns[8], fact_columns[11]
+        key = (theme_id, kind or "", bool(docs_gap), source, tier or "")
+        found = facets.get(key)
+        if found is None:
+            facets[key] = [created_at, created_at, 1]
+        else:
+            found[0], found[1], found[2] = min(found[0], created_at), max(found[1], created_at), found[2] + 1
+    stats = {pk: stats_of(found, now=now) for pk, found in facts.items()}
+    return RefreshRead(
+        stats=stats,
+        facets=[
+            ThemeFacet(
+                theme_id=theme_id,
+                kind=kind,
+                docs_gap=docs_gap,
+                source_id=source,
+                tier=tier,
+                first_at=first,
+                last_at=last,
+                messages=n,
+            )
+            for (theme_id, kind, docs_gap, source, tier), (first, last, n) in facets.items()
+        ],
+    )
+
+
 def theme_facets(theme_ids: list[int]) -> list[ThemeFacet]:
     """The (kind, docs gap, source, tier) combinations of these themes' messages, unsaved: one grouped query."""
     account = "message__author__member__organization__account"
@@ -228,6 +278,7 @@ def stats_of(facts: list[Fact], *, now: dt.datetime | None = None) -> ThemeStats
 
 
 def score_parts(stats: ThemeStats, weights: ScoreWeights, *, now: dt.datetime | None = None) -> dict[str, float]:
+    """The score and its factors, recency read at ``now``; it never falls below ``RECENCY_FLOOR``."""
     now = now or timezone.now()
     customers = sum(weights.tier_weight(tier) * n for tier, n in stats.customers_by_tier.items())
     revenue = weights.revenue * math.log10(1 + stats.revenue / 10_000)
@@ -235,6 +286,7 @@ def score_parts(stats: ThemeStats, weights: ScoreWeights, *, now: dt.datetime | 
     channel_factor = 1 + weights.channel * max(stats.channels - 1, 0)
     days = (now - stats.last_seen).total_seconds() / 86400 if stats.last_seen else 0.0
     recency = 0.5 ** (max(days, 0.0) / weights.half_life_days) if weights.half_life_days > 0 else 1.0
+    recency = max(recency, RECENCY_FLOOR)
     trend_factor = 1 + weights.trend * max(-1.0, min(1.0, stats.trend))
     return {
         "people": round(weights.person * stats.people, 3),
@@ -721,3 +773,26 @@ def theme_affected(rows: list[ThemeMessage]) -> tuple[list[AffectedPerson], list
     listed = sorted(people.values(), key=lambda p: (-p.messages, str(p.member)))
     accounts = sorted(customers.values(), key=lambda c: (not c.paying, -float(c.account.annual_revenue)))
     return listed, accounts
+
+
+def member_themes(*, member_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The themes a community member's messages are in, most of their messages first: for their member page."""
+    rows = (
+        ThemeMessage.objects.filter(message__author__member_id=member_id)
+        .exclude(theme__status=Theme.Status.MERGED)
+        .values("theme_id", "theme__title", "theme__status", "theme__people_count", "theme__last_seen")
+        .annotate(theirs=Count("pk"))
+        .order_by("-theirs", "-theme__last_seen", "theme_id")[:limit]
+    )
+    labels = dict(Theme.Status.choices)
+    return [
+        {
+            "pk": row["theme_id"],
+            "title": row["theme__title"],
+            "status": labels.get(row["theme__status"], row["theme__status"]),
+            "people": row["theme__people_count"],
+            "last_seen": row["theme__last_seen"],
+            "theirs": row["theirs"],
+        }
+        for row in rows
+    ]

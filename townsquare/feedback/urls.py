@@ -15,4 +15,5 @@ urlpatterns = [
     path("weights/", views.weights, name="weights"),
     path("themes/<int:pk>/", views.theme, name="theme"),
     path("themes/<int:pk>/<slug:action>/", views.theme_action, name="theme-action"),
+    path("members/<int:member_pk>/themes/", views.member_themes, name="member-themes"),
 ]

@@ -289,3 +289,11 @@ def weights(request: AuthenticatedHttpRequest) -> HttpResponse:
             flash.success(request, "Weights saved; scores are being recomputed.")
             return redirect("feedback:weights")
     return render(request, "feedback/weights.html", {"form": form, "can_edit": can_edit, "formula": selectors.FORMULA})
+
+
+@roles.role_required(roles.DEVREL)
+def member_themes(request: AuthenticatedHttpRequest, member_pk: int) -> HttpResponse:
+    """The themes a member contributed to: the section people's member page loads (people sits below feedback)."""
+    rows = selectors.member_themes(member_id=member_pk)
+    template = "feedback/member_themes.html#themes" if request.htmx else "feedback/member_themes.html"
+    return render(request, template, {"rows": rows, "member_pk": member_pk})

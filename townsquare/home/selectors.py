@@ -3,54 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 
 from townsquare.board.models import Column, Task
 from townsquare.core import roles
+from townsquare.core.quarters import current_quarter
+from townsquare.core.sparklines import WEEKS, as_date, sparkline, week_starts, window_start, zero_filled
 from townsquare.feedback.models import Theme
-from townsquare.intake.models import Request
-from townsquare.notify.models import Destination, Notification
-from townsquare.people.models import Team
+from townsquare.intake.models import Budget, Request
+from townsquare.notify.models import Destination, Notification, Purpose
+from townsquare.people.models import Account, Team, TeamMembership
 from townsquare.reports.models import Report
-from townsquare.sources.models import Message
-
-WEEKS = 12
+from townsquare.sources.models import Message, Source
 
 
 def weekly_counts(*, now: dt.datetime | None = None, weeks: int = WEEKS) -> list[dict[str, Any]]:
     """Community messages per week for the last ``weeks`` weeks (oldest first), zero-filled."""
-    now = now or timezone.now()
-    this_monday = (now - dt.timedelta(days=now.weekday())).date()
-    first = this_monday - dt.timedelta(weeks=weeks - 1)
-    start = dt.datetime.combine(first, dt.time.min, tzinfo=now.tzinfo)
+    mondays = week_starts(now=now, weeks=weeks)
     rows = (
-        Message.objects.filter(created_at__gte=start)
+        Message.objects.filter(created_at__gte=window_start(mondays))
         .annotate(week=TruncWeek("created_at"))
         .values("week")
         .annotate(n=Count("id"))
     )
-    by_week = {row["week"].date() if hasattr(row["week"], "date") else row["week"]: row["n"] for row in rows}
-    return [
-        {"week": first + dt.timedelta(weeks=i), "count": by_week.get(first + dt.timedelta(weeks=i), 0)}
-        for i in range(weeks)
-    ]
-
-
-def sparkline(points: list[dict[str, Any]], *, width: int = 240, height: int = 48) -> dict[str, Any]:
-    """Bar geometry for an inline SVG (no chart library, no script)."""
-    peak = max((p["count"] for p in points), default=0) or 1
-    gap = 3
-    bar = (width - gap * (len(points) - 1)) / max(len(points), 1)
-    bars = []
-    for i, p in enumerate(points):
-        h = max(round(p["count"] / peak * (height - 2)), 1 if p["count"] else 0)
-        bars.append({"x": round(i * (bar + gap), 1), "y": height - h, "w": round(bar, 1), "h": h, **p})
-    return {"width": width, "height": height, "bars": bars, "peak": peak}
+    return zero_filled(mondays, {as_date(row["week"]): row["n"] for row in rows})
 
 
 def dashboard_summary(*, user: User) -> dict[str, Any]:
@@ -98,3 +81,71 @@ def dashboard_summary(*, user: User) -> dict[str, Any]:
             status__in=Notification.ATTENTION_STATUSES
         ).count()
     return summary
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the first-run checklist: done when the workspace holds what the step makes."""
+
+    key: str
+    title: str
+    why: str
+    url: str
+    action: str
+    done: bool
+
+
+def first_run_steps(*, user: User) -> list[Step]:
+    """What a new workspace needs before the loops have anything to show, each ticked off by the data itself.
+
+    Shown to DevRel on the home page until every step is done; nothing is stored, so a step undone (the last
+    source deleted) comes back.
+    """
+    quarter = current_quarter()
+    invite_url = reverse("admin:auth_user_add") if user.is_staff else reverse("people:teams")
+    return [
+        Step(
+            "source",
+            "Connect a community channel",
+            "GitHub, Discourse, Slack, Discord, a mailing list…: every message lands in Listen and feeds Feedback.",
+            reverse("sources:source-add"),
+            "Add a source",
+            Source.objects.exists(),
+        ),
+        Step(
+            "customers",
+            "Import your customers",
+            "A CRM export (CSV) tells which community members work at paying customers, and how much they pay.",
+            reverse("people:accounts-import"),
+            "Import a CRM CSV",
+            Account.objects.exists(),
+        ),
+        Step(
+            "channel",
+            "Add the company's DevRel channel",
+            "Finished work is announced there, with thanks to the people who helped.",
+            reverse("notify:destination-new"),
+            "Add a destination",
+            # A handful of rows: read them rather than a JSON lookup SQLite lacks.
+            any(
+                Purpose.ANNOUNCEMENTS in purposes
+                for purposes in Destination.objects.filter(enabled=True).values_list("purposes", flat=True)
+            ),
+        ),
+        Step(
+            "team",
+            "Invite a stakeholder team",
+            "Product, support or sales people with a login file requests and read the weekly report.",
+            invite_url,
+            "Invite people",
+            TeamMembership.objects.exclude(team__kind=Team.Kind.DEVREL).exists(),
+        ),
+        Step(
+            "budgets",
+            f"Set this quarter's budgets ({quarter.label})",
+            "Each team gets points for requests; DevRel sees what it spends on whom.",
+            reverse("intake:budgets"),
+            "Set budgets",
+            Budget.objects.filter(quarter=quarter.key).exists(),
+        ),
+    ]

@@ -152,3 +152,25 @@ class Notification(models.Model):
     @property
     def needs_attention(self) -> bool:
         return self.status in self.ATTENTION_STATUSES
+
+
+class NotificationAttachment(models.Model):
+    """A file sent with an email notification: an image its HTML body shows inline (``cid:<filename>``).
+
+    Stored with the outbox row, so a retry sends the same bytes; email targets only (chat services get
+    the body's links instead).
+    """
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=100, help_text="Also the Content-ID the HTML refers to.")
+    mimetype = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    class Meta:
+        ordering = ["notification", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "filename"], name="notification_attachment_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} of notification {self.notification_id}"

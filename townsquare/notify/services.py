@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
+from apprise.attachment.memory import AttachMemory
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from townsquare.core import hooks
 from townsquare.core.errors import TownsquareError
-from townsquare.notify.models import SERVICE_LABELS, Destination, Notification
+from townsquare.notify.models import SERVICE_LABELS, Destination, Notification, NotificationAttachment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -137,8 +138,45 @@ def _client_for(url: str) -> apprise.Apprise | None:
     return client
 
 
-def send_apprise(*, url: str, title: str, body: str, body_format: str) -> Outcome:
+@dataclass(frozen=True)
+class Attachment:
+    """A file for an email: ``filename`` is also its Content-ID, so the HTML shows it with ``cid:<filename>``."""
+
+    filename: str
+    mimetype: str
+    content: bytes
+
+
+_ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+MAX_ATTACHMENT_BYTES = 2_000_000
+
+
+def _check_attachments(attachments: Sequence[Attachment]) -> None:
+    names = [a.filename for a in attachments]
+    for attachment in attachments:
+        if not _ATTACHMENT_NAME.match(attachment.filename):
+            raise TownsquareError(
+                "an attachment's name is letters, digits, dots, dashes and underscores", record=attachment.filename
+            )
+        if len(attachment.content) > MAX_ATTACHMENT_BYTES:
+            raise TownsquareError("an attachment is at most 2 MB", record=attachment.filename)
+    if len(set(names)) != len(names):
+        raise TownsquareError("two attachments have the same name", record=", ".join(sorted(names)))
+
+
+def _inline_url(url: str) -> str:
+    """The email URL asking Apprise to embed image attachments inline (multipart/related, RFC 2387)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "inline"] + [("inline", "yes")]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def send_apprise(
+    *, url: str, title: str, body: str, body_format: str, attachments: Sequence[Attachment] = ()
+) -> Outcome:
     """Send one message through Apprise and report the outcome without leaking the URL."""
+    if attachments:
+        url = _inline_url(url)
     client = _client_for(url)
     if client is None:
         return Outcome(ok=False, error="Apprise cannot parse this destination URL", permanent=True)
@@ -147,8 +185,13 @@ def send_apprise(*, url: str, title: str, body: str, body_format: str) -> Outcom
         Notification.Format.MARKDOWN: apprise.NotifyFormat.MARKDOWN,
     }
     fmt = formats.get(body_format, apprise.NotifyFormat.TEXT)
+    attach = None
+    if attachments:
+        attach = apprise.AppriseAttachment()
+        for item in attachments:
+            attach.add(AttachMemory(content=item.content, name=item.filename, mimetype=item.mimetype))
     with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = client.notify(body=body, title=title, body_format=fmt)
+        ok = client.notify(body=body, title=title, body_format=fmt, attach=attach)
     if ok:
         return Outcome(ok=True)
     log = captured.getvalue().strip() or "the service refused the message"
@@ -166,13 +209,16 @@ def notification_enqueue(
     body_format: str = Notification.Format.TEXT,
     body_html: str = "",
     link: str = "",
+    attachments: Sequence[Attachment] = (),
 ) -> list[Notification]:
     """Record notifications for an event; call inside the event's transaction.
 
     Targets are every enabled destination with ``purpose`` plus the explicit
     ``destinations`` and ``emails``. Recording the same ``event_key`` again adds
     nothing for targets that already have it. Delivery is enqueued after commit.
+    ``attachments`` go with the emails only (images the HTML body shows through ``cid:``).
     """
+    _check_attachments(attachments)
     targets: dict[str, dict[str, object]] = {}
     chosen = list(destinations)
     if purpose:
@@ -201,6 +247,13 @@ def notification_enqueue(
                 )
         except IntegrityError:
             continue  # already recorded for this target: one event, one delivery
+        if attachments and notification.email:
+            NotificationAttachment.objects.bulk_create(
+                NotificationAttachment(
+                    notification=notification, filename=a.filename, mimetype=a.mimetype, content=a.content
+                )
+                for a in attachments
+            )
         created.append(notification)
         _deliver_after_commit(notification.pk)
     return created
@@ -283,6 +336,7 @@ def notification_deliver(*, notification_id: int) -> str:
     notification = Notification.objects.select_related("destination").get(pk=notification_id)
     try:
         destination = notification.destination  # fetched with the row (select_related)
+        attachments: list[Attachment] = []
         if destination is not None:
             if not destination.enabled:
                 raise TownsquareError("the destination is disabled", record=destination.name)
@@ -292,6 +346,10 @@ def notification_deliver(*, notification_id: int) -> str:
             if not settings.EMAIL_URL:
                 return _hold_for_configuration(notification)
             url = email_apprise_url(notification.email)
+            attachments = [
+                Attachment(filename=a.filename, mimetype=a.mimetype, content=bytes(a.content))
+                for a in notification.attachments.all()
+            ]
             body, fmt = (
                 (notification.body_html, Notification.Format.HTML)
                 if notification.body_html
@@ -302,7 +360,7 @@ def notification_deliver(*, notification_id: int) -> str:
 
     # Committed before the network call: from here on a crash means "maybe sent".
     Notification.objects.filter(pk=notification.pk).update(send_started_at=timezone.now())
-    outcome = send_apprise(url=url, title=notification.title, body=body, body_format=fmt)
+    outcome = send_apprise(url=url, title=notification.title, body=body, body_format=fmt, attachments=attachments)
     if outcome.ok:
         Notification.objects.filter(pk=notification.pk).update(
             status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""

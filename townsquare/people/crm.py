@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import logging
@@ -190,18 +191,74 @@ def _open(path_or_file: str | Path | IO[Any]) -> tuple[IO[str], bool]:
     return io.StringIO(data, newline=""), False
 
 
-def _records(handle: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
+class _Lines:
+    """The file's lines, numbered, able to read again the lines of a record that turned out malformed.
+
+    A cell opened with a quote that is never closed swallows every line after it (``csv`` in its default,
+    lenient mode returns them as one cell: an account named ``Broken "quote,x6.example``). Parsed strictly,
+    such a record is an error; its first line is reported and the lines after it are read again as records.
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+        self.pending: collections.deque[str] = collections.deque()
+        self.number = 0
+        self.taken: list[str] = []  # the lines of the record being read
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.popleft() if self.pending else next(self.handle)
+        self.number += 1
+        self.taken.append(line)
+        return line
+
+    def start(self) -> int:
+        self.taken = []
+        return self.number + 1
+
+    def read_again_after_first(self) -> None:
+        again = self.taken[1:]
+        self.pending.extendleft(reversed(again))
+        self.number -= len(again)
+        self.taken = []
+
+
+def _records(handle: IO[str]) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(line, record) for each record after the header, or (line, why it is malformed); the header comes first."""
     sample = handle.read(8192)
     handle.seek(0)
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(handle, dialect=dialect)
-    for record in reader:
-        # The line the record starts on (blank lines are skipped, quoted cells may span lines).
-        spanned = sum(value.count("\n") for value in record.values() if isinstance(value, str))
-        yield reader.line_num - spanned, record
+        delimiter = ","
+    lines = _Lines(handle)
+    # Only the delimiter is guessed: the sniffer's other guesses (doublequote off) misread "" inside quotes.
+    reader = csv.reader(lines, dialect=csv.excel, delimiter=delimiter, strict=True)
+    headers: list[str] | None = None
+    while True:
+        line = lines.start()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if headers is None:
+                raise TownsquareError(f"the header line is not valid CSV: {exc}", record="line 1") from None
+            yield line, f"not valid CSV ({exc}): a quote opened and never closed, or a stray quote?"
+            lines.read_again_after_first()
+            continue
+        if not cells:
+            continue  # a blank line
+        if headers is None:
+            headers = cells
+            yield line, dict.fromkeys(headers, "")
+            continue
+        if len(cells) > len(headers):
+            yield line, "more cells than columns"
+            continue
+        yield line, dict(zip(headers, cells + [""] * (len(headers) - len(cells)), strict=True))
 
 
 def accounts_import_csv(
@@ -243,15 +300,15 @@ def _import(
     handle: IO[str], mapping: dict[str, str], dry_run: bool, progress: Callable[[int], None] | None
 ) -> ImportReport:
     records = _records(handle)
-    first = next(records, None)
-    headers = list(first[1].keys()) if first else []
+    head = next(records, None)
+    headers = list(head[1]) if head else []
     unknown_fields = sorted(set(mapping.values()) - set(FIELDS))
     if unknown_fields:
         raise TownsquareError(
             f"unknown field(s) {', '.join(unknown_fields)}; fields are {', '.join(FIELDS)}", record="mapping"
         )
     missing_columns = sorted(set(mapping) - set(headers))
-    if missing_columns and first is not None:
+    if missing_columns and head is not None:
         raise TownsquareError(
             f"no column named {', '.join(repr(c) for c in missing_columns)} in the file", record="mapping"
         )
@@ -268,16 +325,11 @@ def _import(
     seen: dict[str, int] = {}
     new_domains: list[str] = []
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        if first is not None:
-            yield first
-        yield from records
-
-    for count, (line, record) in enumerate(rows(), start=1):
+    for count, (line, record) in enumerate(records, start=1):
         if progress is not None and count % 100 == 0:
             progress(count)
-        if None in record:
-            report.errors.append(RowError(line, "more cells than columns"))
+        if isinstance(record, str):
+            report.errors.append(RowError(line, record))
             continue
 
         def cell(name: str, record: dict[str, str] = record) -> str:

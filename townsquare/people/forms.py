@@ -5,7 +5,8 @@ from typing import Any, cast
 from django import forms
 
 from townsquare.people.crm import FIELD_LABELS, FIELDS
-from townsquare.people.models import Account, Identity, Member
+from townsquare.people.models import Account, Identity, Member, Segment
+from townsquare.people.selectors import ACTIVITY_LABELS, DIRECTORY_SORT_LABELS
 
 
 class DirectoryForm(forms.Form):
@@ -22,13 +23,35 @@ class DirectoryForm(forms.Form):
     staff = forms.ChoiceField(
         required=False,
         label="Staff",
-        choices=[("", "Staff and community"), ("community", "Community only"), ("staff", "Staff only")],
+        choices=[("", "Everyone"), ("community", "Community only"), ("staff", "Staff only")],
     )
     channel = forms.ChoiceField(required=False, label="Channel", choices=[("", "All channels")])
+    activity = forms.ChoiceField(
+        required=False, label="Activity", choices=[("", "Any activity"), *ACTIVITY_LABELS.items()]
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        label="Order",
+        choices=list(DIRECTORY_SORT_LABELS.items()),
+    )
 
     def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["channel"]).choices = [("", "All channels"), *((c, c) for c in channels)]
+
+
+class SegmentForm(forms.Form):
+    """Save the directory's current view under a name."""
+
+    name = forms.CharField(max_length=100, label="Segment name", strip=True)
+    query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)
+    shared = forms.BooleanField(required=False, initial=True, label="Share with the DevRel team")
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        if Segment.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError(f"A segment named {name!r} exists already: choose another name.")
+        return name
 
 
 class MergeForm(forms.Form):

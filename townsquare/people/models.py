@@ -270,3 +270,28 @@ class ErasureSuppression(models.Model):
 
     def __str__(self) -> str:
         return f"suppression {self.digest[:12]}"
+
+
+class Segment(models.Model):
+    """A named view of the people directory (its filters and order), shared with the team or kept to oneself.
+
+    The filters are stored as the directory's own query string, so a segment is exactly the page its link
+    opens, and one export: "active customers on Discord", "newcomers this month", "drifting away".
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    query = models.CharField(max_length=1000, help_text="The directory's query string, as DirectoryForm cleans it.")
+    shared = models.BooleanField(default=True, help_text="Shown to every DevRel member, not only its author.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:directory") + (f"?{self.query}" if self.query else "")

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from townsquare.core import hooks
+from townsquare.core import hooks, sparklines
 from townsquare.people.models import (
     Account,
     Identity,
@@ -16,6 +19,7 @@ from townsquare.people.models import (
     MergeRecord,
     MergeSuggestion,
     Organization,
+    Segment,
     Team,
     TeamMembership,
 )
@@ -34,6 +38,30 @@ def team_with_members(*, slug: str) -> Team:
 
 DIRECTORY_PAGE_SIZE = 50
 
+# The directory's orders: the default puts who was active lately first (people never seen last).
+DIRECTORY_SORTS = {
+    "recent": (F("last_seen").desc(nulls_last=True), "display_name", "pk"),
+    "name": ("display_name", "pk"),
+    "newest": (F("first_seen").desc(nulls_last=True), "display_name", "pk"),
+    "oldest": (F("first_seen").asc(nulls_last=True), "display_name", "pk"),
+}
+DEFAULT_SORT = "recent"
+# Activity segments a community manager asks for, by first and last seen (days before now).
+ACTIVITY_LABELS = {
+    "active": "Active this month",  # last seen in the last 30 days
+    "newcomers": "New this month",  # first seen in the last 30 days
+    "drifting": "Drifting away",  # active the quarter before, silent this one
+    "dormant": "Dormant",  # silent for more than 6 months
+}
+ACTIVE_DAYS, QUARTER_DAYS, DORMANT_DAYS = 30, 91, 182
+
+DIRECTORY_SORT_LABELS = {
+    "recent": "Recently active first",
+    "name": "Name",
+    "newest": "Newest members first",
+    "oldest": "Longest-standing first",
+}
+
 
 @dataclass(frozen=True)
 class DirectoryFilters:
@@ -42,10 +70,12 @@ class DirectoryFilters:
     tier: str = ""
     staff: str = ""  # "", "staff", "community"
     channel: str = ""  # a realm kind: "github", "slack", ...
+    sort: str = DEFAULT_SORT  # a key of DIRECTORY_SORTS
+    activity: str = ""  # a key of ACTIVITY_WINDOWS
 
     @property
     def active(self) -> bool:
-        return bool(self.q.strip() or self.organization or self.tier or self.staff or self.channel)
+        return bool(self.q.strip() or self.organization or self.tier or self.staff or self.channel or self.activity)
 
 
 def realm_kind(realm: str) -> str:
@@ -85,12 +115,37 @@ def member_directory(*, filters: DirectoryFilters) -> QuerySet[Member]:
         rows = rows.filter(is_staff=True)
     elif filters.staff == "community":
         rows = rows.filter(is_staff=False)
+    if filters.activity:
+        rows = rows.filter(_activity_q(filters.activity, timezone.now()))
     if filters.channel:
         # The kind's realms by name, so the (realm, external_id) index finds their identities: a
         # LIKE 'slack:%' cannot use it under a non-C collation and reads every identity instead.
         in_realm = Identity.objects.filter(realm__in=[r for r in realms() if realm_kind(r) == filters.channel])
         rows = rows.filter(pk__in=in_realm.values("member_id"))
-    return rows.order_by("display_name", "pk")
+    return rows.order_by(*DIRECTORY_SORTS.get(filters.sort, DIRECTORY_SORTS[DEFAULT_SORT]))
+
+
+def _activity_q(activity: str, now: dt.datetime) -> Q:
+    days = dt.timedelta(days=1)
+    if activity == "active":
+        return Q(last_seen__gte=now - ACTIVE_DAYS * days)
+    if activity == "newcomers":
+        return Q(first_seen__gte=now - ACTIVE_DAYS * days)
+    if activity == "drifting":
+        return Q(last_seen__gte=now - 2 * QUARTER_DAYS * days, last_seen__lt=now - QUARTER_DAYS * days)
+    if activity == "dormant":
+        return Q(last_seen__lt=now - DORMANT_DAYS * days)
+    return Q()
+
+
+def member_directory_rows(*, filters: DirectoryFilters, chunk: int = 1000) -> Iterator[Member]:
+    """Every member the filters match, in the directory's order, with identities and message counts attached:
+    read ``chunk`` at a time, so an export of the whole community holds one chunk in memory."""
+    ids = list(member_directory(filters=filters).values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        by_pk = Member.objects.select_related("organization__account", "team").in_bulk(part)
+        yield from member_directory_page_details([by_pk[pk] for pk in part if pk in by_pk], activity=False)
 
 
 def member_directory_page(*, filters: DirectoryFilters, page: str | int | None) -> Page:
@@ -109,9 +164,18 @@ def member_directory_page(*, filters: DirectoryFilters, page: str | int | None) 
     return found
 
 
-def member_directory_page_details(members: list[Member]) -> list[Member]:
-    """Attach identities (``.identity_list``, ``.channels``) and ``.message_count`` to a page of members."""
+def member_directory_page_details(members: list[Member], *, activity: bool = True) -> list[Member]:
+    """Attach identities (``.identity_list``, ``.channels``), ``.message_count`` and ``.activity`` (a 12-week
+    sparkline) to a page of members."""
     ids = [m.pk for m in members]
+    weeks = sparklines.week_starts()
+    weekly: dict[int, dict[Any, int]] = defaultdict(dict)
+    if activity:
+        since = sparklines.window_start(weeks)
+        for _handler, found in hooks.member_weekly_activity.call(member_ids=ids, since=since):
+            for member_id, by_week in found.items():
+                for week, n in by_week.items():
+                    weekly[member_id][week] = weekly[member_id].get(week, 0) + n
     identities: dict[int, list[Identity]] = defaultdict(list)
     for identity in Identity.objects.filter(member_id__in=ids).order_by("realm", "handle"):
         identities[identity.member_id].append(identity)
@@ -120,6 +184,9 @@ def member_directory_page_details(members: list[Member]) -> list[Member]:
         member.identity_list = identities.get(member.pk, [])  # type: ignore[attr-defined]
         member.channels = sorted({realm_kind(i.realm) for i in member.identity_list})  # type: ignore[attr-defined]
         member.message_count = counts.get(member.pk, 0)  # type: ignore[attr-defined]
+        if activity:
+            points = sparklines.zero_filled(weeks, weekly.get(member.pk, {}))
+            member.activity = sparklines.sparkline(points, width=96, height=22)  # type: ignore[attr-defined]
     return members
 
 
@@ -192,3 +259,8 @@ def accounts_list(*, tier: str = "") -> QuerySet[Account]:
     if tier:
         rows = rows.filter(tier=tier)
     return rows.order_by("-annual_revenue", "name")
+
+
+def segments_visible(*, user: Any) -> QuerySet[Segment]:
+    """The segments a DevRel member sees: every shared one and their own."""
+    return Segment.objects.filter(Q(shared=True) | Q(created_by=user)).select_related("created_by")

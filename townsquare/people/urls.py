@@ -7,6 +7,9 @@ from townsquare.people import views
 app_name = "people"
 urlpatterns = [
     path("", views.directory, name="directory"),
+    path("export.csv", views.directory_export, name="directory-export"),
+    path("segments/", views.segment_save, name="segment-save"),
+    path("segments/<int:pk>/delete/", views.segment_delete, name="segment-delete"),
     path("members/<int:pk>/", views.member, name="member"),
     path("members/<int:pk>/merge/", views.member_merge, name="member-merge"),
     path("members/<int:pk>/split/", views.member_split, name="member-split"),

@@ -4,12 +4,15 @@ import csv
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -17,11 +20,29 @@ from django.views.decorators.http import require_POST
 from townsquare.core import roles
 from townsquare.core.confirm import Confirmation, confirmation_response
 from townsquare.core.errors import TownsquareError
+from townsquare.core.exports import csv_response
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.people import selectors, services
 from townsquare.people.crm import accounts_import_csv, mapping_guess
-from townsquare.people.forms import AccountsImportForm, DirectoryForm, EraseForm, MappingForm, MergeForm, SplitForm
-from townsquare.people.models import Account, ErasureRecord, Member, MergeRecord, MergeSuggestion, Organization, Team
+from townsquare.people.forms import (
+    AccountsImportForm,
+    DirectoryForm,
+    EraseForm,
+    MappingForm,
+    MergeForm,
+    SegmentForm,
+    SplitForm,
+)
+from townsquare.people.models import (
+    Account,
+    ErasureRecord,
+    Member,
+    MergeRecord,
+    MergeSuggestion,
+    Organization,
+    Segment,
+    Team,
+)
 from townsquare.people.selectors import DirectoryFilters
 
 log = logging.getLogger(__name__)
@@ -57,7 +78,23 @@ def _filters(form: DirectoryForm) -> DirectoryFilters:
         tier=data["tier"] or "",
         staff=data["staff"] or "",
         channel=data["channel"] or "",
+        sort=data["sort"] or selectors.DEFAULT_SORT,
+        activity=data["activity"] or "",
     )
+
+
+def _query_of(filters: DirectoryFilters) -> str:
+    """The directory's query string for ``filters``: only what is set, in one order (a segment's identity)."""
+    fields = {
+        "q": filters.q.strip(),
+        "organization": filters.organization or "",
+        "tier": filters.tier,
+        "staff": filters.staff,
+        "channel": filters.channel,
+        "activity": filters.activity,
+        "sort": "" if filters.sort == selectors.DEFAULT_SORT else filters.sort,
+    }
+    return urlencode({key: value for key, value in fields.items() if value})
 
 
 @roles.role_required(roles.DEVREL)
@@ -76,8 +113,97 @@ def directory(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "open_suggestions": MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN).count(),
     }
+    context["segments"] = list(selectors.segments_visible(user=request.user))
+    context["current_query"] = _query_of(filters)
+    context["segment_form"] = SegmentForm(initial={"query": context["current_query"]})
     template = "people/directory.html#rows" if request.htmx and not request.htmx.boosted else "people/directory.html"
     return render(request, template, context)
+
+
+DIRECTORY_EXPORT_HEADER = (
+    "member id",
+    "name",
+    "email",
+    "organisation",
+    "customer tier",
+    "staff",
+    "bot",
+    "channels",
+    "handles",
+    "messages",
+    "first seen",
+    "last seen",
+)
+
+
+@roles.role_required(roles.DEVREL)
+def directory_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
+    """The directory (or a segment) as CSV: the page's filters and order, every matching member, streamed."""
+    filters = _filters(DirectoryForm(request.GET or None, channels=selectors.channel_kinds()))
+
+    def rows() -> Iterator[list[Any]]:
+        for m in selectors.member_directory_rows(filters=filters):
+            account = getattr(m.organization, "account", None) if m.organization_id else None
+            yield [
+                m.pk,
+                m.display_name,
+                m.primary_email,
+                m.organization.name if m.organization else "",
+                account.get_tier_display() if account else "",
+                m.is_staff,
+                m.is_bot,
+                " ".join(m.channels),  # type: ignore[attr-defined]
+                " ".join(i.handle or i.external_id for i in m.identity_list),  # type: ignore[attr-defined]
+                m.message_count,  # type: ignore[attr-defined]
+                m.first_seen.isoformat() if m.first_seen else "",
+                m.last_seen.isoformat() if m.last_seen else "",
+            ]
+
+    return csv_response("people.csv", DIRECTORY_EXPORT_HEADER, rows())
+
+
+@roles.role_required(roles.DEVREL)
+@require_POST
+def segment_save(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = SegmentForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("name", ["A segment needs a name."]):
+            messages.error(request, str(error))
+        back = _query_of(
+            _filters(DirectoryForm(QueryDict(request.POST.get("query", "")), channels=selectors.channel_kinds()))
+        )
+        return redirect(reverse("people:directory") + (f"?{back}" if back else ""))
+    # The query is re-read through the directory's form, so a segment holds only filters the directory knows.
+    cleaned = _query_of(
+        _filters(DirectoryForm(QueryDict(form.cleaned_data["query"]), channels=selectors.channel_kinds()))
+    )
+    segment = Segment.objects.create(
+        name=form.cleaned_data["name"], query=cleaned, shared=form.cleaned_data["shared"], created_by=request.user
+    )
+    messages.success(request, f"Saved the segment {segment.name!r}.")
+    return redirect(segment.get_absolute_url())
+
+
+@roles.role_required(roles.DEVREL)
+@require_POST
+def segment_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    segment = get_object_or_404(Segment, pk=pk)
+    if segment.created_by_id != request.user.pk and not roles.has_role(request.user, roles.LEADS):
+        raise PermissionDenied("Only the segment's author or a DevRel lead can delete it.")
+    asked = confirmation_response(
+        request,
+        Confirmation(
+            title=f"Delete the segment “{segment.name}”?",
+            text="Its link stops working for everyone it was shared with. The people in it are not affected.",
+            action="Delete",
+            cancel_url=segment.get_absolute_url(),
+        ),
+    )
+    if asked is not None:
+        return asked
+    segment.delete()
+    messages.success(request, f"Deleted the segment {segment.name!r}.")
+    return redirect("people:directory")
 
 
 def _member_or_404(pk: int) -> Member:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from rest_framework import generics, serializers
 
 from townsquare.core.api import RoleAPIView, RoleListAPIView
-from townsquare.core.roles import READERS
+from townsquare.core.privacy import person_label
+from townsquare.core.roles import DEVREL, READERS, has_role
 from townsquare.people.models import Team
 from townsquare.reports import selectors
 from townsquare.reports.models import Report, ReportItem
@@ -43,6 +46,16 @@ class ItemOutput(serializers.ModelSerializer):
 
     def get_url(self, item: ReportItem) -> str:
         return absolute(item.get_absolute_url())
+
+    def to_representation(self, instance: ReportItem) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not has_role(request.user, DEVREL):
+            # Quote authors stored before names were kept apart from addresses: addresses for DevRel only.
+            data["quotes"] = [
+                {**q, "author": person_label(q.get("author"), show_addresses=False)} for q in data["quotes"]
+            ]
+        return data
 
 
 class ReportOutput(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from townsquare.core.privacy import public_name
 from townsquare.core.weeks import week_bounds
 from townsquare.feedback.models import Theme, ThemeMessage
 from townsquare.feedback.selectors import PAYING_TIERS, stats_for
@@ -72,7 +73,8 @@ def _quotes(rows: list[ThemeMessage]) -> list[Quote]:
         quotes.append(
             Quote(
                 text=_excerpt(message.body or message.title),
-                author=(author.display_name or author.handle or "someone") if author is not None else "someone",
+                # Reports reach every role and inbox: a name, never an email address (core/privacy.py).
+                author=public_name(author.display_name, author.handle) if author is not None else "someone",
                 channel=str(message.channel or message.source),
                 url=message.url,
                 message_id=message.pk,

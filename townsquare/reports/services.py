@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
+from townsquare.core.privacy import public_name
 from townsquare.core.weeks import iso_week_label, last_complete_week
 from townsquare.notify.formatting import Trusted, one_line, render_message
 from townsquare.notify.models import Notification, Purpose
@@ -409,7 +410,7 @@ def _message_context(report: Report, items: Sequence[ReportItem]) -> dict[str, A
                 "channels": ", ".join(item.channels),
                 "link": Trusted(absolute(item.get_absolute_url())),
                 "quotes": [
-                    {"text": q.get("text", ""), "author": q.get("author", ""), "channel": q.get("channel", "")}
+                    {"text": q.get("text", ""), "author": public_name(q.get("author")), "channel": q.get("channel", "")}
                     for q in item.quotes[:2]
                 ],
             }

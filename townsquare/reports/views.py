@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from townsquare.core import roles
 from townsquare.core.errors import TownsquareError
-from townsquare.core.feeds import feed_token, feed_view
+from townsquare.core.feeds import feed_view
 from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.core.weeks import iso_week_label, last_complete_week, parse_week
 from townsquare.people.models import Team
@@ -260,7 +260,7 @@ def subscriptions(request: AuthenticatedHttpRequest) -> HttpResponse:
             "teams": [{"team": t, "subscribed": (t.pk, None) in team_subs} for t in lead_of],
         },
     )
-    return render(request, "reports/subscriptions.html", {"rows": rows, "feed_token": feed_token(request.user)})
+    return render(request, "reports/subscriptions.html", {"rows": rows})
 
 
 @login_not_required  # the link in every email works with one click; the signed token is the credential

@@ -15,4 +15,5 @@ class SourcesConfig(AppConfig):
         hooks.member_erase.register(member_data.member_messages_erase)
         hooks.member_export.register(member_data.member_messages_export)
         hooks.member_message_counts.register(selectors.member_message_counts)
+        hooks.member_weekly_activity.register(selectors.member_weekly_activity)
         hooks.members_identities_moved.register(member_data.members_activity_refresh)

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY_CHARS = 100_000
 MAX_HTML_CHARS = 300_000
 MAX_STORED_ERRORS = 2000  # per run; beyond this only the count grows
+MAX_SEEN = 1_000_000  # ids a run remembers to name repeats across batches (~60 MB); later ones only within a batch
+KEPT = "kept: "  # a warning on the run: the record was kept, changed or chosen
 ANALYZE_EVERY = 100_000  # new rows between ANALYZEs of the message table on PostgreSQL
 _ID_MAX = 255
 _KINDS = frozenset(Message.Kind.values)
@@ -159,6 +161,7 @@ def _normalise(record: MessageRecord) -> tuple[_Row, list[str]]:
 
 
 SKIPPED = "skipped: "  # a note on the run, not a rejected record
+_REPEATED = "this id was read more than once in this run, with different content: the last copy read is stored"
 
 
 @dataclass
@@ -170,6 +173,7 @@ class Batch:
     failures: list[tuple[str, str]] = field(default_factory=list)  # what stopped the run: listed, not counted
     aliases: set[tuple[str, str, str]] = field(default_factory=set)  # (realm, old key, new key) renames
     duplicates: int = 0
+    identical: int = 0  # of ``duplicates``: repeats of a record already read in this run, with the same content
 
     def __len__(self) -> int:
         return len(self.rows) + len(self.errors) + self.duplicates
@@ -190,6 +194,9 @@ class Ingest:
         self.since_analyze = 0
         self.stored_errors = 0
         self.pending_aliases: set[tuple[str, str, str]] = set()  # renames whose second identity is not stored yet
+        # Ids read so far in this run (as hashes, up to MAX_SEEN): a repeat in a later batch is named, not silent.
+        self.seen: set[int] = set()
+        self.notes: list[tuple[str, str]] = []  # warnings the batch being written adds to its list
 
     # ------------------------------------------------------------ channels and identities
 
@@ -270,13 +277,15 @@ class Ingest:
     def commit(self, batch: Batch, cursor: dict[str, Any]) -> None:
         self._skip_erased(batch)
         run = self.run
-        before = (run.new, run.updated, run.unchanged, run.rejected, self.stored_errors)
+        before = (run.new, run.updated, run.unchanged, run.rejected, run.warnings, self.stored_errors)
+        self.notes = []
         try:
             with transaction.atomic():
                 counts = self._write(batch)
                 self._finish_batch(batch, counts, cursor)
         except DatabaseError as exc:
-            run.new, run.updated, run.unchanged, run.rejected, self.stored_errors = before
+            run.new, run.updated, run.unchanged, run.rejected, run.warnings, self.stored_errors = before
+            self.notes = []
             # One bad row (or a concurrent writer) spoilt the batch: retry record by record.
             logger.warning(
                 "source %s run %s: batch failed (%s), retrying one by one",
@@ -289,7 +298,7 @@ class Ingest:
             self._commit_one_by_one(batch, cursor)
 
     def _commit_one_by_one(self, batch: Batch, cursor: dict[str, Any]) -> None:
-        totals = {"new": 0, "updated": 0, "unchanged": batch.duplicates}
+        totals = {"new": 0, "updated": 0, "unchanged": batch.duplicates, "identical": 0}
         errors = list(batch.errors)
         for key, row in batch.rows.items():
             single = Batch(
@@ -308,7 +317,8 @@ class Ingest:
             for name in totals:
                 totals[name] += counts[name]
         with transaction.atomic():
-            self._finish_batch(Batch(errors=errors, failures=batch.failures, aliases=batch.aliases), totals, cursor)
+            rest = Batch(errors=errors, failures=batch.failures, aliases=batch.aliases, identical=batch.identical)
+            self._finish_batch(rest, totals, cursor)
 
     def _write(self, batch: Batch) -> dict[str, int]:
         rows = batch.rows
@@ -336,13 +346,18 @@ class Ingest:
         new: list[tuple[Any, ...]] = []
         changed: list[Message] = []
         unchanged = batch.duplicates
+        identical = 0  # repeats of ids an earlier batch of this run stored, with the same content
         adapt = connection.ops.adapt_datetimefield_value
         now = adapt(timezone.now())
         for ext, row in rows.items():
             found = existing.get(ext)
+            repeated = hash(ext) in self.seen
             if found is not None and found[1] == row.content_hash:
                 unchanged += 1
+                identical += repeated
                 continue
+            if repeated:
+                self.notes.append((ext, f"{KEPT}{_REPEATED}"))
             channel_id = self.channel_ids.get(row.channel_key) if row.channel_key else None
             author_id = self.identity_ids.get(row.author_key) if row.author_key else None
             if author_id is not None and author_id in self.identity_members:
@@ -404,13 +419,25 @@ class Ingest:
                     cursor.executemany(insert_sql(Message._meta.db_table, _INSERT_COLUMNS), new)
         if changed:
             Message.objects.bulk_update(changed, _UPDATE_FIELDS, batch_size=200)
-        return {"new": len(new), "updated": len(changed), "unchanged": unchanged}
+        return {"new": len(new), "updated": len(changed), "unchanged": unchanged, "identical": identical}
 
     def _finish_batch(self, batch: Batch, counts: dict[str, int], cursor: dict[str, Any]) -> None:
         run = self.run
         room = max(0, MAX_STORED_ERRORS - self.stored_errors)
-        rejected = [e for e in batch.errors if not e[1].startswith(("kept: ", SKIPPED))]
-        listed = batch.errors + batch.failures
+        notes = list(self.notes)
+        identical = batch.identical + counts.get("identical", 0)
+        if identical:
+            notes.append(
+                (
+                    "duplicate ids",
+                    f"{SKIPPED}{identical} record(s) repeated an id already read in this run, "
+                    + "with the same content: kept once",
+                )
+            )
+        errors = batch.errors + notes
+        rejected = [e for e in errors if not e[1].startswith((KEPT, SKIPPED))]
+        warned = len(errors) - len(rejected)
+        listed = errors + batch.failures
         if listed and room:
             SyncError.objects.bulk_create(
                 [
@@ -430,6 +457,7 @@ class Ingest:
         run.updated += counts["updated"]
         run.unchanged += counts["unchanged"]
         run.rejected += len(rejected)
+        run.warnings += warned
         run.cursor_after = cursor
         run.heartbeat_at = timezone.now()
         run.save(
@@ -438,6 +466,7 @@ class Ingest:
                 "updated",
                 "unchanged",
                 "rejected",
+                "warnings",
                 "cursor_after",
                 "heartbeat_at",
                 "progress_done",
@@ -446,6 +475,8 @@ class Ingest:
         )
         Source.objects.filter(pk=self.source.pk).update(cursor=cursor)
         self.source.cursor = cursor
+        if len(self.seen) < MAX_SEEN:
+            self.seen.update(hash(key) for key in batch.rows)
         if batch.aliases:
             self.pending_aliases |= batch.aliases - identity_aliases_suggest(aliases=batch.aliases)
 
@@ -508,9 +539,15 @@ def batch_add(batch: Batch, item: Any) -> None:
         batch.errors.append((str(getattr(item, "external_id", "") or "?")[:500], str(exc)))
         return
     for note in notes:
-        batch.errors.append((row.external_id, f"kept: {note}"))
-    if row.external_id in batch.rows:
+        batch.errors.append((row.external_id, f"{KEPT}{note}"))
+    earlier = batch.rows.get(row.external_id)
+    if earlier is not None:
         batch.duplicates += 1
+        if earlier.content_hash == row.content_hash:
+            batch.identical += 1
+        else:
+            batch.errors.append((row.external_id, f"{KEPT}{_REPEATED}"))
+        del batch.rows[row.external_id]  # the later copy, in reading order
     batch.rows[row.external_id] = row
     if row.channel_key is not None and item.channel is not None:
         batch.channels[row.channel_key] = item.channel

@@ -78,10 +78,24 @@ class SyncRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(
+        default=0, help_text="Records kept but changed or chosen (a truncated body, a repeated id), listed with errors."
+    )
     error = models.TextField(blank=True, help_text="Why the run as a whole failed, if it did.")
     cursor_before = models.JSONField(default=dict, blank=True)
     cursor_after = models.JSONField(default=dict, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last committed batch: a silent run is dead.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refreshed while the run reads: on another host, a silent run is dead."
+    )
+    host = models.CharField(
+        max_length=300, blank=True, help_text="Host name and boot id of the process running it (empty while queued)."
+    )
+    pid = models.PositiveIntegerField(null=True, blank=True, help_text="Process id on ``host``.")
+    pid_started = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The process's start time in clock ticks since boot, so a reused pid is not it.",
+    )
     progress_done = models.PositiveBigIntegerField(
         default=0, help_text="Connector-defined units (files, bytes, pages)."
     )
@@ -184,6 +198,9 @@ class Message(models.Model):
         default=1, help_text="Bumped when the content changes (embeddings key on it)."
     )
     ingested_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a sync saw it deleted upstream; its text is removed then."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -197,6 +214,9 @@ class Message(models.Model):
             models.Index(fields=["source", "thread_external_id"], name="message_thread_idx"),
             # Serves time-window scans (weekly report, re-clustering window).
             models.Index(fields=["-created_at"], name="message_created_idx"),
+            # Serves the value report's quarter of theme messages: the range scan reads only this index (the
+            # author and id are in it), never the message rows and their bodies.
+            models.Index(fields=["created_at", "author", "id"], name="message_created_author_idx"),
         ]
 
     def __str__(self) -> str:

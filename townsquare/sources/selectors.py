@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from townsquare.core import charts
+from townsquare.core.sparklines import as_date
 from townsquare.people.models import Member
 from townsquare.sources.models import Message, Source, SyncError, SyncRun
 
@@ -44,7 +48,8 @@ def messages_filtered(
     channel_id: int | None = None,
     since: dt.datetime | None = None,
 ) -> QuerySet[Message]:
-    rows = Message.objects.select_related("source", "channel", "author").defer("body_html")
+    rows = Message.objects.filter(deleted_at__isnull=True).select_related("source", "channel", "author")
+    rows = rows.defer("body_html")
     if source is not None:
         rows = rows.filter(source=source)
     if kind:
@@ -88,13 +93,52 @@ def member_messages(*, member: Member) -> QuerySet[Message]:
 
 
 def member_channel_counts(*, member: Member) -> list[dict[str, Any]]:
+    """Per source the member wrote in: how many messages, and when they were first and last seen there."""
     rows = (
         Message.objects.filter(author_id__in=_identity_ids(member))
         .values("source__name", "source__kind")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), first=Min("created_at"), last=Max("created_at"))
         .order_by("-n")
     )
     return [dict(row) for row in rows]
+
+
+ACTIVITY_MONTHS = 12
+
+
+def member_monthly_activity(*, member: Member, now: dt.datetime | None = None) -> charts.Chart:
+    """The member's messages per month over the last year, stacked by source: one grouped query."""
+    today = timezone.localtime(now or timezone.now()).date()
+    months = [_months_back(today.replace(day=1), back) for back in range(ACTIVITY_MONTHS - 1, -1, -1)]
+    since = timezone.make_aware(dt.datetime.combine(months[0], dt.time.min))
+    rows = (
+        Message.objects.filter(author_id__in=_identity_ids(member), created_at__gte=since)
+        .annotate(month=TruncMonth("created_at"))
+        .order_by()
+        .values_list("source__name", "month")
+        .annotate(n=Count("pk"))
+    )
+    by_source: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    for source, month, n in rows:
+        by_source[source][as_date(month)] = n
+    ordered = sorted(by_source, key=lambda name: -sum(by_source[name].values()))
+    total = sum(sum(counts.values()) for counts in by_source.values())
+    summary = f"{total:,} message{'s' if total != 1 else ''} in the last {ACTIVITY_MONTHS} months" + (
+        f", most on {ordered[0]}." if ordered else "."
+    )
+    series = [charts.Series(name, [by_source[name].get(m, 0) for m in months]) for name in ordered]
+    return charts.bars(
+        "Messages per month",
+        [m.strftime("%b %Y") for m in months],
+        series,
+        stacked=True,
+        summary=summary,
+    )
+
+
+def _months_back(first_of_month: dt.date, back: int) -> dt.date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Page, list[dict[str, Any]]]:
@@ -107,6 +151,21 @@ def member_messages_page(*, member: Member, page: str | int | None) -> tuple[Pag
     paginator = Paginator(member_messages(member=member), MEMBER_MESSAGES_PAGE_SIZE)
     paginator.count = sum(row["n"] for row in counts)
     return paginator.get_page(page), counts
+
+
+def member_weekly_activity(*, member_ids: list[int], since: dt.datetime) -> dict[int, dict[dt.date, int]]:
+    """Messages per member and week (the week's Monday) since ``since``, for the directory's sparklines."""
+    rows = (
+        Message.objects.filter(author__member_id__in=member_ids, created_at__gte=since)
+        .annotate(week=TruncWeek("created_at"))
+        .order_by()
+        .values_list("author__member_id", "week")
+        .annotate(n=Count("pk"))
+    )
+    activity: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    for member_id, week, n in rows:
+        activity[member_id][as_date(week)] = n
+    return dict(activity)
 
 
 def member_message_counts(*, member_ids: list[int]) -> dict[int, int]:

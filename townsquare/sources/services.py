@@ -11,26 +11,30 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError
+from django.db.models import F
 from django.utils import timezone
 
 from townsquare.core.errors import TownsquareError
 from townsquare.sources.connectors import archive_kinds, connector_for
-from townsquare.sources.connectors.base import Checkpoint, Connector, UnitDone, UnitSkipped
+from townsquare.sources.connectors.base import Checkpoint, Connector, MessageDeleted, UnitDone, UnitSkipped
 from townsquare.sources.ingest import Batch, Ingest, Progress, batch_add
+from townsquare.sources.liveness import process_started, run_alive, this_host
 from townsquare.sources.member_data import members_activity_refresh
-from townsquare.sources.models import Source, SyncRun
+from townsquare.sources.models import Message, Source, SyncRun
 from townsquare.sources.paths import path_confined
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
-LIVE_RUN_WINDOW = dt.timedelta(minutes=10)
+HEARTBEAT_EVERY = 5.0  # seconds between heartbeats of a reading run; well under TOWNSQUARE_SYNC_STALE_SECONDS
 UPLOAD_RETENTION = dt.timedelta(days=7)  # uploads no unfinished run reads are deleted after this
 FINGERPRINT_VERSION = 1  # bump when normalisation changes, so unchanged archive units are read again
 
@@ -63,25 +67,39 @@ def archive_signature(path: Path) -> str:
 def run_start(*, source: Source, status: str = SyncRun.Status.RUNNING, upload: str | Path = "") -> SyncRun:
     """Create a run row; refuse while another run of the source is alive; mark dead ones interrupted.
 
-    ``upload`` is an uploaded archive the run will read: it is kept until a run has read it whole.
+    A run is alive while its process is (``liveness.run_alive``): a killed import is taken over at once
+    on the same host, and after ``TOWNSQUARE_SYNC_STALE_SECONDS`` of silence from another host; the new
+    run resumes from the source's cursor. ``upload`` is an uploaded archive the run will read: it is kept
+    until a run has read it whole.
     """
     now = timezone.now()
     others = SyncRun.objects.filter(source=source, status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED])
-    alive = others.filter(heartbeat_at__gte=now - LIVE_RUN_WINDOW).first()
-    if alive is not None:
-        raise TownsquareError(f"a sync is already running (run {alive.pk})", record=source.name, permanent=False)
-    others.update(
-        status=SyncRun.Status.FAILED,
-        finished_at=now,
-        error="interrupted: the process stopped before the run finished; the next run resumed from its cursor",
-    )
+    dead = []
+    for other in others:
+        if run_alive(other, now=now):
+            raise TownsquareError(f"a sync is already running (run {other.pk})", record=source.name, permanent=False)
+        dead.append(other.pk)
+    if dead:
+        SyncRun.objects.filter(pk__in=dead, status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED]).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=now,
+            error="interrupted: the process stopped before the run finished; the next run resumed from its cursor",
+        )
+    owner = _owner() if status == SyncRun.Status.RUNNING else {}
     return SyncRun.objects.create(
         source=source,
         status=status,
         cursor_before=source.cursor or {},
         heartbeat_at=now,
         upload=str(Path(upload).resolve()) if upload else "",
+        **owner,
     )
+
+
+def _owner() -> dict[str, Any]:
+    """This process, as a run records it."""
+    pid = os.getpid()
+    return {"host": this_host(), "pid": pid, "pid_started": process_started(pid)}
 
 
 def source_sync(
@@ -99,7 +117,8 @@ def source_sync(
     try:
         run = _run_open(source=source, run=run)
     except TownsquareError as exc:
-        return SyncRun.objects.create(
+        # Refused (another run is alive): said to the caller, not stored, so retries leave no failed runs behind.
+        return SyncRun(
             source=source,
             status=SyncRun.Status.FAILED,
             error=str(exc),
@@ -116,8 +135,11 @@ def _run_open(*, source: Source, run: SyncRun | None) -> SyncRun:
     """The run this sync writes to: the queued ``run``, now running, or a new one (``run_start``'s rules)."""
     if run is None:
         return run_start(source=source)
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now())
+    owner = _owner()
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.RUNNING, heartbeat_at=timezone.now(), **owner)
     run.status = SyncRun.Status.RUNNING
+    for name, value in owner.items():
+        setattr(run, name, value)
     return run
 
 
@@ -141,6 +163,8 @@ class _Sync:
         self.skip = 0  # records a previous attempt on the same archive committed
         self.units: dict[str, list[Any]] = {}  # archive unit -> [fingerprint, records], for the next run
         self.failure = ""
+        self.deleted: set[str] = set()  # external ids deleted upstream, applied once their batch is committed
+        self.beaten = time.monotonic()
 
     def read(self, path: str | Path | None) -> None:
         """Resume, then read every record; a failing connector ends the read with ``failure`` set."""
@@ -185,6 +209,7 @@ class _Sync:
 
     def _fetch(self, connector: Connector) -> None:
         for item in connector.fetch(dict(self.cursor)):
+            self._beat()
             if self._marker(connector, item):
                 continue
             self.position += 1
@@ -198,6 +223,14 @@ class _Sync:
             self.cursor = {**self.cursor, "fingerprints": {"layout": _layout(connector), "units": self.units}}
         self._commit(connector, self._cursor_at(0))  # read whole: the next run starts the archive afresh
 
+    def _beat(self) -> None:
+        """Refresh the heartbeat between batches too (a slow API, a large member), at most every few seconds."""
+        now = time.monotonic()
+        if now - self.beaten < HEARTBEAT_EVERY:
+            return
+        self.beaten = now
+        SyncRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+
     def _marker(self, connector: Connector, item: Any) -> bool:
         """Take in a checkpoint or an archive unit's marker; False for a record (or a rejected one)."""
         if isinstance(item, Checkpoint):
@@ -207,6 +240,8 @@ class _Sync:
             self.units[item.key] = connector.fingerprints[item.key]
         elif isinstance(item, UnitDone):
             self.units[item.key] = [item.fingerprint, item.count]
+        elif isinstance(item, MessageDeleted):
+            self.deleted.add(item.external_id)
         else:
             return False
         return True
@@ -219,12 +254,20 @@ class _Sync:
     def _commit(self, connector: Connector, cursor: dict[str, Any]) -> None:
         self.ingest.commit(self.batch, cursor)
         self.batch = Batch()
+        self._apply_deletions()
         _report(self.ingest, connector)
+
+    def _apply_deletions(self) -> None:
+        """Deletions go after the batch that may hold the deleted message's own row (an export has both)."""
+        if self.deleted:
+            messages_mark_deleted(source=self.source, external_ids=sorted(self.deleted))
+            self.deleted = set()
 
     def _save_before_failure(self) -> None:
         """Keep the good records the connector yielded before the failure, and its list of what failed."""
         try:
             self.ingest.commit(self.batch, self._cursor_at(self.position))
+            self._apply_deletions()
         except Exception:  # the run must still be closed and reported
             logger.exception("source %s: could not save the last batch of run %s", self.source.pk, self.run.pk)
 
@@ -266,6 +309,25 @@ class _Sync:
         if self.ingest.progress is not None:
             self.ingest.progress(run)
         return run
+
+
+def messages_mark_deleted(*, source: Source, external_ids: list[str]) -> int:
+    """Remove the text of messages deleted upstream and mark them; returns how many changed.
+
+    The row stays (replies keep their parent, counts their history) but nothing it said is shown or
+    processed again: the version is bumped, so feedback sees its new, empty text.
+    """
+    now = timezone.now()
+    changed = 0
+    for start in range(0, len(external_ids), 500):
+        changed += (
+            Message.objects.filter(source=source, external_id__in=external_ids[start : start + 500])
+            .exclude(content_hash="deleted")
+            .update(title="", body="", body_html="", deleted_at=now, content_hash="deleted", version=F("version") + 1)
+        )
+    if changed:
+        logger.info("source %s: %s message(s) deleted upstream", source.pk, changed)
+    return changed
 
 
 def _layout(connector: Connector) -> str:
@@ -378,6 +440,16 @@ def _check_cron(schedule: str, name: str) -> None:
         raise TownsquareError(f"invalid cron expression {schedule!r}", record=name)
 
 
+def source_can_sync(*, source: Source) -> bool:
+    """Whether a sync has something to read: an API, a live URL, or an archive path on this server.
+
+    An archive source whose upload was imported whole (and deleted) has nothing until the next upload.
+    """
+    if source.kind not in set(archive_kinds()) or (source.config or {}).get("path"):
+        return True
+    return not connector_for(source).is_archive  # a Pipermail or RSS source given a URL reads it live
+
+
 def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     """The named sources, or every enabled one that has something to read.
 
@@ -386,12 +458,7 @@ def sources_to_sync(*, names: list[str] | None = None) -> list[Source]:
     """
     if names:
         return list(Source.objects.filter(name__in=names))
-    archives = set(archive_kinds())
-    return [
-        s
-        for s in Source.objects.filter(enabled=True)
-        if s.kind not in archives or (s.config or {}).get("path") or not connector_for(s).is_archive
-    ]
+    return [s for s in Source.objects.filter(enabled=True) if source_can_sync(source=s)]
 
 
 def sources_due(*, now: dt.datetime | None = None) -> list[Source]:

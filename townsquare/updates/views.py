@@ -17,6 +17,7 @@ from townsquare.core.http import AuthenticatedHttpRequest
 from townsquare.core.weeks import company_tz
 from townsquare.notify.models import Destination
 from townsquare.people.models import Team
+from townsquare.updates.charts import questions_chart
 from townsquare.updates.models import Audience, Part, Question, Update, UpdateItem
 from townsquare.updates.selectors import digests as selectors
 from townsquare.updates.services import digests as services
@@ -130,6 +131,11 @@ def audience_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "audience": audience,
         "updates": selectors.newest_revisions(audience=audience, user=request.user),
         "months": months,
+        "questions_chart": questions_chart(
+            months,
+            today=timezone.now().astimezone(company_tz()).date(),
+            since=audience.created_at.astimezone(company_tz()).date(),
+        ),
         "totals": {"asked": sum(m["asked"] for m in months), "answered": sum(m["answered"] for m in months)},
         "part_labels": [label for value, label in Part.choices if value in audience.parts],
         "is_devrel": roles.has_role(request.user, roles.DEVREL),

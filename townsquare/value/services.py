@@ -22,7 +22,7 @@ from townsquare.core.quarters import Quarter, current_quarter
 from townsquare.notify.formatting import Trusted, render_message
 from townsquare.notify.models import Notification
 from townsquare.notify.services import notification_enqueue
-from townsquare.value import sections
+from townsquare.value import email_charts, sections
 from townsquare.value.figures import FIGURES, goal_outcome
 from townsquare.value.models import Goal, QuarterReport
 
@@ -218,6 +218,7 @@ def value_report_email(*, report: QuarterReport) -> tuple[str, str]:
     """(text, html) bodies of the email to the sponsor: the narrative, the goals and the headline figures."""
     shown = [s for s in sections.ordered() if s.key not in report.hidden]
     data = report.data.get("sections", {})
+    charted = email_charts.by_section(report)
     context = {
         "quarter": report.quarter_label,
         "revision": report.revision,
@@ -243,6 +244,7 @@ def value_report_email(*, report: QuarterReport) -> tuple[str, str]:
                     {"label": f["label"], "value": _display(f["value"], f["unit"])}
                     for _, f in sections.figure_items(data[s.key])[:4]
                 ],
+                "charts": charted.get(s.key, []),
             }
             for s in shown
             if s.key in data
@@ -285,6 +287,7 @@ def value_report_publish(*, report: QuarterReport, by: User | None, emails: Iter
         body_html=html_body,
         emails=recipients,
         link=absolute(report.get_absolute_url()),
+        attachments=email_charts.attachments(report) if recipients else (),
     )
     logger.info("value report %s: published, %d notifications recorded", report.pk, len(created))
     return PublishOutcome(report=report, sent_now=True, notifications=created)

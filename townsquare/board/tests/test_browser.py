@@ -187,3 +187,35 @@ def test_leaving_the_task_page_with_typed_thanks_asks_first(web, make_user) -> N
     web.page.wait_for_selector("text=Thanked")
     assert asked == ["beforeunload"]
     assert web.console_errors == []
+
+
+def _tab_to(web, selector: str, *, limit: int = 250) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab until ``selector`` has the focus, as someone without a mouse would; fail if it never does."""
+    for _ in range(limit):
+        web.page.keyboard.press("Tab")
+        if web.page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never took the keyboard focus in {limit} Tabs")
+
+
+def test_a_card_moves_with_the_keyboard_alone_and_the_focus_shows(web, make_user) -> None:
+    setup_board(make_user)
+    backlog = Task.objects.get(title="Meetup in Lisbon")
+    web.login("dana")
+    web.goto("/board/")
+    _tab_to(web, f"#move-{backlog.pk}")
+    outline = web.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), "the focused control shows no outline"
+    current = web.page.evaluate("document.activeElement.value")
+    web.page.keyboard.press("ArrowDown")  # the next column in the list
+    chosen = web.page.evaluate("document.activeElement.value")
+    assert chosen != current
+    web.page.keyboard.press("Tab")  # to the card's Move button
+    assert web.page.evaluate("document.activeElement.textContent.trim()") == "Move"
+    web.page.keyboard.press("Enter")
+    web.page.wait_for_function(
+        "([pk, col]) => !!document.querySelector(`.board-column-${col} #task-${pk}`)", arg=[backlog.pk, chosen]
+    )
+    backlog.refresh_from_db()
+    assert backlog.column == chosen
+    assert web.console_errors == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from townsquare.core.privacy import person_label
 from townsquare.core.sanitize import sanitize_html
 
 register = template.Library()
@@ -23,3 +24,9 @@ def role_label(value: str) -> str:
         return Role(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def person(value: object, show_addresses: bool = False) -> str:
+    """``{{ message.author|person:is_devrel }}``: email addresses for DevRel only, a display name for the rest."""
+    return person_label(value, show_addresses=bool(show_addresses))

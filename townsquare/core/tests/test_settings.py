@@ -101,3 +101,54 @@ def test_a_healthy_local_configuration_passes_check_with_only_the_email_warning(
     assert result.returncode == 0, result.stderr
     assert "TOWNSQUARE_EMAIL_URL: not set" in result.stderr + result.stdout
     assert (tmp_path / "data" / "secret_key").exists()
+
+
+def production_env(tmp_path: Path, **env: str) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        "TOWNSQUARE_MODE": "production",
+        "TOWNSQUARE_SECRET_KEY": "a-production-secret-key-for-the-test-only-0123456789",
+        "TOWNSQUARE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "TOWNSQUARE_BASE_URL": "https://devrel.example.com",
+        "TOWNSQUARE_ALLOWED_HOSTS": "devrel.example.com",
+        "TOWNSQUARE_EMAIL_URL": "mailto://localhost",
+        "TOWNSQUARE_DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        **env,
+    }
+
+
+HSTS_PROBE = (
+    "from django.test import Client; "
+    "r = Client().get('/healthz', secure=True, headers={'host': 'devrel.example.com'}); "
+    "print('HSTS=' + r.headers.get('Strict-Transport-Security', 'none'))"
+)
+
+
+def run_shell(tmp_path: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TOWNSQUARE_")}
+    base.update({"TOWNSQUARE_DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run(
+        townsquare_command("shell", "-c", code), check=False, env=base, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_over_https_sends_hsts_with_the_configured_max_age(tmp_path: Path) -> None:
+    default = run_shell(tmp_path, HSTS_PROBE, **production_env(tmp_path))
+    assert "HSTS=max-age=31536000" in default.stdout, default.stderr
+    shorter = run_shell(tmp_path, HSTS_PROBE, **production_env(tmp_path, TOWNSQUARE_HSTS_SECONDS="300"))
+    assert "HSTS=max-age=300" in shorter.stdout, shorter.stderr
+    local = run_shell(
+        tmp_path,
+        HSTS_PROBE,
+        TOWNSQUARE_BASE_URL="https://devrel.example.com",
+        TOWNSQUARE_ALLOWED_HOSTS="devrel.example.com",
+    )
+    assert "HSTS=none" in local.stdout, local.stderr  # local mode: a laptop must not pin https for a year
+
+
+def test_check_flags_production_over_https_without_hsts(tmp_path: Path) -> None:
+    result = run_check(tmp_path, **production_env(tmp_path, TOWNSQUARE_HSTS_SECONDS="0"))
+    assert "TOWNSQUARE_HSTS_SECONDS: 0, so browsers are not told to use https only" in result.stderr + result.stdout
+    healthy = run_check(tmp_path, **production_env(tmp_path))
+    assert "HSTS" not in healthy.stderr + healthy.stdout

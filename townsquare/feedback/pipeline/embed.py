@@ -145,7 +145,11 @@ class _OnnxEncoder:
         pieces = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
         if limits is not None:  # a shorter cut for some texts: what truncating at that length gives
             pieces = [p if len(p) <= n else [*p[: n - 1], p[-1]] for p, n in zip(pieces, limits)]
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        return self.encode_pieces(pieces, batch_size)
+
+    def encode_pieces(self, pieces: Sequence[Sequence[int]], batch_size: int) -> np.ndarray:
+        """Vectors of word-piece id sequences that already hold their [CLS] and [SEP]."""
+        out = np.zeros((len(pieces), DIMENSIONS), dtype=np.float32)
         order = np.argsort([len(p) for p in pieces], kind="stable")  # similar lengths pad little
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
@@ -357,4 +361,77 @@ def embed(
         cuts = [min(int(limits[i]), MAX_TOKENS) for i in nonempty] if limits is not None else None
         encoder = _onnx_encoder(chosen) if chosen != "torch" else None
         out[nonempty] = encoder.encode(batch, batch_size, cuts) if encoder else _encode_torch(batch, batch_size, cuts)
+    return out
+
+
+# ------------------------------------------------------------------------------------ long texts
+
+# "More like this" and duplicate proposals read a long text whole: in windows of up to LONG_TOKENS word
+# pieces (what the model was trained to read), one after the other, at most LONG_WINDOWS of them (about
+# 500 word pieces; the prepared text is capped at 2,000 characters anyway). A text that fits in
+# MAX_TOKENS has no window: its stored vector already read all of it. Windows are embedded only for
+# feedback (``services.embedding.chunks_embed``) and stored once.
+LONG_TOKENS = 256
+LONG_WINDOWS = 2
+_piece_tokenizer: Any = None
+
+
+def _pieces_tokenizer() -> Any:
+    """The packaged tokenizer, neither padding nor truncating: word pieces of a whole text."""
+    global _piece_tokenizer
+    if _piece_tokenizer is None:
+        with _lock:
+            if _piece_tokenizer is None:
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(str(Path(model_path()) / "tokenizer.json"))
+                tokenizer.no_padding()
+                tokenizer.no_truncation()
+                _piece_tokenizer = tokenizer
+    return _piece_tokenizer
+
+
+def long_windows(
+    texts: Sequence[str], *, width: int = LONG_TOKENS, max_windows: int = LONG_WINDOWS, short: int = MAX_TOKENS
+) -> list[list[list[int]]]:
+    """The word-piece windows that read each text longer than ``short`` pieces (none for the others).
+
+    Each window is [CLS] + up to ``width - 2`` pieces + [SEP], the shape truncation gives, so the first
+    window embeds as the text cut at ``width`` would.
+    """
+    encoded = _pieces_tokenizer().encode_batch([t if isinstance(t, str) else "" for t in texts])
+    step = width - 2
+    out: list[list[list[int]]] = []
+    for item in encoded:
+        ids = item.ids
+        if len(ids) <= short:
+            out.append([])
+            continue
+        first, body, last = ids[0], ids[1:-1][: step * max_windows], ids[-1]
+        out.append([[first, *body[s : s + step], last] for s in range(0, len(body), step)])
+    return out
+
+
+def embed_windows(windows: Sequence[Sequence[int]], *, batch_size: int = 16, runtime: str | None = None) -> np.ndarray:
+    """Unit vectors of word-piece windows from ``long_windows`` (shape ``(len(windows), 384)``)."""
+    if not windows:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    chosen = runtime or active_runtime()
+    encoder = _onnx_encoder(chosen) if chosen != "torch" else None
+    if encoder is not None:
+        return encoder.encode_pieces(windows, batch_size)
+    # torch reads text: the windows' pieces decoded again (word pieces rejoin into the same words)
+    texts = _pieces_tokenizer().decode_batch([list(w[1:-1]) for w in windows])
+    return _encode_torch(texts, batch_size, [max(len(w) for w in windows)] * len(texts))
+
+
+def embed_long(texts: Sequence[str], **options: int) -> list[np.ndarray]:
+    """The window vectors of each text (``(windows, 384)``; no rows for a text that fits MAX_TOKENS)."""
+    windows = long_windows(texts, **options)
+    vectors = embed_windows([w for per_text in windows for w in per_text])
+    out: list[np.ndarray] = []
+    at = 0
+    for per_text in windows:
+        out.append(vectors[at : at + len(per_text)])
+        at += len(per_text)
     return out

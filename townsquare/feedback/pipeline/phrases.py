@@ -81,7 +81,8 @@ _TOKEN = re.compile(r"[^\W\d_][\w.+#'-]*[\w+#]|[^\W\d_]")
 MAX_TEXT_CHARS = 2000
 
 
-def _stop_words() -> frozenset[str]:
+def stop_words() -> frozenset[str]:
+    """English stopwords, chat filler and common verbs: what starts or ends no key phrase."""
     global _BASE_STOP
     if _BASE_STOP is None:
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -96,7 +97,7 @@ def _edge_ok(word: str, stop: frozenset[str]) -> bool:
 
 def candidates(text: str) -> set[str]:
     """The distinct candidate phrases of one text (lowercased; 1 to 3 words within one sentence piece)."""
-    stop = _stop_words()
+    stop = stop_words()
     found: set[str] = set()
     text = _SHORTCODE.sub(" . ", _URLISH.sub(" . ", text[:MAX_TEXT_CHARS]))
     for piece in _SPLIT.split(text):

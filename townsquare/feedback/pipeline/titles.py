@@ -18,12 +18,13 @@ most ``BODY_CHARS`` characters of a message, so a title costs microseconds per m
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from townsquare.feedback.pipeline.phrases import title_from_phrases
+from townsquare.feedback.pipeline.phrases import GENERIC_WORDS, stop_words, title_from_phrases
 from townsquare.sources.text import clean_body
 
 TITLE_CHARS = 80
@@ -38,6 +39,7 @@ CUE_BONUS = 0.06  # it states a problem
 OPENER_BONUS = 0.03  # its message opens a thread
 PHRASE_BONUS = 0.015  # per key-phrase word in it (up to three)
 POSITION_PENALTY = 0.01  # per sentence before it in its message: the first ones carry the point
+THREAD_BONUS = 0.01  # per other message of the same titled thread among the candidates (up to five)
 
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv)\s*:\s*|\[[^\]]{1,40}\]\s*|#\d+\s+)+", re.IGNORECASE)
 _URL = re.compile(
@@ -104,7 +106,10 @@ _REPLY_INSIDE = re.compile(
     r"creat|rais|look|tak)(e|ing)? (a|an|into|it|this|the)|you('re| are) (describing|seeing|hitting|asking|looking|talking|referring)|you (mentioned|said|asked|"
     r"described|reported|posted)|your (question|report|case|setup|issue)|thanks (for|to) (the|your)|"
     r"hope (this|that) helps|as (mentioned|discussed) (above|earlier|before)|will be (available|fixed|released|"
-    r"out) in the next)\b",
+    r"out) in the next|(described|mentioned|discussed|said|shown) (above|earlier|before)|"
+    r"(created|opened|filed|raised) (a|an) (feature request|issue|ticket|pr|pull request|bug report)|"
+    r"(seem|seems) to have fixed|(fixed|solved|resolved) (it|this|the issue) for me|i did a quick|"
+    r"this repository contains|you can (copy|use|find|check)|that you see|bravissimo|kudos to)\b",
     re.IGNORECASE,
 )
 _SECOND_PERSON = re.compile(r"\b(you|your|you're|u)\b", re.IGNORECASE)
@@ -147,13 +152,76 @@ def _tidy(line: str, *, body: bool) -> str:
     return _UNCLOSED_BRACKET.sub("", line).strip(_EDGE)
 
 
+# What a removed link or code span leaves at the end of a line: "Is there a way to use ?"
+_DANGLING = re.compile(r"\b(a|an|the|of|to|with|from|use|using|my|your)\s*[?.!:]*$", re.IGNORECASE)
+_PRONOUN = frozenset(["this", "that", "it", "these", "those"])
+
+
 def _usable(line: str) -> bool:
-    return len(_WORD.findall(line)) >= 3 and not _NOT_A_SUMMARY.match(line)
+    return len(_WORD.findall(line)) >= 3 and not _NOT_A_SUMMARY.match(line) and not _DANGLING.search(line)
+
+
+def vague(line: str) -> bool:
+    """True for a line that names no subject of its own ("This is perhaps a bug?", "How might I fix this?")."""
+    stop = stop_words()
+    found = _WORD.findall(line)
+    words = [w.lower() for w in found]
+    content = [
+        w
+        for w, lower in zip(found, words)
+        if w.isupper() or (len(w) >= 3 and lower not in stop and lower not in GENERIC_WORDS)
+    ]
+    return len(content) < 2 or (len(content) < 3 and bool(_PRONOUN & set(words)) and len(words) <= 6)
 
 
 def is_reply_fragment(line: str) -> bool:
     """True for a line that reacts to, thanks or answers someone rather than stating a problem."""
     return bool(_NOT_A_SUMMARY.match(line) or _REPLY_INSIDE.search(line))
+
+
+# A chat line that opens with whom it talks to: "nick: ...", "nick, ...", "@nick ...", "<@123> ...".
+_ADDRESSED = re.compile(r"^\s*(<@!?\w+>|@[\w.\-]+\b|[\w\-\[\]^|`{}]{2,24}[:,]\s)")
+_ADDRESS_WORDS = re.compile(
+    r"^\s*(hi|hello|hey|yes|yeah|yep|no|nope|ok|okay|so|well|also|thanks|thank|note|update|edit|btw|ps|re|and|but|"
+    r"oh|ah|sure|right|hmm|sorry|actually|anyway|now|then|again|first|second|finally|however|instead|error|warning|"
+    r"question|problem|issue|bug|edit|example|context|summary)\b",
+    re.IGNORECASE,
+)
+
+
+def only_answers(body: str | None) -> bool:
+    """True for an untitled message that answers or reacts to someone rather than stating a problem of its own.
+
+    A chat line addressed to someone without a question mark ("nick: run sudo apt update first") is one
+    side of a conversation, mostly a helper's; a message whose first stated line is a reply fragment
+    ("Short answer: there is no flag for this", "Thank you both, that worked") answers too.
+    """
+    text = (body or "").strip()
+    if not text:
+        return False
+    if _ADDRESSED.match(text) and not _ADDRESS_WORDS.match(text) and "?" not in text[:600]:
+        return True
+    reacted = False
+    for sentence in sentences(text)[:3]:
+        if _usable(sentence):
+            return is_reply_fragment(sentence)
+        reacted = reacted or bool(_NOT_A_SUMMARY.match(sentence))
+    return reacted
+
+
+_WELL_WISHING = re.compile(r"\bwish(es)? (me|us|you|them|him|her) (luck|well)\b", re.IGNORECASE)
+
+
+def may_seed(body: str | None) -> bool:
+    """Whether an untitled message may open a theme of its own: it states a problem, a wish or a question in
+    so many words ("fails", "can't", "how do I", "would be great"), and does not only answer someone.
+
+    A question mark alone is not enough ("What's everyone's favourite coffee setup?"), nor is a chat
+    line's small talk ("Saw a bird on my balcony"): such a message may still join a theme it is close to.
+    """
+    if only_answers(body):
+        return False
+    return any(states_problem(_WELL_WISHING.sub(" ", sentence.replace("?", " "))) for sentence in sentences(body)[:12])
 
 
 def states_problem(line: str) -> bool:
@@ -219,6 +287,7 @@ class TitleSource:
     body: str
     starts_thread: bool
     vector: np.ndarray | None
+    thread_title: str = ""  # for a reply, its thread's title (the opener's), when the thread has one
 
 
 def _ranked(messages: Sequence[TitleSource]) -> tuple[list[TitleSource], dict[int, float]]:
@@ -249,32 +318,44 @@ def group_title(messages: Sequence[TitleSource], key: Sequence[str], *, limit: i
         return title_from_phrases(key)
     top = max(closeness.values(), default=0.0)
     key_words = {w for phrase in key for w in phrase.lower().split()}
+    # A thread is the unit: its title speaks for every message of it in the group, the more the better.
+    threads = Counter(clean_title(m.title or m.thread_title) for m in ranked)
+    fallback: tuple[float, str] = (-np.inf, "")  # the best vague line, when nothing better is found
     best_title, best_title_score = "", -np.inf
     for message in ranked:
         if closeness and closeness.get(id(message), -1.0) < top - TITLED_MARGIN:
             continue
-        line = clean_title(message.title)
+        line = clean_title(message.title or message.thread_title)
         if line and not is_reply_fragment(line):
             score = closeness.get(id(message), 0.0) + PHRASE_BONUS * _phrase_hits(line, key_words)
-            score += OPENER_BONUS * message.starts_thread
-            if score > best_title_score:
+            score += OPENER_BONUS * message.starts_thread + THREAD_BONUS * min(threads[line] - 1, 5)
+            if vague(line):
+                fallback = max(fallback, (score - 1.0, line))
+            elif score > best_title_score:
                 best_title, best_title_score = line, score
     if best_title:
         return shorten(best_title, limit)
     best: dict[bool, tuple[float, str]] = {}
     for message in ranked[:TITLE_CANDIDATES]:
         near = closeness.get(id(message), 0.0)
+        if only_answers(message.body):
+            continue  # "nick: run sudo apt update first" answers; a group of only such lines takes its phrases
+        answers = not message.starts_thread
         for position, sentence in enumerate(sentences(message.body)[:12]):
             if not _usable(sentence) or is_reply_fragment(sentence):
                 continue
-            if not message.starts_thread and _SECOND_PERSON.search(sentence):
+            if answers and _SECOND_PERSON.search(sentence):
                 continue  # a reply talking to "you" answers someone
             cue = states_problem(sentence)
             score = near + CUE_BONUS * cue + OPENER_BONUS * message.starts_thread
             score += PHRASE_BONUS * _phrase_hits(sentence, key_words) - POSITION_PENALTY * position
-            if cue not in best or score > best[cue][0]:
+            if vague(sentence):
+                fallback = max(fallback, (score - 2.0, sentence))
+            elif cue not in best or score > best[cue][0]:
                 best[cue] = (score, sentence)
     for cue in (True, False):
         if cue in best:
             return _capital(shorten(best[cue][1], limit))
+    if fallback[1]:
+        return _capital(shorten(fallback[1], limit))
     return title_from_phrases(key)

@@ -38,6 +38,8 @@ from townsquare.feedback.services.embedding import (
     messages_embed,
     more_like_this,
     vectors_for,
+    whole_vectors_for,
+    wholes_embed,
 )
 from townsquare.feedback.services.processing import (
     FLUSH_EVERY,
@@ -88,4 +90,6 @@ __all__ = [
     "themes_recluster",
     "themes_refresh_all",
     "vectors_for",
+    "whole_vectors_for",
+    "wholes_embed",
 ]

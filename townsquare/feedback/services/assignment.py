@@ -10,6 +10,7 @@ import numpy as np
 from django.db import connection, transaction
 
 from townsquare.feedback.models import Classification, Theme, ThemeMessage
+from townsquare.feedback.pipeline import titles
 from townsquare.feedback.pipeline.classify import says_me_too
 from townsquare.feedback.pipeline.embed import DIMENSIONS
 from townsquare.feedback.services import threads
@@ -99,12 +100,20 @@ def messages_assign(
     feedback_ids -= set(ThemeMessage.objects.filter(message_id__in=feedback_ids).values_list("message_id", flat=True))
     vectors = vectors_for(sorted(feedback_ids))
     if not vectors:
+        _join_bare_me_too(message_ids, result)
+        if refresh and result.touched_themes:
+            theme_refresh(theme_ids=sorted(result.touched_themes))
         return result
     order = list(Message.objects.filter(pk__in=list(vectors)).order_by("created_at", "pk").values_list("pk", flat=True))
     centres = centres if centres is not None else ThemeCentres()
     theme_ids, matrix = centres.ids, centres.matrix
     batch = np.stack([vectors[i] for i in order])
-    openers = _me_too_openers(order)
+    places = threads.places(order)
+    # The thread is the unit: a reply joins its opener's theme (an answer, a follow-up, a "me too"), and a
+    # reply whose opener is in no theme may join the nearest theme but never seeds one (it only answers).
+    # An untitled line that states no problem of its own (``titles.may_seed``) may join, never seed.
+    openers = {pk: p.opener_id for pk, p in places.items() if p.reply and p.opener_id is not None}
+    untitled = _untitled_openers(order, places)
     opener_theme = dict(
         ThemeMessage.objects.filter(message_id__in=set(openers.values())).values_list("message_id", "theme_id")
     )
@@ -124,7 +133,8 @@ def messages_assign(
     seeds = np.zeros((len(order), DIMENSIONS), dtype=np.float32)  # centres of themes seeded by this batch
     seed_counts: list[int] = []
     seed_members: list[list[int]] = []
-    placements: list[tuple[str, int, float]] = []  # ("old" | "new", index, similarity) per message
+    # ("old" | "new", index, similarity) per message, or None for a reply that found no theme to join
+    placements: list[tuple[str, int, float] | None] = []
     for row, message_id in enumerate(order):
         vector = batch[row]
         target, similarity = ("old", int(best_existing[row])), float(best_sim[row])
@@ -133,10 +143,10 @@ def messages_assign(
             k = int(seed_sims.argmax())
             if seed_sims[k] > similarity:
                 target, similarity = ("new", k), float(seed_sims[k])
-        # A "me too" reply joins its opener's theme, however it is worded: one more person with that problem.
         opener = openers.get(message_id)
-        if opener in row_of and row_of[opener] < row:
-            where, k, _ = placements[row_of[opener]]
+        opener_place = placements[row_of[opener]] if opener in row_of and row_of[opener] < row else None
+        if opener_place is not None:
+            where, k, _ = opener_place
             target = (where, k)
             similarity = max(float((seeds[k] if where == "new" else matrix[k]) @ vector), JOIN_SIMILARITY)
         elif opener in opener_theme and opener_theme[opener] in theme_row:
@@ -152,6 +162,9 @@ def messages_assign(
                 seed_members[k].append(row)
                 seeds[k] = _unit(seeds[k] * (seed_counts[k] - 1) + vector)
             placements.append((target[0], target[1], similarity))
+        elif opener is not None or (message_id in untitled and not titles.may_seed(untitled[message_id])):
+            placements.append(None)
+            result.skipped += 1
         else:
             seeds[len(seed_counts)] = vector
             seed_counts.append(1)
@@ -167,7 +180,10 @@ def messages_assign(
         )
         result.new_themes = len(created)
         new_rows = []
-        for message_id, (where, k, similarity) in zip(order, placements):
+        for message_id, placement in zip(order, placements):
+            if placement is None:
+                continue
+            where, k, similarity = placement
             pk = theme_ids[k] if where == "old" else created[k].pk
             pk = merged.get(pk, pk)
             new_rows.append(ThemeMessage(theme_id=pk, message_id=message_id, similarity=similarity))
@@ -188,21 +204,87 @@ def messages_assign(
         for k, theme in enumerate(created):
             centres.append(theme.pk, seeds[k], len(seed_members[k]))
     result.done = len(new_rows)
+    _join_bare_me_too(message_ids, result)
     if refresh:
         theme_refresh(theme_ids=sorted(result.touched_themes))
     logger.info("feedback assigned %s messages (%s new themes)", result.done, result.new_themes)
     return result
 
 
-def _me_too_openers(message_ids: Sequence[int]) -> dict[int, int]:
-    """Message -> its thread's opener, for the replies (by someone else) that say "me too"."""
-    places = threads.places(message_ids)
-    replies = [pk for pk, place in places.items() if place.by_other and place.opener_id is not None]
-    if not replies:
-        return {}
-    texts = Message.objects.filter(pk__in=replies).values_list("pk", "title", "body")
-    opener = {pk: places[pk].opener_id for pk, title, body in texts if says_me_too(prepare(title, body))}
-    return {pk: o for pk, o in opener.items() if o is not None}
+def _untitled_openers(message_ids: Sequence[int], places: dict[int, threads.Place]) -> dict[int, str]:
+    """The bodies of the untitled messages among these that open their thread (praise aside), for ``may_seed``:
+    one that states no problem of its own may join a theme but never seeds one.
+
+    In chat without threads (IRC, old Slack) every line "opens" its thread, so a helper's answer
+    ("nick: try sudo apt install ...", "Short answer: there is no flag for this") and small talk ("Saw a
+    bird on my balcony") are told by their words (``titles.may_seed``). Praise states no problem and seeds.
+    """
+    untitled = [pk for pk in message_ids if not places.get(pk, threads.Place(False, False, None)).reply]
+    rows = (
+        Message.objects.filter(pk__in=untitled, title="")
+        .exclude(feedback_classification__kind=Classification.Kind.PRAISE)
+        .values_list("pk", "body")
+    )
+    return dict(rows)
+
+
+def _join_bare_me_too(message_ids: Sequence[int], result: BatchResult) -> None:
+    """Replies too short for the pre-filter ("+1", "same here") that say "me too" to an opener in a theme:
+    each joins the opener's theme with the opener's label, one more person affected.
+
+    They have no embedding (their words say nothing of the problem), so they move no theme's centre.
+    Only messages the pre-filter dropped are read (no classifier, no curator): a curator's label stands.
+    """
+    dropped = list(
+        Classification.objects.filter(
+            message_id__in=list(message_ids),
+            kind=Classification.Kind.NOT_FEEDBACK,
+            classifier__isnull=True,
+            curated_at__isnull=True,
+            message__feedback_assignment__isnull=True,
+        ).values_list("message_id", flat=True)
+    )
+    if not dropped:
+        return
+    replies = {pk: p.opener_id for pk, p in threads.places(dropped).items() if p.by_other and p.opener_id is not None}
+    texts = Message.objects.filter(pk__in=list(replies)).values_list("pk", "title", "body")
+    me_too = {pk: replies[pk] for pk, title, body in texts if says_me_too(prepare(title, body))}
+    if not me_too:
+        return
+    theme_of = dict(
+        ThemeMessage.objects.filter(message_id__in=set(me_too.values())).values_list("message_id", "theme_id")
+    )
+    label_of = {
+        message_id: (kind, docs_gap, confidence)
+        for message_id, kind, docs_gap, confidence in Classification.objects.filter(
+            message_id__in=list(theme_of)
+        ).values_list("message_id", "kind", "docs_gap", "confidence")
+    }
+    joining = {
+        pk: opener
+        for pk, opener in me_too.items()
+        if opener in theme_of and label_of.get(opener, (Classification.Kind.NOT_FEEDBACK,))[0] != "not_feedback"
+    }
+    if not joining:
+        return
+    by_label: dict[tuple[str, bool, float], list[int]] = {}
+    for pk, opener in joining.items():
+        by_label.setdefault(label_of[opener], []).append(pk)
+    with transaction.atomic():
+        for (kind, docs_gap, confidence), pks in by_label.items():
+            Classification.objects.filter(message_id__in=pks).update(
+                kind=kind, docs_gap=docs_gap, confidence=confidence
+            )
+        ThemeMessage.objects.bulk_create(
+            [
+                ThemeMessage(theme_id=theme_of[o], message_id=pk, similarity=JOIN_SIMILARITY)
+                for pk, o in joining.items()
+            ],
+            ignore_conflicts=True,
+        )
+        _grow_themes([(None, n, theme) for theme, n in Counter(theme_of[o] for o in joining.values()).items()])
+    result.done += len(joining)
+    result.touched_themes |= {theme_of[o] for o in joining.values()}
 
 
 def _grow_themes(grown: Sequence[tuple[bytes | None, int, int]]) -> None:

@@ -15,8 +15,9 @@ from django.db import transaction
 from django.db.models import F
 
 from townsquare.feedback.models import Classification, Embedding, ProcessingFailure
-from townsquare.feedback.pipeline.embed import DIMENSIONS, MAX_TOKENS, MODEL_NAME, REPLY_TOKENS, embed
+from townsquare.feedback.pipeline.embed import DIMENSIONS, MAX_TOKENS, MODEL_NAME, REPLY_TOKENS, embed, embed_long
 from townsquare.feedback.pipeline.prefilter import screen
+from townsquare.feedback.pipeline.rank import SHORTLIST_PER_RESULT, similarities, whole_of
 from townsquare.feedback.services.results import BatchResult
 from townsquare.feedback.vectors import FileVectorIndex, get_index
 from townsquare.sources.models import Message
@@ -301,32 +302,109 @@ def vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
     return {message_id: matrix[i] for i, (message_id, _) in enumerate(rows) if matrix[i].any()}
 
 
-def more_like_this(*, message: Message, limit: int = 10) -> list[tuple[Message, float]]:
-    """Messages across all channels nearest in meaning to ``message``.
+@dataclass
+class WholeResult:
+    messages: int = 0  # whole vectors stored
+    windows: int = 0  # windows embedded for them (messages that fit their first cut need none)
 
-    Read-only: a message without a stored vector (not processed yet, or dropped by the pre-filter) is
+
+def wholes_embed(*, message_ids: Sequence[int]) -> WholeResult:
+    """Read whole the long texts of these messages that are feedback, once per message version.
+
+    Only messages the classifier (or a curator) calls feedback: those are what "more like this" and
+    duplicate proposals compare, and reading a long text costs several times its first vector. A text
+    that fits its first cut stores an empty whole vector (its stored vector already read all of it).
+    """
+    result = WholeResult()
+    rows = list(
+        Embedding.objects.filter(
+            message_id__in=list(message_ids),
+            model=MODEL_NAME,
+            message_version=F("message__version"),
+            vector__isnull=False,
+            whole_vector__isnull=True,
+            message__feedback_classification__isnull=False,
+        )
+        .exclude(message__feedback_classification__kind=Classification.Kind.NOT_FEEDBACK)
+        .values_list("pk", "vector", "message__title", "message__body")
+    )
+    if not rows:
+        return result
+    texts = [prepare(title, body) for _, _, title, body in rows]
+    heads = _vectors_from_stored([vector for _, vector, _, _ in rows])
+    windows = embed_long(texts)
+    updated = []
+    for (pk, _, _, _), head, per_text in zip(rows, heads, windows):
+        updated.append(Embedding(pk=pk, whole_vector=_vector_bytes(whole_of(head, per_text)) if len(per_text) else b""))
+        result.windows += len(per_text)
+    Embedding.objects.bulk_update(updated, ["whole_vector"], batch_size=500)
+    result.messages = len(rows)
+    return result
+
+
+def whole_vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
+    """The whole-text vector of each message that has a vector: its stored whole vector, when its long
+    text was read (``wholes_embed``), else its stored vector."""
+    rows = list(
+        Embedding.objects.filter(
+            message_id__in=list(message_ids),
+            model=MODEL_NAME,
+            message_version=F("message__version"),
+            vector__isnull=False,
+        ).values_list("message_id", "vector", "whole_vector")
+    )
+    matrix = _vectors_from_stored([whole if whole else vector for _, vector, whole in rows])
+    return {message_id: matrix[i] for i, (message_id, _, _) in enumerate(rows) if matrix[i].any()}
+
+
+def _query_vectors(message: Message) -> tuple[np.ndarray, np.ndarray] | None:
+    """(stored, whole) vectors of a message; embedded for this search when it has none stored."""
+    row = (
+        Embedding.objects.filter(
+            message=message, model=MODEL_NAME, message_version=message.version, vector__isnull=False
+        )
+        .values_list("vector", "whole_vector")
+        .first()
+    )
+    if row is not None:
+        head = _vectors_from_stored([row[0]])[0]
+        if row[1] is not None:
+            return head, (_vectors_from_stored([row[1]])[0] if row[1] else head)
+        text = message.text()
+        return head, whole_of(head, embed_long([text])[0])
+    text = message.text()
+    if not looks_usable(text):
+        return None
+    head = embed([text])[0]
+    return head, whole_of(head, embed_long([text])[0])
+
+
+def more_like_this(*, message: Message, limit: int = 10) -> list[tuple[Message, float]]:
+    """Messages across all channels nearest in meaning to ``message``, each text read whole.
+
+    The index holds first-window vectors: it is searched with the message's stored vector and with
+    its whole vector, and the candidates are ranked by whole vectors (``pipeline.rank``). Read-only: a
+    message without stored vectors (not processed yet, not feedback, dropped by the pre-filter) is
     embedded for this search but not stored, so a web process never writes the index, whose one writer
     is the sweep (``vectors.writer``). The index file is read again when that writer has saved it since.
     """
-    vector = vectors_for([message.pk]).get(message.pk)
-    if vector is None:
-        text = message.text()
-        vector = embed([text])[0] if looks_usable(text) else None
-    if vector is None or not vector.any():
+    found_vectors = _query_vectors(message)
+    if found_vectors is None or not found_vectors[0].any():
         return []
+    head, whole = found_vectors
     index = get_index()
     if isinstance(index, FileVectorIndex):
         index.reload_if_changed()
-    # The index finds candidates (its int8 vectors are approximate); the stored vectors rank them exactly.
-    hits = index.search(vector, limit * 3 + 1)
+    count = limit * SHORTLIST_PER_RESULT + 1
+    keys = {key for vector in (head, whole) for key, _ in index.search(vector, count)}
     rows = list(
-        Embedding.objects.filter(pk__in=[key for key, _ in hits], vector__isnull=False)
+        Embedding.objects.filter(pk__in=keys, vector__isnull=False)
         .exclude(message_id=message.pk)
         .filter(message_version=F("message__version"))
         .select_related("message__channel", "message__source", "message__author")
     )
-    similarities = _vectors_from_stored([row.vector for row in rows]) @ vector
+    wholes = _vectors_from_stored([row.whole_vector if row.whole_vector else row.vector for row in rows])
     found: dict[int, tuple[Message, float]] = {}
-    for row, similarity in zip(rows, similarities):
+    for row, similarity in zip(rows, similarities(whole, wholes)):
         found[row.message_id] = (row.message, float(similarity))
     return sorted(found.values(), key=lambda pair: -pair[1])[:limit]

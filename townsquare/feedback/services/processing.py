@@ -19,6 +19,7 @@ from townsquare.feedback.services.embedding import (
     _Encoded,
     _Staged,
     embeddings_reconcile,
+    wholes_embed,
 )
 from townsquare.feedback.services.refresh import _refresh_in_chunks
 from townsquare.feedback.services.results import BatchResult
@@ -50,8 +51,9 @@ def messages_pending(*, limit: int = 5000, after: int = 0) -> list[int]:
     return list(_pending().filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def messages_pending_count() -> int:
-    return int(_pending().count())
+def messages_pending_count(*, source_id: int | None = None) -> int:
+    pending = _pending()
+    return int((pending.filter(source_id=source_id) if source_id is not None else pending).count())
 
 
 def messages_process_pending(
@@ -153,6 +155,7 @@ def _process_staged(
 ) -> BatchResult:
     embedded = _embed_store(staged, encoded, flush=not bulk)
     messages_classify(message_ids=staged.message_ids)
+    wholes_embed(message_ids=staged.message_ids)  # long feedback read whole, for "more like this"
     assigned = messages_assign(message_ids=staged.message_ids, refresh=not bulk, centres=centres)
     assigned.skipped = embedded.skipped
     assigned.failed = embedded.failed

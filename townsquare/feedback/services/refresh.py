@@ -14,6 +14,7 @@ from townsquare.feedback import selectors
 from townsquare.feedback.models import Theme, ThemeFacet, ThemeMessage
 from townsquare.feedback.pipeline import phrases, titles
 from townsquare.feedback.services.embedding import _to_bytes, _unit, vectors_for
+from townsquare.sources.models import Message
 
 # A sweep makes a theme's title and key phrases again once it has grown by a quarter and by three
 # messages (or shrunk by a fifth) since they were made, from its PHRASE_SAMPLE messages closest to the centre.
@@ -37,7 +38,8 @@ def theme_refresh(
     now = now or timezone.now()
     weights = selectors.score_weights_get()
     ids = list(theme_ids)
-    all_stats = selectors.theme_stats(ids, now=now)
+    read = selectors.theme_refresh_read(ids, now=now)
+    all_stats = read.stats
     themes = Theme.objects.filter(pk__in=ids).values_list("pk", "status", "phrases_count")
     groups: dict[int, list[str]] = {}
     sources: dict[int, list[titles.TitleSource]] = {}
@@ -83,6 +85,7 @@ def theme_refresh(
                     "message__external_id",
                     "message__thread_external_id",
                     "message__parent_external_id",
+                    "message__source_id",
                 )
                 .order_by("-similarity", "message_id")[:PHRASE_SAMPLE]
             )
@@ -90,25 +93,47 @@ def theme_refresh(
             sources[pk] = _title_sources(rows, vectors_for([r.message_id for r in rows]))
             update["phrases_count"] = stats.messages
         Theme.objects.filter(pk=pk).update(**update)
-    theme_facets_refresh(theme_ids=ids)
+    _facets_write(ids, read.facets)
     if groups:
         _refresh_phrases(groups, sources)
 
 
 def theme_facets_refresh(*, theme_ids: Sequence[int]) -> None:
     """Rewrite the themes' stored facets (what the inbox filters read) from their messages, with their counts."""
+    _facets_write(theme_ids, selectors.theme_facets(list(theme_ids)))
+
+
+def _facets_write(theme_ids: Sequence[int], facets: Sequence[ThemeFacet]) -> None:
     with transaction.atomic():
         ThemeFacet.objects.filter(theme_id__in=list(theme_ids)).delete()
-        ThemeFacet.objects.bulk_create(selectors.theme_facets(list(theme_ids)), batch_size=2000)
+        ThemeFacet.objects.bulk_create(facets, batch_size=2000)
 
 
 def _title_sources(rows: Sequence[ThemeMessage], vectors: dict[int, np.ndarray]) -> list[titles.TitleSource]:
+    """The messages as titles read them, each reply with its thread's title (the thread is the unit)."""
+    wanted = {
+        (r.message.source_id, r.message.thread_external_id or r.message.parent_external_id)
+        for r in rows
+        if not r.message.starts_thread and not r.message.title
+    }
+    thread_titles: dict[tuple[int, str], str] = {}
+    for source in {source for source, _ in wanted}:
+        ids = [external_id for s, external_id in wanted if s == source]
+        thread_titles.update(
+            ((source, external_id), title)
+            for external_id, title in Message.objects.filter(source_id=source, external_id__in=ids)
+            .exclude(title="")
+            .values_list("external_id", "title")
+        )
     return [
         titles.TitleSource(
             title=r.message.title or "",
             body=r.message.body or "",
             starts_thread=r.message.starts_thread,
             vector=vectors.get(r.message_id),
+            thread_title=thread_titles.get(
+                (r.message.source_id, r.message.thread_external_id or r.message.parent_external_id), ""
+            ),
         )
         for r in rows
     ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from townsquare.feedback.models import Classification, CurationAction, Proposal, Theme, ThemeMessage
 from townsquare.feedback.pipeline.cluster import centroids, cluster_vectors, neighbour_rank
 from townsquare.feedback.services.assignment import messages_assign
-from townsquare.feedback.services.embedding import _unit, vectors_for
+from townsquare.feedback.services.embedding import _unit, whole_vectors_for, wholes_embed
 from townsquare.feedback.services.results import BatchResult
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,10 @@ def themes_recluster(*, days: int = RECLUSTER_DAYS, now: dt.datetime | None = No
         .exclude(theme__status__in=[Theme.Status.MERGED, Theme.Status.ARCHIVED])
         .values_list("message_id", "theme_id", "pinned_by_curator")
     )
-    vectors = vectors_for([m for m, _, _ in window])
+    # Duplicates are judged on whole texts: a long report's first words are often its template. Feedback
+    # from before whole texts were read is read now, once.
+    wholes_embed(message_ids=[m for m, _, _ in window])
+    vectors = whole_vectors_for([m for m, _, _ in window])
     window = [w for w in window if w[0] in vectors]
     # Unassigned feedback in the window first gets its incremental assignment.
     unassigned = list(

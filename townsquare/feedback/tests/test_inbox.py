@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from townsquare.feedback import services
+from townsquare.feedback import selectors, services
 from townsquare.feedback.models import Classification, CurationAction, Theme, ThemeMessage
 from townsquare.feedback.tests.factories import (
     AccountFactory,
@@ -106,6 +106,15 @@ def test_filters_combine_and_the_fragment_keeps_them_in_its_links(client_for: An
     assert page.index("</form>", page.index('<form class="fb-filters"')) < page.index('<div id="fb-results">')
 
 
+def test_past_the_recency_floor_old_themes_rank_by_people_below_recent_ones(inbox: dict[str, Any]) -> None:
+    older = _theme(
+        "Rate limits on the bulk API", [IdentityFactory() for _ in range(12)], days_ago=900, channel=inbox["github"]
+    )
+    assert older.score_parts["recency"] == inbox["old"].score_parts["recency"] == selectors.RECENCY_FLOOR
+    # twelve people 900 days ago outrank three people (and a customer) 400 days ago, and both stay below this week's
+    assert inbox["old"].score < older.score < inbox["recent"].score
+
+
 def test_sortable_columns_order_the_inbox(client_for: Any, inbox: dict[str, Any]) -> None:
     client = client_for("devrel_member")
     url = reverse("feedback:index")
@@ -119,7 +128,9 @@ def test_sortable_columns_order_the_inbox(client_for: Any, inbox: dict[str, Any]
 
 def test_a_period_ranks_an_imported_history_by_people_and_customers(client_for: Any, inbox: dict[str, Any]) -> None:
     old = inbox["old"]
-    assert old.score < 0.01 < inbox["recent"].score  # stored: 400 days of silence leave nothing
+    # Stored: 400 days of silence leave the recency floor, so an old history still ranks by people and customers
+    assert old.score_parts["recency"] == selectors.RECENCY_FLOOR
+    assert 0.05 * 8 < old.score < 0.05 * 12 < inbox["recent"].score
     client = client_for("devrel_member")
     until = (timezone.now() - dt.timedelta(days=399)).date()
     response = client.get(reverse("feedback:index"), {"since": "2000-01-01", "until": until.isoformat()})

@@ -6,7 +6,7 @@ import random
 import numpy as np
 import pytest
 
-from townsquare.feedback.pipeline import classify, cluster, embed, eval_plugins, phrases, prefilter, rank
+from townsquare.feedback.pipeline import classify, cluster, embed, eval_plugins, phrases, prefilter
 from townsquare.sources import text
 
 
@@ -222,8 +222,3 @@ def test_the_product_trains_on_the_seed_set_and_the_real_labelled_messages() -> 
     # real_train.tsv's rows are label, source, external_id, text: only the text is read
     assert not any("\t" in t for t in real_texts) and "slack_export" not in real_texts[0]
     assert real_labels.count("not_feedback") > len(real_labels) / 2  # real channels are mostly not feedback
-
-
-def test_rank_weights_heads_without_a_title() -> None:
-    assert rank.head_of("one two three", None) == "one two three"
-    assert rank.head_of("body words", "The title") == "The title"

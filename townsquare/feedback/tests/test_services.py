@@ -228,7 +228,10 @@ def test_chatter_is_screened_out_before_embedding_and_recorded_as_not_feedback(c
     assert embedded == {thread.pk, replies[3].pk}
     assert result.skipped == 4
     kinds = dict(Classification.objects.values_list("message_id", "kind"))
-    assert {kinds[m.pk] for m in replies[:3] + replies[4:]} == {"not_feedback"}
+    assert {kinds[m.pk] for m in [replies[0], replies[2], replies[4]]} == {"not_feedback"}
+    # a bare "+1" under a feedback opener is one more person with the problem: it joins the opener's theme
+    assert kinds[replies[1].pk] == kinds[thread.pk] != "not_feedback"
+    assert replies[1].feedback_assignment.theme_id == thread.feedback_assignment.theme_id
     assert services.messages_pending() == []  # screened messages are done, not retried
 
 

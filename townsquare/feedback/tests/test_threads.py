@@ -183,6 +183,55 @@ def test_a_me_too_reply_joins_the_openers_theme_as_one_more_person(together: boo
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("together", [True, False], ids=["in one batch", "reply in a later batch"])
+@pytest.mark.parametrize("text", ["+1", "same here", "Me too!"])
+def test_a_bare_me_too_the_pre_filter_drops_still_joins_the_openers_theme(together: bool, text: str) -> None:
+    opener, reply = _thread(text)
+    if together:
+        services.messages_process(message_ids=[opener.pk, reply.pk])
+    else:
+        services.messages_process(message_ids=[opener.pk])
+        services.messages_process(message_ids=[reply.pk])
+    theme = Theme.objects.get(assignments__message=opener)
+    assert Theme.objects.get(assignments__message=reply) == theme
+    assert Classification.objects.get(message=reply).kind == Classification.objects.get(message=opener).kind
+    theme.refresh_from_db()
+    assert theme.people_count == 2 and theme.message_count == 2
+
+
+@pytest.mark.django_db
+def test_a_bare_me_too_by_the_opener_or_to_a_thread_outside_any_theme_joins_nothing() -> None:
+    opener, own = _thread("+1", same_person=True)
+    services.messages_process(message_ids=[opener.pk, own.pk])
+    assert not Theme.objects.filter(assignments__message=own).exists()
+    chatter = MessageFactory(kind="chat", body="see you all at the meetup tonight")
+    bump = MessageFactory(
+        kind="chat",
+        body="+1",
+        channel=chatter.channel,
+        thread_external_id=chatter.external_id,
+        parent_external_id=chatter.external_id,
+    )
+    services.messages_process(message_ids=[chatter.pk, bump.pk])
+    assert not Theme.objects.filter(assignments__message=bump).exists()
+    assert Classification.objects.get(message=bump).kind == Classification.Kind.NOT_FEEDBACK
+
+
+@pytest.mark.django_db
+def test_an_answer_joins_its_openers_theme_however_it_is_worded() -> None:
+    opener, answer = _thread(
+        "The paginator drops records on pages above 100 because of an off-by-one in the cursor; "
+        "a fix is in review and the same bug also breaks the events endpoint."
+    )
+    services.messages_process(message_ids=[opener.pk])
+    services.messages_process(message_ids=[answer.pk])
+    theme = Theme.objects.get(assignments__message=opener)
+    # whatever the classifier says of it, the reply is in its opener's theme or in none, never in one of its own
+    assert set(Theme.objects.filter(assignments__message=answer)) <= {theme}
+    assert Theme.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_a_thank_you_in_the_thread_is_not_feedback_and_seeds_no_theme() -> None:
     opener, reply = _thread("Thanks a lot, that workaround did the trick for us, really appreciate the quick help!")
     services.messages_process(message_ids=[opener.pk, reply.pk])

@@ -222,3 +222,78 @@ def test_a_far_away_titled_thread_does_not_title_the_theme() -> None:
     ]
     far = titles.TitleSource(title="Unrelated: billing page is slow", body="", starts_thread=True, vector=side)
     assert titles.group_title([*near, far], []) == "The dashboard export fails with a 500 error"
+
+
+def test_a_reply_brings_its_threads_title_rather_than_an_answer_sentence() -> None:
+    centre = np.eye(1, 384, dtype=np.float32)[0]
+    replies = [
+        titles.TitleSource(
+            title="",
+            body=body,
+            starts_thread=False,
+            vector=centre,
+            thread_title="Schema examples for network devices",
+        )
+        for body in (
+            "This repository contains an extensive collection of schema that you can copy.",
+            "Created a feature request for use-case described above",
+        )
+    ]
+    assert titles.group_title(replies, []) == "Schema examples for network devices"
+
+
+@pytest.mark.parametrize(
+    "line", ["This is perhaps a bug?", "How might I fix this?", "Is this a driver issue?", "I have a question"]
+)
+def test_a_line_naming_no_subject_is_vague(line: str) -> None:
+    assert titles.vague(line) is True
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Android compile fails", "UX portal on top of IH?", "Custom Infrahub Docker Image Error", "Official Go SDK"],
+)
+def test_a_line_naming_its_subject_is_not_vague(line: str) -> None:
+    assert titles.vague(line) is False
+
+
+def test_a_vague_title_gives_way_to_a_sentence_that_names_the_problem() -> None:
+    centre = np.eye(1, 384, dtype=np.float32)[0]
+    sources = [
+        titles.TitleSource(title="This is perhaps a bug?", body="", starts_thread=True, vector=centre),
+        titles.TitleSource(
+            title="", body="The wallet GUI freezes when the fee estimate is empty.", starts_thread=True, vector=centre
+        ),
+    ]
+    assert titles.group_title(sources, []) == "The wallet GUI freezes when the fee estimate is empty"
+    assert titles.group_title(sources[:1], []) == "This is perhaps a bug?"  # better than nothing
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "nick: run sudo apt update first",
+        "@ana try the new version",
+        "Short answer: there is no native flag for this today",
+        "Thank you both, that worked for me",
+        "Saw a bird on my balcony trying to get into my office. Even the pigeons want to ship code.",
+        "Friday deploy, wish me luck :sweat_smile:",
+        "What's everyone's favourite coffee setup for long debugging sessions? I'm on team moka pot.",
+    ],
+)
+def test_answers_and_small_talk_never_seed_a_theme(body: str) -> None:
+    assert titles.may_seed(body) is False
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "nick: how do I fix this?",
+        "Thanks! Also, the uploader crashes on big files",
+        "Is anyone else getting 429 errors from the bulk upload endpoint?",
+        "I wish the CLI had a dry-run flag",
+        "Hi all, the CLI crashes on start",
+    ],
+)
+def test_a_problem_a_wish_or_a_question_of_ones_own_may_seed_a_theme(body: str) -> None:
+    assert titles.may_seed(body) is True

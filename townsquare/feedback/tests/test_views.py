@@ -140,3 +140,24 @@ def test_the_lead_sets_score_weights(client_for: Any) -> None:
     assert client.post(reverse("feedback:weights"), data).status_code == 302
     assert CurationAction.objects.filter(action="weights").exists()
     assert "log10" in client.get(reverse("feedback:weights")).content.decode()
+
+
+def test_a_member_page_lists_the_themes_their_messages_are_in(client_for: Any) -> None:
+    ana = MessageFactory().author
+    other = MessageFactory().author
+    busy = Theme.objects.create(title="CSV <export> drops rows", status=Theme.Status.OPEN, people_count=4)
+    once = Theme.objects.create(title="Dark mode", status=Theme.Status.NEW, people_count=2)
+    gone = Theme.objects.create(title="Merged away", status=Theme.Status.MERGED)
+    for theme, author in ((busy, ana), (busy, ana), (once, ana), (gone, ana), (once, other)):
+        ThemeMessage.objects.create(theme=theme, message=MessageFactory(author=author))
+    url = reverse("feedback:member-themes", args=[ana.member_id])
+
+    html = client_for("devrel_member").get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert html.lstrip().startswith('<section class="panel member-themes"')  # the section only, for the page
+    titles = re.findall(r'href="/feedback/themes/\d+/">([^<]*)</a>', html)
+    assert titles == ["CSV &lt;export&gt; drops rows", "Dark mode"]  # most of theirs first; merged left out
+    assert '<td class="num">2</td><td class="num">4</td>' in html
+    assert "<html" in client_for("devrel_member").get(url).content.decode()  # without htmx: a page of its own
+    assert client_for("stakeholder_member").get(url).status_code == 403
+    empty = client_for("devrel_member").get(reverse("feedback:member-themes", args=[999999])).content.decode()
+    assert "None of their messages is in a feedback theme" in empty

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.utils import timezone
 
 from townsquare.board.models import Column, Task
@@ -56,7 +57,7 @@ def test_the_home_page_shows_live_figures_from_the_loops(client_for) -> None:
     MessageFactory(created_at=timezone.now() - dt.timedelta(days=40))
     page = client_for(Role.DEVREL_MEMBER).get("/home/").content.decode()
     assert '<p class="figure">1</p><p>community messages in the last 7 days</p>' in page
-    assert 'aria-label="Messages per week, last 12 weeks"' in page
+    assert 'aria-label="Community messages per week: 2 in 12 weeks"' in page
     assert "Week of" in page
 
 
@@ -106,3 +107,38 @@ def test_each_outbox_figure_links_to_a_list_with_that_many_rows(client_for) -> N
     for link, count in links:
         listing = client.get(link).content.decode()
         assert len(re.findall(r'href="/notifications/\d+/"', listing)) == int(count), link
+
+
+def test_a_new_workspace_shows_a_checklist_that_ticks_itself_off(client_for, make_user) -> None:
+    from townsquare.core.quarters import current_quarter
+    from townsquare.intake.models import Budget
+    from townsquare.notify.models import Destination
+    from townsquare.people.tests.factories import AccountFactory
+    from townsquare.sources.tests.factories import SourceFactory
+
+    client = client_for(Role.DEVREL_LEAD, team="DevRel")
+
+    def marks() -> list[str]:
+        page = client.get("/home/").content.decode()
+        if "Set up your workspace" not in page:
+            return []
+        return re.findall(r'<li class="(done|)">', page.split('class="first-run-steps"', 1)[1].split("</ol>", 1)[0])
+
+    assert marks() == ["", "", "", "", ""]  # a DevRel team of one is not a stakeholder team
+    page = client.get("/home/").content.decode()
+    assert "0 of 5 done" in page and 'href="/listen/sources/add/"' in page
+    SourceFactory()
+    AccountFactory()
+    assert marks() == ["done", "done", "", "", ""]
+    Destination.objects.create(name="Room", url="json://localhost/", service="json", purposes=["reports"])
+    assert marks()[2] == ""  # a destination for reports does not announce finished work
+    Destination.objects.create(name="DevRel", url="json://localhost/", service="json", purposes=["announcements"])
+    stakeholder = Client()
+    stakeholder.force_login(make_user(Role.STAKEHOLDER_MEMBER, team="Support"))
+    assert marks() == ["done", "done", "done", "done", ""]
+    assert "Set up your workspace" not in stakeholder.get("/home/").content.decode()  # a DevRel checklist
+    team = Team.objects.get(name="Support")
+    Budget.objects.create(team=team, quarter=current_quarter().previous().key, points=10)
+    assert marks()[4] == ""  # last quarter's budget is not this quarter's
+    Budget.objects.create(team=team, quarter=current_quarter().key, points=10)
+    assert marks() == []  # all done: the checklist goes away

@@ -28,7 +28,8 @@ def test_the_api_lists_members_with_their_identities(api: Any, django_assert_max
         identity = IdentityFactory(handle=f"dev{n}", member__organization=account.organization if n == 0 else None)
         IdentityFactory(member=identity.member, realm="slack:T1")
     client = api("devrel_member")
-    with django_assert_max_num_queries(8):
+    # 6 of them are the API throttle's count in the database cache (read, cull check, write), per request.
+    with django_assert_max_num_queries(10):
         body = client.get("/api/v1/people/members/").json()
     assert body["count"] == 5
     first = next(m for m in body["results"] if m["organization"])

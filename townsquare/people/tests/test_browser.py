@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from townsquare.people.models import MergeRecord
 from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory
@@ -15,10 +18,18 @@ from townsquare.sources.tests.factories import MessageFactory, SourceFactory
 def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: Any, make_user: Any) -> None:
     make_user("devrel_member", username="curator", full_name="Cora Curator")
     account = AccountFactory(name="Quillmoor Analytics", organization__name="Quillmoor Analytics", tier="enterprise")
-    ana = MemberFactory(display_name="Ana Souza", organization=account.organization)
+    now = timezone.now()
+    ana = MemberFactory(
+        display_name="Ana Souza",
+        organization=account.organization,
+        first_seen=now - dt.timedelta(weeks=10),
+        last_seen=now - dt.timedelta(days=1),
+    )
     github = IdentityFactory(member=ana, realm="github", handle="anasouza", email="ana@quillmoor.com")
     slack = IdentityFactory(member=ana, realm="slack:T024BE7LD", handle="ana.s")
-    other = MemberFactory(display_name="ana_s <b>forum</b>")
+    other = MemberFactory(
+        display_name="ana_s <b>forum</b>", first_seen=now - dt.timedelta(weeks=5), last_seen=now - dt.timedelta(weeks=5)
+    )
     forum = IdentityFactory(member=other, realm="discourse:forum.example.org", handle="ana_s")
     sources = {
         "github": SourceFactory(name="GitHub example/sdk", kind=Source.Kind.GITHUB),
@@ -32,14 +43,35 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
         kind="issue",
         body="Stack trace attached.",
         url="https://github.com/example/sdk/issues/12",
+        created_at=now - dt.timedelta(weeks=10),
     )
-    MessageFactory(
+    first_chat = MessageFactory(
         author=slack,
         source=sources["slack"],
         kind="chat",
         body="Anyone seen the retry crash?",
         url="https://example.slack.com/archives/C1/p1",
+        created_at=now - dt.timedelta(days=1),
     )
+    chatter = [
+        (1, "The retry crash is back on 2.4.1 for us."),
+        (2, "Pinning the SDK to 2.3 works around it."),
+        (2, "Does the changelog say anything about backoff?"),
+        (4, "Thanks, the timeout flag helped."),
+        (6, "We are rolling the SDK out to three more services."),
+        (6, "Is there a way to log each retry?"),
+        (6, "Found it: the debug flag does it."),
+        (9, "Hello all, Ana from Quillmoor here."),
+    ]
+    for weeks_ago, body in chatter:
+        MessageFactory(
+            author=slack,
+            source=sources["slack"],
+            channel=first_chat.channel,
+            kind="chat",
+            body=body,
+            created_at=now - dt.timedelta(weeks=weeks_ago),
+        )
     MessageFactory(
         author=forum,
         source=sources["forum"],
@@ -47,6 +79,7 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
         title="Retry logic docs",
         body_html="<p>The docs on <strong>retries</strong> are thin.</p><script>alert(1)</script>",
         url="https://forum.example.org/t/retry-logic/7",
+        created_at=now - dt.timedelta(weeks=5),
     )
 
     web.login("curator")
@@ -82,6 +115,19 @@ def test_a_curator_merges_two_members_and_sees_three_channels_on_one_page(web: A
     web.goto("/people/")
     web.page.fill("#id_q", "ana")
     web.page.wait_for_function("document.querySelectorAll('#people-rows tbody tr').length === 2")
+    web.page.select_option("#id_activity", "active")  # active in the last 30 days: Ana, not the forum account
+    expect(web.page.locator("#people-rows tbody tr")).to_have_count(1)
+    web.page.get_by_text("Save as a segment").click()
+    web.page.fill("#people-rows #id_name", "Active customers")
+    web.page.get_by_role("button", name="Save", exact=True).click()
+    web.page.wait_for_url("**/people/?q=ana&activity=active")
+    segments = web.page.get_by_role("navigation", name="Saved segments")
+    assert segments.get_by_role("link", name="Active customers").get_attribute("aria-current") == "true"
+    assert web.page.locator("#people-rows tbody tr").count() == 1
+    web.goto("/people/")
+    segments.get_by_role("link", name="Active customers").click()
+    web.page.wait_for_url("**/people/?q=ana&activity=active")
+    assert web.console_errors == []
     web.screenshot("people-directory")
 
 

@@ -153,3 +153,28 @@ def test_the_command_refuses_a_bad_mapping(tmp_path: Path) -> None:
         call_command("accounts", "import", str(path), "--map", "Acct #=nonsense")
     with pytest.raises(CommandError, match="no such file"):
         call_command("accounts", "import", str(tmp_path / "missing.csv"))
+
+
+def test_an_unterminated_quote_is_a_named_row_error_and_the_rows_after_it_are_imported() -> None:
+    text = (
+        "crm_id,name,domains\n"
+        "x5,Fine Co,x5.example\n"
+        'x6,"Broken ""quote,x6.example\n'  # opened, never closed: it swallowed the rest of the file
+        "x7,After Co,x7.example\n"
+        'x8,"Stray" quote,x8.example\n'
+        "x9,Last Co,x9.example\n"
+    )
+    report = run(text, mapping={})
+    assert [(e.line, e.reason.split(" (")[0]) for e in report.errors] == [(3, "not valid CSV"), (5, "not valid CSV")]
+    assert "quote" in report.errors[0].reason
+    assert sorted(Account.objects.values_list("crm_id", "name")) == [
+        ("x5", "Fine Co"),
+        ("x7", "After Co"),
+        ("x9", "Last Co"),
+    ]
+
+
+def test_an_unterminated_quote_on_the_last_line_is_an_error_not_an_account() -> None:
+    report = run('crm_id,name,domains\nx5,Fine Co,x5.example\nx6,"Broken ""quote,x6.example\n', mapping={})
+    assert [e.line for e in report.errors] == [3]
+    assert list(Account.objects.values_list("name", flat=True)) == ["Fine Co"]

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
 import json
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from townsquare.core import roles
 from townsquare.people import selectors, views
-from townsquare.people.models import Account, ErasureRecord, Member, MergeRecord, MergeSuggestion
+from townsquare.people.models import Account, ErasureRecord, Member, MergeRecord, MergeSuggestion, Segment
 from townsquare.people.services import member_for_new_identity
 from townsquare.people.tests.factories import AccountFactory, IdentityFactory, MemberFactory, OrganizationFactory
 from townsquare.sources.models import Message
@@ -87,6 +91,45 @@ def test_the_directory_pages_through_everyone_by_name_with_their_customer_tier(c
     assert [m.display_name for m in second.context["page"].object_list] == [f"Person {n}" for n in range(50, 55)]
     assert second.context["page"].paginator.count == 55
     assert second.content.decode().count('class="tag tier-enterprise"') == 1
+
+
+def test_the_directory_opens_on_the_recently_active_and_sorts_by_each_column(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    now = timezone.now()
+    quiet = MemberFactory(
+        display_name="Abe", last_seen=now - dt.timedelta(days=90), first_seen=now - dt.timedelta(days=400)
+    )
+    never = MemberFactory(display_name="Bea", last_seen=None, first_seen=None)
+    busy = MemberFactory(
+        display_name="Cy", last_seen=now - dt.timedelta(hours=2), first_seen=now - dt.timedelta(days=20)
+    )
+
+    def order(**params: Any) -> list[int]:
+        return [m.pk for m in client.get(reverse("people:directory"), params).context["page"].object_list]
+
+    assert order() == [busy.pk, quiet.pk, never.pk]  # never seen goes last, not first
+    assert order(sort="name") == [quiet.pk, never.pk, busy.pk]
+    assert order(sort="newest") == [busy.pk, quiet.pk, never.pk]
+    assert order(sort="oldest") == [quiet.pk, busy.pk, never.pk]
+    assert order(sort="bogus") == order()  # an unknown order is the default, not an error
+    html = client.get(reverse("people:directory"), {"sort": "name", "q": "a"}).content.decode()
+    assert 'aria-sort="ascending"' in html
+    assert "?sort=recent&amp;q=a" in html or "?q=a&amp;sort=recent" in html  # the Last seen link keeps the search
+
+
+def test_each_row_shows_twelve_weeks_of_activity(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    now = timezone.now()
+    identity = IdentityFactory(member__display_name="Ada", member__last_seen=now)
+    MessageFactory.create_batch(3, author=identity, created_at=now - dt.timedelta(minutes=5))
+    MessageFactory(author=identity, created_at=now - dt.timedelta(weeks=3))
+    MessageFactory(author=identity, created_at=now - dt.timedelta(weeks=30))  # outside the window
+    response = client.get(reverse("people:directory"))
+    (ada,) = response.context["page"].object_list
+    counts = [bar["count"] for bar in ada.activity["bars"]]
+    assert len(counts) == 12 and sum(counts) == 4
+    assert counts[-1] == 3 and counts[-4] == 1
+    assert 'aria-label="Messages per week: 4 in 12 weeks"' in response.content.decode()
 
 
 def test_the_channel_filter_offers_each_channel_kind_once() -> None:
@@ -262,3 +305,66 @@ def test_every_people_view_declares_its_roles() -> None:
         views.accounts_import: roles.LEADS,
     }
     assert {view: view.allowed_roles for view in expected} == expected
+
+
+def test_activity_segments_find_newcomers_the_active_the_drifting_and_the_dormant(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    now = timezone.now()
+    days = dt.timedelta(days=1)
+    newcomer = MemberFactory(display_name="New", first_seen=now - 5 * days, last_seen=now - 1 * days)
+    regular = MemberFactory(display_name="Regular", first_seen=now - 400 * days, last_seen=now - 2 * days)
+    drifting = MemberFactory(display_name="Drifting", first_seen=now - 300 * days, last_seen=now - 120 * days)
+    dormant = MemberFactory(display_name="Dormant", first_seen=now - 900 * days, last_seen=now - 400 * days)
+    MemberFactory(display_name="Never seen", first_seen=None, last_seen=None)
+
+    def names(activity: str) -> set[str]:
+        page = client.get(reverse("people:directory"), {"activity": activity}).context["page"]
+        return {m.display_name for m in page.object_list}
+
+    assert names("newcomers") == {newcomer.display_name}
+    assert names("active") == {newcomer.display_name, regular.display_name}
+    assert names("drifting") == {drifting.display_name}
+    assert names("dormant") == {dormant.display_name}
+
+
+def test_a_view_is_saved_as_a_segment_shared_or_private_and_deleted_after_asking(make_user: Any) -> None:
+    ari, dana = Client(), Client()
+    ari.force_login(make_user("devrel_member", username="ari"))
+    dana.force_login(make_user("devrel_member", username="dana"))
+    query = "tier=enterprise&activity=active&page=3&bogus=1"
+    response = ari.post(reverse("people:segment-save"), {"name": "Active enterprise", "query": query, "shared": "on"})
+    segment = Segment.objects.get()
+    assert segment.query == "tier=enterprise&activity=active"  # what the directory knows, in its own order
+    assert response["Location"] == "/people/?tier=enterprise&activity=active"
+    ari.post(reverse("people:segment-save"), {"name": "Mine", "query": "staff=community"})
+    again = ari.post(reverse("people:segment-save"), {"name": "active ENTERPRISE", "query": "tier=team"}, follow=True)
+    assert "exists already" in again.content.decode() and Segment.objects.count() == 2
+
+    shown = [s.name for s in dana.get(reverse("people:directory")).context["segments"]]
+    assert shown == ["Active enterprise"]  # Ari's private segment is Ari's alone
+    page = dana.get(segment.get_absolute_url()).content.decode()
+    assert 'aria-current="true"' in page.split("Saved segments", 1)[1].split("</nav>", 1)[0]
+    assert dana.post(reverse("people:segment-delete", args=[segment.pk])).status_code == 403  # not hers
+
+    asked = ari.post(reverse("people:segment-delete", args=[segment.pk]))
+    assert "Delete the segment" in asked.content.decode() and Segment.objects.filter(pk=segment.pk).exists()
+    ari.post(reverse("people:segment-delete", args=[segment.pk]), {"confirmed": "yes"})
+    assert not Segment.objects.filter(pk=segment.pk).exists()
+
+
+def test_the_directory_exports_its_filtered_view_as_csv_safe_for_spreadsheets(client_for: Any) -> None:
+    client = client_for("devrel_member")
+    account = AccountFactory(tier="enterprise", organization__name="Quillmoor")
+    hostile = IdentityFactory(handle="=cmd|' /C calc'!A0", member__display_name='=HYPERLINK("x")')
+    hostile.member.organization = account.organization
+    hostile.member.save()
+    MessageFactory.create_batch(2, author=hostile)
+    IdentityFactory(member__display_name="Not a customer")
+    response = client.get(reverse("people:directory-export"), {"tier": "enterprise"})
+    assert response["Content-Type"].startswith("text/csv") and response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:2] == ["member id", "name"] and len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["name"] == '\'=HYPERLINK("x")' and row["handles"].startswith("'=cmd")
+    assert row["organisation"] == "Quillmoor" and row["customer tier"] == "Enterprise" and row["messages"] == "2"
+    assert client_for("stakeholder_member").get(reverse("people:directory-export")).status_code == 403

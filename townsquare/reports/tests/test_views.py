@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from townsquare.core.feeds import feed_token
+from townsquare.core.feeds import feed_token_issue
 from townsquare.core.roles import Role
 from townsquare.people.models import Team
 from townsquare.reports import services
@@ -106,7 +106,7 @@ def test_the_atom_feed_accepts_a_signed_token_instead_of_a_session(client, make_
     reader = make_user(Role.STAKEHOLDER_MEMBER)
     published(product)
     assert client.get("/reports/feed/product/").status_code == 403
-    token = feed_token(reader)
+    token = feed_token_issue(user=reader)
     response = client.get(f"/reports/feed/product/?token={token}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/atom+xml")
@@ -174,7 +174,7 @@ def test_the_atom_feed_escapes_hostile_titles_quotes_and_notes(client, make_user
     hostile = "<script>alert(\"t\")</script> 'quoted' & <img src=x onerror=alert(1)>"
     note = '<iframe src="//evil.example"></iframe> "why" & <b>now</b>'
     published(product, MONDAY, facts(hostile, theme_id=1, note=note))
-    response = client.get(f"/reports/feed/product/?token={feed_token(make_user(Role.STAKEHOLDER_MEMBER))}")
+    response = client.get(f"/reports/feed/product/?token={feed_token_issue(user=make_user(Role.STAKEHOLDER_MEMBER))}")
     ns = {"a": "http://www.w3.org/2005/Atom"}
     [entry] = ET.fromstring(response.content).findall("a:entry", ns)
     summary = entry.find("a:summary", ns)

@@ -30,6 +30,26 @@ def open_binary(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+# What a record of an unexpected shape raises while a parser reads it (a list where an object was, a number
+# where text was, a timestamp out of range): the record becomes a RecordError, never the end of the import.
+BAD_RECORD: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+
+
+def guarded(records: Iterator[Any], *, record: str) -> Iterator[Any]:
+    """``records``, or after a record of an unexpected shape, one RecordError naming ``record`` (a file, a member).
+
+    A safety net around one unit: the records it yielded before are kept, and the import goes on with the next.
+    """
+    from townsquare.sources.connectors.base import RecordError
+
+    try:
+        yield from records
+    except BAD_RECORD as exc:
+        yield RecordError(
+            record=record, reason=f"unexpected structure, the rest of it not read: {type(exc).__name__}: {exc}"
+        )
+
+
 class Unreadable(Exception):
     """One file or archive member that cannot be read; the connector yields a RecordError naming it with this reason.
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from townsquare.sources.connectors._util import Unreadable, load_json_file
+from townsquare.sources.connectors._util import Unreadable, guarded, load_json_file
 from townsquare.sources.connectors.base import Connector, Record, RecordError
 
 
@@ -33,5 +33,5 @@ def json_file_records(
         except Unreadable as exc:
             yield RecordError(record=file.name, reason=unreadable(exc))
             continue
-        yield from records(data, file.name)
+        yield from guarded(records(data, file.name), record=file.name)
     connector.progress = (len(files), len(files))

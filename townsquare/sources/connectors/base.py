@@ -71,6 +71,13 @@ class IdentityAlias:
 
 
 @dataclass(slots=True)
+class MessageDeleted:
+    """The message ``external_id`` was deleted upstream (a Matrix redaction): its stored text is removed."""
+
+    external_id: str
+
+
+@dataclass(slots=True)
 class Checkpoint:
     cursor: dict[str, Any] = field(default_factory=dict)
 
@@ -94,7 +101,7 @@ class UnitSkipped:
     count: int
 
 
-Record = MessageRecord | RecordError | IdentityAlias | Checkpoint | UnitDone | UnitSkipped
+Record = MessageRecord | RecordError | IdentityAlias | MessageDeleted | Checkpoint | UnitDone | UnitSkipped
 
 
 class Connector:

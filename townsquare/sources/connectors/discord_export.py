@@ -18,9 +18,11 @@ from bs4 import BeautifulSoup, Tag
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors._util import (
+    BAD_RECORD,
     Unreadable,
     check_archive_size,
     decode,
+    guarded,
     load_json_file,
     load_json_member,
     markdown_to_html,
@@ -92,9 +94,9 @@ class DiscordExportConnector(Connector):
             if file.name.endswith(".zip"):
                 yield from self._api_zip(file)
             elif file.name.endswith((".json", ".json.gz")):
-                yield from self._json_file(file)
+                yield from guarded(self._json_file(file), record=file.name)
             else:
-                yield from self._dce_html(file)
+                yield from guarded(self._dce_html(file), record=file.name)
         self.progress = (len(files), len(files))
 
     # ---------------------------------------------------------------- raw Discord API objects (data.zip)
@@ -124,7 +126,7 @@ class DiscordExportConnector(Connector):
                 except Unreadable as exc:
                     yield RecordError(record=f"{file.name}/{name}", reason=str(exc))
                     continue
-                yield from self._api_objects(data, parent, f"{file.name}/{name}")
+                yield from guarded(self._api_objects(data, parent, f"{file.name}/{name}"), record=f"{file.name}/{name}")
 
     def _api_objects(self, data: Any, parent: dict[str, Any], where: str) -> Iterator[Record]:
         """``[{"thread": {...}, "messages": [...]}]``, or a bare API message array."""
@@ -186,7 +188,7 @@ class DiscordExportConnector(Connector):
                     thread_external_id=str(thread.get("id") or "") if forum else "",
                     parent_external_id=str(ref.get("message_id") or ""),
                 )
-            except (KeyError, TypeError, ValueError) as exc:
+            except BAD_RECORD as exc:
                 yield RecordError(
                     record=f"{where}#{message.get('id', index) if isinstance(message, dict) else index}",
                     reason=f"unreadable message: {type(exc).__name__}: {exc}",
@@ -249,7 +251,7 @@ class DiscordExportConnector(Connector):
                     thread_external_id=channel_id if is_thread else "",
                     parent_external_id=str(reference.get("messageId") or ""),
                 )
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            except BAD_RECORD as exc:
                 yield RecordError(record=f"{where}#{index}", reason=f"unreadable message: {type(exc).__name__}: {exc}")
 
     # ---------------------------------------------------------------- DiscordChatExporter HTML
@@ -314,7 +316,7 @@ class DiscordExportConnector(Connector):
                         url=message_url(guild, channel_id, str(msg_id)),
                         parent_external_id=parent.group(1) if parent else "",
                     )
-                except (KeyError, TypeError, ValueError) as exc:
+                except BAD_RECORD as exc:
                     yield RecordError(
                         record=f"{file.name}#{msg_id}", reason=f"unreadable message: {type(exc).__name__}: {exc}"
                     )

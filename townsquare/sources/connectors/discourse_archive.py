@@ -7,7 +7,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import Unreadable, files_under, html_to_text, load_json_file
+from townsquare.sources.connectors._util import (
+    BAD_RECORD,
+    Unreadable,
+    files_under,
+    guarded,
+    html_to_text,
+    load_json_file,
+)
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
@@ -49,7 +56,8 @@ def topic_records(
             cooked = post.get("cooked") or ""
             yield MessageRecord(
                 external_id=f"post:{post['id']}",
-                kind="post" if number == 1 else "reply",
+                # The solved plugin's accepted answer is an "answer", as in GitHub discussions.
+                kind="post" if number == 1 else ("answer" if post.get("accepted_answer") is True else "reply"),
                 created_at=parse_iso(post["created_at"]),
                 updated_at=parse_iso(post.get("updated_at")),
                 channel=channel,
@@ -69,7 +77,7 @@ def topic_records(
                 thread_external_id=thread,
                 parent_external_id=f"post:{reply_to}" if reply_to else ("" if number == 1 else thread),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except BAD_RECORD as exc:
             yield RecordError(
                 record=f"{where} post {post.get('id', '?') if isinstance(post, dict) else '?'}",
                 reason=f"unreadable post: {type(exc).__name__}: {exc}",
@@ -96,5 +104,6 @@ class DiscourseArchiveConnector(Connector):
             if not isinstance(topic, dict) or "post_stream" not in topic:
                 yield RecordError(record=file.name, reason="not a Discourse topic (no post_stream)")
                 continue
-            yield from topic_records(topic, base=base, realm=realm, categories=categories, where=file.name)
+            topic_records_ = topic_records(topic, base=base, realm=realm, categories=categories, where=file.name)
+            yield from guarded(topic_records_, record=file.name)
         self.progress = (len(files), len(files))

@@ -10,7 +10,7 @@ from typing import Any
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import markdown_to_html
+from townsquare.sources.connectors._util import BAD_RECORD, markdown_to_html
 from townsquare.sources.connectors.archive import json_file_records
 from townsquare.sources.connectors.base import (
     ChannelRef,
@@ -89,7 +89,7 @@ def issue_records(data: Any, where: str) -> Iterator[Record]:
             url=issue.get("html_url") or "",
             thread_external_id=issue_id,
         )
-    except (KeyError, TypeError, ValueError, TownsquareError) as exc:
+    except BAD_RECORD + (TownsquareError,) as exc:
         yield RecordError(record=where, reason=f"unreadable issue: {type(exc).__name__}: {exc}")
         return
     for index, event in enumerate(data.get("events") or [] if isinstance(data, dict) else []):
@@ -110,7 +110,7 @@ def issue_records(data: Any, where: str) -> Iterator[Record]:
                 thread_external_id=issue_id,
                 parent_external_id=issue_id,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except BAD_RECORD as exc:
             yield RecordError(
                 record=f"{where} event {index}", reason=f"unreadable comment: {type(exc).__name__}: {exc}"
             )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import files_under, get, html_to_text, markdown_to_html
+from townsquare.sources.connectors._util import BAD_RECORD, files_under, get, html_to_text, markdown_to_html
 from townsquare.sources.connectors.archive import json_file_records
 from townsquare.sources.connectors.base import (
     ChannelRef,
@@ -86,7 +86,7 @@ class GitHubDiscussionsConnector(Connector):
                 url=node.get("url") or "",
                 thread_external_id=thread,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except BAD_RECORD as exc:
             yield RecordError(
                 record=f"{where} discussion {node.get('id', '?') if isinstance(node, dict) else '?'}",
                 reason=f"unreadable discussion: {type(exc).__name__}: {exc}",
@@ -115,7 +115,7 @@ class GitHubDiscussionsConnector(Connector):
                 thread_external_id=thread,
                 parent_external_id=parent,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except BAD_RECORD as exc:
             yield RecordError(
                 record=f"{where} comment {node.get('id', '?') if isinstance(node, dict) else '?'}",
                 reason=f"unreadable comment: {type(exc).__name__}: {exc}",

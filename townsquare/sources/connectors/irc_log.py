@@ -41,7 +41,8 @@ _IRSSI_DAY = re.compile(
     r"--- (?:Day changed|Log opened) \w{3} (?P<mon>\w{3}) (?P<day>\d{2})(?: [\d:]+)? (?P<year>\d{4})"
 )
 _DATE_IN_NAME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
-_CHANNEL_IN_NAME = re.compile(r"(#[^./\\]+)")
+# "#chan" in a log's file or folder name; ZNC appends the day ("#chan_20190303.log"), which is not the channel's.
+_CHANNEL_IN_NAME = re.compile(r"(#[^./\\]+?)(?:_\d{8})?(?:\.|$)")
 _WEECHAT_SYSTEM = {"-->", "<--", "--", "=!="}
 # "=== a is now known as b" (irclogs.ubuntu.com), "*** ..." (Limnoria, ZNC), "-!- ..." (irssi), "--\t..." (WeeChat)
 _NICK_CHANGE = re.compile(r"(?:^|[\s=*!-])(?P<old>[^\s<>]+) is now known as (?P<new>[^\s<>]+)\s*$")

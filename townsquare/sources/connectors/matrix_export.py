@@ -1,6 +1,6 @@
 """Matrix room exports: Element's "Export chat" JSON, or raw ``/rooms/{id}/messages`` responses.
 
-Edits (``m.replace``) update the message they replace; redacted events are skipped;
+Edits (``m.replace``) update the message they replace; a redaction removes the text of the message it redacts;
 threads (``m.thread``) and replies (``m.in_reply_to``) keep their links.
 """
 
@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import files_under
+from townsquare.sources.connectors._util import BAD_RECORD, files_under
 from townsquare.sources.connectors.archive import json_file_records
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
+    MessageDeleted,
     MessageRecord,
     Record,
     RecordError,
@@ -54,12 +55,21 @@ class MatrixExportConnector(Connector):
                     edits[relates["event_id"]] = event
         for index, event in enumerate(events):
             try:
+                if isinstance(event, dict) and event.get("type") == "m.room.redaction":
+                    # "redacts" is top-level before room version 11, inside content from 11 on
+                    target = event.get("redacts") or (event.get("content") or {}).get("redacts")
+                    if target:
+                        yield MessageDeleted(external_id=str(target))
+                    continue
                 if not isinstance(event, dict) or event.get("type") != "m.room.message":
                     continue
                 content = event.get("content") or {}
                 relates = content.get("m.relates_to") or {}
+                if not content and (event.get("unsigned") or {}).get("redacted_because"):
+                    yield MessageDeleted(external_id=str(event["event_id"]))  # read after its redaction
+                    continue
                 if not content or relates.get("rel_type") == "m.replace":
-                    continue  # redacted, or an edit (applied to its original below)
+                    continue  # an edit (applied to its original below)
                 event_id = event["event_id"]
                 edit = edits.get(event_id)
                 shown = ((edit.get("content") or {}).get("m.new_content") or content) if edit else content
@@ -89,7 +99,7 @@ class MatrixExportConnector(Connector):
                     thread_external_id=thread,
                     parent_external_id=reply or thread,
                 )
-            except (KeyError, TypeError, ValueError) as exc:
+            except BAD_RECORD as exc:
                 yield RecordError(
                     record=f"{where}#{event.get('event_id', index) if isinstance(event, dict) else index}",
                     reason=f"unreadable event: {type(exc).__name__}: {exc}",

@@ -10,7 +10,7 @@ from zlib import error as zlib_error
 
 from townsquare.core.errors import TownsquareError
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import Unreadable, check_archive_size, load_json_member
+from townsquare.sources.connectors._util import BAD_RECORD, Unreadable, check_archive_size, load_json_member
 from townsquare.sources.connectors.base import (
     ChannelRef,
     Connector,
@@ -53,6 +53,37 @@ _MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|([^>]*))?>")
 
 
+# Workspace files beside the channel folders that hold no messages (or none this importer reads).
+_WORKSPACE_FILES = frozenset(
+    {
+        "users.json",
+        "channels.json",
+        "groups.json",
+        "dms.json",
+        "mpims.json",
+        "integration_logs.json",
+        "org_users.json",
+        "canvases.json",
+        "huddles.json",
+        "lists.json",
+    }
+)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+_UNEXPECTED = (
+    "not read: not a <channel>/<YYYY-MM-DD>.json file nor a workspace file of a Slack export (unexpected path)"
+)
+
+
+def _ignored(name: str) -> bool:
+    """Folders, the workspace files, and what macOS adds to a zip it makes."""
+    return (
+        name.endswith("/")
+        or name in _WORKSPACE_FILES
+        or name.startswith("__MACOSX/")
+        or name.rpartition("/")[2] in (".DS_Store", "Thumbs.db")
+    )
+
+
 class SlackExportConnector(Connector):
     kind = "slack_export"
     is_archive = True
@@ -66,18 +97,32 @@ class SlackExportConnector(Connector):
         with archive:
             names = archive.namelist()
             check_archive_size(path.name, (info.file_size for info in archive.infolist()))
-            users = {u.get("id"): u for u in self._json(archive, "users.json", default=[]) if isinstance(u, dict)}
-            channels = [c for c in self._json(archive, "channels.json", default=[]) if isinstance(c, dict)]
+            users = {
+                u["id"]: u
+                for u in self._json(archive, "users.json", default=[])
+                if isinstance(u, dict) and isinstance(u.get("id"), str)
+            }
+            channels = [
+                c
+                for c in self._json(archive, "channels.json", default=[])
+                if isinstance(c, dict) and isinstance(c.get("name"), str)
+            ]
             team = next((u.get("team_id") for u in users.values() if u.get("team_id")), "") or self.config.get(
                 "team", ""
             )
             realm = self.config.get("realm") or (f"slack:{team}" if team else "slack")
             base = (self.config.get("workspace_url") or "").rstrip("/")
             days_by_channel: dict[str, list[str]] = {}
+            unexpected = []
             for name in names:
                 folder, _, day = name.partition("/")
-                if day.endswith(".json") and "/" not in day:
+                if folder and _DAY.fullmatch(day):
                     days_by_channel.setdefault(folder, []).append(name)
+                elif not _ignored(name):
+                    unexpected.append(name)
+            for name in unexpected:
+                # Counted as rejected: a member we do not read may hold messages (an export zipped in a folder).
+                yield RecordError(record=name, reason=_UNEXPECTED)
             known = {c.get("name"): c for c in channels}
             for folder in days_by_channel:
                 known.setdefault(folder, {"id": folder, "name": folder})
@@ -114,7 +159,7 @@ class SlackExportConnector(Connector):
                     for index, message in enumerate(messages):
                         try:
                             record = self._record(message, channel, users, realm, base)
-                        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        except BAD_RECORD as exc:
                             clean = False
                             yield RecordError(
                                 record=f"{day}#{index}", reason=f"unreadable message: {type(exc).__name__}: {exc}"
@@ -128,11 +173,16 @@ class SlackExportConnector(Connector):
 
     def _json(self, archive: zipfile.ZipFile, name: str, *, default: Any) -> Any:
         try:
-            return load_json_member(archive, name)
+            data = load_json_member(archive, name)
         except KeyError:
             return default
         except Unreadable as exc:  # users.json or channels.json: every message depends on them
             raise TownsquareError(f"{name}: {exc}", record=name) from exc
+        except (zipfile.BadZipFile, EOFError, OSError, zlib_error) as exc:
+            raise TownsquareError(f"zip member {name} is damaged (truncated archive?): {exc}", record=name) from exc
+        if not isinstance(data, list):
+            raise TownsquareError("expected a JSON array", record=name)
+        return data
 
     def _record(
         self, message: dict[str, Any], channel: ChannelRef, users: dict[str | None, Any], realm: str, base: str

@@ -14,6 +14,7 @@ from townsquare.sources.connectors.base import (
     Checkpoint,
     Connector,
     IdentityAlias,
+    MessageDeleted,
     MessageRecord,
     Record,
     RecordError,
@@ -36,7 +37,7 @@ def read(kind: str, path: Path | str, **config: Any) -> tuple[list[MessageRecord
         elif isinstance(item, RecordError):
             errors.append(item)
         else:
-            assert isinstance(item, (Checkpoint, UnitDone, UnitSkipped, IdentityAlias))
+            assert isinstance(item, (Checkpoint, UnitDone, UnitSkipped, IdentityAlias, MessageDeleted))
     return records, errors
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import zipfile
 from pathlib import Path
@@ -12,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from townsquare.people.models import Identity, Member
-from townsquare.sources import ingest, services
+from townsquare.sources import ingest, liveness, services
 from townsquare.sources.connectors.discourse_archive import DiscourseArchiveConnector
 from townsquare.sources.models import Message, SyncError, SyncRun
 from townsquare.sources.tests.factories import SourceFactory, SyncRunFactory
@@ -233,7 +234,8 @@ def test_a_killed_import_loses_only_its_uncommitted_batch_and_resumes_after_the_
     assert (killed.status, killed.new) == (SyncRun.Status.RUNNING, 600)  # three batches; the fourth died
     source.refresh_from_db()
     assert source.cursor["archive"]["position"] == 600
-    SyncRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - services.LIVE_RUN_WINDOW * 2)
+    # The "killed" process is this one: say it ran on another host, silent for longer than the stale limit.
+    SyncRun.objects.filter(pk=killed.pk).update(host="elsewhere", heartbeat_at=timezone.now() - dt.timedelta(hours=1))
     resumed = services.archive_import(source=source, path=path, batch_size=200)
     assert (resumed.status, resumed.new, resumed.unchanged) == (SyncRun.Status.SUCCEEDED, 1858 - 600, 0)
     assert Message.objects.filter(source=source).count() == 1858
@@ -247,7 +249,7 @@ def test_a_killed_run_is_marked_interrupted_by_the_next_one() -> None:
         source=source,
         status=SyncRun.Status.RUNNING,
         finished_at=None,
-        heartbeat_at=timezone.now() - services.LIVE_RUN_WINDOW * 2,
+        heartbeat_at=timezone.now() - liveness.QUEUED_WINDOW * 2,
     )
     run = services.archive_import(source=source, path=SLACK)
     dead.refresh_from_db()

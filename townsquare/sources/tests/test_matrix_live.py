@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.urls import reverse
 
 from townsquare.sources import services
 from townsquare.sources.models import Message, SyncError, SyncRun
@@ -76,6 +78,67 @@ def test_an_edit_read_by_a_later_run_updates_the_stored_message(replay: ReplaySe
     opener = Message.objects.get(source=source, external_id="$e1")
     assert opener.body == "Webhooks time out after 10 s (3.2.0)" and opener.updated_at is not None
     assert not Message.objects.filter(source=source, external_id="$e4").exists()  # an edit is not a message
+
+
+def test_a_redaction_read_by_a_later_run_removes_the_stored_text(replay: ReplayServer, client_for: Any) -> None:
+    matrix_server(replay)
+    source = matrix_source(replay)
+    services.source_sync(source=source)
+    before = Message.objects.get(source=source, external_id="$e3")
+    assert before.body and before.deleted_at is None
+    replay.replace(f"{MESSAGES}?from=t2", recorded("messages__redaction"))
+    replay.add(f"{MESSAGES}?from=t3", recorded("messages__caught_up_again"))
+    again = services.source_sync(source=source)
+    assert again.status == SyncRun.Status.PARTIAL and again.new == 0  # the unreadable room is still reported
+    gone = Message.objects.get(source=source, external_id="$e3")
+    assert (gone.body, gone.body_html, gone.title) == ("", "", "") and gone.deleted_at is not None
+    assert gone.version == before.version + 1  # feedback processes its new, empty text
+    assert Message.objects.get(source=source, external_id="$e1").deleted_at is None  # only the redacted one
+    client = client_for("devrel_member")
+    assert before.body not in client.get(reverse("sources:messages")).content.decode()
+    assert "Deleted upstream" in client.get(reverse("sources:message", args=[gone.pk])).content.decode()
+    services.source_sync(source=source)  # nothing new: nothing changes
+    assert Message.objects.get(pk=gone.pk).version == gone.version
+
+
+def test_an_export_with_a_redacted_event_stores_no_text_for_it(tmp_path: Any) -> None:
+    export = tmp_path / "room.json"
+    export.write_text(
+        json.dumps(
+            {
+                "room_name": "Users",
+                "messages": [
+                    {
+                        "type": "m.room.message",
+                        "event_id": "$keep",
+                        "sender": "@bo:example.org",
+                        "origin_server_ts": 1741000000000,
+                        "content": {"msgtype": "m.text", "body": "kept"},
+                    },
+                    {
+                        "type": "m.room.message",
+                        "event_id": "$gone",
+                        "sender": "@bo:example.org",
+                        "origin_server_ts": 1741000100000,
+                        "content": {"msgtype": "m.text", "body": "my password is hunter2"},
+                    },
+                    {
+                        "type": "m.room.redaction",
+                        "event_id": "$r",
+                        "sender": "@bo:example.org",
+                        "origin_server_ts": 1741000200000,
+                        "content": {"redacts": "$gone"},
+                    },
+                ],
+            }
+        )
+    )
+    source = SourceFactory(kind="matrix_export")
+    for _ in range(2):  # a re-import of the same export leaves it deleted
+        services.archive_import(source=source, path=export)
+        gone = Message.objects.get(source=source, external_id="$gone")
+        assert gone.body == "" and gone.deleted_at is not None
+    assert Message.objects.get(source=source, external_id="$keep").body == "kept"
 
 
 def test_a_refused_token_fails_the_run_clearly(replay: ReplayServer) -> None:

@@ -104,3 +104,38 @@ def test_the_member_messages_of_an_unknown_member_are_not_found(client_for: Any)
 def test_stakeholders_cannot_read_a_members_messages(client_for: Any) -> None:
     member = MessageFactory().author.member
     assert client_for("stakeholder_member").get(messages_url(member)).status_code == 403
+
+
+def test_the_member_section_charts_a_year_by_channel_and_dates_each_channel(client_for: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from townsquare.people.selectors import member_with_identities
+    from townsquare.sources.selectors import member_monthly_activity
+
+    client = client_for("devrel_member")
+    now = timezone.now()
+    member = MemberFactory(display_name="Ana")
+    slack, forum = IdentityFactory(member=member, realm="slack:T1"), IdentityFactory(member=member, realm="discourse")
+    slack_source, forum_source = SourceFactory(name="Our Slack"), SourceFactory(name="Our <b>forum</b>")
+    first = MessageFactory(author=slack, source=slack_source, created_at=now - dt.timedelta(days=200))
+    MessageFactory(author=slack, source=slack_source, created_at=now - dt.timedelta(days=3))
+    last = MessageFactory(author=slack, source=slack_source, created_at=now - dt.timedelta(days=2))
+    MessageFactory(author=forum, source=forum_source, created_at=now - dt.timedelta(days=3))
+    MessageFactory(author=forum, source=forum_source, created_at=now - dt.timedelta(days=500))  # before the year
+
+    chart = member_monthly_activity(member=member_with_identities(pk=member.pk), now=now)
+    assert len(chart.labels) == 12 and chart.labels[-1] == timezone.localtime(now).strftime("%b %Y")
+    by_name = {series.name: list(series.values) for series in chart.series}
+    assert sum(by_name["Our Slack"]) == 3 and sum(by_name["Our <b>forum</b>"]) == 1
+    assert [s.name for s in chart.series] == ["Our Slack", "Our <b>forum</b>"]  # the busiest channel first
+    assert chart.summary == "4 messages in the last 12 months, most on Our Slack."
+
+    html = client.get(messages_url(member), HTTP_HX_REQUEST="true").content.decode()
+    assert "Where they talk" in html and "<svg" in html
+    assert "Our <b>forum</b>" not in html and "Our &lt;b&gt;forum&lt;/b&gt;" in html
+    slack_row = html.split("<td>Our Slack</td>", 1)[1].split("</tr>", 1)[0]
+    first_day, last_day = (timezone.localtime(m.created_at).date().isoformat() for m in (first, last))
+    first_cell, last_cell = slack_row.split("</td><td>")[-2:]
+    assert f'datetime="{first_day}T' in first_cell and f'datetime="{last_day}T' in last_cell

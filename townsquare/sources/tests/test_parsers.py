@@ -198,7 +198,8 @@ def test_it_reads_discourse_topic_json() -> None:
     records, errors = read("discourse_archive", DATA / "discourse/urho3d/t", url="https://discourse.urho3d.io")
     assert errors == []
     # 1,861 posts, of which 3 are "closed.enabled" small actions (post_type 3, empty body): not replies.
-    assert kinds(records) == {"post": 356, "reply": 1858 - 356}
+    # 77 posts carry the solved plugin's "accepted_answer": true: answers, as in GitHub discussions.
+    assert kinds(records) == {"post": 356, "answer": 77, "reply": 1858 - 356 - 77}
     assert len({r.author.external_id for r in records}) == 145
     first = next(r for r in records if r.kind == "post")
     assert first.url.startswith("https://discourse.urho3d.io/t/") and first.body_html

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -52,13 +53,15 @@ def test_a_discord_source_is_tested_against_the_api_from_the_form(client_for: An
     data = {
         "name": "Acme Discord",
         "kind": "discord",
-        "config": json.dumps({"guild_id": guild, "api_url": replay.base}),
-        "secrets": '{"token": "bot-secret"}',
-        "schedule": "0 * * * *",
+        "guild_id": guild,
+        "api_url": replay.base,
+        "secret_token": "bot-secret",
+        "schedule_every": "hourly",
         "enabled": "on",
         "test": "1",
     }
     page = client_for("devrel_lead").post(reverse("sources:source-add"), data).content.decode()
+    assert "config" not in re.findall(r'name="(\w+)"', page)  # named fields, no JSON box
     assert "Connection test passed" in page and "Discord server Acme Community: 3 readable channels" in page
     assert "bot-secret" not in page
 
@@ -69,8 +72,8 @@ def test_every_kind_is_offered_by_the_source_form_or_the_upload_form(client_for:
     form = client.get(reverse("sources:source-add")).content.decode()
     upload = client.get(reverse("sources:upload")).content.decode()
     for kind in Source.Kind.values:
-        assert f'value="{kind}"' in form  # the settings form offers every kind
-        assert f'id="kind-{kind}"' in form  # and says which settings it takes
+        assert f'value="{kind}"' in form  # the kind step offers every kind
+        assert f'id="kind-{kind}"' in form  # and, for the API, says which JSON settings it takes
     for kind in archive_kinds():
         assert f'value="{kind}"' in upload
     slack = form.split('id="kind-slack"')[1].split("</tr>")[0]
@@ -80,21 +83,23 @@ def test_every_kind_is_offered_by_the_source_form_or_the_upload_form(client_for:
 @pytest.mark.parametrize("kind", sorted(API_KINDS))
 def test_an_api_source_is_tested_and_saved_from_the_form(client_for: Any, kind: str) -> None:
     client = client_for("devrel_lead")
-    data = {
+    data: dict[str, Any] = {
         "name": f"My {kind}",
         "kind": kind,
-        "config": "{}",
-        "secrets": '{"token": "t"}',
-        "schedule": "0 * * * *",
+        "schedule_every": "hourly",
         "enabled": "on",
     }
+    if kind in ("groupsio",):
+        data.update({"secret_email": "dana@example.com", "secret_password": "pw"})
+    else:
+        data["secret_token"] = "t"
     missing = client.post(reverse("sources:source-add"), {**data, "test": "1"}).content.decode()
-    assert "Connection test failed" in missing and "missing setting" in missing
-    data["config"] = json.dumps(API_KINDS[kind])
+    assert 'class="error" role="alert"' in missing and "Connection test" not in missing  # named fields say what
+    data.update({key: json.dumps(v) if isinstance(v, dict) else v for key, v in API_KINDS[kind].items()})
     if kind == "discourse":
         refused = client.post(reverse("sources:source-add"), {**data, "test": "1"}).content.decode()
         assert "Connection test failed" in refused and "Api token and username must be defined together" in refused
-        data["secrets"] = '{"token": "t", "api_username": "system"}'
+        data["secret_api_username"] = "system"
     passed = client.post(reverse("sources:source-add"), {**data, "test": "1"}).content.decode()
     assert "Connection test passed" in passed and "backend configured for" in passed
     client.post(reverse("sources:source-add"), data)
@@ -126,9 +131,9 @@ def test_a_source_added_in_the_form_is_read_by_townsquare_sync(client_for: Any, 
         {
             "name": "Widgets Gitter",
             "kind": "gitter",
-            "config": json.dumps(config),
-            "secrets": "gitter-token",
-            "schedule": "",
+            **config,
+            "secret_token": "gitter-token",
+            "schedule_every": "",
             "enabled": "on",
         },
     )

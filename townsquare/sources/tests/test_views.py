@@ -74,29 +74,29 @@ def test_a_source_is_added_and_tested_from_the_form(client_for: Any, settings: A
     data = {
         "name": "Slack export",
         "kind": "slack_export",
-        "config": '{"path": "%s"}' % (DATA / "none.zip"),
-        "secrets": "",
-        "schedule": "",
+        "path": str(DATA / "none.zip"),
+        "schedule_every": "",
         "enabled": "on",
     }
     failed = client.post(reverse("sources:source-add"), {**data, "test": "1"})
     assert "Connection test failed" in failed.content.decode() and not Source.objects.exists()
-    data["config"] = '{"path": "%s"}' % (DATA / "slack/houstondatavis-slack-export-2016-07-31.zip")
+    data["path"] = str(DATA / "slack/houstondatavis-slack-export-2016-07-31.zip")
     passed = client.post(reverse("sources:source-add"), {**data, "test": "1"}, follow=True)
     assert "Connection test passed" in passed.content.decode()
-    bad_cron = client.post(reverse("sources:source-add"), {**data, "schedule": "every day"})
-    assert "invalid cron expression" in bad_cron.content.decode()
+    bad_cron = client.post(
+        reverse("sources:source-add"), {**data, "schedule_every": "cron", "schedule_cron": "every day"}
+    )
+    assert "&#x27;every day&#x27; is not a cron expression" in bad_cron.content.decode()
     saved = client.post(reverse("sources:source-add"), data)
     source = Source.objects.get(name="Slack export")
     assert saved["Location"] == reverse("sources:source", args=[source.pk])
     edit = client.post(
         reverse("sources:source-edit", args=[source.pk]),
-        {**data, "name": "Renamed", "config": "{}", "secrets": '{"token": "s3cret"}'},
+        {**data, "name": "Renamed", "path": "", "workspace_url": "https://houstondatavis.slack.com"},
     )
     assert edit.status_code == 302
     source.refresh_from_db()
-    assert source.name == "Renamed" and source.secrets == '{"token": "s3cret"}'
-    assert "s3cret" not in client.get(reverse("sources:source-edit", args=[source.pk])).content.decode()
+    assert source.name == "Renamed" and source.config == {"workspace_url": "https://houstondatavis.slack.com"}
 
 
 def test_an_uploaded_archive_is_imported_in_the_background(
@@ -123,7 +123,7 @@ def test_an_uploaded_archive_is_imported_in_the_background(
 
 def test_a_sync_can_be_queued_from_the_source_page(client_for: Any) -> None:
     client = client_for("devrel_member")
-    source = SourceFactory()
+    source = SourceFactory(kind="discord", config={"guild_id": "900000000000000001"})
     response = client.post(reverse("sources:source-sync", args=[source.pk]))
     run = SyncRun.objects.get(source=source)
     assert run.status == SyncRun.Status.QUEUED and response["Location"] == reverse("sources:run", args=[run.pk])

@@ -127,19 +127,6 @@ def themes_for_team(*, team: Team | None, start: dt.date, end: dt.date, limit: i
     return [_theme_item(theme, "themes", "Theme") for theme in themes]
 
 
-def support_items(*, start: dt.date, end: dt.date, limit: int = SUPPORT_LIMIT) -> list[ItemFacts]:
-    """Community questions answered in the period (themes addressed by a release or docs page) and rising themes."""
-    low, high = period_bounds(start, end)
-    answered = _live_themes().filter(addressed_at__gte=low, addressed_at__lt=high).order_by("-people_count", "pk")
-    items = [_theme_item(theme, "support", "Answered") for theme in answered[:limit]]
-    seen = {item.source_ref for item in items}
-    # Rising: among the period's strongest themes (one indexed query), those whose people grew week on week.
-    recent = _live_themes().filter(last_seen__gte=low, first_seen__lt=high).order_by("-score", "pk")[: limit * 10]
-    rising = [t for t in recent if float((t.score_parts or {}).get("trend", 0) or 0) >= RISING_TREND]
-    items += [_theme_item(t, "support", "Rising") for t in rising if f"theme:{t.pk}" not in seen][:limit]
-    return items
-
-
 def events_and_content(*, start: dt.date, end: dt.date, limit: int = EVENT_LIMIT) -> list[ItemFacts]:
     """Public events on the board due from the period's end on, and content finished in the period."""
     horizon = end + dt.timedelta(days=EVENT_HORIZON_DAYS)

@@ -34,6 +34,7 @@ from townsquare.notify.services import notification_enqueue
 from townsquare.people.models import Team
 from townsquare.updates.models import Audience, Part, Question, Update, UpdateItem
 from townsquare.updates.selectors import digests as selectors
+from townsquare.updates.selectors import support
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -135,7 +136,7 @@ def _collect(audience: Audience, start: dt.date, end: dt.date) -> list[selectors
     if audience.has_part(Part.THEMES):
         facts += selectors.themes_for_team(team=audience.team, start=start, end=end)
     if audience.has_part(Part.SUPPORT):
-        facts += selectors.support_items(start=start, end=end)
+        facts += support.answered_and_rising(start=start, end=end)
     if audience.has_part(Part.EVENTS):
         taken = {f.source_ref for f in facts if f.part == Part.WORK}
         facts += [f for f in selectors.events_and_content(start=start, end=end) if f.source_ref not in taken]
@@ -327,8 +328,14 @@ def _message_context(update: Update, items: Sequence[UpdateItem]) -> dict[str, A
                             "body": item.body,
                             "people": item.people_count,
                             "customers": item.customer_count,
-                            "url": Trusted(item.url) if item.url.startswith(settings.BASE_URL) else "",
+                            # Only links we built (a task's, a theme's page) are trusted; a community thread's
+                            # URL may merely start like ours.
+                            "url": Trusted(item.url)
+                            if item.url.startswith(settings.BASE_URL)
+                            and item.source_ref.startswith(("task:", "theme:"))
+                            else "",
                             "ask": Trusted(ask_url(update, item)),
+                            **support.answer_facts(item),
                         }
                         for item in rows
                     ],

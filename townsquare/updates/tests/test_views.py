@@ -168,3 +168,30 @@ def test_the_update_page_takes_a_fixed_number_of_queries(sent: Any) -> None:
     with CaptureQueriesContext(connection) as many:
         client.get(f"/updates/{update.pk}/")
     assert len(many) == len(few)
+
+
+def test_the_audience_page_charts_questions_per_month_or_says_there_are_none(sent: Any) -> None:
+    devrel = _client(sent["dana"])
+    url = f"/updates/audiences/{sent['audience'].pk}/"
+    empty = devrel.get(url).content.decode().split("<h2>Questions asked and answered</h2>", 1)[1].split("</section>")[0]
+    assert "No question yet" in empty and "chart-figure" not in empty and "0 questions" not in empty
+
+    now = timezone.now()
+    asked = [services.question_ask(update=sent["update"], by=sent["sofia"], text=f"q{n}") for n in range(3)]
+    services.question_answer(question=asked[0], by=sent["dana"], answer="yes")
+    two_months_back = (now.astimezone(company_tz()).date().replace(day=1) - dt.timedelta(days=40)).replace(day=15)
+    Question.objects.filter(pk=asked[2].pk).update(
+        created_at=dt.datetime.combine(two_months_back, dt.time(12), tzinfo=company_tz())
+    )
+    body = devrel.get(url).content.decode()
+
+    chart = body.split('id="questions-per-month"', 1)[1].split("</figure>", 1)[0]
+    assert "<svg" in chart and "Questions asked and answered per month" in chart
+    first = two_months_back.strftime("%B %Y")
+    assert f"3 questions asked since {first}, 1 answered (33%)." in chart
+    # Months before the audience and its first question have no data: no bar, and the table says so.
+    before = (two_months_back.replace(day=1) - dt.timedelta(days=1)).strftime("%b %Y")
+    assert f'<th scope="row">{before}</th><td class="num">no data</td>' in chart
+    # The month between, when nobody asked, is a real zero in the table equivalent.
+    middle = (two_months_back + dt.timedelta(days=31)).strftime("%b %Y")
+    assert f'<th scope="row">{middle}</th><td class="num">0</td><td class="num">0</td>' in chart

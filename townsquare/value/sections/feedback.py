@@ -37,14 +37,32 @@ def _live() -> Any:
     return Theme.objects.exclude(status=Theme.Status.MERGED)
 
 
-def _paying_accounts(rows: Any) -> dict[int, tuple[str, str, Decimal]]:
-    """{account id: (name, tier, annual revenue)} of paying customers whose people wrote the given rows."""
-    found = (
-        rows.filter(COUNTED, **{f"{ACCOUNT}__tier__in": PAYING_TIERS})
-        .values_list(f"{ACCOUNT}__id", f"{ACCOUNT}__name", f"{ACCOUNT}__tier", f"{ACCOUNT}__annual_revenue")
+def _quarter_feedback(
+    start: dt.datetime, end: dt.datetime
+) -> tuple[dict[int, str], dict[int, tuple[str, str, Decimal]]]:
+    """({theme id: department name or ""}, {paying account id: (name, tier, annual revenue)}) of the quarter.
+
+    One grouped pass over the quarter's counted theme messages gives both: the live themes the community
+    wrote in (with where each is routed) and the paying customers whose people wrote. Each row is a distinct
+    (theme, account) pair, the account NULL for people without one, so the messages are read once, not
+    once per figure.
+    """
+    rows = (
+        ThemeMessage.objects.filter(
+            COUNTED, message__created_at__gte=start, message__created_at__lt=end, theme__in=_live()
+        )
+        .values_list("theme_id", "theme__department__name", f"{ACCOUNT}__id", f"{ACCOUNT}__name",
+                     f"{ACCOUNT}__tier", f"{ACCOUNT}__annual_revenue")
         .distinct()
-    )
-    return {pk: (name, tier, revenue or Decimal(0)) for pk, name, tier, revenue in found}
+        .order_by()
+    )  # fmt: skip
+    themes: dict[int, str] = {}
+    customers: dict[int, tuple[str, str, Decimal]] = {}
+    for theme_id, department, account_id, name, tier, revenue in rows:
+        themes[theme_id] = department or ""
+        if account_id is not None and tier in PAYING_TIERS:
+            customers[account_id] = (name, tier, revenue or Decimal(0))
+    return themes, customers
 
 
 def _paying_accounts_per_theme(
@@ -75,17 +93,14 @@ def _counts(quarter: Quarter) -> tuple[int, int]:
 @section(key=KEY, title=TITLE, position=20)
 def build(quarter: Quarter) -> SectionData:
     start, end = quarter_bounds(quarter)
-    in_quarter = ThemeMessage.objects.filter(
-        message__created_at__gte=start, message__created_at__lt=end, theme__in=_live()
-    )
-    active_ids = set(in_quarter.filter(COUNTED).values_list("theme_id", flat=True).distinct())
+    active, customers = _quarter_feedback(start, end)
     addressed = list(
         _live()
         .filter(addressed_at__gte=start, addressed_at__lt=end)
         .select_related("department")
         .order_by("addressed_at", "pk")
     )
-    if not active_ids and not addressed:
+    if not active and not addressed:
         return empty(
             KEY,
             TITLE,
@@ -94,16 +109,12 @@ def build(quarter: Quarter) -> SectionData:
         )
     index = reverse("feedback:index")
     reported = _live().filter(first_seen__gte=start, first_seen__lt=end).count()
-    routed = Counter(
-        name or "Not routed yet"
-        for name in Theme.objects.filter(pk__in=active_ids).values_list("department__name", flat=True)
-    )
+    routed = Counter(name or "Not routed yet" for name in active.values())
     days = [
         (t.addressed_at - t.first_seen).total_seconds() / 86400
         for t in addressed
         if t.addressed_at and t.first_seen and t.addressed_at >= t.first_seen
     ]
-    customers = _paying_accounts(in_quarter)
     behind = _paying_accounts_per_theme([t.pk for t in addressed], before=end)
     addressed_customers = {pk: row for theme in addressed for pk, row in behind.get(theme.pk, {}).items()}
     enterprise_addressed = sum(
@@ -134,7 +145,7 @@ def build(quarter: Quarter) -> SectionData:
     labels = [q.label for q in last_quarters(quarter)]
     revenue = float(sum((r for _, _, r in customers.values()), Decimal(0)))
     figures = {
-        "themes_active": figure("Themes with community feedback", len(active_ids), "count", index),
+        "themes_active": figure("Themes with community feedback", len(active), "count", index),
         "themes_reported": figure("New themes first reported", reported, "count", index),
         "themes_routed": figure(
             "Themes routed to a department",

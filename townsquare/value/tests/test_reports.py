@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from typing import Any
 
@@ -115,6 +116,19 @@ def test_the_pdf_and_the_deck_carry_the_figures_and_escape_community_text(make_u
     slides = pdf_text(deck.content, tmp_path)
     assert slides.count("\f") >= 5  # cover, narrative, goals, then one chart per slide
     assert "33.3% of the points teams committed" in " ".join(slides.split())
+
+
+def test_the_pdf_draws_its_charts_without_fetching_or_warning(make_user, caplog, tmp_path) -> None:
+    from townsquare.value.views import report_deck_bytes, report_pdf_bytes
+
+    report = published(make_user)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        pdf, deck = report_pdf_bytes(report), report_deck_bytes(report)
+    # Inline SVG went through the page's CSS cascade: a warning per SVG property WeasyPrint's CSS lacks.
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    assert b"/Subtype /Form" in pdf and b"/Subtype /Image" not in pdf  # the charts are vectors, not pixels
+    assert "Themes reported and addressed, last four quarters" in " ".join(pdf_text(pdf, tmp_path).split())
+    assert deck.startswith(b"%PDF")
 
 
 def test_a_hidden_section_leaves_the_page_pdf_and_api(make_user, client_for) -> None:

@@ -37,6 +37,8 @@ class Command(RichCommand):
         verbosity = options["verbosity"]
         self.console.print("[bold]Migrating the database[/bold]")
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
+        # The database cache's table (API throttling counts): Django makes it on demand, not in migrations.
+        call_command("createcachetable", verbosity=max(verbosity - 1, 0))
         marker = Path(settings.STATIC_ROOT) / SIGNATURE_FILE
         signature = static_signature()
         if marker.exists() and marker.read_text() == signature:

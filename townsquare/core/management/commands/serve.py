@@ -10,6 +10,10 @@ from django.core.management.base import CommandError
 from django_rich.management import RichCommand
 from gunicorn.app.base import BaseApplication
 
+# Gunicorn's default access-log line, with the path instead of the request line and no referrer: query
+# strings (private feed tokens, searches) are never written to the log.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+
 
 class TownsquareServer(BaseApplication):
     """Gunicorn (a production WSGI server) configured from code, so no config file is needed."""
@@ -52,6 +56,7 @@ class Command(RichCommand):
                     "threads": options["threads"],
                     "worker_class": "gthread",
                     "accesslog": "-",
+                    "access_log_format": ACCESS_LOG_FORMAT,
                     "timeout": 60,
                 }
             ).run()

@@ -9,7 +9,14 @@ from urllib.parse import urlparse
 import feedparser
 
 from townsquare.people.refs import IdentityRef
-from townsquare.sources.connectors._util import Unreadable, files_under, html_to_text, open_binary, read_limited
+from townsquare.sources.connectors._util import (
+    BAD_RECORD,
+    Unreadable,
+    files_under,
+    html_to_text,
+    open_binary,
+    read_limited,
+)
 from townsquare.sources.connectors.base import ChannelRef, Connector, MessageRecord, Record, RecordError, parse_iso
 from townsquare.sources.connectors.perceval.base import PercevalConnector
 from townsquare.sources.connectors.perceval.mail import mail_date
@@ -59,7 +66,7 @@ class RSSConnector(PercevalConnector):
             for index, entry in enumerate(parsed.entries, start=1):
                 try:
                     yield from self.records(entry, "entry")
-                except (KeyError, TypeError, ValueError) as exc:
+                except BAD_RECORD as exc:
                     yield RecordError(record=f"{file.name} entry {index}", reason=f"{type(exc).__name__}: {exc}")
         self.progress = (len(files), len(files))
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 from townsquare.people.refs import IdentityRef
 from townsquare.sources.connectors.base import ChannelRef, MessageRecord, Record, parse_iso
 from townsquare.sources.connectors.irc_log import log_url
 from townsquare.sources.connectors.perceval.base import PercevalConnector
+
+_CHANNEL_FILE = re.compile(r"^([#&][^\s./]+)(\.\d{4}-\d\d-\d\d\.log)?$")
 
 
 class SupybotConnector(PercevalConnector):
@@ -30,12 +34,30 @@ class SupybotConnector(PercevalConnector):
             "dirpath": str(path if path.is_dir() else path.parent),
         }
 
+    @cached_property
+    def channel_name(self) -> str:
+        """The channel as the archive names it: ChannelLogger writes ``#chan/#chan.YYYY-MM-DD.log``.
+
+        An upload's folder is a random id, so the file name is asked first; the source's name is the last resort.
+        """
+        configured = self.config.get("channel")
+        if configured:
+            return str(configured)
+        path = self.path
+        if path is not None:
+            files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())[:1]
+            for candidate in [*(f.name for f in files), self.folder_name(path if path.is_dir() else path.parent)]:
+                found = _CHANNEL_FILE.match(candidate)
+                if found:
+                    return found.group(1)
+        return self.source.name
+
     def records(self, data: dict[str, Any], category: str) -> Iterator[Record]:
         if str(data.get("type", "")).lower() != "comment":
             return  # joins, quits, nick changes
         import hashlib
 
-        name = self.config.get("channel") or self.source.name
+        name = self.channel_name
         network = self.config.get("network") or "irc"
         nick = data["nick"]
         body = data.get("body") or ""

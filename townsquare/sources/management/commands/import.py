@@ -24,7 +24,8 @@ class Command(RichCommand):
             action="append",
             default=[],
             metavar="SETTING=VALUE",
-            dest="settings",
+            # Not "settings": Django's own --settings (the settings module) shares the options namespace.
+            dest="source_settings",
             help="A source setting, as in the source form (repeatable), e.g. workspace_url=https://acme.slack.com "
             "for Slack links or url_template=... for IRC logs.",
         )
@@ -38,7 +39,7 @@ class Command(RichCommand):
             raise CommandError(f"{path} does not exist")
         name = options["name"] or f"{kind}: {path.name}"
         settings = {}
-        for item in options.get("settings") or []:
+        for item in options.get("source_settings") or []:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
                 raise CommandError(f"--set {item!r}: expected SETTING=VALUE, e.g. workspace_url=https://acme.slack.com")
