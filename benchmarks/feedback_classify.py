@@ -21,7 +21,8 @@ messages from communities no training file comes from: the honest test; texts re
 and on ``eval_real.tsv`` (optimistic for real_train: same communities). For each: binary feedback
 precision/recall/F1, macro-F1 over the 7 labels, and the cascade as the pipeline runs it (pre-filter
 ``prefilter.screen`` with each message's real kind and thread start, then the classifier with each
-message's thread features and the feedback gate; replies embedded at ``REPLY_TOKENS`` as the pipeline does).
+message's thread features, its words and the feedback gate; replies embedded at ``REPLY_TOKENS`` as the pipeline
+does). The training rows are read as ``services.classifier_train`` reads them (texts, thread features, words).
 
 ``--tune`` scores hyper-parameters by stratified 5-fold cross-validation on the seed set only (the
 eval sample plays no part in choosing them) and prints the grid, best first.
@@ -67,10 +68,10 @@ def seed_at(ref: str, folder: Path) -> Path:
     return path
 
 
-def predicted_labels(model, vectors, thread=None) -> list[str]:  # type: ignore[no-untyped-def]
+def predicted_labels(model, vectors, thread=None, texts=None) -> list[str]:  # type: ignore[no-untyped-def]
     from townsquare.feedback.pipeline import classify
 
-    predictions = classify.predict(model, vectors, thread)
+    predictions = classify.predict(model, vectors, thread, texts=texts)
     return ["docs_question" if p.kind == "question" and p.docs_gap else p.kind for p in predictions]
 
 
@@ -195,15 +196,17 @@ def real() -> None:
         f"{'macro-F1':>8}  | after pre-filter: {'precision':>9} {'recall':>6} {'F1':>6}"
     )
     for train_name, (texts, labels) in trainings.items():
+        prepared = [text.prepare(None, t) for t in texts]
         model = classify.train(
-            embed.embed([text.prepare(None, t) for t in texts]),
+            embed.embed(prepared),
             labels,
             thread=thread_rows[train_name],
+            texts=prepared,
             cross_validate=False,
         )
         for name, rows in sets.items():
             truth = [row[0] for row in rows]
-            pred = predicted_labels(model, vectors[name], places[name])
+            pred = predicted_labels(model, vectors[name], places[name], [row[3] for row in rows])
             truth_fb = [label != "not_feedback" for label in truth]
             pred_fb = [label != "not_feedback" for label in pred]
             cascade = [p and k for p, k in zip(pred_fb, screened[name])]

@@ -4,7 +4,8 @@
     PYTHONPATH=. .venv/bin/python benchmarks/feedback_thread_gate.py --write-threads  # regenerate the shipped file
 
 What the product does (``classify.train`` / ``classify.predict``): a logistic regression over the MiniLM
-embedding plus two thread features (the message is a reply; a reply by someone other than the opener),
+embedding, the hashed words of the text (``classify.word_features``) and two thread features (the message is a
+reply; a reply by someone other than the opener),
 trained on seed.tsv (written examples, features zero) and real_train.tsv (features from
 ``training/real_train_threads.tsv``, which ``--write-threads`` derives from ../shared/data); a message is
 feedback when P(any feedback label) >= ``classify.FEEDBACK_THRESHOLD``. Before the gate, a reply that says
@@ -31,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
+GRID = [round(x, 3) for x in np.arange(0.20, 0.96, 0.025)]
 
 
 def prepared_sets() -> dict[str, Any]:
@@ -47,6 +48,7 @@ def prepared_sets() -> dict[str, Any]:
         "seed": {
             "vec": embed.embed([prepare(None, t) for t in seed_texts]),
             "labels": seed_labels,
+            "texts": [prepare(None, t) for t in seed_texts],
         }
     }
     for name, rows in sets.items():
@@ -55,6 +57,7 @@ def prepared_sets() -> dict[str, Any]:
         data[name] = {
             "rows": rows,
             "labels": [r["label"] for r in rows],
+            "texts": [r["text"] for r in rows],
             "vec": embed.embed([r["text"] for r in rows], limits=limits),
             "opener": embed.embed([r["opener"] for r in rows]),
             "thread": np.array([[r["reply"], r["by_other"]] for r in rows], dtype=np.float32),
@@ -75,7 +78,10 @@ def _fit(data: dict[str, Any], index: np.ndarray | None, threads: bool) -> Any:
     vectors = np.vstack([data["seed"]["vec"], train["vec"][index]])
     thread = np.vstack([np.zeros((len(data["seed"]["labels"]), 2), dtype=np.float32), train["thread"][index]])
     labels = list(data["seed"]["labels"]) + [train["labels"][i] for i in index]
-    return classify.train(vectors, labels, thread=thread if threads else None, cross_validate=False)
+    texts = list(data["seed"]["texts"]) + [train["texts"][i] for i in index]
+    return classify.train(
+        vectors, labels, thread=thread if threads else None, texts=texts if threads else None, cross_validate=False
+    )
 
 
 def _scores(model: Any, part: dict[str, Any], rows: np.ndarray, threads: bool) -> dict[str, np.ndarray]:
@@ -83,8 +89,12 @@ def _scores(model: Any, part: dict[str, Any], rows: np.ndarray, threads: bool) -
     classes = model.classes
     nf = classes.index("not_feedback")
     thread = part["thread"][rows] if threads else None
-    probs = model.probabilities(part["vec"][rows], thread)
-    opener = model.probabilities(part["opener"][rows], np.zeros((len(rows), 2), dtype=np.float32) if threads else None)
+    probs = model.probabilities(part["vec"][rows], thread, [part["texts"][i] for i in rows])
+    opener = model.probabilities(
+        part["opener"][rows],
+        np.zeros((len(rows), 2), dtype=np.float32) if threads else None,
+        [part["rows"][i]["opener"] for i in rows],
+    )
     return {
         "p": 1.0 - probs[:, nf],
         "opener_p": np.where(part["opener"][rows].any(1), 1.0 - opener[:, nf], 0.0),
@@ -129,18 +139,18 @@ def cross_validate(data: dict[str, Any], *, me_too: bool) -> float:
         found = _verdict(train, every, oof, t, me_too)
         p, r, f1 = _prf(truth, found)
         mean = np.mean([_prf(truth[f], found[f])[2] for f in folds if truth[f].any()])
-        print(f"  {t:>9.2f} {p:>8.3f} {r:>6.3f} {f1:>6.3f} {mean:>12.3f}")
+        print(f"  {t:>9.3f} {p:>8.3f} {r:>6.3f} {f1:>6.3f} {mean:>12.3f}")
         if f1 > best[0]:
             best = (f1, t)
     print(
-        f"  chosen threshold {best[1]:.2f} (pooled out-of-fold F1 {best[0]:.3f}); communities: {', '.join(communities)}"
+        f"  chosen threshold {best[1]:.3f} (pooled out-of-fold F1 {best[0]:.3f}); communities: {', '.join(communities)}"
     )
     return best[1]
 
 
 def held_out(data: dict[str, Any], threshold: float) -> None:
     before, after = _fit(data, None, threads=False), _fit(data, None, threads=True)
-    print(f"\ntrained on seed + all real_train; figures after the pre-filter (threshold {threshold:.2f})")
+    print(f"\ntrained on seed + all real_train; figures after the pre-filter (threshold {threshold:.3f})")
     print(f"  {'set':<17} {'classifier':<36} {'P':>6} {'R':>6} {'F1':>6} {'me-too rows':>11}")
     for name in ("real_holdout.tsv", "eval_real.tsv", "real_train.tsv"):
         part = data[name]

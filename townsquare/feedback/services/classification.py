@@ -26,28 +26,29 @@ logger = logging.getLogger(__name__)
 
 # Per process: a classifier is read from its row once, the seed examples embedded once per file version.
 _classifier_cache: dict[int, classify.Classifier] = {}
-_seed_cache: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+_seed_cache: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray, list[str], list[str]]] = {}
 
 
-def _seed_vectors() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The shipped examples' embeddings and thread features (seed + real_train), computed once per process
-    (per version of the files)."""
+def _seed_vectors() -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """The shipped examples' embeddings, thread features, labels and prepared texts (seed + real_train),
+    computed once per process (per version of the files)."""
     files = (*classify.TRAINING_FILES, classify.REAL_TRAIN_THREADS_FILE)
     stamp = tuple(path.stat().st_mtime if path.exists() else 0.0 for path in files)
     if stamp not in _seed_cache:
         texts, labels = classify.load_training()
+        prepared = [prepare(None, t) for t in texts]
         _seed_cache.clear()
-        _seed_cache[stamp] = (embed([prepare(None, t) for t in texts]), classify.load_training_threads(), labels)
+        _seed_cache[stamp] = (embed(prepared), classify.load_training_threads(), labels, prepared)
     return _seed_cache[stamp]
 
 
 @transaction.atomic
 def classifier_train(*, by: User | None = None) -> ClassifierVersion:
     """Train on the shipped training files plus every curator correction (the latest text of each message)."""
-    seed_vectors, seed_threads, labels = _seed_vectors()
+    seed_vectors, seed_threads, labels, seed_texts = _seed_vectors()
     seed_count = len(labels)
     labels = list(labels)
-    texts = []
+    texts: list[str] = []
     curated = list(Classification.objects.filter(curated_at__isnull=False).select_related("message"))
     for row in curated:
         texts.append(row.message.text())
@@ -57,7 +58,7 @@ def classifier_train(*, by: User | None = None) -> ClassifierVersion:
         ids = [row.message_id for row in curated]
         vectors = np.vstack([seed_vectors, embed(texts)])
         thread = np.vstack([seed_threads, threads.features(ids, threads.places(ids))])
-    model = classify.train(vectors, labels, thread=thread)
+    model = classify.train(vectors, labels, thread=thread, texts=[*seed_texts, *texts])
     version = ClassifierVersion.objects.create(
         embedding_model=MODEL_NAME,
         classes=model.classes,
@@ -73,8 +74,8 @@ def classifier_train(*, by: User | None = None) -> ClassifierVersion:
 
 def classifier_current() -> tuple[ClassifierVersion, classify.Classifier]:
     version = ClassifierVersion.objects.order_by("-created_at", "-pk").first()
-    if version is None or len(version.coef[0]) != DIMENSIONS + len(classify.THREAD_FEATURES):
-        version = classifier_train()  # none yet, or one stored before the thread features
+    if version is None or len(version.coef[0]) != DIMENSIONS + len(classify.THREAD_FEATURES) + classify.WORD_FEATURES:
+        version = classifier_train()  # none yet, or one stored before the thread features or the words
     if version.pk not in _classifier_cache:
         _classifier_cache[version.pk] = classify.Classifier(
             classes=version.classes, coef=version.coef, intercept=version.intercept
@@ -103,12 +104,23 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
     versions = dict(Message.objects.filter(pk__in=list(message_ids)).values_list("pk", "version"))
     ids = [i for i in vectors if i not in curated]
     places = threads.places(ids)
+    texts = _texts(ids)
     predictions = (
-        dict(zip(ids, classify.predict(model, np.stack([vectors[i] for i in ids]), threads.features(ids, places))))
+        dict(
+            zip(
+                ids,
+                classify.predict(
+                    model,
+                    np.stack([vectors[i] for i in ids]),
+                    threads.features(ids, places),
+                    texts=[texts.get(i, "") for i in ids],
+                ),
+            )
+        )
         if ids
         else {}
     )
-    predictions.update(_me_too(ids, places, predictions))
+    predictions.update(_me_too(ids, places, predictions, texts))
     now = timezone.now()
     rows: list[Classification] = []
     for message_id, message_version in versions.items():
@@ -150,8 +162,19 @@ def messages_classify(*, message_ids: Sequence[int]) -> BatchResult:
     return result
 
 
+def _texts(ids: Sequence[int]) -> dict[int, str]:
+    """The prepared text of each message, as it was embedded: the classifier reads its words too."""
+    return {
+        pk: prepare(title, body)
+        for pk, title, body in Message.objects.filter(pk__in=list(ids)).values_list("pk", "title", "body")
+    }
+
+
 def _me_too(
-    ids: Sequence[int], places: dict[int, threads.Place], predictions: dict[int, classify.Prediction]
+    ids: Sequence[int],
+    places: dict[int, threads.Place],
+    predictions: dict[int, classify.Prediction],
+    texts: dict[int, str],
 ) -> dict[int, classify.Prediction]:
     """Replies that say "me too" to an opener that is feedback: the opener's kind, whatever the gate said.
 
@@ -164,10 +187,6 @@ def _me_too(
     }
     if not candidates:
         return {}
-    texts = {
-        pk: prepare(title, body)
-        for pk, title, body in Message.objects.filter(pk__in=list(candidates)).values_list("pk", "title", "body")
-    }
     candidates = {pk: opener for pk, opener in candidates.items() if classify.says_me_too(texts.get(pk, ""))}
     stored = {
         message_id: classify.Prediction(kind, docs_gap, confidence)

@@ -116,6 +116,36 @@ def test_a_classifier_stored_before_the_thread_features_is_replaced() -> None:
     assert version.pk != old.pk and model.reads_threads
 
 
+@pytest.mark.django_db
+def test_a_classifier_stored_before_the_word_features_is_replaced() -> None:
+    width = DIMENSIONS + len(classify.THREAD_FEATURES)
+    old = ClassifierVersion.objects.create(
+        embedding_model="all-MiniLM-L6-v2",
+        classes=["bug", "not_feedback"],
+        coef=[[0.0] * width, [0.0] * width],
+        intercept=[0.0, 0.0],
+        seed_examples=0,
+        curated_examples=0,
+    )
+    version, model = classifier_current()
+    assert version.pk != old.pk and model.reads_threads and model.reads_words
+
+
+def test_the_classifier_reads_the_words_where_the_embedding_cannot_tell() -> None:
+    # The same vector for every row: only the words separate an answer from a report. (Three labels, as the
+    # product always has: with two, scikit-learn stores one row of weights.)
+    reports = [f"I get an error when I run the export, version {n}" for n in range(12)]
+    wishes = [f"It would be great to have a dark theme, version {n}" for n in range(12)]
+    answers = [f"Thanks, you can try the export flag instead, version {n}" for n in range(12)]
+    vectors = np.full((36, DIMENSIONS), 1 / DIMENSIONS**0.5, dtype=np.float32)
+    labels = ["bug"] * 12 + ["feature"] * 12 + ["not_feedback"] * 12
+    model = classify.train(vectors, labels, texts=reports + wishes + answers, cross_validate=False)
+    assert model.reads_words
+    texts = ["I get an error when I run the import", "Thanks, you can try the import flag instead"]
+    found = classify.predict(model, vectors[:2], texts=texts)
+    assert [p.kind for p in found] == ["bug", "not_feedback"]
+
+
 def _thread(reply: str, *, same_person: bool = False) -> tuple[Any, Any]:
     source = SourceFactory(kind="github")
     marta, hollis = IdentityFactory(), IdentityFactory()
