@@ -60,6 +60,7 @@ def test_the_account_page_shows_the_links_once_and_revokes_them(client, make_use
     reader = make_user(Role.STAKEHOLDER_MEMBER)
     client.force_login(reader)
     made = client.post("/account/feed-token/", {"action": "issue"}).content.decode()
+    assert "<title>Account · Townsquare</title>" in made and made.count('id="feeds"') == 1  # drawn once, in the page
     [link] = set(re.findall(r"/board/done/feed\.atom\?token=([\w-]+)", made))
     assert link not in client.get("/account/").content.decode()  # shown once
     client.logout()
