@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from townsquare.feedback.models import Classification, Embedding, ProcessingFailure
 from townsquare.feedback.pipeline.embed import DIMENSIONS, MAX_TOKENS, MODEL_NAME, REPLY_TOKENS, embed, embed_long
@@ -288,16 +288,19 @@ def embeddings_reconcile() -> int:
     return len(missing)
 
 
+def _current(message_ids: Sequence[int]) -> QuerySet[Embedding]:
+    """The stored embeddings of these messages' current versions, by this model, that have a vector."""
+    return Embedding.objects.filter(
+        message_id__in=list(message_ids),
+        model=MODEL_NAME,
+        message_version=F("message__version"),
+        vector__isnull=False,
+    )
+
+
 def vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
     """The current-version vector of each message that has one (from the database, one query)."""
-    rows = list(
-        Embedding.objects.filter(
-            message_id__in=list(message_ids),
-            model=MODEL_NAME,
-            message_version=F("message__version"),
-            vector__isnull=False,
-        ).values_list("message_id", "vector")
-    )
+    rows = list(_current(message_ids).values_list("message_id", "vector"))
     matrix = _vectors_from_stored([vector for _, vector in rows])
     return {message_id: matrix[i] for i, (message_id, _) in enumerate(rows) if matrix[i].any()}
 
@@ -317,14 +320,8 @@ def wholes_embed(*, message_ids: Sequence[int]) -> WholeResult:
     """
     result = WholeResult()
     rows = list(
-        Embedding.objects.filter(
-            message_id__in=list(message_ids),
-            model=MODEL_NAME,
-            message_version=F("message__version"),
-            vector__isnull=False,
-            whole_vector__isnull=True,
-            message__feedback_classification__isnull=False,
-        )
+        _current(message_ids)
+        .filter(whole_vector__isnull=True, message__feedback_classification__isnull=False)
         .exclude(message__feedback_classification__kind=Classification.Kind.NOT_FEEDBACK)
         .values_list("pk", "vector", "message__title", "message__body")
     )
@@ -345,14 +342,7 @@ def wholes_embed(*, message_ids: Sequence[int]) -> WholeResult:
 def whole_vectors_for(message_ids: Sequence[int]) -> dict[int, np.ndarray]:
     """The whole-text vector of each message that has a vector: its stored whole vector, when its long
     text was read (``wholes_embed``), else its stored vector."""
-    rows = list(
-        Embedding.objects.filter(
-            message_id__in=list(message_ids),
-            model=MODEL_NAME,
-            message_version=F("message__version"),
-            vector__isnull=False,
-        ).values_list("message_id", "vector", "whole_vector")
-    )
+    rows = list(_current(message_ids).values_list("message_id", "vector", "whole_vector"))
     matrix = _vectors_from_stored([whole if whole else vector for _, vector, whole in rows])
     return {message_id: matrix[i] for i, (message_id, _, _) in enumerate(rows) if matrix[i].any()}
 
