@@ -8,6 +8,7 @@ from django import forms
 from django.urls import reverse
 
 from townsquare.sources.connectors import CONNECTORS, archive_kinds, connector_class
+from townsquare.sources.connectors.base import parse_secrets
 from townsquare.sources.kind_fields import (
     BOOL_KEYS,
     SECRETS,
@@ -191,22 +192,11 @@ class SourceForm(forms.Form):
         typed = {key: value.strip() for key, value in typed.items() if value.strip()}
         if not typed:
             return None
-        return json.dumps({**_parse_secrets(stored_raw), **typed})
-
-
-def _parse_secrets(raw: str) -> dict[str, Any]:
-    """Stored secrets as a dict: a JSON object, or a bare token (what the connectors accept)."""
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        return {"token": raw.strip()}
-    return value if isinstance(value, dict) else {"token": str(value)}
+        return json.dumps({**parse_secrets(stored_raw), **typed})
 
 
 def _stored_secrets(source: Source | None) -> dict[str, Any]:
-    return _parse_secrets(source.secrets) if source is not None else {}
+    return parse_secrets(source.secrets) if source is not None else {}
 
 
 def kind_settings() -> list[dict[str, Any]]:

@@ -130,14 +130,7 @@ class Connector:
 
     def secrets(self) -> dict[str, Any]:
         """The source's secrets: a JSON object (``{"token": ...}``), or a bare token."""
-        raw = self.source.secrets or ""
-        if not raw:
-            return {}
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            return {"token": raw.strip()}
-        return value if isinstance(value, dict) else {"token": str(value)}
+        return parse_secrets(self.source.secrets or "")
 
     def check(self) -> str:
         """A connection test: return a one-line description of what was found, or raise TownsquareError."""
@@ -171,6 +164,17 @@ class Connector:
     def realm(self) -> str:
         """Identity namespace; connectors override with e.g. ``slack:T024BE7LD``."""
         return self.config.get("realm") or self.kind
+
+
+def parse_secrets(raw: str) -> dict[str, Any]:
+    """Stored secrets as a dict: a JSON object, or a bare token (``{"token": raw}``)."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return {"token": raw.strip()}
+    return value if isinstance(value, dict) else {"token": str(value)}
 
 
 def parse_iso(value: str | None) -> dt.datetime | None:
