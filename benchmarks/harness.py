@@ -66,24 +66,25 @@ def fresh_django(database_url: str | None = None, *, flush: bool = True) -> Iter
         yield tmp
 
 
-def timed_runs(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median and max milliseconds over ``runs`` calls, after one warm-up call."""
+def _timed_samples(fn: Callable[[], object], runs: int) -> list[float]:
+    """Milliseconds of each of ``runs`` calls, after one warm-up call."""
     fn()
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def timed_runs(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median and max milliseconds over ``runs`` calls, after one warm-up call."""
+    samples = _timed_samples(fn, runs)
     return statistics.median(samples), max(samples)
 
 
 def timed_percentiles(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
     """Median, 95th percentile and max milliseconds over ``runs`` calls, after one warm-up call."""
-    fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
+    samples = _timed_samples(fn, runs)
     p95 = statistics.quantiles(samples, n=20, method="inclusive")[18] if len(samples) > 1 else samples[0]
     return statistics.median(samples), p95, max(samples)
